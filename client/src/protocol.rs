@@ -1,0 +1,337 @@
+//! The wire protocol between `vx` and `vxd`: one tarpc service, its request and response types,
+//! and [`PROTOCOL_VERSION`]. Everything here is plain data serialised with bincode, so types avoid
+//! serde attributes that need a self-describing format (no `flatten`, `untagged` or skipping).
+
+use std::fmt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// Bumped whenever a call or a type changes shape. `hello` is always the first call and never
+/// changes, so that a mismatch can be reported with both versions.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// A file path as raw bytes: file names need not be UTF-8, and serde refuses such `PathBuf`s.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct WirePath(Vec<u8>);
+
+impl WirePath {
+    pub fn new(path: &Path) -> Self {
+        WirePath(path.as_os_str().as_bytes().to_vec())
+    }
+    pub fn to_path_buf(&self) -> PathBuf {
+        PathBuf::from(std::ffi::OsString::from_vec(self.0.clone()))
+    }
+    /// A printable form: invalid UTF-8 is replaced, control characters (newlines) are escaped.
+    pub fn display(&self) -> String {
+        String::from_utf8_lossy(&self.0).escape_debug().to_string()
+    }
+}
+
+impl From<&Path> for WirePath {
+    fn from(p: &Path) -> Self {
+        WirePath::new(p)
+    }
+}
+
+impl fmt::Debug for WirePath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.to_path_buf())
+    }
+}
+
+impl fmt::Display for WirePath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.display())
+    }
+}
+
+/// What a media file holds, decided from its content rather than its extension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum MediaKind {
+    Image,
+    Video,
+    Audio,
+}
+
+impl MediaKind {
+    pub const ALL: [MediaKind; 3] = [MediaKind::Image, MediaKind::Video, MediaKind::Audio];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MediaKind::Image => "image",
+            MediaKind::Video => "video",
+            MediaKind::Audio => "audio",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<MediaKind> {
+        MediaKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl fmt::Display for MediaKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a file is in its life in the catalogue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum FileState {
+    /// Seen, waiting to be hashed and probed.
+    Pending,
+    /// Catalogued: its content is known and searchable.
+    Indexed,
+    /// Not media (or empty): recorded and counted, never searched.
+    Skipped,
+    /// Corrupt, unreadable or unsupported; the message says why.
+    Failed,
+    /// Its root is missing or unmounted; the record is kept until it comes back.
+    Offline,
+}
+
+impl FileState {
+    pub const ALL: [FileState; 5] = [
+        FileState::Pending,
+        FileState::Indexed,
+        FileState::Skipped,
+        FileState::Failed,
+        FileState::Offline,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileState::Pending => "pending",
+            FileState::Indexed => "indexed",
+            FileState::Skipped => "skipped",
+            FileState::Failed => "failed",
+            FileState::Offline => "offline",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<FileState> {
+        FileState::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl fmt::Display for FileState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The answer to the handshake.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Hello {
+    pub daemon_version: String,
+    pub protocol: u32,
+    pub pid: u32,
+    pub data_dir: WirePath,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RootState {
+    /// Watched with filesystem notifications.
+    Watching,
+    /// Notifications are unavailable (for example the inotify watch limit was reached); the root
+    /// is rescanned periodically instead.
+    Polling,
+    /// The folder is missing or unmounted; its files are offline.
+    Missing,
+}
+
+impl RootState {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            RootState::Watching => "watching",
+            RootState::Polling => "polling",
+            RootState::Missing => "missing",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RootInfo {
+    pub path: WirePath,
+    pub state: RootState,
+    /// Why the root is polling or missing, and what to do about it.
+    pub message: Option<String>,
+    pub files: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StateCount {
+    pub state: FileState,
+    pub count: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ExtractorInfo {
+    pub name: String,
+    pub version: u32,
+    pub enabled: bool,
+    /// Why it is disabled, when it is.
+    pub reason: Option<String>,
+    /// Contents this extractor has finished.
+    pub done: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct FileProblem {
+    pub path: WirePath,
+    pub state: FileState,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Status {
+    pub daemon_version: String,
+    pub pid: u32,
+    pub paused: bool,
+    /// Why work is paused (by `vx pause`, or later by the power source).
+    pub pause_reason: Option<String>,
+    /// Nothing queued, nothing running, nothing waiting to be indexed.
+    pub idle: bool,
+    pub files: Vec<StateCount>,
+    /// Jobs ready to run or running.
+    pub queue_depth: u64,
+    /// Jobs waiting for a retry after a transient error.
+    pub retry_waiting: u64,
+    pub current: Vec<WirePath>,
+    /// Files finished per second over the last minute.
+    pub rate: f64,
+    pub eta_secs: Option<f64>,
+    /// Catalogue changes not yet in the text index.
+    pub index_pending: u64,
+    /// Not-media files seen: they are counted, never searched.
+    pub skipped_not_media: u64,
+    pub contents: u64,
+    pub extractors: Vec<ExtractorInfo>,
+    pub roots: Vec<RootInfo>,
+    /// The latest failed or skipped files, with why.
+    pub problems: Vec<FileProblem>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SearchRequest {
+    pub query: String,
+    pub kind: Option<MediaKind>,
+    /// Only files under this folder.
+    pub path_prefix: Option<WirePath>,
+    /// Taken (or, failing that, modified) at or after this time, Unix seconds.
+    pub after: Option<i64>,
+    /// Taken (or modified) before this time, Unix seconds.
+    pub before: Option<i64>,
+    pub limit: u32,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Moment {
+    pub start: f64,
+    pub end: f64,
+    pub text: String,
+    /// Which channels matched (transcript, ocr, tag, ...).
+    pub sources: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SearchHit {
+    pub path: WirePath,
+    pub kind: MediaKind,
+    pub score: f32,
+    /// False when the file's root is missing or unmounted.
+    pub online: bool,
+    pub moments: Vec<Moment>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SearchResponse {
+    pub results: Vec<SearchHit>,
+    pub took_ms: f64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ContentInfo {
+    pub hash: String,
+    pub kind: Option<MediaKind>,
+    pub format: Option<String>,
+    pub duration: Option<f64>,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub video_codec: Option<String>,
+    pub audio_codec: Option<String>,
+    /// Creation time from the container or EXIF, Unix seconds.
+    pub taken: Option<i64>,
+    /// Other files with the same content.
+    pub copies: Vec<WirePath>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ExtractionInfo {
+    pub extractor: String,
+    pub version: u32,
+    pub status: String,
+    pub error: Option<String>,
+    pub runs: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct FileDetails {
+    pub path: WirePath,
+    pub root: WirePath,
+    pub state: FileState,
+    pub message: Option<String>,
+    pub size: u64,
+    pub mtime: i64,
+    pub content: Option<ContentInfo>,
+    pub extractions: Vec<ExtractionInfo>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ReindexReport {
+    /// Failed files queued again.
+    pub requeued: u64,
+    /// Files queued for the text index.
+    pub reindexed: u64,
+}
+
+/// Errors every call can return. Messages say what went wrong and, where useful, what to do.
+#[derive(Clone, Debug, thiserror::Error, Serialize, Deserialize)]
+pub enum RpcError {
+    #[error("vx speaks protocol {client} but vxd {daemon_version} speaks protocol {daemon}: restart the daemon (`vx daemon stop && vx daemon start`) or use the matching vx")]
+    VersionMismatch { client: u32, daemon: u32, daemon_version: String },
+    #[error("{path}: {reason}")]
+    InvalidPath { path: WirePath, reason: String },
+    #[error("{0} is not in the catalogue (is it under a folder added with `vx add`?)")]
+    NotFound(WirePath),
+    #[error("{0} is not a watched folder; `vx roots` lists them")]
+    NotARoot(WirePath),
+    #[error("bad query: {0}")]
+    BadQuery(String),
+    #[error("the daemon is shutting down")]
+    ShuttingDown,
+    #[error("internal error in vxd: {0} (the log in the data dir has details)")]
+    Internal(String),
+}
+
+#[tarpc::service]
+pub trait Vx {
+    /// The handshake: always the first call. Fails with `VersionMismatch` when protocols differ.
+    async fn hello(client_protocol: u32) -> Result<Hello, RpcError>;
+    /// Watches a folder (recursively) and catalogues what is in it.
+    async fn add_root(path: WirePath) -> Result<RootInfo, RpcError>;
+    /// Stops watching a folder and forgets its files (their extracted results go with them).
+    async fn remove_root(path: WirePath) -> Result<u64, RpcError>;
+    async fn roots() -> Result<Vec<RootInfo>, RpcError>;
+    async fn status() -> Result<Status, RpcError>;
+    async fn search(request: SearchRequest) -> Result<SearchResponse, RpcError>;
+    /// Everything known about one file.
+    async fn show(path: WirePath) -> Result<FileDetails, RpcError>;
+    /// Retries failed files; with `rebuild_index`, also rebuilds the text index from SQLite.
+    async fn reindex(rebuild_index: bool) -> Result<ReindexReport, RpcError>;
+    async fn pause() -> Result<(), RpcError>;
+    async fn resume() -> Result<(), RpcError>;
+    async fn shutdown() -> Result<(), RpcError>;
+}

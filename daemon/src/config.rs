@@ -1,0 +1,160 @@
+//! Configuration: defaults < the TOML file < `VX_*` environment variables < command-line flags.
+//! No file is needed: every field has a default that works.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+
+/// The documented default configuration, printed by `vxd --print-config`.
+pub const DEFAULT_CONFIG: &str = r#"# vx daemon configuration. Every field is optional; shown are the defaults.
+# Each field can also be set with an environment variable, shown in brackets.
+
+# Where the database, the text index, thumbnails and logs live. [VX_DATA_DIR]
+# Default: the platform data dir (~/.local/share/vx, ~/Library/Application Support/vx).
+# data_dir = "/path/to/data"
+
+# Folders to watch in addition to those added with `vx add`. [VX_ROOTS, colon-separated]
+roots = []
+
+# Worker threads that hash and probe files (0 = half the CPU cores, at least 1). [VX_WORKERS]
+workers = 0
+
+# Quiet time after a filesystem event before the changed paths are processed. [VX_DEBOUNCE_MS]
+debounce_ms = 500
+
+# How often missing or unmounted folders are checked for their return. [VX_ROOT_CHECK_SECS]
+root_check_secs = 10
+
+# How often a folder that cannot be watched (inotify limit reached) is rescanned instead.
+# [VX_POLL_INTERVAL_SECS]
+poll_interval_secs = 300
+
+# A file that fails with a transient error (an I/O error) is retried this many times in all,
+# waiting retry_base_secs, then 4x, 16x longer. Corrupt files fail at once. [VX_MAX_ATTEMPTS]
+max_attempts = 3
+# [VX_RETRY_BASE_SECS]
+retry_base_secs = 30
+
+# Results of contents whose last file disappeared are kept this long, so that a move seen as
+# delete-then-create never re-extracts. [VX_ORPHAN_GRACE_SECS]
+orphan_grace_secs = 600
+
+# Log filter, in tracing's EnvFilter syntax (error, warn, info, debug, trace). [VX_LOG]
+log = "info"
+"#;
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub data_dir: Option<PathBuf>,
+    pub roots: Vec<PathBuf>,
+    pub workers: usize,
+    pub debounce_ms: u64,
+    pub root_check_secs: u64,
+    pub poll_interval_secs: u64,
+    pub max_attempts: u32,
+    pub retry_base_secs: i64,
+    pub orphan_grace_secs: i64,
+    pub log: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: None,
+            roots: Vec::new(),
+            workers: 0,
+            debounce_ms: 500,
+            root_check_secs: 10,
+            poll_interval_secs: 300,
+            max_attempts: 3,
+            retry_base_secs: 30,
+            orphan_grace_secs: 600,
+            log: "info".into(),
+        }
+    }
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn env_parse<T: std::str::FromStr>(name: &str, into: &mut T) -> Result<()>
+where
+    T::Err: std::fmt::Display,
+{
+    if let Some(v) = env(name) {
+        *into = v
+            .parse()
+            .map_err(|e| anyhow::anyhow!("{name}={v:?} is not valid: {e}"))?;
+    }
+    Ok(())
+}
+
+impl Config {
+    /// Reads the file if it exists (a missing file means defaults), then the environment.
+    pub fn load(file: &Path) -> Result<Config> {
+        let mut config = match std::fs::read_to_string(file) {
+            Ok(text) => toml::from_str(&text)
+                .with_context(|| format!("invalid configuration in {}", file.display()))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Config::default(),
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", file.display())),
+        };
+        config.apply_env()?;
+        Ok(config)
+    }
+
+    fn apply_env(&mut self) -> Result<()> {
+        if let Some(v) = env("VX_DATA_DIR") {
+            self.data_dir = Some(PathBuf::from(v));
+        }
+        if let Some(v) = std::env::var_os("VX_ROOTS").filter(|v| !v.is_empty()) {
+            self.roots = std::env::split_paths(&v).collect();
+        }
+        env_parse("VX_WORKERS", &mut self.workers)?;
+        env_parse("VX_DEBOUNCE_MS", &mut self.debounce_ms)?;
+        env_parse("VX_ROOT_CHECK_SECS", &mut self.root_check_secs)?;
+        env_parse("VX_POLL_INTERVAL_SECS", &mut self.poll_interval_secs)?;
+        env_parse("VX_MAX_ATTEMPTS", &mut self.max_attempts)?;
+        env_parse("VX_RETRY_BASE_SECS", &mut self.retry_base_secs)?;
+        env_parse("VX_ORPHAN_GRACE_SECS", &mut self.orphan_grace_secs)?;
+        env_parse("VX_LOG", &mut self.log)?;
+        Ok(())
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.data_dir.clone().unwrap_or_else(vx_client::paths::data_dir)
+    }
+
+    pub fn worker_count(&self) -> usize {
+        if self.workers > 0 {
+            return self.workers;
+        }
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        (cores / 2).max(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documented_defaults_are_the_defaults() {
+        let parsed: Config = toml::from_str(DEFAULT_CONFIG).unwrap();
+        assert_eq!(parsed, Config::default());
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        assert!(toml::from_str::<Config>("wokers = 2").is_err());
+    }
+
+    #[test]
+    fn missing_file_means_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = Config::load(&dir.path().join("none.toml")).unwrap();
+        assert_eq!(c.debounce_ms, Config::default().debounce_ms);
+    }
+}

@@ -1,0 +1,111 @@
+//! Start-up and shutdown chores: the data dir, the single-instance lock, the socket's place and
+//! permissions, and logging.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+
+/// Held for the daemon's life: a second vxd on the same data dir is refused.
+pub struct InstanceLock {
+    _file: File,
+}
+
+pub fn lock_data_dir(data_dir: &Path) -> Result<InstanceLock> {
+    let path = data_dir.join("vxd.lock");
+    let mut file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("cannot open lock file {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let pid = std::fs::read_to_string(&path).unwrap_or_default();
+            bail!(
+                "another vxd (pid {}) is already running with data dir {}; stop it with `vx daemon stop`",
+                pid.trim(),
+                data_dir.display()
+            );
+        }
+        Err(std::fs::TryLockError::Error(e)) => {
+            return Err(e).with_context(|| format!("cannot lock {}", path.display()));
+        }
+    }
+    file.set_len(0)?;
+    write!(file, "{}", std::process::id())?;
+    Ok(InstanceLock { _file: file })
+}
+
+/// Creates a directory (and parents) with mode 0700.
+pub fn private_dir(dir: &Path) -> Result<()> {
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .with_context(|| format!("cannot create {}", dir.display()))?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+        .with_context(|| format!("cannot set permissions on {}", dir.display()))?;
+    Ok(())
+}
+
+/// Makes the socket's directory private and clears a stale socket left by a crash. Refuses if
+/// another daemon answers on it.
+pub fn prepare_socket(socket: &Path) -> Result<()> {
+    let dir = socket
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    private_dir(dir)?;
+    if socket.exists() {
+        if std::os::unix::net::UnixStream::connect(socket).is_ok() {
+            bail!(
+                "another vxd is listening on {}; stop it with `vx daemon stop` or set VX_SOCKET",
+                socket.display()
+            );
+        }
+        std::fs::remove_file(socket)
+            .with_context(|| format!("cannot remove stale socket {}", socket.display()))?;
+    }
+    Ok(())
+}
+
+pub fn restrict_socket(socket: &Path) -> Result<()> {
+    std::fs::set_permissions(socket, std::fs::Permissions::from_mode(0o600))
+        .with_context(|| format!("cannot set permissions on {}", socket.display()))
+}
+
+/// Logs to stderr and to a daily file in `<data dir>/logs`. The guard flushes the file on drop.
+pub fn init_logging(filter: &str, data_dir: &Path) -> Result<tracing_appender::non_blocking::WorkerGuard> {
+    let logs: PathBuf = data_dir.join("logs");
+    std::fs::create_dir_all(&logs).with_context(|| format!("cannot create {}", logs.display()))?;
+    let appender = tracing_appender::rolling::daily(&logs, "vxd.log");
+    let (file_writer, guard) = tracing_appender::non_blocking(appender);
+    let filter = EnvFilter::try_new(filter)
+        .with_context(|| format!("invalid log filter {filter:?} (try info or debug)"))?;
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_ansi(false)
+                .with_writer(file_writer),
+        )
+        .init();
+    Ok(guard)
+}
+
+/// Lowers the daemon's CPU priority: indexing should never be felt by the person at the keyboard.
+pub fn lower_priority() {
+    // SAFETY: plain syscall on this process.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, 0, 10);
+    }
+}

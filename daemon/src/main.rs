@@ -1,0 +1,218 @@
+//! vxd: watches media folders, keeps the catalogue, answers `vx` over a Unix socket.
+
+mod config;
+mod lifecycle;
+mod rpc;
+mod scanner;
+mod shared;
+mod watcher;
+mod workers;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use futures::StreamExt;
+use tarpc::server::{BaseChannel, Channel};
+use tarpc::tokio_serde::formats::Bincode;
+use tarpc::tokio_util::codec::length_delimited::LengthDelimitedCodec;
+use tokio::signal::unix::{SignalKind, signal};
+use vx_client::Vx;
+use vx_indexer::job::RetryPolicy;
+use vx_indexer::{Catalog, Store, TextIndex};
+
+use crate::config::Config;
+use crate::scanner::CatalogCmd;
+use crate::shared::Shared;
+
+/// Longest a graceful shutdown waits for threads before exiting anyway.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
+
+/// The vx daemon. Usually started by `vx daemon start`, launchd or systemd.
+#[derive(Parser)]
+#[command(version, about, long_about = None)]
+struct Args {
+    /// Configuration file [default: platform config dir, or VX_CONFIG]
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Data directory: database, index, thumbnails, logs [default: VX_DATA_DIR or platform data dir]
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Socket path [default: VX_SOCKET or the runtime dir]
+    #[arg(long)]
+    socket: Option<PathBuf>,
+    /// Print the documented default configuration and exit
+    #[arg(long)]
+    print_config: bool,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    if args.print_config {
+        print!("{}", config::DEFAULT_CONFIG);
+        return ExitCode::SUCCESS;
+    }
+    match start(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("vxd: {e:#}");
+            tracing::error!("{e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn start(args: Args) -> Result<()> {
+    let config_file = args.config.unwrap_or_else(vx_client::paths::config_file);
+    let mut config = Config::load(&config_file)?;
+    if let Some(dir) = args.data_dir {
+        config.data_dir = Some(dir);
+    }
+    let data_dir = config.data_dir();
+    lifecycle::private_dir(&data_dir)?;
+    std::fs::create_dir_all(data_dir.join("thumbnails"))?;
+    let _lock = lifecycle::lock_data_dir(&data_dir)?;
+    let _log_guard = lifecycle::init_logging(&config.log, &data_dir)?;
+    let socket = args.socket.unwrap_or_else(vx_client::paths::socket_path);
+    lifecycle::lower_priority();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("vxd-async")
+        .enable_all()
+        .build()?;
+    let result = runtime.block_on(serve(config, data_dir, socket.clone()));
+    let _ = std::fs::remove_file(&socket);
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    if result.is_ok() {
+        tracing::info!("vxd stopped");
+    }
+    result
+}
+
+async fn serve(config: Config, data_dir: PathBuf, socket: PathBuf) -> Result<()> {
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), data_dir = %data_dir.display(), "vxd starting");
+    let db_path = data_dir.join("catalogue.sqlite3");
+    let store = Store::open(&db_path).with_context(|| format!("cannot open {}", db_path.display()))?;
+    let requeued = store.requeue_running()?;
+    if requeued > 0 {
+        tracing::info!(jobs = requeued, "resuming jobs interrupted by the last stop");
+    }
+    let (text, created) = TextIndex::open(&data_dir.join("index"))?;
+    if created {
+        let n = store.index_everything()?;
+        tracing::info!(files = n, "text index created; filling it from the catalogue");
+    }
+    let workers = config.worker_count();
+    let shared = Arc::new(Shared::new(db_path.clone(), data_dir.clone(), text, workers));
+
+    let (watch_tx, watch_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (cat_tx, cat_rx) = std::sync::mpsc::channel();
+    let (catalog, catalog_thread) = scanner::spawn(
+        shared.clone(),
+        Catalog::new(store),
+        watch_tx,
+        scanner::Settings {
+            root_check: Duration::from_secs(config.root_check_secs.max(1)),
+            poll_interval: Duration::from_secs(config.poll_interval_secs.max(1)),
+            orphan_grace_secs: config.orphan_grace_secs,
+        },
+        cat_tx,
+        cat_rx,
+    )?;
+    let retry = RetryPolicy {
+        max_attempts: config.max_attempts.max(1),
+        base_secs: config.retry_base_secs.max(0),
+    };
+    let mut threads = workers::spawn_workers(&shared, workers, retry)?;
+    threads.push(workers::spawn_index_writer(&shared)?);
+    threads.push(catalog_thread);
+
+    let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
+    let shutdown_tx = Arc::new(shutdown_tx);
+    tokio::spawn(watcher::run(
+        shared.clone(),
+        catalog.clone(),
+        watch_rx,
+        Duration::from_millis(config.debounce_ms),
+        shutdown_rx.clone(),
+    ));
+    catalog.send(CatalogCmd::Startup {
+        config_roots: config.roots.clone(),
+    });
+
+    lifecycle::prepare_socket(&socket)?;
+    let listener = tokio::net::UnixListener::bind(&socket)
+        .with_context(|| format!("cannot listen on {}", socket.display()))?;
+    lifecycle::restrict_socket(&socket)?;
+    tracing::info!(socket = %socket.display(), workers, "listening");
+    let server = rpc::Server {
+        shared: shared.clone(),
+        catalog: catalog.clone(),
+        pool: Arc::new(rpc::Pool::new(db_path)),
+        shutdown: shutdown_tx.clone(),
+    };
+    let accept = tokio::spawn(accept_loop(listener, server, shutdown_rx.clone()));
+
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut requested = shutdown_rx.clone();
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
+        _ = int.recv() => tracing::info!("SIGINT: shutting down"),
+        _ = requested.changed() => {}
+    }
+    let _ = shutdown_tx.send(true);
+    accept.abort();
+    // Remove the socket first so that clients see "not running" rather than a hang.
+    let _ = std::fs::remove_file(&socket);
+    shared.stop.store(true, Ordering::SeqCst);
+    shared.workers_wake.wake();
+    shared.index_wake.wake();
+    catalog.send(CatalogCmd::Stop);
+    let joined = tokio::task::spawn_blocking(move || {
+        for t in threads {
+            let _ = t.join();
+        }
+    });
+    if tokio::time::timeout(SHUTDOWN_GRACE, joined).await.is_err() {
+        tracing::warn!("some work did not stop within {SHUTDOWN_GRACE:?}; exiting anyway (it resumes at next start)");
+    }
+    Ok(())
+}
+
+async fn accept_loop(
+    listener: tokio::net::UnixListener,
+    server: rpc::Server,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        let conn = tokio::select! {
+            c = listener.accept() => c,
+            _ = shutdown.changed() => return,
+        };
+        let stream = match conn {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                tracing::warn!("accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let framed = LengthDelimitedCodec::builder()
+            .max_frame_length(vx_client::connect::MAX_FRAME)
+            .new_framed(stream);
+        let transport = tarpc::serde_transport::new(framed, Bincode::default());
+        let server = server.clone();
+        tokio::spawn(
+            BaseChannel::with_defaults(transport)
+                .execute(server.serve())
+                .for_each(|response| async move {
+                    tokio::spawn(response);
+                }),
+        );
+    }
+}

@@ -1,0 +1,318 @@
+//! The tarpc service over the Unix socket. Handlers never block tokio: catalogue reads run on
+//! the blocking pool with pooled SQLite connections.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use tarpc::context::Context;
+use tokio::sync::{oneshot, watch};
+use vx_client::*;
+use vx_indexer::Store;
+use vx_indexer::hash::hex;
+use vx_indexer::job::{METADATA_EXTRACTOR, METADATA_VERSION};
+
+use crate::scanner::{CatalogCmd, CatalogHandle, root_info};
+use crate::shared::Shared;
+
+/// A few read connections, reused across calls.
+pub struct Pool {
+    db: std::path::PathBuf,
+    idle: Mutex<Vec<Store>>,
+}
+
+impl Pool {
+    pub fn new(db: std::path::PathBuf) -> Pool {
+        Pool {
+            db,
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&Store) -> Result<T, RpcError>) -> Result<T, RpcError> {
+        let store = match self.idle.lock().unwrap().pop() {
+            Some(s) => s,
+            None => Store::open(&self.db).map_err(internal)?,
+        };
+        let result = f(&store);
+        self.idle.lock().unwrap().push(store);
+        result
+    }
+}
+
+fn internal(e: impl std::fmt::Display) -> RpcError {
+    RpcError::Internal(e.to_string())
+}
+
+#[derive(Clone)]
+pub struct Server {
+    pub shared: Arc<Shared>,
+    pub catalog: CatalogHandle,
+    pub pool: Arc<Pool>,
+    pub shutdown: Arc<watch::Sender<bool>>,
+}
+
+impl Server {
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Store, &Shared) -> Result<T, RpcError> + Send + 'static,
+    ) -> Result<T, RpcError> {
+        let pool = self.pool.clone();
+        let shared = self.shared.clone();
+        tokio::task::spawn_blocking(move || pool.with(|s| f(s, &shared)))
+            .await
+            .map_err(internal)?
+    }
+}
+
+fn status(store: &Store, shared: &Shared) -> Result<Status, RpcError> {
+    let counts = store.state_counts().map_err(internal)?;
+    let files = FileState::ALL
+        .into_iter()
+        .map(|state| StateCount {
+            state,
+            count: counts.iter().find(|(s, _)| *s == state).map(|c| c.1).unwrap_or(0),
+        })
+        .collect();
+    let (queue_depth, retry_waiting) = store.queue_depth().map_err(internal)?;
+    let index_pending = store.index_pending().map_err(internal)?;
+    let idle = queue_depth == 0
+        && index_pending == 0
+        && !shared.rebuild_index.load(Ordering::SeqCst)
+        && shared.catalog_pending.load(Ordering::SeqCst) == 0
+        && shared.watcher_pending.load(Ordering::SeqCst) == 0;
+    let rate = shared.rate();
+    let root_counts = store.root_file_counts().map_err(internal)?;
+    let roots = store
+        .roots()
+        .map_err(internal)?
+        .iter()
+        .map(|r| root_info(store, r, &root_counts))
+        .collect();
+    let problem = |f: vx_indexer::store::FileRow| FileProblem {
+        path: WirePath::new(&f.path),
+        state: f.state,
+        message: f.message.unwrap_or_default(),
+    };
+    let mut problems: Vec<FileProblem> = store
+        .files_in_states(&[FileState::Failed], 20)
+        .map_err(internal)?
+        .into_iter()
+        .map(problem)
+        .collect();
+    problems.extend(
+        store
+            .files_in_states(&[FileState::Skipped], 10)
+            .map_err(internal)?
+            .into_iter()
+            .map(problem),
+    );
+    let paused = shared.paused.load(Ordering::Relaxed);
+    Ok(Status {
+        daemon_version: env!("CARGO_PKG_VERSION").into(),
+        pid: std::process::id(),
+        paused,
+        pause_reason: paused.then(|| "paused by `vx pause`; `vx resume` continues".into()),
+        idle,
+        files,
+        queue_depth,
+        retry_waiting,
+        current: shared
+            .current
+            .lock()
+            .unwrap()
+            .iter()
+            .flatten()
+            .map(|p| WirePath::new(p))
+            .collect(),
+        rate,
+        eta_secs: (rate > 0.0 && queue_depth > 0).then(|| queue_depth as f64 / rate),
+        index_pending,
+        skipped_not_media: store.not_media_count().map_err(internal)?,
+        contents: store.content_count().map_err(internal)?,
+        extractors: vec![ExtractorInfo {
+            name: METADATA_EXTRACTOR.into(),
+            version: METADATA_VERSION,
+            enabled: true,
+            reason: None,
+            done: store
+                .extraction_done_count(METADATA_EXTRACTOR, METADATA_VERSION)
+                .map_err(internal)?,
+        }],
+        roots,
+        problems,
+    })
+}
+
+fn show(store: &Store, path: &WirePath) -> Result<FileDetails, RpcError> {
+    let p = path.to_path_buf();
+    let file = match store.file_by_path(&p).map_err(internal)? {
+        Some(f) => f,
+        None => {
+            let canonical = std::fs::canonicalize(&p).map_err(|_| RpcError::NotFound(path.clone()))?;
+            store
+                .file_by_path(&canonical)
+                .map_err(internal)?
+                .ok_or_else(|| RpcError::NotFound(path.clone()))?
+        }
+    };
+    let root = store
+        .root(file.root_id)
+        .map_err(internal)?
+        .map(|r| WirePath::new(&r.path))
+        .unwrap_or_else(|| WirePath::new(std::path::Path::new("")));
+    let content = match file.content_id {
+        Some(id) => store.content(id).map_err(internal)?,
+        None => None,
+    };
+    let extractions = match &content {
+        Some(c) => store
+            .extractions(c.id)
+            .map_err(internal)?
+            .into_iter()
+            .map(|e| ExtractionInfo {
+                extractor: e.extractor,
+                version: e.version,
+                status: e.status,
+                error: e.error,
+                runs: e.runs,
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    let content = match content {
+        Some(c) => Some(ContentInfo {
+            hash: hex(&c.hash),
+            kind: c.meta.kind,
+            format: c.meta.format,
+            duration: c.meta.duration,
+            width: c.meta.width,
+            height: c.meta.height,
+            video_codec: c.meta.video_codec,
+            audio_codec: c.meta.audio_codec,
+            taken: c.meta.taken,
+            copies: store
+                .files_of_content(c.id)
+                .map_err(internal)?
+                .into_iter()
+                .filter(|q| *q != file.path)
+                .map(|q| WirePath::new(&q))
+                .collect(),
+        }),
+        None => None,
+    };
+    Ok(FileDetails {
+        path: WirePath::new(&file.path),
+        root,
+        state: file.state,
+        message: file.message,
+        size: file.stat.size,
+        mtime: file.stat.mtime_ns / 1_000_000_000,
+        content,
+        extractions,
+    })
+}
+
+impl Vx for Server {
+    async fn hello(self, _: Context, client_protocol: u32) -> Result<Hello, RpcError> {
+        if client_protocol != PROTOCOL_VERSION {
+            return Err(RpcError::VersionMismatch {
+                client: client_protocol,
+                daemon: PROTOCOL_VERSION,
+                daemon_version: env!("CARGO_PKG_VERSION").into(),
+            });
+        }
+        Ok(Hello {
+            daemon_version: env!("CARGO_PKG_VERSION").into(),
+            protocol: PROTOCOL_VERSION,
+            pid: std::process::id(),
+            data_dir: WirePath::new(&self.shared.data_dir),
+        })
+    }
+
+    async fn add_root(self, _: Context, path: WirePath) -> Result<RootInfo, RpcError> {
+        let (reply, rx) = oneshot::channel();
+        self.catalog.send(CatalogCmd::AddRoot {
+            path: path.to_path_buf(),
+            reply,
+        });
+        rx.await.map_err(|_| RpcError::ShuttingDown)?
+    }
+
+    async fn remove_root(self, _: Context, path: WirePath) -> Result<u64, RpcError> {
+        let (reply, rx) = oneshot::channel();
+        self.catalog.send(CatalogCmd::RemoveRoot {
+            path: path.to_path_buf(),
+            reply,
+        });
+        rx.await.map_err(|_| RpcError::ShuttingDown)?
+    }
+
+    async fn roots(self, _: Context) -> Result<Vec<RootInfo>, RpcError> {
+        self.blocking(|store, _| {
+            let counts = store.root_file_counts().map_err(internal)?;
+            Ok(store
+                .roots()
+                .map_err(internal)?
+                .iter()
+                .map(|r| root_info(store, r, &counts))
+                .collect())
+        })
+        .await
+    }
+
+    async fn status(self, _: Context) -> Result<Status, RpcError> {
+        self.blocking(status).await
+    }
+
+    async fn search(self, _: Context, request: SearchRequest) -> Result<SearchResponse, RpcError> {
+        self.blocking(move |_, shared| {
+            let started = Instant::now();
+            let results = shared.text.search(&request).map_err(|e| RpcError::BadQuery(e.to_string()))?;
+            Ok(SearchResponse {
+                results,
+                took_ms: started.elapsed().as_secs_f64() * 1000.0,
+            })
+        })
+        .await
+    }
+
+    async fn show(self, _: Context, path: WirePath) -> Result<FileDetails, RpcError> {
+        self.blocking(move |store, _| show(store, &path)).await
+    }
+
+    async fn reindex(self, _: Context, rebuild_index: bool) -> Result<ReindexReport, RpcError> {
+        self.blocking(move |store, shared| {
+            let requeued = store.requeue_failed().map_err(internal)?;
+            let reindexed = if rebuild_index {
+                shared.rebuild_index.store(true, Ordering::SeqCst);
+                store.root_file_counts().map_err(internal)?.values().sum()
+            } else {
+                0
+            };
+            shared.workers_wake.wake();
+            shared.index_wake.wake();
+            Ok(ReindexReport { requeued, reindexed })
+        })
+        .await
+    }
+
+    async fn pause(self, _: Context) -> Result<(), RpcError> {
+        self.shared.paused.store(true, Ordering::SeqCst);
+        tracing::info!("indexing paused");
+        Ok(())
+    }
+
+    async fn resume(self, _: Context) -> Result<(), RpcError> {
+        self.shared.paused.store(false, Ordering::SeqCst);
+        self.shared.workers_wake.wake();
+        tracing::info!("indexing resumed");
+        Ok(())
+    }
+
+    async fn shutdown(self, _: Context) -> Result<(), RpcError> {
+        tracing::info!("shutdown requested over the socket");
+        let _ = self.shutdown.send(true);
+        Ok(())
+    }
+}

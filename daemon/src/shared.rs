@@ -1,0 +1,103 @@
+//! State shared by the daemon's components: flags, wake-ups and progress figures.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use vx_indexer::TextIndex;
+
+/// A wake-up that starts "set", so that work left by a crash is looked at immediately.
+pub struct Wakeup {
+    flag: Mutex<bool>,
+    cv: Condvar,
+}
+
+impl Wakeup {
+    pub fn new() -> Wakeup {
+        Wakeup {
+            flag: Mutex::new(true),
+            cv: Condvar::new(),
+        }
+    }
+
+    pub fn wake(&self) {
+        *self.flag.lock().unwrap() = true;
+        self.cv.notify_all();
+    }
+
+    /// Waits until woken or `timeout` passes, and clears the flag.
+    pub fn wait(&self, timeout: Duration) {
+        let guard = self.flag.lock().unwrap();
+        let (mut guard, _) = self
+            .cv
+            .wait_timeout_while(guard, timeout, |set| !*set)
+            .unwrap();
+        *guard = false;
+    }
+}
+
+pub struct Shared {
+    pub db_path: PathBuf,
+    pub data_dir: PathBuf,
+    pub text: TextIndex,
+    pub stop: AtomicBool,
+    pub paused: AtomicBool,
+    pub rebuild_index: AtomicBool,
+    pub workers_wake: Wakeup,
+    pub index_wake: Wakeup,
+    /// Catalogue commands sent but not finished, plus paths the watcher holds back.
+    pub catalog_pending: AtomicUsize,
+    pub watcher_pending: AtomicUsize,
+    /// Path each worker is on.
+    pub current: Mutex<Vec<Option<PathBuf>>>,
+    finished: Mutex<VecDeque<Instant>>,
+}
+
+const RATE_WINDOW: Duration = Duration::from_secs(60);
+
+impl Shared {
+    pub fn new(db_path: PathBuf, data_dir: PathBuf, text: TextIndex, workers: usize) -> Shared {
+        Shared {
+            db_path,
+            data_dir,
+            text,
+            stop: AtomicBool::new(false),
+            paused: AtomicBool::new(false),
+            rebuild_index: AtomicBool::new(false),
+            workers_wake: Wakeup::new(),
+            index_wake: Wakeup::new(),
+            catalog_pending: AtomicUsize::new(0),
+            watcher_pending: AtomicUsize::new(0),
+            current: Mutex::new(vec![None; workers]),
+            finished: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    pub fn stopping(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    pub fn file_finished(&self) {
+        let mut f = self.finished.lock().unwrap();
+        let now = Instant::now();
+        f.push_back(now);
+        while f.front().is_some_and(|t| now - *t > RATE_WINDOW) {
+            f.pop_front();
+        }
+    }
+
+    /// Files per second over the last minute (or since the first file in it).
+    pub fn rate(&self) -> f64 {
+        let f = self.finished.lock().unwrap();
+        let now = Instant::now();
+        let recent: Vec<_> = f.iter().filter(|t| now - **t <= RATE_WINDOW).collect();
+        match recent.first() {
+            Some(first) if recent.len() > 1 => {
+                recent.len() as f64 / (now - **first).as_secs_f64().max(1.0)
+            }
+            _ => 0.0,
+        }
+    }
+}

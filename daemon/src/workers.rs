@@ -1,0 +1,132 @@
+//! Threads outside tokio: job workers (hash and probe) and the text-index writer.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use vx_indexer::Store;
+use vx_indexer::job::{self, Outcome, RetryPolicy};
+
+use crate::shared::Shared;
+
+const IDLE_WAIT: Duration = Duration::from_secs(1);
+/// Gathers a few files into one tantivy commit.
+const COMMIT_DELAY: Duration = Duration::from_millis(150);
+
+pub fn spawn_workers(shared: &Arc<Shared>, count: usize, retry: RetryPolicy) -> std::io::Result<Vec<JoinHandle<()>>> {
+    (0..count)
+        .map(|i| {
+            let shared = shared.clone();
+            std::thread::Builder::new()
+                .name(format!("worker-{i}"))
+                .spawn(move || worker(i, &shared, retry))
+        })
+        .collect()
+}
+
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
+fn worker(index: usize, shared: &Shared, retry: RetryPolicy) {
+    let mut store = match Store::open(&shared.db_path) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!("worker {index} cannot open the catalogue: {e}");
+            return;
+        }
+    };
+    while !shared.stopping() {
+        if shared.paused.load(Ordering::Relaxed) {
+            shared.workers_wake.wait(IDLE_WAIT);
+            continue;
+        }
+        let job = match store.claim_job() {
+            Ok(Some(job)) => job,
+            Ok(None) => {
+                shared.workers_wake.wait(IDLE_WAIT);
+                continue;
+            }
+            Err(e) => {
+                tracing::error!("cannot read the job queue: {e}");
+                std::thread::sleep(IDLE_WAIT);
+                continue;
+            }
+        };
+        let path = store.file(job.file_id).ok().flatten().map(|f| f.path);
+        shared.current.lock().unwrap()[index] = path.clone();
+        let result = catch_unwind(AssertUnwindSafe(|| job::run(&mut store, &job, retry, &shared.stop)));
+        shared.current.lock().unwrap()[index] = None;
+        let shown = path.as_deref().map(|p| p.display().to_string()).unwrap_or_default();
+        match result {
+            Ok(Ok(outcome)) => {
+                tracing::debug!(path = %shown, ?outcome, "job finished");
+                if let Outcome::Done(state) = outcome {
+                    if state == vx_client::FileState::Failed {
+                        tracing::warn!(path = %shown, "file failed; `vx show` says why");
+                    }
+                    shared.file_finished();
+                    shared.index_wake.wake();
+                }
+            }
+            Ok(Err(e)) => {
+                tracing::error!(path = %shown, "catalogue error: {e}");
+                let _ = store.retry_or_fail(&job, &e.to_string(), retry.max_attempts, retry.backoff(job.attempts));
+            }
+            Err(panic) => {
+                let msg = format!("internal error while processing this file: {}", panic_message(&*panic));
+                tracing::error!(path = %shown, "{msg}");
+                let _ = store.fail_job(&job, &msg);
+                shared.index_wake.wake();
+            }
+        }
+    }
+}
+
+pub fn spawn_index_writer(shared: &Arc<Shared>) -> std::io::Result<JoinHandle<()>> {
+    let shared = shared.clone();
+    std::thread::Builder::new()
+        .name("index".into())
+        .spawn(move || index_writer(&shared))
+}
+
+fn index_writer(shared: &Shared) {
+    let opened = Store::open(&shared.db_path).map_err(|e| e.to_string()).and_then(|s| {
+        shared.text.writer().map(|w| (s, w)).map_err(|e| e.to_string())
+    });
+    let (store, mut sync) = match opened {
+        Ok(x) => x,
+        Err(e) => {
+            tracing::error!("text index writer cannot start: {e}");
+            return;
+        }
+    };
+    loop {
+        let stopping = shared.stopping();
+        if shared.rebuild_index.swap(false, Ordering::SeqCst) {
+            // Queue everything first: a crash after this point replays into a fresh index.
+            let result = store.index_everything().map_err(|e| e.to_string()).and_then(|n| {
+                sync.clear().map(|_| n).map_err(|e| e.to_string())
+            });
+            match result {
+                Ok(n) => tracing::info!(files = n, "rebuilding the text index"),
+                Err(e) => tracing::error!("cannot rebuild the text index: {e}"),
+            }
+        }
+        match sync.sync(&store) {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(files = n, "text index updated"),
+            Err(e) => tracing::error!("text index update failed (will retry): {e}"),
+        }
+        if stopping {
+            return;
+        }
+        shared.index_wake.wait(IDLE_WAIT);
+        std::thread::sleep(COMMIT_DELAY);
+    }
+}

@@ -1,0 +1,326 @@
+//! Keeping the catalogue in step with the disk: full scans of a root (at start, after a
+//! notification overflow, when polling) and reconciling the paths that notifications name.
+//! Only `stat` is used here; reading and hashing happen in jobs.
+
+use std::collections::HashMap;
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use vx_client::FileState;
+
+use crate::paths::is_ignored_path;
+use crate::store::{FileRow, FileStat, Result, RootRow, Store};
+
+/// Rows written per transaction during a scan: big enough to be fast, small enough that
+/// workers are never locked out for long.
+const BATCH: usize = 500;
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ScanReport {
+    pub seen: u64,
+    pub new: u64,
+    pub changed: u64,
+    pub moved: u64,
+    pub deleted: u64,
+    pub unreadable: u64,
+    /// Set when the root was found missing or unmounted (nothing was deleted).
+    pub root_missing: bool,
+}
+
+impl ScanReport {
+    fn add(&mut self, o: Observed) {
+        match o {
+            Observed::New => self.new += 1,
+            Observed::Changed => self.changed += 1,
+            Observed::Moved => self.moved += 1,
+            Observed::Unchanged => {}
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Observed {
+    New,
+    Changed,
+    Moved,
+    Unchanged,
+}
+
+/// Why a root cannot be scanned right now.
+pub fn root_absence(root: &RootRow) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    match std::fs::metadata(&root.path) {
+        Err(e) if e.kind() == ErrorKind::NotFound => Some(
+            "folder not found (removed, renamed or unmounted); its files are kept offline until it returns"
+                .into(),
+        ),
+        Err(e) => Some(format!("cannot open folder: {e}; its files are kept offline")),
+        Ok(m) if !m.is_dir() => Some("is no longer a folder; its files are kept offline".into()),
+        // An empty directory on another device is the mount point of an unmounted disk.
+        Ok(m) if m.dev() != root.dev && dir_is_empty(&root.path) => Some(
+            "looks unmounted (an empty folder on another device); its files are kept offline"
+                .into(),
+        ),
+        Ok(_) => None,
+    }
+}
+
+fn dir_is_empty(dir: &Path) -> bool {
+    std::fs::read_dir(dir)
+        .map(|mut d| d.next().is_none())
+        .unwrap_or(true)
+}
+
+fn same_file_still_there(path: &Path, stat: &FileStat) -> bool {
+    std::fs::symlink_metadata(path)
+        .map(|m| {
+            let now = FileStat::from_metadata(&m);
+            now.dev == stat.dev && now.inode == stat.inode
+        })
+        .unwrap_or(false)
+}
+
+pub struct Catalog {
+    store: Store,
+}
+
+impl Catalog {
+    pub fn new(store: Store) -> Catalog {
+        Catalog { store }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn store_mut(&mut self) -> &mut Store {
+        &mut self.store
+    }
+
+    /// Marks a root missing and its files offline. Returns true if it was not already missing.
+    pub fn mark_missing(&mut self, root: &RootRow, reason: &str) -> Result<bool> {
+        let newly = root.state != "missing";
+        if newly {
+            let n = self.store.set_root_offline(root.id)?;
+            tracing::warn!(root = %root.path.display(), files = n, "{reason}");
+        }
+        self.store.set_root_state(root.id, "missing", Some(reason))?;
+        Ok(newly)
+    }
+
+    /// Scans a whole root. A missing root marks its files offline and deletes nothing.
+    pub fn scan_root(&mut self, root_id: i64, cancel: &AtomicBool) -> Result<ScanReport> {
+        let Some(root) = self.store.root(root_id)? else {
+            return Ok(ScanReport::default());
+        };
+        if let Some(reason) = root_absence(&root) {
+            self.mark_missing(&root, &reason)?;
+            return Ok(ScanReport {
+                root_missing: true,
+                ..ScanReport::default()
+            });
+        }
+        if root.state == "missing" {
+            let n = self.store.set_root_online(root.id)?;
+            self.store.set_root_state(root.id, "watching", None)?;
+            // The disk may be back on a new device number.
+            if let Ok(m) = std::fs::metadata(&root.path) {
+                self.store
+                    .set_root_dev(root.id, std::os::unix::fs::MetadataExt::dev(&m))?;
+            }
+            tracing::info!(root = %root.path.display(), files = n, "folder is back online");
+        }
+        self.scan_tree(&root, &root.path, cancel)
+    }
+
+    /// Brings the catalogue of everything at or below `dir` in step with the disk.
+    fn scan_tree(&mut self, root: &RootRow, dir: &Path, cancel: &AtomicBool) -> Result<ScanReport> {
+        let mut report = ScanReport::default();
+        let mut known: HashMap<PathBuf, FileRow> = self
+            .store
+            .files_under(dir)?
+            .into_iter()
+            .map(|f| (f.path.clone(), f))
+            .collect();
+        let mut unreadable: Vec<PathBuf> = Vec::new();
+        let mut fresh: Vec<(PathBuf, FileStat)> = Vec::new();
+        let mut pending = 0usize;
+        self.store.conn().execute_batch("BEGIN IMMEDIATE")?;
+        // Symlinks are not followed, so links (and their loops) are never walked.
+        let walk = walkdir::WalkDir::new(dir)
+            .follow_links(false)
+            .into_iter()
+            .filter_entry(|e| e.depth() == 0 || !is_ignored_path(&root.path, e.path()));
+        for entry in walk {
+            if cancel.load(Ordering::Relaxed) {
+                break;
+            }
+            let entry = match entry {
+                Ok(e) => e,
+                Err(e) => {
+                    report.unreadable += 1;
+                    if let Some(p) = e.path() {
+                        tracing::warn!(path = %p.display(), "cannot read: {e}");
+                        unreadable.push(p.to_path_buf());
+                    }
+                    continue;
+                }
+            };
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let stat = match entry.metadata() {
+                Ok(m) => FileStat::from_metadata(&m),
+                Err(_) => continue, // gone since it was listed
+            };
+            report.seen += 1;
+            let path = entry.into_path();
+            match known.remove(&path) {
+                Some(row) => {
+                    let o = self.observe_known(&row, &stat)?;
+                    report.add(o);
+                    pending += (o != Observed::Unchanged) as usize;
+                }
+                None => fresh.push((path, stat)),
+            }
+            if pending >= BATCH {
+                self.store.conn().execute_batch("COMMIT; BEGIN IMMEDIATE")?;
+                pending = 0;
+            }
+        }
+        let interrupted = cancel.load(Ordering::Relaxed);
+        // What is left in `known` is gone from disk, unless it lies in an unreadable folder
+        // (or the scan was interrupted). New paths that share an inode with a gone file are moves.
+        let mut gone_by_inode: HashMap<(u64, u64), FileRow> = HashMap::new();
+        if !interrupted {
+            for (path, row) in known.drain() {
+                if unreadable.iter().any(|u| path.starts_with(u)) {
+                    continue;
+                }
+                gone_by_inode.insert((row.stat.dev, row.stat.inode), row);
+            }
+        }
+        for (i, (path, stat)) in fresh.iter().enumerate() {
+            match gone_by_inode.remove(&(stat.dev, stat.inode)) {
+                Some(row) if row.stat.same_content_as(stat) => {
+                    self.store.move_file(row.id, root.id, path, stat)?;
+                    report.moved += 1;
+                }
+                other => {
+                    if let Some(row) = other {
+                        gone_by_inode.insert((row.stat.dev, row.stat.inode), row);
+                    }
+                    report.add(self.observe_new(root, path, stat)?);
+                }
+            }
+            if i % BATCH == BATCH - 1 {
+                self.store.conn().execute_batch("COMMIT; BEGIN IMMEDIATE")?;
+            }
+        }
+        self.store.conn().execute_batch("COMMIT")?;
+        let gone: Vec<i64> = gone_by_inode.values().map(|r| r.id).collect();
+        report.deleted = gone.len() as u64;
+        if !gone.is_empty() {
+            self.store.delete_files(&gone)?;
+        }
+        Ok(report)
+    }
+
+    fn observe_known(&mut self, row: &FileRow, stat: &FileStat) -> Result<Observed> {
+        if row.stat == *stat && row.state != FileState::Offline {
+            return Ok(Observed::Unchanged);
+        }
+        if row.stat == *stat {
+            // Offline file seen again: back to where it was.
+            self.store.conn().execute(
+                "UPDATE files SET state = coalesce(offline_from, 'pending'), offline_from = NULL
+                 WHERE id = ?1",
+                [row.id],
+            )?;
+            return Ok(Observed::Unchanged);
+        }
+        self.store.mark_changed(row.id, stat)?;
+        Ok(Observed::Changed)
+    }
+
+    /// A path the catalogue does not know: a move of a file that is gone, or a new file.
+    fn observe_new(&mut self, root: &RootRow, path: &Path, stat: &FileStat) -> Result<Observed> {
+        for cand in self.store.files_by_inode(stat.dev, stat.inode)? {
+            if cand.stat.same_content_as(stat) && !same_file_still_there(&cand.path, stat) {
+                self.store.move_file(cand.id, root.id, path, stat)?;
+                return Ok(Observed::Moved);
+            }
+        }
+        self.store.insert_file(root.id, path, stat)?;
+        Ok(Observed::New)
+    }
+
+    /// Applies what notifications reported for these paths. Returns the roots found missing.
+    pub fn reconcile(&mut self, paths: &[PathBuf], cancel: &AtomicBool) -> Result<ReconcileReport> {
+        let mut report = ReconcileReport::default();
+        // Creations first, so that a move reported as delete + create is seen as a move.
+        let mut present = Vec::new();
+        let mut absent = Vec::new();
+        for path in paths {
+            match std::fs::symlink_metadata(path) {
+                Ok(m) => present.push((path, m)),
+                Err(_) => absent.push(path),
+            }
+        }
+        for (path, m) in present {
+            let Some(root) = self.store.root_containing(path)? else {
+                continue;
+            };
+            if root.state == "missing" || is_ignored_path(&root.path, path) && *path != root.path {
+                continue;
+            }
+            if m.is_dir() {
+                let r = self.scan_tree(&root, path, cancel)?;
+                report.scan.seen += r.seen;
+                report.scan.new += r.new;
+                report.scan.changed += r.changed;
+                report.scan.moved += r.moved;
+                report.scan.deleted += r.deleted;
+            } else if m.is_file() {
+                let stat = FileStat::from_metadata(&m);
+                let o = match self.store.file_by_path(path)? {
+                    Some(row) => self.observe_known(&row, &stat)?,
+                    None => self.observe_new(&root, path, &stat)?,
+                };
+                report.scan.add(o);
+            } else if let Some(row) = self.store.file_by_path(path)? {
+                // Replaced by a symlink or something else that is not a file.
+                self.store.delete_files(&[row.id])?;
+                report.scan.deleted += 1;
+            }
+        }
+        for path in absent {
+            let Some(root) = self.store.root_containing(path)? else {
+                continue;
+            };
+            if let Some(reason) = root_absence(&root) {
+                if self.mark_missing(&root, &reason)? {
+                    report.missing_roots.push(root.id);
+                }
+                continue;
+            }
+            let gone: Vec<i64> = self
+                .store
+                .files_under(path)?
+                .into_iter()
+                .filter(|f| std::fs::symlink_metadata(&f.path).is_err())
+                .map(|f| f.id)
+                .collect();
+            report.scan.deleted += gone.len() as u64;
+            self.store.delete_files(&gone)?;
+        }
+        Ok(report)
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct ReconcileReport {
+    pub scan: ScanReport,
+    pub missing_roots: Vec<i64>,
+}

@@ -1,0 +1,15 @@
+//! vx's indexing core: media probing, the SQLite catalogue and job queue, the tantivy text
+//! index, and search. Knows nothing of sockets or RPC; the daemon drives it.
+
+pub mod catalog;
+pub mod hash;
+pub mod job;
+mod migrations;
+pub mod paths;
+pub mod probe;
+pub mod store;
+pub mod textindex;
+
+pub use catalog::{Catalog, ScanReport};
+pub use store::{Store, StoreError};
+pub use textindex::{IndexSync, TextIndex};

@@ -1,0 +1,101 @@
+//! Versioned schema migrations, applied in order inside one transaction each.
+//! `PRAGMA user_version` records how many have run. Never edit a released step: add one.
+
+pub const MIGRATIONS: &[&str] = &[
+    // 1: the catalogue, the durable job queue, per-extractor results and the index outbox.
+    r#"
+    CREATE TABLE roots (
+        id        INTEGER PRIMARY KEY,
+        path      BLOB NOT NULL UNIQUE,
+        dev       INTEGER NOT NULL,          -- st_dev when added: a change means "unmounted"
+        state     TEXT NOT NULL DEFAULT 'watching',
+        message   TEXT,
+        added_at  INTEGER NOT NULL
+    );
+    CREATE TABLE contents (
+        id          INTEGER PRIMARY KEY,
+        hash        BLOB NOT NULL UNIQUE,    -- BLAKE3 of the bytes: the identity for extraction
+        size        INTEGER NOT NULL,
+        kind        TEXT,                    -- image | video | audio | NULL when not media
+        format      TEXT,
+        duration    REAL,
+        width       INTEGER,
+        height      INTEGER,
+        video_codec TEXT,
+        audio_codec TEXT,
+        taken       INTEGER,                 -- creation time from EXIF or the container
+        error       TEXT,                    -- why it is not usable media
+        orphaned_at INTEGER                  -- set when its last file went away
+    );
+    CREATE TABLE files (
+        id         INTEGER PRIMARY KEY,
+        root_id    INTEGER NOT NULL REFERENCES roots(id) ON DELETE CASCADE,
+        path       BLOB NOT NULL UNIQUE,
+        name       TEXT NOT NULL,            -- lossy UTF-8 file name, for the text index
+        dev        INTEGER NOT NULL,
+        inode      INTEGER NOT NULL,
+        size       INTEGER NOT NULL,
+        mtime_ns   INTEGER NOT NULL,
+        content_id INTEGER REFERENCES contents(id),
+        state      TEXT NOT NULL,            -- pending | indexed | skipped | failed | offline
+        offline_from TEXT,                   -- the state to return to when back online
+        message    TEXT,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE INDEX files_root ON files(root_id);
+    CREATE INDEX files_inode ON files(dev, inode);
+    CREATE INDEX files_content ON files(content_id);
+    CREATE INDEX files_state ON files(state);
+
+    CREATE TABLE jobs (
+        id           INTEGER PRIMARY KEY,
+        file_id      INTEGER NOT NULL UNIQUE REFERENCES files(id) ON DELETE CASCADE,
+        state        TEXT NOT NULL DEFAULT 'queued',   -- queued | running | failed
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        next_attempt INTEGER NOT NULL DEFAULT 0,
+        last_error   TEXT,
+        created_at   INTEGER NOT NULL
+    );
+    CREATE INDEX jobs_ready ON jobs(state, next_attempt);
+
+    CREATE TABLE extractions (
+        content_id INTEGER NOT NULL REFERENCES contents(id) ON DELETE CASCADE,
+        extractor  TEXT NOT NULL,
+        version    INTEGER NOT NULL,
+        status     TEXT NOT NULL,            -- done | failed
+        error      TEXT,
+        runs       INTEGER NOT NULL DEFAULT 1,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (content_id, extractor, version)
+    );
+
+    -- Timed results of extractors (transcripts, OCR lines, tags...), filled by later extractors.
+    CREATE TABLE segments (
+        id         INTEGER PRIMARY KEY,
+        content_id INTEGER NOT NULL REFERENCES contents(id) ON DELETE CASCADE,
+        extractor  TEXT NOT NULL,
+        source     TEXT NOT NULL,
+        start      REAL NOT NULL,
+        end        REAL NOT NULL,
+        text       TEXT NOT NULL,
+        confidence REAL
+    );
+    CREATE INDEX segments_content ON segments(content_id);
+
+    -- Outbox for the text index: every change to a file that search can see adds a row in the
+    -- same transaction; the indexer drains it after each tantivy commit. A crash in between
+    -- replays rows, and replaying is idempotent.
+    CREATE TABLE index_queue (
+        seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+        file_id INTEGER NOT NULL
+    );
+    CREATE TRIGGER files_ins AFTER INSERT ON files
+        BEGIN INSERT INTO index_queue(file_id) VALUES (NEW.id); END;
+    CREATE TRIGGER files_upd AFTER UPDATE OF path, state, content_id ON files
+        BEGIN INSERT INTO index_queue(file_id) VALUES (NEW.id); END;
+    CREATE TRIGGER files_del AFTER DELETE ON files
+        BEGIN INSERT INTO index_queue(file_id) VALUES (OLD.id); END;
+
+    CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+    "#,
+];

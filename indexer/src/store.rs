@@ -1,0 +1,950 @@
+//! The SQLite catalogue: the source of truth. WAL mode, versioned migrations, one connection per
+//! thread (open one `Store` per thread; SQLite serialises writers and `busy_timeout` waits).
+
+use std::collections::HashMap;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use vx_client::{FileState, MediaKind};
+
+use crate::migrations::MIGRATIONS;
+use crate::paths::{bytes_to_path, path_bytes, prefix_upper_bound};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("database {path} has schema version {found}, newer than this vx knows ({known}); use a newer vx")]
+    TooNew { path: PathBuf, found: usize, known: usize },
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// What a `stat` says about a file: enough to tell whether it changed without reading it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileStat {
+    pub dev: u64,
+    pub inode: u64,
+    pub size: u64,
+    pub mtime_ns: i64,
+}
+
+impl FileStat {
+    pub fn from_metadata(m: &std::fs::Metadata) -> FileStat {
+        use std::os::unix::fs::MetadataExt;
+        FileStat {
+            dev: m.dev(),
+            inode: m.ino(),
+            size: m.size(),
+            mtime_ns: m.mtime() * 1_000_000_000 + m.mtime_nsec(),
+        }
+    }
+
+    /// Same bytes as far as a stat can tell (size and mtime); inode changes alone are moves.
+    pub fn same_content_as(&self, other: &FileStat) -> bool {
+        self.size == other.size && self.mtime_ns == other.mtime_ns
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct RootRow {
+    pub id: i64,
+    pub path: PathBuf,
+    pub dev: u64,
+    pub state: String,
+    pub message: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct FileRow {
+    pub id: i64,
+    pub root_id: i64,
+    pub path: PathBuf,
+    pub stat: FileStat,
+    pub content_id: Option<i64>,
+    pub state: FileState,
+    pub message: Option<String>,
+}
+
+/// What probing found in a content; `kind` is None for files that are not media.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ContentMeta {
+    pub kind: Option<MediaKind>,
+    pub format: Option<String>,
+    pub duration: Option<f64>,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub video_codec: Option<String>,
+    pub audio_codec: Option<String>,
+    pub taken: Option<i64>,
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ContentRow {
+    pub id: i64,
+    pub hash: Vec<u8>,
+    pub meta: ContentMeta,
+}
+
+#[derive(Clone, Debug)]
+pub struct Job {
+    pub id: i64,
+    pub file_id: i64,
+    pub attempts: u32,
+}
+
+/// Everything the text index holds for one file.
+#[derive(Clone, Debug)]
+pub struct IndexDoc {
+    pub file_id: i64,
+    pub path: PathBuf,
+    pub name: String,
+    pub kind: MediaKind,
+    pub online: bool,
+    /// Creation time, else modification time (Unix seconds).
+    pub date: i64,
+    pub meta: ContentMeta,
+}
+
+#[derive(Clone, Debug)]
+pub struct ExtractionRow {
+    pub extractor: String,
+    pub version: u32,
+    pub status: String,
+    pub error: Option<String>,
+    pub runs: u64,
+}
+
+const FILE_COLS: &str = "id, root_id, path, dev, inode, size, mtime_ns, content_id, state, message";
+
+fn file_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FileRow> {
+    let state: String = r.get(8)?;
+    Ok(FileRow {
+        id: r.get(0)?,
+        root_id: r.get(1)?,
+        path: bytes_to_path(r.get::<_, Vec<u8>>(2)?),
+        stat: FileStat {
+            dev: r.get::<_, i64>(3)? as u64,
+            inode: r.get::<_, i64>(4)? as u64,
+            size: r.get::<_, i64>(5)? as u64,
+            mtime_ns: r.get(6)?,
+        },
+        content_id: r.get(7)?,
+        state: FileState::parse(&state).unwrap_or(FileState::Pending),
+        message: r.get(9)?,
+    })
+}
+
+const CONTENT_COLS: &str =
+    "id, hash, kind, format, duration, width, height, video_codec, audio_codec, taken, error";
+
+fn content_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ContentRow> {
+    let kind: Option<String> = r.get(2)?;
+    Ok(ContentRow {
+        id: r.get(0)?,
+        hash: r.get(1)?,
+        meta: ContentMeta {
+            kind: kind.as_deref().and_then(MediaKind::parse),
+            format: r.get(3)?,
+            duration: r.get(4)?,
+            width: r.get(5)?,
+            height: r.get(6)?,
+            video_codec: r.get(7)?,
+            audio_codec: r.get(8)?,
+            taken: r.get(9)?,
+            error: r.get(10)?,
+        },
+    })
+}
+
+fn root_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RootRow> {
+    Ok(RootRow {
+        id: r.get(0)?,
+        path: bytes_to_path(r.get::<_, Vec<u8>>(1)?),
+        dev: r.get::<_, i64>(2)? as u64,
+        state: r.get(3)?,
+        message: r.get(4)?,
+    })
+}
+
+fn name_of(path: &Path) -> String {
+    path.file_name()
+        .map(|n| String::from_utf8_lossy(n.as_bytes()).into_owned())
+        .unwrap_or_default()
+}
+
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Store> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(Duration::from_secs(30))?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = NORMAL;
+             PRAGMA foreign_keys = ON;",
+        )?;
+        let mut store = Store { conn };
+        store.migrate(path)?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self, path: &Path) -> Result<()> {
+        let version: usize = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))?
+            as usize;
+        if version > MIGRATIONS.len() {
+            return Err(StoreError::TooNew {
+                path: path.to_path_buf(),
+                found: version,
+                known: MIGRATIONS.len(),
+            });
+        }
+        for (i, step) in MIGRATIONS.iter().enumerate().skip(version) {
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(step)?;
+            tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
+            tx.commit()?;
+            tracing::info!(version = i + 1, "applied database migration");
+        }
+        Ok(())
+    }
+
+    pub fn schema_version(&self) -> Result<i64> {
+        Ok(self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+
+    pub fn integrity_check(&self) -> Result<String> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+    }
+
+    pub fn transaction(&mut self) -> Result<Transaction<'_>> {
+        Ok(self.conn.transaction()?)
+    }
+
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    // ---- roots ----
+
+    pub fn add_root(&self, path: &Path, dev: u64) -> Result<i64> {
+        self.conn.execute(
+            "INSERT INTO roots(path, dev, added_at) VALUES (?1, ?2, ?3)",
+            params![path_bytes(path), dev as i64, now()],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    pub fn roots(&self) -> Result<Vec<RootRow>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT id, path, dev, state, message FROM roots ORDER BY path")?;
+        let rows = st.query_map([], root_row)?.collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    pub fn root(&self, id: i64) -> Result<Option<RootRow>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id, path, dev, state, message FROM roots WHERE id = ?1",
+                [id],
+                root_row,
+            )
+            .optional()?)
+    }
+
+    pub fn root_by_path(&self, path: &Path) -> Result<Option<RootRow>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id, path, dev, state, message FROM roots WHERE path = ?1",
+                [path_bytes(path)],
+                root_row,
+            )
+            .optional()?)
+    }
+
+    /// The root a path lies in, if any.
+    pub fn root_containing(&self, path: &Path) -> Result<Option<RootRow>> {
+        Ok(self
+            .roots()?
+            .into_iter()
+            .filter(|r| path.starts_with(&r.path))
+            .max_by_key(|r| r.path.as_os_str().len()))
+    }
+
+    pub fn set_root_state(&self, id: i64, state: &str, message: Option<&str>) -> Result<()> {
+        self.conn.execute(
+            "UPDATE roots SET state = ?2, message = ?3 WHERE id = ?1",
+            params![id, state, message],
+        )?;
+        Ok(())
+    }
+
+    pub fn set_root_dev(&self, id: i64, dev: u64) -> Result<()> {
+        self.conn
+            .execute("UPDATE roots SET dev = ?2 WHERE id = ?1", params![id, dev as i64])?;
+        Ok(())
+    }
+
+    /// Forgets a root and its files; contents they leave orphaned are collected later.
+    pub fn remove_root(&mut self, id: i64) -> Result<u64> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "UPDATE contents SET orphaned_at = ?2 WHERE id IN
+               (SELECT content_id FROM files WHERE root_id = ?1) AND NOT EXISTS
+               (SELECT 1 FROM files f WHERE f.content_id = contents.id AND f.root_id != ?1)",
+            params![id, now()],
+        )?;
+        let n = tx.execute("DELETE FROM files WHERE root_id = ?1", [id])?;
+        tx.execute("DELETE FROM roots WHERE id = ?1", [id])?;
+        tx.commit()?;
+        Ok(n as u64)
+    }
+
+    pub fn root_file_counts(&self) -> Result<HashMap<i64, u64>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT root_id, count(*) FROM files GROUP BY root_id")?;
+        let rows = st
+            .query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// Marks every file of a root offline, remembering the state each returns to.
+    pub fn set_root_offline(&self, root_id: i64) -> Result<u64> {
+        Ok(self.conn.execute(
+            "UPDATE files SET offline_from = state, state = 'offline', updated_at = ?2
+             WHERE root_id = ?1 AND state != 'offline'",
+            params![root_id, now()],
+        )? as u64)
+    }
+
+    pub fn set_root_online(&self, root_id: i64) -> Result<u64> {
+        Ok(self.conn.execute(
+            "UPDATE files SET state = coalesce(offline_from, 'pending'), offline_from = NULL,
+             updated_at = ?2 WHERE root_id = ?1 AND state = 'offline'",
+            params![root_id, now()],
+        )? as u64)
+    }
+
+    // ---- files ----
+
+    pub fn file_by_path(&self, path: &Path) -> Result<Option<FileRow>> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!("SELECT {FILE_COLS} FROM files WHERE path = ?1"),
+                [path_bytes(path)],
+                file_row,
+            )
+            .optional()?)
+    }
+
+    pub fn file(&self, id: i64) -> Result<Option<FileRow>> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!("SELECT {FILE_COLS} FROM files WHERE id = ?1"),
+                [id],
+                file_row,
+            )
+            .optional()?)
+    }
+
+    pub fn files_by_inode(&self, dev: u64, inode: u64) -> Result<Vec<FileRow>> {
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {FILE_COLS} FROM files WHERE dev = ?1 AND inode = ?2"
+        ))?;
+        let rows = st
+            .query_map(params![dev as i64, inode as i64], file_row)?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// Files at or below `dir`.
+    pub fn files_under(&self, dir: &Path) -> Result<Vec<FileRow>> {
+        let lo = path_bytes(dir).to_vec();
+        let (from, to) = prefix_upper_bound(&lo);
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {FILE_COLS} FROM files WHERE path = ?1 OR (path >= ?2 AND path < ?3)"
+        ))?;
+        let rows = st
+            .query_map(params![lo, from, to], file_row)?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    pub fn files_of_root(&self, root_id: i64) -> Result<Vec<FileRow>> {
+        let mut st = self
+            .conn
+            .prepare_cached(&format!("SELECT {FILE_COLS} FROM files WHERE root_id = ?1"))?;
+        let rows = st
+            .query_map([root_id], file_row)?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// Records a new file as pending and queues its job.
+    pub fn insert_file(&self, root_id: i64, path: &Path, stat: &FileStat) -> Result<i64> {
+        self.conn.execute(
+            "INSERT INTO files(root_id, path, name, dev, inode, size, mtime_ns, state, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8)",
+            params![
+                root_id,
+                path_bytes(path),
+                name_of(path),
+                stat.dev as i64,
+                stat.inode as i64,
+                stat.size as i64,
+                stat.mtime_ns,
+                now()
+            ],
+        )?;
+        let id = self.conn.last_insert_rowid();
+        self.enqueue(id)?;
+        Ok(id)
+    }
+
+    /// The file's bytes may have changed: new stat, pending again, job queued.
+    pub fn mark_changed(&self, id: i64, stat: &FileStat) -> Result<()> {
+        self.conn.execute(
+            "UPDATE files SET dev = ?2, inode = ?3, size = ?4, mtime_ns = ?5, state = 'pending',
+             offline_from = NULL, message = NULL, updated_at = ?6 WHERE id = ?1",
+            params![
+                id,
+                stat.dev as i64,
+                stat.inode as i64,
+                stat.size as i64,
+                stat.mtime_ns,
+                now()
+            ],
+        )?;
+        self.enqueue(id)
+    }
+
+    /// A rename or move: same file, same content, new place. Nothing is re-extracted.
+    pub fn move_file(&self, id: i64, root_id: i64, path: &Path, stat: &FileStat) -> Result<()> {
+        self.conn.execute(
+            "UPDATE files SET root_id = ?2, path = ?3, name = ?4, dev = ?5, inode = ?6,
+             updated_at = ?7 WHERE id = ?1",
+            params![
+                id,
+                root_id,
+                path_bytes(path),
+                name_of(path),
+                stat.dev as i64,
+                stat.inode as i64,
+                now()
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Forgets files; contents left without a file are marked for later collection.
+    pub fn delete_files(&mut self, ids: &[i64]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut content = tx.prepare_cached("SELECT content_id FROM files WHERE id = ?1")?;
+            let mut del = tx.prepare_cached("DELETE FROM files WHERE id = ?1")?;
+            let mut orphan = tx.prepare_cached(
+                "UPDATE contents SET orphaned_at = ?2 WHERE id = ?1
+                 AND NOT EXISTS (SELECT 1 FROM files WHERE content_id = ?1)",
+            )?;
+            for &id in ids {
+                let cid: Option<i64> = content
+                    .query_row([id], |r| r.get(0))
+                    .optional()?
+                    .flatten();
+                del.execute([id])?;
+                if let Some(cid) = cid {
+                    orphan.execute(params![cid, now()])?;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Deletes contents orphaned for longer than `grace_secs` (with their results).
+    pub fn collect_orphans(&self, grace_secs: i64) -> Result<u64> {
+        Ok(self.conn.execute(
+            "DELETE FROM contents WHERE orphaned_at IS NOT NULL AND orphaned_at <= ?1
+             AND NOT EXISTS (SELECT 1 FROM files WHERE content_id = contents.id)",
+            [now() - grace_secs],
+        )? as u64)
+    }
+
+    /// Files in a state, newest first (for `vx status` problems).
+    pub fn files_in_states(&self, states: &[FileState], limit: u32) -> Result<Vec<FileRow>> {
+        let list = states
+            .iter()
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect::<Vec<_>>()
+            .join(",");
+        let mut st = self.conn.prepare(&format!(
+            "SELECT {FILE_COLS} FROM files WHERE state IN ({list})
+             ORDER BY updated_at DESC, id DESC LIMIT ?1"
+        ))?;
+        let rows = st
+            .query_map([limit], file_row)?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    pub fn state_counts(&self) -> Result<Vec<(FileState, u64)>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT state, count(*) FROM files GROUP BY state")?;
+        let rows = st
+            .query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(s, n)| FileState::parse(&s).map(|s| (s, n)))
+            .collect())
+    }
+
+    /// Skipped files whose content is not media.
+    pub fn not_media_count(&self) -> Result<u64> {
+        Ok(self.conn.query_row(
+            "SELECT count(*) FROM files WHERE state = 'skipped'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )? as u64)
+    }
+
+    pub fn content_count(&self) -> Result<u64> {
+        Ok(self
+            .conn
+            .query_row("SELECT count(*) FROM contents", [], |r| r.get::<_, i64>(0))?
+            as u64)
+    }
+
+    // ---- contents ----
+
+    pub fn content_by_hash(&self, hash: &[u8]) -> Result<Option<ContentRow>> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!("SELECT {CONTENT_COLS} FROM contents WHERE hash = ?1"),
+                [hash],
+                content_row,
+            )
+            .optional()?)
+    }
+
+    pub fn content(&self, id: i64) -> Result<Option<ContentRow>> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!("SELECT {CONTENT_COLS} FROM contents WHERE id = ?1"),
+                [id],
+                content_row,
+            )
+            .optional()?)
+    }
+
+    pub fn insert_content(&self, hash: &[u8], size: u64, meta: &ContentMeta) -> Result<i64> {
+        self.conn.execute(
+            "INSERT INTO contents(hash, size, kind, format, duration, width, height, video_codec,
+             audio_codec, taken, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            params![
+                hash,
+                size as i64,
+                meta.kind.map(|k| k.as_str()),
+                meta.format,
+                meta.duration,
+                meta.width,
+                meta.height,
+                meta.video_codec,
+                meta.audio_codec,
+                meta.taken,
+                meta.error
+            ],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    pub fn files_of_content(&self, content_id: i64) -> Result<Vec<PathBuf>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT path FROM files WHERE content_id = ?1 ORDER BY path")?;
+        let rows = st
+            .query_map([content_id], |r| {
+                Ok(bytes_to_path(r.get::<_, Vec<u8>>(0)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// Links a file to its content and settles its state, in one transaction with its job.
+    /// Returns false (and keeps the job) when the file changed since it was read.
+    pub fn finish_file(
+        &mut self,
+        job: &Job,
+        content_id: i64,
+        stat: &FileStat,
+        state: FileState,
+        message: Option<&str>,
+    ) -> Result<bool> {
+        let tx = self.conn.transaction()?;
+        let n = tx.execute(
+            "UPDATE files SET content_id = ?2, state = ?3, message = ?4, updated_at = ?5
+             WHERE id = ?1 AND size = ?6 AND mtime_ns = ?7",
+            params![
+                job.file_id,
+                content_id,
+                state.as_str(),
+                message,
+                now(),
+                stat.size as i64,
+                stat.mtime_ns
+            ],
+        )?;
+        if n == 0 {
+            return Ok(false);
+        }
+        tx.execute(
+            "UPDATE contents SET orphaned_at = NULL WHERE id = ?1",
+            [content_id],
+        )?;
+        tx.execute(
+            "DELETE FROM jobs WHERE id = ?1 AND state = 'running'",
+            [job.id],
+        )?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    /// Settles a file that has no content to speak of (an empty file).
+    pub fn settle_without_content(&mut self, job: &Job, state: FileState, message: &str) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "UPDATE files SET content_id = NULL, state = ?2, message = ?3, updated_at = ?4
+             WHERE id = ?1",
+            params![job.file_id, state.as_str(), message, now()],
+        )?;
+        tx.execute("DELETE FROM jobs WHERE id = ?1 AND state = 'running'", [job.id])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Runs a file's job again in `secs` seconds (it was still being written).
+    pub fn defer_job(&self, file_id: i64, secs: i64) -> Result<()> {
+        self.conn.execute(
+            "UPDATE jobs SET state = 'queued', next_attempt = ?2 WHERE file_id = ?1",
+            params![file_id, now() + secs],
+        )?;
+        Ok(())
+    }
+
+    // ---- extractions ----
+
+    /// Records one run of an extractor over a content (counting re-runs).
+    pub fn record_extraction(
+        &self,
+        content_id: i64,
+        extractor: &str,
+        version: u32,
+        error: Option<&str>,
+    ) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO extractions(content_id, extractor, version, status, error, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT(content_id, extractor, version) DO UPDATE SET status = excluded.status,
+               error = excluded.error, runs = runs + 1, updated_at = excluded.updated_at",
+            params![
+                content_id,
+                extractor,
+                version,
+                if error.is_some() { "failed" } else { "done" },
+                error,
+                now()
+            ],
+        )?;
+        self.bump_counter(&format!("runs:{extractor}"), 1)
+    }
+
+    pub fn extractions(&self, content_id: i64) -> Result<Vec<ExtractionRow>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT extractor, version, status, error, runs FROM extractions
+             WHERE content_id = ?1 ORDER BY extractor",
+        )?;
+        let rows = st
+            .query_map([content_id], |r| {
+                Ok(ExtractionRow {
+                    extractor: r.get(0)?,
+                    version: r.get(1)?,
+                    status: r.get(2)?,
+                    error: r.get(3)?,
+                    runs: r.get::<_, i64>(4)? as u64,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    pub fn extraction_done_count(&self, extractor: &str, version: u32) -> Result<u64> {
+        Ok(self.conn.query_row(
+            "SELECT count(*) FROM extractions WHERE extractor = ?1 AND version = ?2",
+            params![extractor, version],
+            |r| r.get::<_, i64>(0),
+        )? as u64)
+    }
+
+    // ---- counters ----
+
+    pub fn bump_counter(&self, name: &str, by: i64) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO counters(name, value) VALUES (?1, ?2)
+             ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
+            params![name, by],
+        )?;
+        Ok(())
+    }
+
+    pub fn counter(&self, name: &str) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM counters WHERE name = ?1", [name], |r| {
+                r.get(0)
+            })
+            .optional()?
+            .unwrap_or(0))
+    }
+
+    // ---- the text index outbox ----
+
+    /// Up to `limit` distinct files waiting for the text index, and the last sequence read.
+    pub fn index_backlog(&self, limit: u32) -> Result<(i64, Vec<i64>)> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT seq, file_id FROM index_queue ORDER BY seq LIMIT ?1")?;
+        let rows: Vec<(i64, i64)> = st
+            .query_map([limit], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let last = rows.last().map(|r| r.0).unwrap_or(0);
+        let mut ids: Vec<i64> = rows.into_iter().map(|r| r.1).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        Ok((last, ids))
+    }
+
+    pub fn index_ack(&self, up_to_seq: i64) -> Result<()> {
+        self.conn
+            .execute("DELETE FROM index_queue WHERE seq <= ?1", [up_to_seq])?;
+        Ok(())
+    }
+
+    pub fn index_pending(&self) -> Result<u64> {
+        Ok(self
+            .conn
+            .query_row("SELECT count(*) FROM index_queue", [], |r| {
+                r.get::<_, i64>(0)
+            })? as u64)
+    }
+
+    /// Queues every file for the text index (used to rebuild it).
+    pub fn index_everything(&self) -> Result<u64> {
+        Ok(self.conn.execute(
+            "INSERT INTO index_queue(file_id) SELECT id FROM files",
+            [],
+        )? as u64)
+    }
+
+    /// The document for a file, or None when search should not see it.
+    pub fn index_doc(&self, file_id: i64) -> Result<Option<IndexDoc>> {
+        let cols = CONTENT_COLS
+            .split(", ")
+            .map(|c| format!("c.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let row = self
+            .conn
+            .query_row(
+                &format!(
+                    "SELECT {cols}, f.path, f.name, f.state, f.mtime_ns FROM files f
+                     JOIN contents c ON c.id = f.content_id WHERE f.id = ?1
+                     AND f.state IN ('indexed', 'offline') AND c.kind IS NOT NULL"
+                ),
+                [file_id],
+                |r| {
+                    Ok((
+                        bytes_to_path(r.get::<_, Vec<u8>>(11)?),
+                        r.get::<_, String>(12)?,
+                        r.get::<_, String>(13)?,
+                        r.get::<_, i64>(14)?,
+                        content_row(r)?,
+                    ))
+                },
+            )
+            .optional()?;
+        Ok(row.and_then(|(path, name, state, mtime_ns, content)| {
+            Some(IndexDoc {
+                file_id,
+                path,
+                name,
+                kind: content.meta.kind?,
+                online: state != "offline",
+                date: content.meta.taken.unwrap_or(mtime_ns / 1_000_000_000),
+                meta: content.meta,
+            })
+        }))
+    }
+
+    // ---- jobs ----
+
+    /// Queues (or re-queues, resetting attempts) the catalogue job of a file.
+    pub fn enqueue(&self, file_id: i64) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO jobs(file_id, created_at) VALUES (?1, ?2)
+             ON CONFLICT(file_id) DO UPDATE SET state = 'queued', attempts = 0,
+               next_attempt = 0, last_error = NULL",
+            params![file_id, now()],
+        )?;
+        Ok(())
+    }
+
+    /// Takes the next ready job, marking it running.
+    pub fn claim_job(&self) -> Result<Option<Job>> {
+        Ok(self
+            .conn
+            .query_row(
+                "UPDATE jobs SET state = 'running' WHERE id = (
+                   SELECT id FROM jobs WHERE state = 'queued' AND next_attempt <= ?1
+                   ORDER BY next_attempt, id LIMIT 1)
+                 RETURNING id, file_id, attempts",
+                [now()],
+                |r| {
+                    Ok(Job {
+                        id: r.get(0)?,
+                        file_id: r.get(1)?,
+                        attempts: r.get(2)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// Puts a job back untouched (shutdown in the middle of it).
+    pub fn release_job(&self, job_id: i64) -> Result<()> {
+        self.conn.execute(
+            "UPDATE jobs SET state = 'queued' WHERE id = ?1 AND state = 'running'",
+            [job_id],
+        )?;
+        Ok(())
+    }
+
+    pub fn drop_job(&self, job_id: i64) -> Result<()> {
+        self.conn
+            .execute("DELETE FROM jobs WHERE id = ?1", [job_id])?;
+        Ok(())
+    }
+
+    /// Jobs interrupted by a crash or kill go back to the queue.
+    pub fn requeue_running(&self) -> Result<u64> {
+        Ok(self
+            .conn
+            .execute("UPDATE jobs SET state = 'queued' WHERE state = 'running'", [])?
+            as u64)
+    }
+
+    /// A transient failure: retry later, or give up after `max_attempts`.
+    /// Returns true when the job was given up.
+    pub fn retry_or_fail(
+        &mut self,
+        job: &Job,
+        error: &str,
+        max_attempts: u32,
+        backoff_secs: i64,
+    ) -> Result<bool> {
+        let attempts = job.attempts + 1;
+        if attempts >= max_attempts {
+            self.fail_job(job, &format!("{error} (gave up after {attempts} attempts)"))?;
+            return Ok(true);
+        }
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "UPDATE jobs SET state = 'queued', attempts = ?2, next_attempt = ?3, last_error = ?4
+             WHERE id = ?1",
+            params![job.id, attempts, now() + backoff_secs, error],
+        )?;
+        tx.execute(
+            "UPDATE files SET message = ?2, updated_at = ?3 WHERE id = ?1",
+            params![
+                job.file_id,
+                format!("{error} (attempt {attempts} of {max_attempts}, retrying in {backoff_secs} s)"),
+                now()
+            ],
+        )?;
+        tx.commit()?;
+        Ok(false)
+    }
+
+    /// A permanent failure: the file is failed with its message; the job is kept as failed.
+    pub fn fail_job(&mut self, job: &Job, error: &str) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "UPDATE jobs SET state = 'failed', attempts = attempts + 1, last_error = ?2
+             WHERE id = ?1 AND state = 'running'",
+            params![job.id, error],
+        )?;
+        if tx.changes() == 0 {
+            return Ok(()); // the file changed meanwhile and was queued afresh
+        }
+        tx.execute(
+            "UPDATE files SET state = 'failed', message = ?2, updated_at = ?3 WHERE id = ?1",
+            params![job.file_id, error, now()],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Queues failed files again (`vx reindex`).
+    pub fn requeue_failed(&self) -> Result<u64> {
+        let n = self.conn.execute(
+            "UPDATE files SET state = 'pending', message = NULL WHERE state = 'failed'",
+            [],
+        )?;
+        self.conn.execute(
+            "INSERT INTO jobs(file_id, created_at) SELECT id, ?1 FROM files WHERE state = 'pending'
+             ON CONFLICT(file_id) DO UPDATE SET state = 'queued', attempts = 0, next_attempt = 0",
+            [now()],
+        )?;
+        Ok(n as u64)
+    }
+
+    /// (ready or running, waiting for a retry)
+    pub fn queue_depth(&self) -> Result<(u64, u64)> {
+        Ok(self.conn.query_row(
+            "SELECT
+               coalesce(sum(state = 'running' OR (state = 'queued' AND next_attempt <= ?1)), 0),
+               coalesce(sum(state = 'queued' AND next_attempt > ?1), 0)
+             FROM jobs",
+            [now()],
+            |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
+        )?)
+    }
+}

@@ -1,0 +1,303 @@
+//! The tantivy text index: derived from SQLite, rebuildable from it at any time.
+//!
+//! Consistency: every catalogue change adds a row to SQLite's `index_queue` in the same
+//! transaction (triggers). [`IndexSync::sync`] applies queued rows to tantivy, commits, and only
+//! then deletes the rows. A crash in between replays them; applying a row is idempotent (delete
+//! the file's document, add it again if it is still searchable).
+
+use std::ops::Bound;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+use tantivy::collector::TopDocs;
+use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
+use tantivy::schema::{
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
+    TextOptions, Value,
+};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use vx_client::{MediaKind, SearchHit, SearchRequest};
+
+use crate::paths::bytes_to_path;
+use crate::store::{IndexDoc, Store, StoreError};
+
+/// Bump when the schema or what goes into documents changes: the index is then rebuilt.
+const SCHEMA_VERSION: &str = "1";
+const VERSION_FILE: &str = "vx-index-version";
+const WRITER_HEAP: usize = 32 << 20;
+const SYNC_BATCH: u32 = 2000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("text index: {0}")]
+    Tantivy(#[from] tantivy::TantivyError),
+    #[error("text index: {0}")]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("text index directory: {0}")]
+    OpenDir(#[from] tantivy::directory::error::OpenDirectoryError),
+}
+
+#[derive(Clone, Copy)]
+struct Fields {
+    file_id: Field,
+    path: Field,
+    ancestors: Field,
+    name: Field,
+    path_words: Field,
+    meta: Field,
+    kind: Field,
+    date: Field,
+    online: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let words = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer("en_stem")
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let fields = Fields {
+        file_id: b.add_u64_field("file_id", INDEXED | STORED | FAST),
+        path: b.add_bytes_field("path", STORED),
+        // Every folder above the file, so a path prefix filter is one term lookup.
+        ancestors: b.add_bytes_field("ancestors", INDEXED),
+        name: b.add_text_field("name", words.clone()),
+        path_words: b.add_text_field("path_words", words.clone()),
+        meta: b.add_text_field("meta", words),
+        kind: b.add_text_field("kind", STRING | STORED),
+        date: b.add_i64_field("date", INDEXED | STORED | FAST),
+        online: b.add_u64_field("online", STORED),
+    };
+    (b.build(), fields)
+}
+
+/// Words describing a file's metadata, so that "video 2023 july h264" finds it.
+fn meta_words(doc: &IndexDoc) -> String {
+    let m = &doc.meta;
+    let mut words = vec![doc.kind.as_str().to_string()];
+    words.extend(m.format.iter().cloned());
+    words.extend(m.video_codec.iter().cloned());
+    words.extend(m.audio_codec.iter().cloned());
+    if let (Some(w), Some(h)) = (m.width, m.height) {
+        words.push(format!("{w}x{h}"));
+        words.push(if w >= h { "landscape" } else { "portrait" }.to_string());
+        let short = w.min(h);
+        words.extend(
+            [(2160, "4k"), (1080, "1080p"), (720, "720p")]
+                .into_iter()
+                .find(|(min, _)| short >= *min)
+                .map(|(_, n)| n.to_string()),
+        );
+    }
+    if let Ok(t) = time::OffsetDateTime::from_unix_timestamp(doc.date) {
+        words.push(t.year().to_string());
+        words.push(t.month().to_string().to_lowercase());
+    }
+    words.join(" ")
+}
+
+#[derive(Clone)]
+pub struct TextIndex {
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+}
+
+impl TextIndex {
+    /// Opens the index in `dir`, creating it if needed. Returns true when it was (re)created,
+    /// in which case the caller must queue every file (`Store::index_everything`).
+    pub fn open(dir: &Path) -> Result<(TextIndex, bool), IndexError> {
+        let (schema, fields) = schema();
+        let version_ok = std::fs::read_to_string(dir.join(VERSION_FILE))
+            .map(|v| v.trim() == SCHEMA_VERSION)
+            .unwrap_or(false);
+        let existing = if version_ok {
+            match Index::open_in_dir(dir) {
+                Ok(index) => Some(index),
+                Err(e) => {
+                    tracing::warn!("text index unreadable, rebuilding it from the catalogue: {e}");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let created = existing.is_none();
+        let index = match existing {
+            Some(index) => index,
+            None => {
+                if dir.exists() {
+                    std::fs::remove_dir_all(dir)?;
+                }
+                std::fs::create_dir_all(dir)?;
+                let index = Index::create_in_dir(dir, schema)?;
+                std::fs::write(dir.join(VERSION_FILE), SCHEMA_VERSION)?;
+                index
+            }
+        };
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok((
+            TextIndex {
+                index,
+                reader,
+                fields,
+            },
+            created,
+        ))
+    }
+
+    /// The single writer. Only one may exist at a time (tantivy holds a lock).
+    pub fn writer(&self) -> Result<IndexSync, IndexError> {
+        let writer = self.index.writer_with_num_threads(1, WRITER_HEAP)?;
+        Ok(IndexSync {
+            index: self.clone(),
+            writer,
+        })
+    }
+
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    pub fn search(&self, req: &SearchRequest) -> Result<Vec<SearchHit>, IndexError> {
+        let f = self.fields;
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let text = req.query.trim();
+        if text.is_empty() {
+            clauses.push((Occur::Must, Box::new(AllQuery)));
+        } else {
+            let mut parser = QueryParser::for_index(&self.index, vec![f.name, f.path_words, f.meta]);
+            parser.set_field_boost(f.name, 3.0);
+            parser.set_field_boost(f.path_words, 1.5);
+            // Lenient: odd characters in a query never fail a search.
+            let (query, _errors) = parser.parse_query_lenient(text);
+            clauses.push((Occur::Must, query));
+        }
+        if let Some(kind) = req.kind {
+            clauses.push((
+                Occur::Must,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(f.kind, kind.as_str()),
+                    IndexRecordOption::Basic,
+                )),
+            ));
+        }
+        if let Some(prefix) = &req.path_prefix {
+            let dir = prefix.to_path_buf();
+            let dir = dir.components().as_path().to_path_buf();
+            clauses.push((
+                Occur::Must,
+                Box::new(TermQuery::new(
+                    Term::from_field_bytes(f.ancestors, dir.as_os_str().as_bytes()),
+                    IndexRecordOption::Basic,
+                )),
+            ));
+        }
+        if req.after.is_some() || req.before.is_some() {
+            let lo = req
+                .after
+                .map(|t| Bound::Included(Term::from_field_i64(f.date, t)))
+                .unwrap_or(Bound::Unbounded);
+            let hi = req
+                .before
+                .map(|t| Bound::Excluded(Term::from_field_i64(f.date, t)))
+                .unwrap_or(Bound::Unbounded);
+            clauses.push((Occur::Must, Box::new(RangeQuery::new(lo, hi))));
+        }
+        let query = BooleanQuery::new(clauses);
+        let searcher = self.reader.searcher();
+        let limit = req.limit.clamp(1, 10_000) as usize;
+        let top = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?;
+        let mut hits = Vec::with_capacity(top.len());
+        for (score, addr) in top {
+            let doc: TantivyDocument = searcher.doc(addr)?;
+            let path = doc
+                .get_first(f.path)
+                .and_then(|v| v.as_bytes())
+                .map(|b| bytes_to_path(b.to_vec()));
+            let kind = doc
+                .get_first(f.kind)
+                .and_then(|v| v.as_str())
+                .and_then(MediaKind::parse);
+            let online = doc.get_first(f.online).and_then(|v| v.as_u64()) == Some(1);
+            if let (Some(path), Some(kind)) = (path, kind) {
+                hits.push(SearchHit {
+                    path: vx_client::WirePath::new(&path),
+                    kind,
+                    score,
+                    online,
+                    moments: Vec::new(),
+                });
+            }
+        }
+        Ok(hits)
+    }
+}
+
+/// Applies the SQLite outbox to tantivy.
+pub struct IndexSync {
+    index: TextIndex,
+    writer: IndexWriter,
+}
+
+impl IndexSync {
+    fn document(&self, doc: &IndexDoc) -> TantivyDocument {
+        let f = self.index.fields;
+        let mut d = TantivyDocument::default();
+        d.add_u64(f.file_id, doc.file_id as u64);
+        d.add_bytes(f.path, doc.path.as_os_str().as_bytes());
+        for dir in doc.path.ancestors().skip(1) {
+            d.add_bytes(f.ancestors, dir.as_os_str().as_bytes());
+        }
+        d.add_text(f.name, &doc.name);
+        let words = doc
+            .path
+            .parent()
+            .map(|p| String::from_utf8_lossy(p.as_os_str().as_bytes()).into_owned())
+            .unwrap_or_default();
+        d.add_text(f.path_words, words);
+        d.add_text(f.meta, meta_words(doc));
+        d.add_text(f.kind, doc.kind.as_str());
+        d.add_i64(f.date, doc.date);
+        d.add_u64(f.online, doc.online as u64);
+        d
+    }
+
+    /// Drains the outbox into tantivy. Returns the number of files applied.
+    pub fn sync(&mut self, store: &Store) -> Result<usize, IndexError> {
+        let mut total = 0;
+        loop {
+            let (last_seq, ids) = store.index_backlog(SYNC_BATCH)?;
+            if ids.is_empty() {
+                return Ok(total);
+            }
+            let file_id = self.index.fields.file_id;
+            for &id in &ids {
+                self.writer
+                    .delete_term(Term::from_field_u64(file_id, id as u64));
+                if let Some(doc) = store.index_doc(id)? {
+                    self.writer.add_document(self.document(&doc))?;
+                }
+            }
+            self.writer.commit()?;
+            self.index.reader.reload()?;
+            // Only after tantivy has committed: a crash before this line replays the rows.
+            store.index_ack(last_seq)?;
+            total += ids.len();
+        }
+    }
+
+    /// Empties the index; the caller then queues every file.
+    pub fn clear(&mut self) -> Result<(), IndexError> {
+        self.writer.delete_all_documents()?;
+        self.writer.commit()?;
+        self.index.reader.reload()?;
+        Ok(())
+    }
+}
