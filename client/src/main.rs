@@ -1,1 +1,410 @@
-fn main(){}
+//! vx: the command-line client of the vx media search daemon.
+
+mod cli_json;
+mod daemon_ctl;
+mod dates;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use vx_client::*;
+
+/// Local media search: find photos, videos and recordings by what they hold.
+///
+/// vx talks to the vxd daemon over a Unix socket. Start it with `vx daemon start`, add folders
+/// with `vx add`, then `vx search`.
+#[derive(Parser)]
+#[command(name = "vx", version, propagate_version = true)]
+struct Cli {
+    /// Socket of the daemon [env: VX_SOCKET; default: the per-user runtime dir]
+    #[arg(long, global = true)]
+    socket: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum KindArg {
+    Image,
+    Video,
+    Audio,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Watch folders (recursively) and catalogue their media
+    Add {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Stop watching a folder and forget its files
+    Remove { path: PathBuf },
+    /// List watched folders
+    Roots {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show what the daemon is doing: counts, queue, rate, extractors, problems
+    Status {
+        #[arg(long)]
+        json: bool,
+        /// Follow progress with a live bar until the queue is empty
+        #[arg(long)]
+        watch: bool,
+    },
+    /// Wait until everything queued has been catalogued and indexed (for scripts)
+    Wait {
+        /// Give up after this many seconds (exit code 2)
+        #[arg(long)]
+        timeout: Option<f64>,
+    },
+    /// Search by file name, folder words and metadata (kind, codec, year, month...)
+    Search {
+        /// Words to look for; may be empty when filters are given
+        #[arg(default_value = "")]
+        query: String,
+        #[arg(long, value_enum)]
+        kind: Option<KindArg>,
+        /// Only files under this folder
+        #[arg(long)]
+        path: Option<PathBuf>,
+        /// Taken (or modified) on or after this date: YYYY, YYYY-MM, YYYY-MM-DD or RFC 3339
+        #[arg(long, value_parser = dates::parse_date)]
+        after: Option<i64>,
+        /// Taken (or modified) before this date
+        #[arg(long, value_parser = dates::parse_date)]
+        before: Option<i64>,
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Everything known about one file
+    Show {
+        path: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Retry failed files; with --rebuild-index, rebuild the text index from the catalogue
+    Reindex {
+        #[arg(long)]
+        rebuild_index: bool,
+    },
+    /// Stop starting new work (the current files finish)
+    Pause,
+    /// Continue after `vx pause`
+    Resume,
+    /// Start, stop or check the daemon
+    Daemon {
+        #[command(subcommand)]
+        action: DaemonAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum DaemonAction {
+    /// Start vxd in the background and return once it answers
+    Start,
+    /// Ask vxd to stop and wait until it has
+    Stop,
+    /// Is vxd running? (exit code 3 when not)
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("vx: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("vx: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// An absolute form of a path the user typed, without requiring it to exist.
+fn absolute(p: &Path) -> PathBuf {
+    std::fs::canonicalize(p)
+        .or_else(|_| std::path::absolute(p))
+        .unwrap_or_else(|_| p.to_path_buf())
+}
+
+fn print_json(v: &serde_json::Value) {
+    println!("{}", serde_json::to_string_pretty(v).expect("JSON values serialise"));
+}
+
+async fn run(cli: Cli) -> Result<ExitCode> {
+    let socket = cli.socket.clone().unwrap_or_else(paths::socket_path);
+    if let Command::Daemon { action } = &cli.command {
+        return match action {
+            DaemonAction::Start => daemon_ctl::start(&socket).await,
+            DaemonAction::Stop => daemon_ctl::stop(&socket).await,
+            DaemonAction::Status { json } => daemon_ctl::status(&socket, *json).await,
+        };
+    }
+    let (client, _hello) = connect(&socket).await?;
+    let ctx = context;
+    match cli.command {
+        Command::Add { paths } => {
+            let mut failed = false;
+            for p in paths {
+                match client.add_root(ctx(), WirePath::new(&absolute(&p))).await? {
+                    Ok(root) => println!("watching {} ({} files so far; `vx status --watch` follows progress)", root.path, root.files),
+                    Err(e) => {
+                        eprintln!("vx: cannot add {}: {e}", p.display());
+                        failed = true;
+                    }
+                }
+            }
+            if failed {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Command::Remove { path } => {
+            let n = client.remove_root(ctx(), WirePath::new(&absolute(&path))).await??;
+            println!("stopped watching {}; forgot {n} files", path.display());
+        }
+        Command::Roots { json } => {
+            let roots = client.roots(ctx()).await??;
+            if json {
+                print_json(&serde_json::json!({"roots": roots.iter().map(cli_json::root).collect::<Vec<_>>()}));
+            } else if roots.is_empty() {
+                println!("no folders watched yet; add one with `vx add PATH`");
+            } else {
+                for r in roots {
+                    print_root(&r);
+                }
+            }
+        }
+        Command::Status { json, watch } => {
+            if watch {
+                watch_progress(&client).await?;
+            }
+            let s = client.status(ctx()).await??;
+            if json {
+                print_json(&cli_json::status(&s));
+            } else {
+                print_status(&s);
+            }
+        }
+        Command::Wait { timeout } => {
+            let deadline = timeout.map(|t| Instant::now() + Duration::from_secs_f64(t));
+            // Let notifications about changes made just before this call arrive first.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            loop {
+                let s = client.status(ctx()).await??;
+                if s.idle {
+                    break;
+                }
+                if deadline.is_some_and(|d| Instant::now() >= d) {
+                    eprintln!(
+                        "vx: still busy after {} s ({} queued, {} waiting for the index)",
+                        timeout.unwrap_or_default(),
+                        s.queue_depth,
+                        s.index_pending
+                    );
+                    return Ok(ExitCode::from(2));
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+        Command::Search { query, kind, path, after, before, limit, json } => {
+            let request = SearchRequest {
+                query,
+                kind: kind.map(|k| match k {
+                    KindArg::Image => MediaKind::Image,
+                    KindArg::Video => MediaKind::Video,
+                    KindArg::Audio => MediaKind::Audio,
+                }),
+                path_prefix: path.map(|p| WirePath::new(&absolute(&p))),
+                after,
+                before,
+                limit,
+            };
+            let r = client.search(ctx(), request).await??;
+            if json {
+                print_json(&cli_json::search(&r));
+            } else {
+                print_search(&r);
+            }
+        }
+        Command::Show { path, json } => {
+            let d = client.show(ctx(), WirePath::new(&absolute(&path))).await??;
+            if json {
+                print_json(&cli_json::details(&d));
+            } else {
+                print_details(&d);
+            }
+        }
+        Command::Reindex { rebuild_index } => {
+            let r = client.reindex(ctx(), rebuild_index).await??;
+            println!("{} failed files queued again", r.requeued);
+            if rebuild_index {
+                println!("rebuilding the text index from {} catalogued files; `vx wait` returns when done", r.reindexed);
+            }
+        }
+        Command::Pause => {
+            client.pause(ctx()).await??;
+            println!("paused: files being worked on finish, no new ones start. `vx resume` continues");
+        }
+        Command::Resume => {
+            client.resume(ctx()).await??;
+            println!("resumed");
+        }
+        Command::Daemon { .. } => unreachable!("handled above"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_root(r: &RootInfo) {
+    print!("{}  {}  {} files", r.path, r.state.as_str(), r.files);
+    match &r.message {
+        Some(m) => println!("\n    {m}"),
+        None => println!(),
+    }
+}
+
+fn count(s: &Status, state: FileState) -> u64 {
+    s.files.iter().find(|c| c.state == state).map(|c| c.count).unwrap_or(0)
+}
+
+fn print_status(s: &Status) {
+    let activity = if s.paused {
+        format!("paused ({})", s.pause_reason.as_deref().unwrap_or("by request"))
+    } else if s.idle {
+        "idle: everything is catalogued".into()
+    } else {
+        "working".into()
+    };
+    println!("vxd {} (pid {}): {activity}", s.daemon_version, s.pid);
+    let files: Vec<String> = s.files.iter().map(|c| format!("{} {}", c.count, c.state)).collect();
+    println!("files:      {} ({} distinct contents)", files.join(", "), s.contents);
+    if s.skipped_not_media > 0 {
+        println!("            {} skipped files are not media or empty", s.skipped_not_media);
+    }
+    println!(
+        "queue:      {} ready or running, {} waiting to retry, {} waiting for the text index",
+        s.queue_depth, s.retry_waiting, s.index_pending
+    );
+    for p in &s.current {
+        println!("now:        {p}");
+    }
+    if s.rate > 0.0 {
+        let eta = s.eta_secs.map(|e| format!(", about {} left", dates::clock(e))).unwrap_or_default();
+        println!("rate:       {:.1} files/s{eta}", s.rate);
+    }
+    println!("extractors:");
+    for e in &s.extractors {
+        let state = if e.enabled { "enabled".to_string() } else { format!("disabled: {}", e.reason.as_deref().unwrap_or("")) };
+        println!("  {} v{}  {state}  ({} contents done)", e.name, e.version, e.done);
+    }
+    println!("folders:");
+    if s.roots.is_empty() {
+        println!("  none yet: add one with `vx add PATH`");
+    }
+    for r in &s.roots {
+        print!("  ");
+        print_root(r);
+    }
+    if !s.problems.is_empty() {
+        println!("problems (`vx show PATH` for details; `vx reindex` retries failed files):");
+        for p in &s.problems {
+            println!("  {} {}: {}", p.state, p.path, p.message);
+        }
+    }
+}
+
+async fn watch_progress(client: &VxClient) -> Result<()> {
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files  {per_sec}  eta {eta}  {msg}")
+            .context("progress template")?,
+    );
+    loop {
+        let s = client.status(context()).await??;
+        let done = count(&s, FileState::Indexed) + count(&s, FileState::Skipped) + count(&s, FileState::Failed);
+        bar.set_length(done + count(&s, FileState::Pending));
+        bar.set_position(done);
+        bar.set_message(s.current.first().map(|p| p.display()).unwrap_or_default());
+        if s.idle {
+            bar.finish_with_message("done");
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+fn print_search(r: &SearchResponse) {
+    if r.results.is_empty() {
+        println!("no matches ({:.1} ms). Try fewer words, or check `vx status` that your folders are catalogued", r.took_ms);
+        return;
+    }
+    for (i, hit) in r.results.iter().enumerate() {
+        let offline = if hit.online { "" } else { "  [offline]" };
+        println!("{:>3}. {}  ({}, {:.2}){offline}", i + 1, hit.path, hit.kind, hit.score);
+        for m in &hit.moments {
+            let at = match hit.kind {
+                MediaKind::Image => String::new(),
+                _ => format!("{}  ", dates::clock(m.start)),
+            };
+            println!("       {at}{}  [{}]", m.text, m.sources.join(", "));
+        }
+    }
+    println!("{} results in {:.1} ms", r.results.len(), r.took_ms);
+}
+
+fn print_details(d: &FileDetails) {
+    println!("{}", d.path);
+    println!("  folder:   {}", d.root);
+    println!("  state:    {}", d.state);
+    if let Some(m) = &d.message {
+        println!("  message:  {m}");
+    }
+    println!("  size:     {} bytes, modified {}", d.size, dates::format_time(d.mtime));
+    if let Some(c) = &d.content {
+        if let Some(k) = c.kind {
+            println!("  kind:     {k}");
+        }
+        if let Some(f) = &c.format {
+            println!("  format:   {f}");
+        }
+        if let (Some(w), Some(h)) = (c.width, c.height) {
+            println!("  size:     {w}x{h}");
+        }
+        if let Some(d) = c.duration {
+            println!("  duration: {} ({d:.2} s)", dates::clock(d));
+        }
+        for (label, codec) in [("video", &c.video_codec), ("audio", &c.audio_codec)] {
+            if let Some(codec) = codec {
+                println!("  {label}:    {codec}");
+            }
+        }
+        if let Some(t) = c.taken {
+            println!("  taken:    {}", dates::format_time(t));
+        }
+        println!("  content:  {}", c.hash);
+        for copy in &c.copies {
+            println!("  same as:  {copy}");
+        }
+    }
+    if !d.extractions.is_empty() {
+        println!("  extractors:");
+        for e in &d.extractions {
+            let err = e.error.as_deref().map(|m| format!(": {m}")).unwrap_or_default();
+            println!("    {} v{}  {} (runs: {}){err}", e.extractor, e.version, e.status, e.runs);
+        }
+    }
+}

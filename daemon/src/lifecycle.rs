@@ -88,11 +88,18 @@ pub fn init_logging(filter: &str, data_dir: &Path) -> Result<tracing_appender::n
     std::fs::create_dir_all(&logs).with_context(|| format!("cannot create {}", logs.display()))?;
     let appender = tracing_appender::rolling::daily(&logs, "vxd.log");
     let (file_writer, guard) = tracing_appender::non_blocking(appender);
-    let filter = EnvFilter::try_new(filter)
+    use std::io::IsTerminal;
+    // tarpc logs every call at info; keep it to warnings unless asked for.
+    let full = if filter.contains("tarpc") { filter.to_string() } else { format!("{filter},tarpc=warn") };
+    let filter = EnvFilter::try_new(&full)
         .with_context(|| format!("invalid log filter {filter:?} (try info or debug)"))?;
     tracing_subscriber::registry()
         .with(filter)
-        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_ansi(std::io::stderr().is_terminal())
+                .with_writer(std::io::stderr),
+        )
         .with(
             tracing_subscriber::fmt::layer()
                 .with_ansi(false)

@@ -95,7 +95,7 @@ pub fn run(store: &mut Store, job: &Job, retry: RetryPolicy, cancel: &AtomicBool
                 Ok(meta) => meta,
                 Err(ProbeError::Io(msg)) => return transient(store, msg),
                 Err(ProbeError::NotMedia(msg)) => ContentMeta {
-                    error: Some(format!("not media: {msg}")),
+                    error: Some(format!("not a media file: {msg}")),
                     ..ContentMeta::default()
                 },
                 Err(ProbeError::Corrupt(msg)) => ContentMeta {

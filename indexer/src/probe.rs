@@ -56,7 +56,7 @@ fn classify_open_error(e: ffmpeg::Error) -> ProbeError {
         ffmpeg::Error::Other { errno } if errno == libc::EIO || errno == libc::ENOENT => {
             ProbeError::Io(e.to_string())
         }
-        _ => ProbeError::NotMedia(format!("not a recognised media file ({e})")),
+        _ => ProbeError::NotMedia(format!("ffmpeg does not recognise it ({e})")),
     }
 }
 
@@ -178,8 +178,8 @@ fn decode_first(
         return Ok(());
     }
     Err(ProbeError::Corrupt(match last_error {
-        Some(e) => format!("corrupt or truncated: no frame decodes ({e})"),
-        None => "corrupt or truncated: no frame decodes".to_string(),
+        Some(e) => format!("damaged or truncated, no frame decodes ({e})"),
+        None => "damaged or truncated, no frame decodes".to_string(),
     }))
 }
 

@@ -1,0 +1,93 @@
+//! JSON forms of the protocol types for `--json`: paths as strings, times in seconds.
+//! Search's shape is a promise to scripts:
+//! `{"results":[{"path","kind","score","moments":[{"start","end","text","sources"}]}]}`.
+
+use serde_json::{Value, json};
+use vx_client::*;
+
+fn path(p: &WirePath) -> Value {
+    Value::String(p.to_path_buf().to_string_lossy().into_owned())
+}
+
+pub fn search(r: &SearchResponse) -> Value {
+    json!({
+        "results": r.results.iter().map(|h| json!({
+            "path": path(&h.path),
+            "kind": h.kind.as_str(),
+            "score": h.score,
+            "online": h.online,
+            "moments": h.moments.iter().map(|m| json!({
+                "start": m.start, "end": m.end, "text": m.text, "sources": m.sources,
+            })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "took_ms": r.took_ms,
+    })
+}
+
+pub fn root(r: &RootInfo) -> Value {
+    json!({"path": path(&r.path), "state": r.state.as_str(), "message": r.message, "files": r.files})
+}
+
+pub fn status(s: &Status) -> Value {
+    json!({
+        "daemon_version": s.daemon_version,
+        "pid": s.pid,
+        "paused": s.paused,
+        "pause_reason": s.pause_reason,
+        "idle": s.idle,
+        "files": s.files.iter().map(|c| (c.state.as_str().to_string(), json!(c.count))).collect::<serde_json::Map<_, _>>(),
+        "contents": s.contents,
+        "queue_depth": s.queue_depth,
+        "retry_waiting": s.retry_waiting,
+        "index_pending": s.index_pending,
+        "skipped_not_media": s.skipped_not_media,
+        "current": s.current.iter().map(path).collect::<Vec<_>>(),
+        "rate": s.rate,
+        "eta_secs": s.eta_secs,
+        "extractors": s.extractors.iter().map(|e| json!({
+            "name": e.name, "version": e.version, "enabled": e.enabled, "reason": e.reason, "done": e.done,
+        })).collect::<Vec<_>>(),
+        "roots": s.roots.iter().map(root).collect::<Vec<_>>(),
+        "problems": s.problems.iter().map(|p| json!({
+            "path": path(&p.path), "state": p.state.as_str(), "message": p.message,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+pub fn details(d: &FileDetails) -> Value {
+    json!({
+        "path": path(&d.path),
+        "root": path(&d.root),
+        "state": d.state.as_str(),
+        "message": d.message,
+        "size": d.size,
+        "mtime": d.mtime,
+        "content": d.content.as_ref().map(|c| json!({
+            "hash": c.hash,
+            "kind": c.kind.map(|k| k.as_str()),
+            "format": c.format,
+            "duration": c.duration,
+            "width": c.width,
+            "height": c.height,
+            "video_codec": c.video_codec,
+            "audio_codec": c.audio_codec,
+            "taken": c.taken,
+            "copies": c.copies.iter().map(path).collect::<Vec<_>>(),
+        })),
+        "extractions": d.extractions.iter().map(|e| json!({
+            "extractor": e.extractor, "version": e.version, "status": e.status,
+            "error": e.error, "runs": e.runs,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+pub fn hello(h: &Hello, socket: &std::path::Path) -> Value {
+    json!({
+        "running": true,
+        "daemon_version": h.daemon_version,
+        "protocol": h.protocol,
+        "pid": h.pid,
+        "data_dir": path(&h.data_dir),
+        "socket": socket.to_string_lossy(),
+    })
+}
