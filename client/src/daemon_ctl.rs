@@ -22,7 +22,10 @@ fn vxd_path() -> PathBuf {
 
 pub async fn start(socket: &Path) -> Result<ExitCode> {
     if let Ok((_, hello)) = connect(socket).await {
-        println!("vxd {} is already running (pid {})", hello.daemon_version, hello.pid);
+        println!(
+            "vxd {} is already running (pid {})",
+            hello.daemon_version, hello.pid
+        );
         return Ok(ExitCode::SUCCESS);
     }
     let logs = paths::data_dir().join("logs");
@@ -45,14 +48,22 @@ pub async fn start(socket: &Path) -> Result<ExitCode> {
             Ok(())
         });
     }
-    let mut child = cmd
-        .spawn()
-        .with_context(|| format!("cannot run {} (is vx installed with vxd beside it?)", vxd.display()))?;
+    let mut child = cmd.spawn().with_context(|| {
+        format!(
+            "cannot run {} (is vx installed with vxd beside it?)",
+            vxd.display()
+        )
+    })?;
     let started = Instant::now();
     loop {
         match connect(socket).await {
             Ok((_, hello)) => {
-                println!("vxd {} started (pid {}), listening on {}", hello.daemon_version, hello.pid, socket.display());
+                println!(
+                    "vxd {} started (pid {}), listening on {}",
+                    hello.daemon_version,
+                    hello.pid,
+                    socket.display()
+                );
                 return Ok(ExitCode::SUCCESS);
             }
             Err(ConnectError::NotRunning(_)) => {}
@@ -86,7 +97,11 @@ pub async fn stop(socket: &Path) -> Result<ExitCode> {
     let started = Instant::now();
     while process_alive(hello.pid) {
         if started.elapsed() > STOP_TIMEOUT {
-            bail!("vxd (pid {}) is still running after {} s", hello.pid, STOP_TIMEOUT.as_secs());
+            bail!(
+                "vxd (pid {}) is still running after {} s",
+                hello.pid,
+                STOP_TIMEOUT.as_secs()
+            );
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -113,7 +128,9 @@ pub async fn status(socket: &Path, json: bool) -> Result<ExitCode> {
         }
         Err(ConnectError::NotRunning(_)) => {
             if json {
-                crate::print_json(&serde_json::json!({"running": false, "socket": socket.to_string_lossy()}));
+                crate::print_json(
+                    &serde_json::json!({"running": false, "socket": socket.to_string_lossy()}),
+                );
             } else {
                 println!("vxd is not running; start it with `vx daemon start`");
             }
@@ -130,11 +147,12 @@ fn process_alive(pid: u32) -> bool {
         return false;
     }
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => stat
-            .rsplit(')')
-            .next()
-            .and_then(|rest| rest.split_whitespace().next())
-            != Some("Z"),
+        Ok(stat) => {
+            stat.rsplit(')')
+                .next()
+                .and_then(|rest| rest.split_whitespace().next())
+                != Some("Z")
+        }
         Err(_) => true, // no procfs (macOS): trust kill
     }
 }

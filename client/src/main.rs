@@ -119,7 +119,10 @@ enum DaemonAction {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("vx: cannot start: {e}");
@@ -143,7 +146,10 @@ fn absolute(p: &Path) -> PathBuf {
 }
 
 fn print_json(v: &serde_json::Value) {
-    println!("{}", serde_json::to_string_pretty(v).expect("JSON values serialise"));
+    println!(
+        "{}",
+        serde_json::to_string_pretty(v).expect("JSON values serialise")
+    );
 }
 
 async fn run(cli: Cli) -> Result<ExitCode> {
@@ -162,7 +168,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let mut failed = false;
             for p in paths {
                 match client.add_root(ctx(), WirePath::new(&absolute(&p))).await? {
-                    Ok(root) => println!("watching {} ({} files so far; `vx status --watch` follows progress)", root.path, root.files),
+                    Ok(root) => println!(
+                        "watching {} ({} files so far; `vx status --watch` follows progress)",
+                        root.path, root.files
+                    ),
                     Err(e) => {
                         eprintln!("vx: cannot add {}: {e}", p.display());
                         failed = true;
@@ -174,13 +183,17 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::Remove { path } => {
-            let n = client.remove_root(ctx(), WirePath::new(&absolute(&path))).await??;
+            let n = client
+                .remove_root(ctx(), WirePath::new(&absolute(&path)))
+                .await??;
             println!("stopped watching {}; forgot {n} files", path.display());
         }
         Command::Roots { json } => {
             let roots = client.roots(ctx()).await??;
             if json {
-                print_json(&serde_json::json!({"roots": roots.iter().map(cli_json::root).collect::<Vec<_>>()}));
+                print_json(
+                    &serde_json::json!({"roots": roots.iter().map(cli_json::root).collect::<Vec<_>>()}),
+                );
             } else if roots.is_empty() {
                 println!("no folders watched yet; add one with `vx add PATH`");
             } else {
@@ -221,7 +234,15 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
-        Command::Search { query, kind, path, after, before, limit, json } => {
+        Command::Search {
+            query,
+            kind,
+            path,
+            after,
+            before,
+            limit,
+            json,
+        } => {
             let request = SearchRequest {
                 query,
                 kind: kind.map(|k| match k {
@@ -242,7 +263,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::Show { path, json } => {
-            let d = client.show(ctx(), WirePath::new(&absolute(&path))).await??;
+            let d = client
+                .show(ctx(), WirePath::new(&absolute(&path)))
+                .await??;
             if json {
                 print_json(&cli_json::details(&d));
             } else {
@@ -253,12 +276,17 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let r = client.reindex(ctx(), rebuild_index).await??;
             println!("{} failed files queued again", r.requeued);
             if rebuild_index {
-                println!("rebuilding the text index from {} catalogued files; `vx wait` returns when done", r.reindexed);
+                println!(
+                    "rebuilding the text index from {} catalogued files; `vx wait` returns when done",
+                    r.reindexed
+                );
             }
         }
         Command::Pause => {
             client.pause(ctx()).await??;
-            println!("paused: files being worked on finish, no new ones start. `vx resume` continues");
+            println!(
+                "paused: files being worked on finish, no new ones start. `vx resume` continues"
+            );
         }
         Command::Resume => {
             client.resume(ctx()).await??;
@@ -278,22 +306,40 @@ fn print_root(r: &RootInfo) {
 }
 
 fn count(s: &Status, state: FileState) -> u64 {
-    s.files.iter().find(|c| c.state == state).map(|c| c.count).unwrap_or(0)
+    s.files
+        .iter()
+        .find(|c| c.state == state)
+        .map(|c| c.count)
+        .unwrap_or(0)
 }
 
 fn print_status(s: &Status) {
     let activity = if s.paused {
-        format!("paused ({})", s.pause_reason.as_deref().unwrap_or("by request"))
+        format!(
+            "paused ({})",
+            s.pause_reason.as_deref().unwrap_or("by request")
+        )
     } else if s.idle {
         "idle: everything is catalogued".into()
     } else {
         "working".into()
     };
     println!("vxd {} (pid {}): {activity}", s.daemon_version, s.pid);
-    let files: Vec<String> = s.files.iter().map(|c| format!("{} {}", c.count, c.state)).collect();
-    println!("files:      {} ({} distinct contents)", files.join(", "), s.contents);
+    let files: Vec<String> = s
+        .files
+        .iter()
+        .map(|c| format!("{} {}", c.count, c.state))
+        .collect();
+    println!(
+        "files:      {} ({} distinct contents)",
+        files.join(", "),
+        s.contents
+    );
     if s.skipped_not_media > 0 {
-        println!("            {} skipped files are not media or empty", s.skipped_not_media);
+        println!(
+            "            {} skipped files are not media or empty",
+            s.skipped_not_media
+        );
     }
     println!(
         "queue:      {} ready or running, {} waiting to retry, {} waiting for the text index",
@@ -303,13 +349,23 @@ fn print_status(s: &Status) {
         println!("now:        {p}");
     }
     if s.rate > 0.0 {
-        let eta = s.eta_secs.map(|e| format!(", about {} left", dates::clock(e))).unwrap_or_default();
+        let eta = s
+            .eta_secs
+            .map(|e| format!(", about {} left", dates::clock(e)))
+            .unwrap_or_default();
         println!("rate:       {:.1} files/s{eta}", s.rate);
     }
     println!("extractors:");
     for e in &s.extractors {
-        let state = if e.enabled { "enabled".to_string() } else { format!("disabled: {}", e.reason.as_deref().unwrap_or("")) };
-        println!("  {} v{}  {state}  ({} contents done)", e.name, e.version, e.done);
+        let state = if e.enabled {
+            "enabled".to_string()
+        } else {
+            format!("disabled: {}", e.reason.as_deref().unwrap_or(""))
+        };
+        println!(
+            "  {} v{}  {state}  ({} contents done)",
+            e.name, e.version, e.done
+        );
     }
     println!("folders:");
     if s.roots.is_empty() {
@@ -330,12 +386,16 @@ fn print_status(s: &Status) {
 async fn watch_progress(client: &VxClient) -> Result<()> {
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files  {per_sec}  eta {eta}  {msg}")
-            .context("progress template")?,
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} files  {per_sec}  eta {eta}  {msg}",
+        )
+        .context("progress template")?,
     );
     loop {
         let s = client.status(context()).await??;
-        let done = count(&s, FileState::Indexed) + count(&s, FileState::Skipped) + count(&s, FileState::Failed);
+        let done = count(&s, FileState::Indexed)
+            + count(&s, FileState::Skipped)
+            + count(&s, FileState::Failed);
         bar.set_length(done + count(&s, FileState::Pending));
         bar.set_position(done);
         bar.set_message(s.current.first().map(|p| p.display()).unwrap_or_default());
@@ -349,12 +409,21 @@ async fn watch_progress(client: &VxClient) -> Result<()> {
 
 fn print_search(r: &SearchResponse) {
     if r.results.is_empty() {
-        println!("no matches ({:.1} ms). Try fewer words, or check `vx status` that your folders are catalogued", r.took_ms);
+        println!(
+            "no matches ({:.1} ms). Try fewer words, or check `vx status` that your folders are catalogued",
+            r.took_ms
+        );
         return;
     }
     for (i, hit) in r.results.iter().enumerate() {
         let offline = if hit.online { "" } else { "  [offline]" };
-        println!("{:>3}. {}  ({}, {:.2}){offline}", i + 1, hit.path, hit.kind, hit.score);
+        println!(
+            "{:>3}. {}  ({}, {:.2}){offline}",
+            i + 1,
+            hit.path,
+            hit.kind,
+            hit.score
+        );
         for m in &hit.moments {
             let at = match hit.kind {
                 MediaKind::Image => String::new(),
@@ -373,7 +442,11 @@ fn print_details(d: &FileDetails) {
     if let Some(m) = &d.message {
         println!("  message:  {m}");
     }
-    println!("  size:     {} bytes, modified {}", d.size, dates::format_time(d.mtime));
+    println!(
+        "  size:     {} bytes, modified {}",
+        d.size,
+        dates::format_time(d.mtime)
+    );
     if let Some(c) = &d.content {
         if let Some(k) = c.kind {
             println!("  kind:     {k}");
@@ -403,8 +476,15 @@ fn print_details(d: &FileDetails) {
     if !d.extractions.is_empty() {
         println!("  extractors:");
         for e in &d.extractions {
-            let err = e.error.as_deref().map(|m| format!(": {m}")).unwrap_or_default();
-            println!("    {} v{}  {} (runs: {}){err}", e.extractor, e.version, e.status, e.runs);
+            let err = e
+                .error
+                .as_deref()
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default();
+            println!(
+                "    {} v{}  {} (runs: {}){err}",
+                e.extractor, e.version, e.status, e.runs
+            );
         }
     }
 }

@@ -13,7 +13,9 @@ fn project_dirs() -> Option<directories::ProjectDirs> {
 }
 
 fn from_env(name: &str) -> Option<PathBuf> {
-    std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from)
+    std::env::var_os(name)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
 }
 
 pub fn data_dir() -> PathBuf {

@@ -300,8 +300,14 @@ pub struct ReindexReport {
 /// Errors every call can return. Messages say what went wrong and, where useful, what to do.
 #[derive(Clone, Debug, thiserror::Error, Serialize, Deserialize)]
 pub enum RpcError {
-    #[error("vx speaks protocol {client} but vxd {daemon_version} speaks protocol {daemon}: restart the daemon (`vx daemon stop && vx daemon start`) or use the matching vx")]
-    VersionMismatch { client: u32, daemon: u32, daemon_version: String },
+    #[error(
+        "vx speaks protocol {client} but vxd {daemon_version} speaks protocol {daemon}: restart the daemon (`vx daemon stop && vx daemon start`) or use the matching vx"
+    )]
+    VersionMismatch {
+        client: u32,
+        daemon: u32,
+        daemon_version: String,
+    },
     #[error("{path}: {reason}")]
     InvalidPath { path: WirePath, reason: String },
     #[error("{0} is not in the catalogue (is it under a folder added with `vx add`?)")]

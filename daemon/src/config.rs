@@ -124,14 +124,18 @@ impl Config {
     }
 
     pub fn data_dir(&self) -> PathBuf {
-        self.data_dir.clone().unwrap_or_else(vx_client::paths::data_dir)
+        self.data_dir
+            .clone()
+            .unwrap_or_else(vx_client::paths::data_dir)
     }
 
     pub fn worker_count(&self) -> usize {
         if self.workers > 0 {
             return self.workers;
         }
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
         (cores / 2).max(1)
     }
 }

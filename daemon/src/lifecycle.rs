@@ -83,14 +83,21 @@ pub fn restrict_socket(socket: &Path) -> Result<()> {
 }
 
 /// Logs to stderr and to a daily file in `<data dir>/logs`. The guard flushes the file on drop.
-pub fn init_logging(filter: &str, data_dir: &Path) -> Result<tracing_appender::non_blocking::WorkerGuard> {
+pub fn init_logging(
+    filter: &str,
+    data_dir: &Path,
+) -> Result<tracing_appender::non_blocking::WorkerGuard> {
     let logs: PathBuf = data_dir.join("logs");
     std::fs::create_dir_all(&logs).with_context(|| format!("cannot create {}", logs.display()))?;
     let appender = tracing_appender::rolling::daily(&logs, "vxd.log");
     let (file_writer, guard) = tracing_appender::non_blocking(appender);
     use std::io::IsTerminal;
     // tarpc logs every call at info; keep it to warnings unless asked for.
-    let full = if filter.contains("tarpc") { filter.to_string() } else { format!("{filter},tarpc=warn") };
+    let full = if filter.contains("tarpc") {
+        filter.to_string()
+    } else {
+        format!("{filter},tarpc=warn")
+    };
     let filter = EnvFilter::try_new(&full)
         .with_context(|| format!("invalid log filter {filter:?} (try info or debug)"))?;
     tracing_subscriber::registry()

@@ -96,18 +96,30 @@ fn start(args: Args) -> Result<()> {
 async fn serve(config: Config, data_dir: PathBuf, socket: PathBuf) -> Result<()> {
     tracing::info!(version = env!("CARGO_PKG_VERSION"), data_dir = %data_dir.display(), "vxd starting");
     let db_path = data_dir.join("catalogue.sqlite3");
-    let store = Store::open(&db_path).with_context(|| format!("cannot open {}", db_path.display()))?;
+    let store =
+        Store::open(&db_path).with_context(|| format!("cannot open {}", db_path.display()))?;
     let requeued = store.requeue_running()?;
     if requeued > 0 {
-        tracing::info!(jobs = requeued, "resuming jobs interrupted by the last stop");
+        tracing::info!(
+            jobs = requeued,
+            "resuming jobs interrupted by the last stop"
+        );
     }
     let (text, created) = TextIndex::open(&data_dir.join("index"))?;
     if created {
         let n = store.index_everything()?;
-        tracing::info!(files = n, "text index created; filling it from the catalogue");
+        tracing::info!(
+            files = n,
+            "text index created; filling it from the catalogue"
+        );
     }
     let workers = config.worker_count();
-    let shared = Arc::new(Shared::new(db_path.clone(), data_dir.clone(), text, workers));
+    let shared = Arc::new(Shared::new(
+        db_path.clone(),
+        data_dir.clone(),
+        text,
+        workers,
+    ));
 
     let (watch_tx, watch_rx) = tokio::sync::mpsc::unbounded_channel();
     let (cat_tx, cat_rx) = std::sync::mpsc::channel();
@@ -179,7 +191,9 @@ async fn serve(config: Config, data_dir: PathBuf, socket: PathBuf) -> Result<()>
         }
     });
     if tokio::time::timeout(SHUTDOWN_GRACE, joined).await.is_err() {
-        tracing::warn!("some work did not stop within {SHUTDOWN_GRACE:?}; exiting anyway (it resumes at next start)");
+        tracing::warn!(
+            "some work did not stop within {SHUTDOWN_GRACE:?}; exiting anyway (it resumes at next start)"
+        );
     }
     Ok(())
 }

@@ -71,7 +71,11 @@ fn status(store: &Store, shared: &Shared) -> Result<Status, RpcError> {
         .into_iter()
         .map(|state| StateCount {
             state,
-            count: counts.iter().find(|(s, _)| *s == state).map(|c| c.1).unwrap_or(0),
+            count: counts
+                .iter()
+                .find(|(s, _)| *s == state)
+                .map(|c| c.1)
+                .unwrap_or(0),
         })
         .collect();
     let (queue_depth, retry_waiting) = store.queue_depth().map_err(internal)?;
@@ -94,12 +98,20 @@ fn status(store: &Store, shared: &Shared) -> Result<Status, RpcError> {
         state: f.state,
         message: f.message.unwrap_or_default(),
     };
-    let mut problems: Vec<FileProblem> = store
-        .files_in_states(&[FileState::Failed], 20)
+    let retrying = store
+        .files_in_states(&[FileState::Pending], 200)
         .map_err(internal)?
         .into_iter()
-        .map(problem)
-        .collect();
+        .filter(|f| f.message.is_some())
+        .take(10);
+    let mut problems: Vec<FileProblem> = retrying.map(problem).collect();
+    problems.extend(
+        store
+            .files_in_states(&[FileState::Failed], 20)
+            .map_err(internal)?
+            .into_iter()
+            .map(problem),
+    );
     problems.extend(
         store
             .files_in_states(&[FileState::Skipped], 10)
@@ -149,7 +161,8 @@ fn show(store: &Store, path: &WirePath) -> Result<FileDetails, RpcError> {
     let file = match store.file_by_path(&p).map_err(internal)? {
         Some(f) => f,
         None => {
-            let canonical = std::fs::canonicalize(&p).map_err(|_| RpcError::NotFound(path.clone()))?;
+            let canonical =
+                std::fs::canonicalize(&p).map_err(|_| RpcError::NotFound(path.clone()))?;
             store
                 .file_by_path(&canonical)
                 .map_err(internal)?
@@ -268,7 +281,10 @@ impl Vx for Server {
     async fn search(self, _: Context, request: SearchRequest) -> Result<SearchResponse, RpcError> {
         self.blocking(move |_, shared| {
             let started = Instant::now();
-            let results = shared.text.search(&request).map_err(|e| RpcError::BadQuery(e.to_string()))?;
+            let results = shared
+                .text
+                .search(&request)
+                .map_err(|e| RpcError::BadQuery(e.to_string()))?;
             Ok(SearchResponse {
                 results,
                 took_ms: started.elapsed().as_secs_f64() * 1000.0,
@@ -292,7 +308,10 @@ impl Vx for Server {
             };
             shared.workers_wake.wake();
             shared.index_wake.wake();
-            Ok(ReindexReport { requeued, reindexed })
+            Ok(ReindexReport {
+                requeued,
+                reindexed,
+            })
         })
         .await
     }

@@ -20,7 +20,9 @@ use crate::watcher::WatchCmd;
 
 pub enum CatalogCmd {
     /// Adds the configured roots, then watches and scans every root.
-    Startup { config_roots: Vec<PathBuf> },
+    Startup {
+        config_roots: Vec<PathBuf>,
+    },
     AddRoot {
         path: PathBuf,
         reply: oneshot::Sender<Result<RootInfo, RpcError>>,
@@ -34,7 +36,10 @@ pub enum CatalogCmd {
     /// Paths the watcher saw change.
     Paths(Vec<PathBuf>),
     /// The watcher could not watch this root; rescan it periodically instead.
-    RootPolling { path: PathBuf, message: String },
+    RootPolling {
+        path: PathBuf,
+        message: String,
+    },
     Stop,
 }
 
@@ -102,10 +107,12 @@ pub fn root_info(store: &Store, row: &RootRow, counts: &HashMap<i64, u64>) -> Ro
             _ => RootState::Watching,
         },
         message: row.message.clone(),
-        files: counts
-            .get(&row.id)
-            .copied()
-            .unwrap_or_else(|| store.files_of_root(row.id).map(|f| f.len() as u64).unwrap_or(0)),
+        files: counts.get(&row.id).copied().unwrap_or_else(|| {
+            store
+                .files_of_root(row.id)
+                .map(|f| f.len() as u64)
+                .unwrap_or(0)
+        }),
     }
 }
 
@@ -129,7 +136,11 @@ impl Scanner {
         }
     }
 
-    fn log_err(&mut self, what: &str, f: impl FnOnce(&mut Self) -> Result<(), vx_indexer::StoreError>) {
+    fn log_err(
+        &mut self,
+        what: &str,
+        f: impl FnOnce(&mut Self) -> Result<(), vx_indexer::StoreError>,
+    ) {
         if let Err(e) = f(self) {
             tracing::error!("{what} failed: {e}");
         }
@@ -172,7 +183,9 @@ impl Scanner {
             CatalogCmd::RootPolling { path, message } => self.log_err("root state", |s| {
                 if let Some(root) = s.catalog.store().root_by_path(&path)? {
                     tracing::warn!(root = %path.display(), "{message}");
-                    s.catalog.store().set_root_state(root.id, "polling", Some(&message))?;
+                    s.catalog
+                        .store()
+                        .set_root_state(root.id, "polling", Some(&message))?;
                     s.last_poll.insert(root.id, Instant::now());
                 }
                 Ok(())
@@ -257,9 +270,12 @@ impl Scanner {
             std::io::ErrorKind::NotFound => invalid("no such folder"),
             _ => invalid(&format!("cannot open: {e}")),
         })?;
-        let meta = std::fs::metadata(&canonical).map_err(|e| invalid(&format!("cannot open: {e}")))?;
+        let meta =
+            std::fs::metadata(&canonical).map_err(|e| invalid(&format!("cannot open: {e}")))?;
         if !meta.is_dir() {
-            return Err(invalid("is a file, not a folder: add the folder that holds it"));
+            return Err(invalid(
+                "is a file, not a folder: add the folder that holds it",
+            ));
         }
         let store = self.catalog.store();
         let roots = store.roots().map_err(internal)?;
@@ -282,7 +298,11 @@ impl Scanner {
                     "UPDATE files SET root_id = ?1 WHERE root_id = ?2",
                     [id, inner.id],
                 )
-                .and_then(|_| store.conn().execute("DELETE FROM roots WHERE id = ?1", [inner.id]))
+                .and_then(|_| {
+                    store
+                        .conn()
+                        .execute("DELETE FROM roots WHERE id = ?1", [inner.id])
+                })
                 .map_err(|e| RpcError::Internal(e.to_string()))?;
             let _ = self.watch.send(WatchCmd::Unwatch(inner.path.clone()));
         }

@@ -26,7 +26,11 @@ fn relevant(kind: &EventKind) -> bool {
     match kind {
         EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
         EventKind::Access(_) => false,
-        EventKind::Any | EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_) | EventKind::Other => true,
+        EventKind::Any
+        | EventKind::Create(_)
+        | EventKind::Modify(_)
+        | EventKind::Remove(_)
+        | EventKind::Other => true,
     }
 }
 
@@ -52,7 +56,9 @@ pub async fn run(
     }) {
         Ok(w) => w,
         Err(e) => {
-            tracing::error!("filesystem notifications unavailable ({e}); folders are rescanned periodically");
+            tracing::error!(
+                "filesystem notifications unavailable ({e}); folders are rescanned periodically"
+            );
             return;
         }
     };
@@ -103,6 +109,8 @@ pub async fn run(
             }
             _ = shutdown.changed() => return,
         }
-        shared.watcher_pending.store(pending.len(), Ordering::SeqCst);
+        shared
+            .watcher_pending
+            .store(pending.len(), Ordering::SeqCst);
     }
 }

@@ -15,7 +15,11 @@ const IDLE_WAIT: Duration = Duration::from_secs(1);
 /// Gathers a few files into one tantivy commit.
 const COMMIT_DELAY: Duration = Duration::from_millis(150);
 
-pub fn spawn_workers(shared: &Arc<Shared>, count: usize, retry: RetryPolicy) -> std::io::Result<Vec<JoinHandle<()>>> {
+pub fn spawn_workers(
+    shared: &Arc<Shared>,
+    count: usize,
+    retry: RetryPolicy,
+) -> std::io::Result<Vec<JoinHandle<()>>> {
     (0..count)
         .map(|i| {
             let shared = shared.clone();
@@ -60,9 +64,14 @@ fn worker(index: usize, shared: &Shared, retry: RetryPolicy) {
         };
         let path = store.file(job.file_id).ok().flatten().map(|f| f.path);
         shared.current.lock().unwrap()[index] = path.clone();
-        let result = catch_unwind(AssertUnwindSafe(|| job::run(&mut store, &job, retry, &shared.stop)));
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            job::run(&mut store, &job, retry, &shared.stop)
+        }));
         shared.current.lock().unwrap()[index] = None;
-        let shown = path.as_deref().map(|p| p.display().to_string()).unwrap_or_default();
+        let shown = path
+            .as_deref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
         match result {
             Ok(Ok(outcome)) => {
                 tracing::debug!(path = %shown, ?outcome, "job finished");
@@ -76,10 +85,18 @@ fn worker(index: usize, shared: &Shared, retry: RetryPolicy) {
             }
             Ok(Err(e)) => {
                 tracing::error!(path = %shown, "catalogue error: {e}");
-                let _ = store.retry_or_fail(&job, &e.to_string(), retry.max_attempts, retry.backoff(job.attempts));
+                let _ = store.retry_or_fail(
+                    &job,
+                    &e.to_string(),
+                    retry.max_attempts,
+                    retry.backoff(job.attempts),
+                );
             }
             Err(panic) => {
-                let msg = format!("internal error while processing this file: {}", panic_message(&*panic));
+                let msg = format!(
+                    "internal error while processing this file: {}",
+                    panic_message(&*panic)
+                );
                 tracing::error!(path = %shown, "{msg}");
                 let _ = store.fail_job(&job, &msg);
                 shared.index_wake.wake();
@@ -96,9 +113,15 @@ pub fn spawn_index_writer(shared: &Arc<Shared>) -> std::io::Result<JoinHandle<()
 }
 
 fn index_writer(shared: &Shared) {
-    let opened = Store::open(&shared.db_path).map_err(|e| e.to_string()).and_then(|s| {
-        shared.text.writer().map(|w| (s, w)).map_err(|e| e.to_string())
-    });
+    let opened = Store::open(&shared.db_path)
+        .map_err(|e| e.to_string())
+        .and_then(|s| {
+            shared
+                .text
+                .writer()
+                .map(|w| (s, w))
+                .map_err(|e| e.to_string())
+        });
     let (store, mut sync) = match opened {
         Ok(x) => x,
         Err(e) => {
@@ -110,9 +133,10 @@ fn index_writer(shared: &Shared) {
         let stopping = shared.stopping();
         if shared.rebuild_index.swap(false, Ordering::SeqCst) {
             // Queue everything first: a crash after this point replays into a fresh index.
-            let result = store.index_everything().map_err(|e| e.to_string()).and_then(|n| {
-                sync.clear().map(|_| n).map_err(|e| e.to_string())
-            });
+            let result = store
+                .index_everything()
+                .map_err(|e| e.to_string())
+                .and_then(|n| sync.clear().map(|_| n).map_err(|e| e.to_string()));
             match result {
                 Ok(n) => tracing::info!(files = n, "rebuilding the text index"),
                 Err(e) => tracing::error!("cannot rebuild the text index: {e}"),

@@ -105,7 +105,8 @@ impl Catalog {
             let n = self.store.set_root_offline(root.id)?;
             tracing::warn!(root = %root.path.display(), files = n, "{reason}");
         }
-        self.store.set_root_state(root.id, "missing", Some(reason))?;
+        self.store
+            .set_root_state(root.id, "missing", Some(reason))?;
         Ok(newly)
     }
 
@@ -323,4 +324,145 @@ impl Catalog {
 pub struct ReconcileReport {
     pub scan: ScanReport,
     pub missing_roots: Vec<i64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    struct Fixture {
+        _dir: tempfile::TempDir,
+        root: PathBuf,
+        catalog: Catalog,
+        root_id: i64,
+    }
+
+    fn fixture() -> Fixture {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("media");
+        fs::create_dir(&root).unwrap();
+        let store = Store::open(&dir.path().join("db")).unwrap();
+        let root_id = store
+            .add_root(&root, fs::metadata(&root).unwrap().dev())
+            .unwrap();
+        Fixture {
+            _dir: dir,
+            root,
+            catalog: Catalog::new(store),
+            root_id,
+        }
+    }
+
+    static NO: AtomicBool = AtomicBool::new(false);
+
+    #[test]
+    fn scan_finds_new_changed_moved_and_deleted_files() {
+        let mut f = fixture();
+        fs::write(f.root.join("a.jpg"), b"aaaa").unwrap();
+        fs::write(f.root.join("b.jpg"), b"bbbb").unwrap();
+        fs::write(f.root.join(".hidden.jpg"), b"x").unwrap();
+        fs::write(f.root.join("c.mp4.part"), b"x").unwrap();
+        let r = f.catalog.scan_root(f.root_id, &NO).unwrap();
+        assert_eq!((r.seen, r.new), (2, 2));
+
+        assert_eq!(
+            f.catalog.scan_root(f.root_id, &NO).unwrap().new,
+            0,
+            "rescan is a no-op"
+        );
+
+        let a = f
+            .catalog
+            .store()
+            .file_by_path(&f.root.join("a.jpg"))
+            .unwrap()
+            .unwrap();
+        fs::rename(f.root.join("a.jpg"), f.root.join("renamed.jpg")).unwrap();
+        fs::write(f.root.join("b.jpg"), b"bbbbbb").unwrap();
+        let r = f.catalog.scan_root(f.root_id, &NO).unwrap();
+        assert_eq!((r.moved, r.changed, r.new, r.deleted), (1, 1, 0, 0));
+        let moved = f
+            .catalog
+            .store()
+            .file_by_path(&f.root.join("renamed.jpg"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(moved.id, a.id, "a rename keeps the record");
+
+        fs::remove_file(f.root.join("b.jpg")).unwrap();
+        assert_eq!(f.catalog.scan_root(f.root_id, &NO).unwrap().deleted, 1);
+    }
+
+    #[test]
+    fn reconcile_sees_a_move_reported_as_delete_and_create() {
+        let mut f = fixture();
+        fs::create_dir(f.root.join("x")).unwrap();
+        fs::write(f.root.join("x/a.jpg"), b"aaaa").unwrap();
+        f.catalog.scan_root(f.root_id, &NO).unwrap();
+        let id = f
+            .catalog
+            .store()
+            .file_by_path(&f.root.join("x/a.jpg"))
+            .unwrap()
+            .unwrap()
+            .id;
+        fs::rename(f.root.join("x"), f.root.join("y")).unwrap();
+        let r = f
+            .catalog
+            .reconcile(&[f.root.join("x"), f.root.join("y")], &NO)
+            .unwrap();
+        assert_eq!((r.scan.moved, r.scan.deleted, r.scan.new), (1, 0, 0));
+        assert_eq!(
+            f.catalog
+                .store()
+                .file_by_path(&f.root.join("y/a.jpg"))
+                .unwrap()
+                .unwrap()
+                .id,
+            id
+        );
+    }
+
+    #[test]
+    fn missing_root_goes_offline_and_comes_back() {
+        let mut f = fixture();
+        fs::write(f.root.join("a.jpg"), b"aaaa").unwrap();
+        f.catalog.scan_root(f.root_id, &NO).unwrap();
+        let away = f.root.with_file_name("away");
+        fs::rename(&f.root, &away).unwrap();
+        let r = f.catalog.scan_root(f.root_id, &NO).unwrap();
+        assert!(r.root_missing);
+        let file = f
+            .catalog
+            .store()
+            .file_by_path(&f.root.join("a.jpg"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(file.state, FileState::Offline, "offline, never deleted");
+        fs::rename(&away, &f.root).unwrap();
+        let r = f.catalog.scan_root(f.root_id, &NO).unwrap();
+        assert_eq!((r.new, r.deleted), (0, 0));
+        let file = f
+            .catalog
+            .store()
+            .file_by_path(&f.root.join("a.jpg"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            file.state,
+            FileState::Pending,
+            "back to its state before going offline"
+        );
+    }
+
+    #[test]
+    fn symlink_loops_are_not_followed() {
+        let mut f = fixture();
+        std::os::unix::fs::symlink(&f.root, f.root.join("loop")).unwrap();
+        fs::write(f.root.join("a.jpg"), b"aaaa").unwrap();
+        let r = f.catalog.scan_root(f.root_id, &NO).unwrap();
+        assert_eq!(r.seen, 1);
+    }
 }

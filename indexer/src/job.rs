@@ -42,14 +42,24 @@ impl RetryPolicy {
     }
 }
 
-pub fn run(store: &mut Store, job: &Job, retry: RetryPolicy, cancel: &AtomicBool) -> Result<Outcome> {
+pub fn run(
+    store: &mut Store,
+    job: &Job,
+    retry: RetryPolicy,
+    cancel: &AtomicBool,
+) -> Result<Outcome> {
     let Some(file) = store.file(job.file_id)? else {
         store.drop_job(job.id)?;
         return Ok(Outcome::Vanished);
     };
     let transient = |store: &mut Store, msg: String| -> Result<Outcome> {
-        let gave_up = store.retry_or_fail(job, &msg, retry.max_attempts, retry.backoff(job.attempts))?;
-        Ok(if gave_up { Outcome::Done(FileState::Failed) } else { Outcome::Retrying(msg) })
+        let gave_up =
+            store.retry_or_fail(job, &msg, retry.max_attempts, retry.backoff(job.attempts))?;
+        Ok(if gave_up {
+            Outcome::Done(FileState::Failed)
+        } else {
+            Outcome::Retrying(msg)
+        })
     };
     let stat = match std::fs::symlink_metadata(&file.path) {
         Ok(m) => FileStat::from_metadata(&m),
@@ -103,17 +113,40 @@ pub fn run(store: &mut Store, job: &Job, retry: RetryPolicy, cancel: &AtomicBool
                     ..ContentMeta::default()
                 },
             };
-            let id = store.insert_content(&hash, stat.size, &meta)?;
-            store.record_extraction(id, METADATA_EXTRACTOR, METADATA_VERSION, meta.error.as_deref())?;
-            crate::store::ContentRow { id, hash: hash.to_vec(), meta }
+            let (id, inserted) = store.insert_content(&hash, stat.size, &meta)?;
+            if !inserted {
+                // Another worker catalogued the same bytes meanwhile: use its record.
+                store.content(id)?.expect("content just seen")
+            } else {
+                store.record_extraction(
+                    id,
+                    METADATA_EXTRACTOR,
+                    METADATA_VERSION,
+                    meta.error.as_deref(),
+                )?;
+                crate::store::ContentRow {
+                    id,
+                    hash: hash.to_vec(),
+                    meta,
+                }
+            }
         }
     };
     let (state, message) = match (&content.meta.kind, &content.meta.error) {
         (Some(_), _) => (FileState::Indexed, None),
-        (None, Some(e)) if e.starts_with("corrupt") || has_media_extension(&file.path) => {
-            (FileState::Failed, Some(e.clone()))
-        }
-        (None, e) => (FileState::Skipped, e.clone().or(Some("not media".into()))),
+        (None, Some(e)) if e.starts_with("corrupt") => (FileState::Failed, Some(e.clone())),
+        // Named like media but unrecognisable: damaged, as far as the user is concerned.
+        (None, Some(e)) if has_media_extension(&file.path) => (
+            FileState::Failed,
+            Some(format!(
+                "corrupt: named like media, but {}",
+                e.trim_start_matches("not a media file: ")
+            )),
+        ),
+        (None, e) => (
+            FileState::Skipped,
+            e.clone().or(Some("not a media file".into())),
+        ),
     };
     if store.finish_file(job, content.id, &stat, state, message.as_deref())? {
         Ok(Outcome::Done(state))

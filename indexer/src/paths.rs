@@ -28,7 +28,14 @@ pub fn prefix_upper_bound(dir: &[u8]) -> (Vec<u8>, Vec<u8>) {
 /// everything below it.
 pub fn is_ignored_name(name: &[u8]) -> bool {
     const SUFFIXES: &[&[u8]] = &[
-        b".part", b".crdownload", b".download", b".partial", b".tmp", b".temp", b".swp", b"~",
+        b".part",
+        b".crdownload",
+        b".download",
+        b".partial",
+        b".tmp",
+        b".temp",
+        b".swp",
+        b"~",
     ];
     name.first() == Some(&b'.')
         || name.starts_with(b"~$")
@@ -68,7 +75,14 @@ mod tests {
 
     #[test]
     fn ignores_temporary_and_hidden_names() {
-        for n in [".DS_Store", ".hidden.jpg", "movie.mp4.part", "a.crdownload", "~$doc.docx", "x~"] {
+        for n in [
+            ".DS_Store",
+            ".hidden.jpg",
+            "movie.mp4.part",
+            "a.crdownload",
+            "~$doc.docx",
+            "x~",
+        ] {
             assert!(is_ignored_name(n.as_bytes()), "{n}");
         }
         for n in ["beach.jpg", "a.part.jpg", "tmp", "~x.png", "part"] {

@@ -4,8 +4,8 @@
 use std::path::Path;
 use std::sync::Once;
 
-use ffmpeg_next as ffmpeg;
 use ffmpeg::media::Type;
+use ffmpeg_next as ffmpeg;
 use vx_client::MediaKind;
 
 use crate::store::ContentMeta;
@@ -108,7 +108,10 @@ pub fn probe(path: &Path) -> Result<ContentMeta, ProbeError> {
 
     if video.is_some() {
         let mut dec = decoder.video().map_err(|e| {
-            ProbeError::Corrupt(format!("no decoder for {}: {e}", meta.video_codec.as_deref().unwrap_or("?")))
+            ProbeError::Corrupt(format!(
+                "no decoder for {}: {e}",
+                meta.video_codec.as_deref().unwrap_or("?")
+            ))
         })?;
         let codec = meta.video_codec.clone().unwrap_or_default();
         let image = is_image_format(&format, &codec);
@@ -122,12 +125,21 @@ pub fn probe(path: &Path) -> Result<ContentMeta, ProbeError> {
             Ok(dec.receive_frame(&mut frame).is_ok())
         })?;
         meta.width = Some(frame.width()).filter(|w| *w > 0).or(Some(dec.width()));
-        meta.height = Some(frame.height()).filter(|h| *h > 0).or(Some(dec.height()));
-        meta.kind = Some(if image { MediaKind::Image } else { MediaKind::Video });
+        meta.height = Some(frame.height())
+            .filter(|h| *h > 0)
+            .or(Some(dec.height()));
+        meta.kind = Some(if image {
+            MediaKind::Image
+        } else {
+            MediaKind::Video
+        });
         meta.duration = if image { None } else { duration };
     } else {
         let mut dec = decoder.audio().map_err(|e| {
-            ProbeError::Corrupt(format!("no decoder for {}: {e}", meta.audio_codec.as_deref().unwrap_or("?")))
+            ProbeError::Corrupt(format!(
+                "no decoder for {}: {e}",
+                meta.audio_codec.as_deref().unwrap_or("?")
+            ))
         })?;
         let mut frame = ffmpeg::frame::Audio::empty();
         decode_first(&mut ictx, main, &mut |packet| {
@@ -211,5 +223,127 @@ fn exif_taken(path: &Path) -> Option<i64> {
     .ok()?;
     let t = time::Time::from_hms(dt.hour, dt.minute, dt.second).ok()?;
     let offset = dt.offset.unwrap_or(0) as i64 * 60;
-    Some(time::PrimitiveDateTime::new(date, t).assume_utc().unix_timestamp() - offset)
+    Some(
+        time::PrimitiveDateTime::new(date, t)
+            .assume_utc()
+            .unix_timestamp()
+            - offset,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::Command;
+
+    fn ffmpeg(args: &[&str]) {
+        let ok = Command::new("ffmpeg")
+            .args(["-loglevel", "error", "-y"])
+            .args(args)
+            .status()
+            .expect("the ffmpeg CLI (scripts/setup.sh installs it)")
+            .success();
+        assert!(ok, "ffmpeg {args:?}");
+    }
+
+    #[test]
+    fn kinds_come_from_content_not_extension() {
+        let dir = tempfile::tempdir().unwrap();
+        let video = dir.path().join("clip.mp4");
+        let image = dir.path().join("photo.jpg");
+        let audio = dir.path().join("memo.wav");
+        ffmpeg(&[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=160x120:rate=10",
+            "-t",
+            "2",
+            video.to_str().unwrap(),
+        ]);
+        ffmpeg(&[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=64x48",
+            "-frames:v",
+            "1",
+            image.to_str().unwrap(),
+        ]);
+        ffmpeg(&[
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=300",
+            "-t",
+            "1.5",
+            audio.to_str().unwrap(),
+        ]);
+
+        let v = probe(&video).unwrap();
+        assert_eq!(
+            (v.kind, v.width, v.height),
+            (Some(MediaKind::Video), Some(160), Some(120))
+        );
+        assert!((v.duration.unwrap() - 2.0).abs() < 0.2, "{:?}", v.duration);
+        let i = probe(&image).unwrap();
+        assert_eq!((i.kind, i.width), (Some(MediaKind::Image), Some(64)));
+        let a = probe(&audio).unwrap();
+        assert_eq!(a.kind, Some(MediaKind::Audio));
+        assert_eq!(a.audio_codec.as_deref(), Some("pcm_s16le"));
+
+        // A JPEG named .mp4 is still an image.
+        let disguised = dir.path().join("not-a-video.mp4");
+        std::fs::copy(&image, &disguised).unwrap();
+        assert_eq!(probe(&disguised).unwrap().kind, Some(MediaKind::Image));
+    }
+
+    #[test]
+    fn garbage_and_truncation_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let junk = dir.path().join("junk.jpg");
+        std::fs::write(
+            &junk,
+            (0..4096u32)
+                .map(|i| (i * 7919 % 251) as u8)
+                .collect::<Vec<_>>(),
+        )
+        .unwrap();
+        assert!(probe(&junk).is_err());
+        let video = dir.path().join("clip.mp4");
+        ffmpeg(&[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=160x120:rate=10",
+            "-t",
+            "2",
+            video.to_str().unwrap(),
+        ]);
+        let bytes = std::fs::read(&video).unwrap();
+        let cut = dir.path().join("cut.mp4");
+        std::fs::write(&cut, &bytes[..bytes.len() / 3]).unwrap();
+        assert!(
+            probe(&cut).is_err(),
+            "a truncated mp4 (no moov) must not probe as media"
+        );
+    }
+
+    #[test]
+    fn container_creation_time_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let video = dir.path().join("dated.mp4");
+        ffmpeg(&[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=64x48:rate=5",
+            "-t",
+            "1",
+            "-metadata",
+            "creation_time=2021-07-14T09:30:00Z",
+            video.to_str().unwrap(),
+        ]);
+        assert_eq!(probe(&video).unwrap().taken, Some(1626255000));
+    }
 }

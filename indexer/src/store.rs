@@ -16,8 +16,14 @@ use crate::paths::{bytes_to_path, path_bytes, prefix_upper_bound};
 pub enum StoreError {
     #[error("database error: {0}")]
     Sql(#[from] rusqlite::Error),
-    #[error("database {path} has schema version {found}, newer than this vx knows ({known}); use a newer vx")]
-    TooNew { path: PathBuf, found: usize, known: usize },
+    #[error(
+        "database {path} has schema version {found}, newer than this vx knows ({known}); use a newer vx"
+    )]
+    TooNew {
+        path: PathBuf,
+        found: usize,
+        known: usize,
+    },
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -203,10 +209,9 @@ impl Store {
     }
 
     fn migrate(&mut self, path: &Path) -> Result<()> {
-        let version: usize = self
-            .conn
-            .query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))?
-            as usize;
+        let version: usize =
+            self.conn
+                .query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
         if version > MIGRATIONS.len() {
             return Err(StoreError::TooNew {
                 path: path.to_path_buf(),
@@ -225,7 +230,9 @@ impl Store {
     }
 
     pub fn schema_version(&self) -> Result<i64> {
-        Ok(self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+        Ok(self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?)
     }
 
     pub fn integrity_check(&self) -> Result<String> {
@@ -256,7 +263,9 @@ impl Store {
         let mut st = self
             .conn
             .prepare_cached("SELECT id, path, dev, state, message FROM roots ORDER BY path")?;
-        let rows = st.query_map([], root_row)?.collect::<rusqlite::Result<_>>()?;
+        let rows = st
+            .query_map([], root_row)?
+            .collect::<rusqlite::Result<_>>()?;
         Ok(rows)
     }
 
@@ -300,8 +309,10 @@ impl Store {
     }
 
     pub fn set_root_dev(&self, id: i64, dev: u64) -> Result<()> {
-        self.conn
-            .execute("UPDATE roots SET dev = ?2 WHERE id = ?1", params![id, dev as i64])?;
+        self.conn.execute(
+            "UPDATE roots SET dev = ?2 WHERE id = ?1",
+            params![id, dev as i64],
+        )?;
         Ok(())
     }
 
@@ -471,10 +482,7 @@ impl Store {
                  AND NOT EXISTS (SELECT 1 FROM files WHERE content_id = ?1)",
             )?;
             for &id in ids {
-                let cid: Option<i64> = content
-                    .query_row([id], |r| r.get(0))
-                    .optional()?
-                    .flatten();
+                let cid: Option<i64> = content.query_row([id], |r| r.get(0)).optional()?.flatten();
                 del.execute([id])?;
                 if let Some(cid) = cid {
                     orphan.execute(params![cid, now()])?;
@@ -566,10 +574,18 @@ impl Store {
             .optional()?)
     }
 
-    pub fn insert_content(&self, hash: &[u8], size: u64, meta: &ContentMeta) -> Result<i64> {
-        self.conn.execute(
+    /// Inserts a content unless another worker just did (same bytes seen twice at once).
+    /// Returns its id and whether this call inserted it.
+    pub fn insert_content(
+        &self,
+        hash: &[u8],
+        size: u64,
+        meta: &ContentMeta,
+    ) -> Result<(i64, bool)> {
+        let inserted = self.conn.execute(
             "INSERT INTO contents(hash, size, kind, format, duration, width, height, video_codec,
-             audio_codec, taken, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+             audio_codec, taken, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+             ON CONFLICT(hash) DO NOTHING",
             params![
                 hash,
                 size as i64,
@@ -583,8 +599,13 @@ impl Store {
                 meta.taken,
                 meta.error
             ],
-        )?;
-        Ok(self.conn.last_insert_rowid())
+        )? == 1;
+        let id = self
+            .conn
+            .query_row("SELECT id FROM contents WHERE hash = ?1", [hash], |r| {
+                r.get(0)
+            })?;
+        Ok((id, inserted))
     }
 
     pub fn files_of_content(&self, content_id: i64) -> Result<Vec<PathBuf>> {
@@ -592,9 +613,7 @@ impl Store {
             .conn
             .prepare_cached("SELECT path FROM files WHERE content_id = ?1 ORDER BY path")?;
         let rows = st
-            .query_map([content_id], |r| {
-                Ok(bytes_to_path(r.get::<_, Vec<u8>>(0)?))
-            })?
+            .query_map([content_id], |r| Ok(bytes_to_path(r.get::<_, Vec<u8>>(0)?)))?
             .collect::<rusqlite::Result<_>>()?;
         Ok(rows)
     }
@@ -639,14 +658,22 @@ impl Store {
     }
 
     /// Settles a file that has no content to speak of (an empty file).
-    pub fn settle_without_content(&mut self, job: &Job, state: FileState, message: &str) -> Result<()> {
+    pub fn settle_without_content(
+        &mut self,
+        job: &Job,
+        state: FileState,
+        message: &str,
+    ) -> Result<()> {
         let tx = self.conn.transaction()?;
         tx.execute(
             "UPDATE files SET content_id = NULL, state = ?2, message = ?3, updated_at = ?4
              WHERE id = ?1",
             params![job.file_id, state.as_str(), message, now()],
         )?;
-        tx.execute("DELETE FROM jobs WHERE id = ?1 AND state = 'running'", [job.id])?;
+        tx.execute(
+            "DELETE FROM jobs WHERE id = ?1 AND state = 'running'",
+            [job.id],
+        )?;
         tx.commit()?;
         Ok(())
     }
@@ -768,10 +795,10 @@ impl Store {
 
     /// Queues every file for the text index (used to rebuild it).
     pub fn index_everything(&self) -> Result<u64> {
-        Ok(self.conn.execute(
-            "INSERT INTO index_queue(file_id) SELECT id FROM files",
-            [],
-        )? as u64)
+        Ok(self
+            .conn
+            .execute("INSERT INTO index_queue(file_id) SELECT id FROM files", [])?
+            as u64)
     }
 
     /// The document for a file, or None when search should not see it.
@@ -865,10 +892,10 @@ impl Store {
 
     /// Jobs interrupted by a crash or kill go back to the queue.
     pub fn requeue_running(&self) -> Result<u64> {
-        Ok(self
-            .conn
-            .execute("UPDATE jobs SET state = 'queued' WHERE state = 'running'", [])?
-            as u64)
+        Ok(self.conn.execute(
+            "UPDATE jobs SET state = 'queued' WHERE state = 'running'",
+            [],
+        )? as u64)
     }
 
     /// A transient failure: retry later, or give up after `max_attempts`.
@@ -895,7 +922,9 @@ impl Store {
             "UPDATE files SET message = ?2, updated_at = ?3 WHERE id = ?1",
             params![
                 job.file_id,
-                format!("{error} (attempt {attempts} of {max_attempts}, retrying in {backoff_secs} s)"),
+                format!(
+                    "{error} (attempt {attempts} of {max_attempts}, retrying in {backoff_secs} s)"
+                ),
                 now()
             ],
         )?;
@@ -946,5 +975,163 @@ impl Store {
             [now()],
             |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
         )?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db")).unwrap();
+        (dir, store)
+    }
+
+    fn stat(inode: u64, size: u64) -> FileStat {
+        FileStat {
+            dev: 1,
+            inode,
+            size,
+            mtime_ns: 1_000,
+        }
+    }
+
+    #[test]
+    fn migrations_are_idempotent_and_wal_is_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        drop(Store::open(&path).unwrap());
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap() as usize, MIGRATIONS.len());
+        let mode: String = store
+            .conn()
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        assert_eq!(store.integrity_check().unwrap(), "ok");
+    }
+
+    #[test]
+    fn newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        drop(Store::open(&path).unwrap());
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch("PRAGMA user_version = 999")
+            .unwrap();
+        assert!(matches!(
+            Store::open(&path),
+            Err(StoreError::TooNew { found: 999, .. })
+        ));
+    }
+
+    #[test]
+    fn queue_claims_each_job_once_and_backs_off() {
+        let (_d, mut store) = store();
+        let root = store.add_root(Path::new("/r"), 1).unwrap();
+        let a = store
+            .insert_file(root, Path::new("/r/a.jpg"), &stat(1, 10))
+            .unwrap();
+        let b = store
+            .insert_file(root, Path::new("/r/b.jpg"), &stat(2, 10))
+            .unwrap();
+        let j1 = store.claim_job().unwrap().unwrap();
+        let j2 = store.claim_job().unwrap().unwrap();
+        assert_eq!((j1.file_id, j2.file_id), (a, b));
+        assert!(store.claim_job().unwrap().is_none());
+        assert_eq!(store.queue_depth().unwrap(), (2, 0));
+
+        // Transient failure: waits for the backoff, then gives up after max attempts.
+        assert!(!store.retry_or_fail(&j1, "disk hiccup", 2, 60).unwrap());
+        assert_eq!(store.queue_depth().unwrap(), (1, 1));
+        assert!(
+            store.claim_job().unwrap().is_none(),
+            "backoff not respected"
+        );
+        store
+            .conn()
+            .execute("UPDATE jobs SET next_attempt = 0", [])
+            .unwrap();
+        let again = store.claim_job().unwrap().unwrap();
+        assert_eq!(again.attempts, 1);
+        assert!(store.retry_or_fail(&again, "disk hiccup", 2, 60).unwrap());
+        let f = store.file(a).unwrap().unwrap();
+        assert_eq!(f.state, FileState::Failed);
+        assert!(f.message.unwrap().contains("gave up after 2 attempts"));
+
+        // A crash leaves running jobs; they go back to the queue.
+        assert_eq!(store.requeue_running().unwrap(), 1);
+        assert_eq!(store.claim_job().unwrap().unwrap().file_id, b);
+    }
+
+    #[test]
+    fn finish_is_refused_when_the_file_changed_meanwhile() {
+        let (_d, mut store) = store();
+        let root = store.add_root(Path::new("/r"), 1).unwrap();
+        let id = store
+            .insert_file(root, Path::new("/r/a.jpg"), &stat(1, 10))
+            .unwrap();
+        let job = store.claim_job().unwrap().unwrap();
+        let (content, _) = store
+            .insert_content(b"h", 10, &ContentMeta::default())
+            .unwrap();
+        store.mark_changed(id, &stat(1, 20)).unwrap();
+        assert!(
+            !store
+                .finish_file(&job, content, &stat(1, 10), FileState::Indexed, None)
+                .unwrap()
+        );
+        assert_eq!(store.file(id).unwrap().unwrap().state, FileState::Pending);
+        assert!(
+            store.claim_job().unwrap().is_some(),
+            "the job must stay queued"
+        );
+    }
+
+    #[test]
+    fn every_visible_change_lands_in_the_index_outbox() {
+        let (_d, mut store) = store();
+        let root = store.add_root(Path::new("/r"), 1).unwrap();
+        let id = store
+            .insert_file(root, Path::new("/r/a.jpg"), &stat(1, 10))
+            .unwrap();
+        store
+            .move_file(id, root, Path::new("/r/b.jpg"), &stat(1, 10))
+            .unwrap();
+        let (last, ids) = store.index_backlog(100).unwrap();
+        assert_eq!(ids, vec![id]);
+        store.index_ack(last).unwrap();
+        assert_eq!(store.index_pending().unwrap(), 0);
+        store.delete_files(&[id]).unwrap();
+        assert_eq!(store.index_backlog(100).unwrap().1, vec![id]);
+        assert!(store.index_doc(id).unwrap().is_none());
+    }
+
+    #[test]
+    fn orphaned_contents_are_collected_after_grace() {
+        let (_d, mut store) = store();
+        let root = store.add_root(Path::new("/r"), 1).unwrap();
+        let id = store
+            .insert_file(root, Path::new("/r/a.jpg"), &stat(1, 10))
+            .unwrap();
+        let job = store.claim_job().unwrap().unwrap();
+        let (c, _) = store
+            .insert_content(b"h", 10, &ContentMeta::default())
+            .unwrap();
+        store.record_extraction(c, "metadata", 1, None).unwrap();
+        assert!(
+            store
+                .finish_file(&job, c, &stat(1, 10), FileState::Skipped, None)
+                .unwrap()
+        );
+        store.delete_files(&[id]).unwrap();
+        assert_eq!(store.collect_orphans(3600).unwrap(), 0, "grace period");
+        assert_eq!(store.collect_orphans(-1).unwrap(), 1);
+        assert!(
+            store.extractions(c).unwrap().is_empty(),
+            "results go with their content"
+        );
     }
 }

@@ -172,7 +172,8 @@ impl TextIndex {
         if text.is_empty() {
             clauses.push((Occur::Must, Box::new(AllQuery)));
         } else {
-            let mut parser = QueryParser::for_index(&self.index, vec![f.name, f.path_words, f.meta]);
+            let mut parser =
+                QueryParser::for_index(&self.index, vec![f.name, f.path_words, f.meta]);
             parser.set_field_boost(f.name, 3.0);
             parser.set_field_boost(f.path_words, 1.5);
             // Lenient: odd characters in a query never fail a search.

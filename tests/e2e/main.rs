@@ -1,0 +1,6 @@
+//! End-to-end tests: one binary, a module per area (see docs/ARCHITECTURE.md).
+
+mod bad_input;
+mod catalogue;
+mod lifecycle;
+mod support;

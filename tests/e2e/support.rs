@@ -1,0 +1,254 @@
+//! A real vxd on temporary directories and socket, driven by the real vx.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub fn bin(name: &str) -> PathBuf {
+    // target/<profile>/deps/e2e-HASH -> target/<profile>/<name>
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap();
+    let path = dir.join(name);
+    assert!(
+        path.is_file(),
+        "{} not found: build it first (`cargo build --workspace`, as scripts/test.sh does)",
+        path.display()
+    );
+    path
+}
+
+pub fn ffmpeg(args: &[&str]) {
+    let ok = Command::new("ffmpeg")
+        .args(["-loglevel", "error", "-y"])
+        .args(args)
+        .status()
+        .expect("the ffmpeg CLI (scripts/setup.sh installs it)")
+        .success();
+    assert!(ok, "ffmpeg {args:?}");
+}
+
+/// A 3 s 320x240 video with a keyframe every second.
+pub fn make_video(path: &Path) {
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=size=320x240:rate=25",
+        "-t",
+        "3",
+        "-g",
+        "25",
+        "-pix_fmt",
+        "yuv420p",
+        path.to_str().unwrap(),
+    ]);
+}
+
+pub fn make_image(path: &Path) {
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=size=200x150",
+        "-frames:v",
+        "1",
+        path.to_str().unwrap(),
+    ]);
+}
+
+pub fn make_audio(path: &Path) {
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440",
+        "-t",
+        "2",
+        path.to_str().unwrap(),
+    ]);
+}
+
+pub struct Daemon {
+    pub dir: tempfile::TempDir,
+    pub media: PathBuf,
+    pub data: PathBuf,
+    pub socket: PathBuf,
+    child: Option<Child>,
+}
+
+impl Daemon {
+    /// Directories only; call `start`.
+    pub fn new() -> Daemon {
+        let dir = tempfile::Builder::new().prefix("vx-e2e").tempdir().unwrap();
+        let media = dir.path().join("media");
+        std::fs::create_dir(&media).unwrap();
+        Daemon {
+            data: dir.path().join("data"),
+            socket: dir.path().join("run").join("vxd.sock"),
+            media,
+            dir,
+            child: None,
+        }
+    }
+
+    pub fn started() -> Daemon {
+        let mut d = Daemon::new();
+        d.start();
+        d
+    }
+
+    fn env(&self, cmd: &mut Command) {
+        cmd.env("VX_DATA_DIR", &self.data)
+            .env("VX_SOCKET", &self.socket)
+            .env("VX_CONFIG", self.dir.path().join("config.toml"))
+            .env("VX_DEBOUNCE_MS", "100")
+            .env("VX_ROOT_CHECK_SECS", "1")
+            .env("VX_LOG", "debug")
+            .env("VX_WORKERS", "2")
+            .env_remove("VX_ROOTS");
+    }
+
+    pub fn spawn_vxd(&self) -> Child {
+        let mut cmd = Command::new(bin("vxd"));
+        self.env(&mut cmd);
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(self.dir.path().join("vxd.stderr")).unwrap());
+        cmd.spawn().unwrap()
+    }
+
+    pub fn start(&mut self) {
+        assert!(self.child.is_none(), "already started");
+        self.child = Some(self.spawn_vxd());
+        let started = Instant::now();
+        while !self.vx(&["daemon", "status"]).status.success() {
+            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
+                panic!("vxd exited at start ({status}): {}", self.stderr());
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "vxd did not answer: {}",
+                self.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("vxd.stderr")).unwrap_or_default()
+    }
+
+    /// SIGTERM and wait; returns how long the shutdown took.
+    pub fn stop(&mut self) -> Duration {
+        let mut child = self.child.take().expect("running");
+        let t = Instant::now();
+        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        let status = child.wait().unwrap();
+        assert!(
+            status.success(),
+            "vxd exit status {status}: {}",
+            self.stderr()
+        );
+        t.elapsed()
+    }
+
+    pub fn kill9(&mut self) {
+        let mut child = self.child.take().expect("running");
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+
+    pub fn vx(&self, args: &[&str]) -> Output {
+        let mut cmd = Command::new(bin("vx"));
+        self.env(&mut cmd);
+        cmd.args(args).output().unwrap()
+    }
+
+    /// Runs vx and returns stdout, failing the test when it fails.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.vx(args);
+        assert!(
+            out.status.success(),
+            "vx {args:?} failed: {}{}\n--- vxd stderr (tail) ---\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+            tail(&self.stderr(), 40)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    pub fn json(&self, args: &[&str]) -> Value {
+        let mut a = args.to_vec();
+        a.push("--json");
+        serde_json::from_str(&self.ok(&a)).unwrap()
+    }
+
+    pub fn add_media_root(&self) {
+        self.ok(&["add", self.media.to_str().unwrap()]);
+    }
+
+    pub fn wait_idle(&self) {
+        self.ok(&["wait", "--timeout", "60"]);
+    }
+
+    /// Paths of search results.
+    pub fn search(&self, args: &[&str]) -> Vec<String> {
+        let mut a = vec!["search"];
+        a.extend_from_slice(args);
+        self.json(&a)["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["path"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    /// Polls until `f` holds, for at most `secs`.
+    pub fn eventually(&self, secs: u64, what: &str, mut f: impl FnMut() -> bool) {
+        let t = Instant::now();
+        while !f() {
+            assert!(
+                t.elapsed() < Duration::from_secs(secs),
+                "not within {secs} s: {what}\n{}",
+                tail(&self.stderr(), 40)
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn status(&self) -> Value {
+        self.json(&["status"])
+    }
+
+    pub fn count(&self, state: &str) -> u64 {
+        self.status()["files"][state].as_u64().unwrap()
+    }
+
+    pub fn metadata_runs(&self) -> u64 {
+        self.status()["extractors"][0]["done"].as_u64().unwrap()
+    }
+
+    pub fn show(&self, path: &Path) -> Value {
+        self.json(&["show", path.to_str().unwrap()])
+    }
+
+    pub fn db(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.data.join("catalogue.sqlite3")).unwrap()
+    }
+}
+
+pub fn tail(s: &str, n: usize) -> String {
+    let lines: Vec<&str> = s.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
