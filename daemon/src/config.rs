@@ -151,6 +151,15 @@ mod tests {
     }
 
     #[test]
+    fn the_configuration_doc_shows_the_defaults() {
+        let doc = include_str!("../../docs/configuration.md");
+        assert!(
+            doc.contains(DEFAULT_CONFIG),
+            "docs/configuration.md is out of date"
+        );
+    }
+
+    #[test]
     fn unknown_fields_are_refused() {
         assert!(toml::from_str::<Config>("wokers = 2").is_err());
     }

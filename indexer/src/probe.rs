@@ -346,4 +346,45 @@ mod tests {
         ]);
         assert_eq!(probe(&video).unwrap().taken, Some(1626255000));
     }
+
+    /// An APP1 Exif segment holding only DateTimeOriginal (big-endian TIFF).
+    fn exif_segment(date: &str) -> Vec<u8> {
+        let mut tiff: Vec<u8> = b"MM\x00\x2a\x00\x00\x00\x08".to_vec();
+        // IFD0: one entry, ExifIFDPointer (0x8769) -> offset 26.
+        tiff.extend_from_slice(&[0, 1, 0x87, 0x69, 0, 4, 0, 0, 0, 1, 0, 0, 0, 26, 0, 0, 0, 0]);
+        // Exif IFD at 26: one entry, DateTimeOriginal (0x9003), ASCII, 20 bytes at offset 44.
+        tiff.extend_from_slice(&[0, 1, 0x90, 0x03, 0, 2, 0, 0, 0, 20, 0, 0, 0, 44, 0, 0, 0, 0]);
+        tiff.extend_from_slice(date.as_bytes());
+        tiff.push(0);
+        let mut seg = vec![0xff, 0xe1];
+        seg.extend_from_slice(&((tiff.len() + 8) as u16).to_be_bytes());
+        seg.extend_from_slice(b"Exif\0\0");
+        seg.extend_from_slice(&tiff);
+        seg
+    }
+
+    #[test]
+    fn exif_date_is_read_from_jpeg() {
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("plain.jpg");
+        ffmpeg(&[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=64x48",
+            "-frames:v",
+            "1",
+            plain.to_str().unwrap(),
+        ]);
+        let jpeg = std::fs::read(&plain).unwrap();
+        let mut with_exif = jpeg[..2].to_vec(); // SOI
+        with_exif.extend(exif_segment("2018:03:04 05:06:07"));
+        with_exif.extend_from_slice(&jpeg[2..]);
+        let photo = dir.path().join("photo.jpg");
+        std::fs::write(&photo, with_exif).unwrap();
+        let meta = probe(&photo).unwrap();
+        assert_eq!(meta.kind, Some(MediaKind::Image));
+        assert_eq!(meta.taken, Some(1520139967));
+        assert_eq!(probe(&plain).unwrap().taken, None);
+    }
 }

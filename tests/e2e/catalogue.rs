@@ -105,6 +105,11 @@ fn moves_across_roots_keep_the_content() {
     assert_eq!(d.metadata_runs(), 1);
     let roots = d.json(&["roots"]);
     assert_eq!(roots["roots"].as_array().unwrap().len(), 2);
+    // Removing a root forgets its files.
+    d.ok(&["remove", other.to_str().unwrap()]);
+    d.wait_idle();
+    assert!(d.search(&["talk"]).is_empty());
+    assert_eq!(d.json(&["roots"])["roots"].as_array().unwrap().len(), 1);
 }
 
 #[test]

@@ -75,6 +75,8 @@ pub struct Daemon {
     pub media: PathBuf,
     pub data: PathBuf,
     pub socket: PathBuf,
+    /// More environment for vxd and vx, set before `start`.
+    pub extra_env: Vec<(String, String)>,
     child: Option<Child>,
 }
 
@@ -89,6 +91,7 @@ impl Daemon {
             socket: dir.path().join("run").join("vxd.sock"),
             media,
             dir,
+            extra_env: Vec::new(),
             child: None,
         }
     }
@@ -108,6 +111,9 @@ impl Daemon {
             .env("VX_LOG", "debug")
             .env("VX_WORKERS", "2")
             .env_remove("VX_ROOTS");
+        for (k, v) in &self.extra_env {
+            cmd.env(k, v);
+        }
     }
 
     pub fn spawn_vxd(&self) -> Child {
