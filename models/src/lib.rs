@@ -1,0 +1,21 @@
+//! vx's models: decoded pixels and audio in, typed results out. Knows nothing of files, SQLite
+//! or RPC. One ONNX Runtime per process ([`Runtime`]); one wrapper per model, each following
+//! the model pack's README exactly (input names, layout, pixel range, resize, decoding).
+
+pub mod error;
+pub mod image;
+mod labels;
+pub mod runtime;
+pub mod tagger;
+
+pub use error::{ModelError, Result};
+pub use image::{Rect, RgbImage, RgbView};
+pub use runtime::{Runtime, RuntimeOptions, Threading};
+pub use tagger::{Tag, Tagger};
+
+/// The model pack to use: `VX_MODELS_DIR`, if set.
+pub fn pack_from_env() -> Option<std::path::PathBuf> {
+    std::env::var_os("VX_MODELS_DIR")
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from)
+}

@@ -1,0 +1,161 @@
+//! One ONNX Runtime environment per process, loaded from a shared library at run time.
+//!
+//! Threading avoids the trap measured in PERF-FACTS.md (idle per-session pools spinning and
+//! stealing each other's core made a chain of models 2.7x slower): either every session shares
+//! one global pool with spinning off, or every session runs on its caller's thread and the
+//! parallelism comes from running several workers.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use ort::session::Session;
+use ort::session::builder::GraphOptimizationLevel;
+
+use crate::error::{ModelError, Result};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Threading {
+    /// All sessions share one pool of this many threads (spinning off).
+    GlobalPool(usize),
+    /// Each session runs on the thread that calls it; run several workers for parallelism.
+    CallerThread,
+}
+
+#[derive(Clone, Debug)]
+pub struct RuntimeOptions {
+    /// The library file; otherwise ORT_DYLIB_PATH, then the set-up script's cache.
+    pub library: Option<PathBuf>,
+    pub threading: Threading,
+}
+
+impl Default for RuntimeOptions {
+    fn default() -> Self {
+        RuntimeOptions {
+            library: None,
+            threading: Threading::CallerThread,
+        }
+    }
+}
+
+pub struct Runtime {
+    env: ort::environment::Environment,
+    threading: Threading,
+    library: PathBuf,
+}
+
+/// Where the library may be, in the order tried.
+pub fn library_candidates(explicit: Option<&Path>) -> Vec<PathBuf> {
+    let mut c: Vec<PathBuf> = explicit.map(Path::to_path_buf).into_iter().collect();
+    if let Some(p) = std::env::var_os("ORT_DYLIB_PATH").filter(|p| !p.is_empty()) {
+        c.push(PathBuf::from(p));
+    }
+    let cache = std::env::var_os("VX_CACHE_DIR")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("vx")))
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/vx")));
+    if let Some(cache) = cache {
+        // The newest version the set-up script unpacked.
+        let mut found: Vec<PathBuf> = std::fs::read_dir(&cache)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("onnxruntime-"))
+            })
+            .map(|p| {
+                p.join(if cfg!(target_os = "macos") {
+                    "libonnxruntime.dylib"
+                } else {
+                    "libonnxruntime.so"
+                })
+            })
+            .collect();
+        found.sort();
+        c.extend(found.into_iter().rev());
+    }
+    c.extend(
+        [
+            "/usr/local/lib/libonnxruntime.so",
+            "/usr/lib/libonnxruntime.so",
+            "/opt/homebrew/lib/libonnxruntime.dylib",
+        ]
+        .map(PathBuf::from),
+    );
+    c
+}
+
+static RUNTIME: OnceLock<Result<Arc<Runtime>>> = OnceLock::new();
+
+impl Runtime {
+    /// The process's runtime, created on first call with these options (later options are
+    /// ignored: ONNX Runtime can be loaded only once per process).
+    pub fn get(options: &RuntimeOptions) -> Result<Arc<Runtime>> {
+        RUNTIME
+            .get_or_init(|| Runtime::create(options).map(Arc::new))
+            .clone()
+    }
+
+    fn create(options: &RuntimeOptions) -> Result<Runtime> {
+        let candidates = library_candidates(options.library.as_deref());
+        let Some(library) = candidates.iter().find(|p| p.is_file()).cloned() else {
+            let tried = candidates
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Err(ModelError::RuntimeMissing { tried });
+        };
+        let load = |message: String| ModelError::RuntimeLoad {
+            path: library.clone(),
+            message,
+        };
+        let mut builder = ort::init_from(&library)
+            .map_err(|e| load(e.to_string()))?
+            .with_name("vx");
+        if let Threading::GlobalPool(n) = options.threading {
+            let pool = ort::environment::GlobalThreadPoolOptions::default()
+                .with_intra_threads(n)
+                .and_then(|p| p.with_inter_threads(1))
+                .and_then(|p| p.with_spin_control(false))
+                .map_err(|e| load(e.to_string()))?;
+            builder = builder.with_global_thread_pool(pool);
+        }
+        let env = builder.build().map_err(|e| load(e.to_string()))?;
+        tracing::info!(library = %library.display(), threading = ?options.threading, "ONNX Runtime loaded");
+        Ok(Runtime {
+            env,
+            threading: options.threading,
+            library,
+        })
+    }
+
+    pub fn library(&self) -> &Path {
+        &self.library
+    }
+
+    /// Loads a model file into a session configured for this runtime's threading.
+    pub fn session(&self, path: &Path) -> Result<Session> {
+        if !path.is_file() {
+            return Err(ModelError::Missing(path.to_path_buf()));
+        }
+        let load = |e: ort::Error| ModelError::Load {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        };
+        let mut builder = Session::builder(&self.env)
+            .map_err(load)?
+            .with_optimization_level(GraphOptimizationLevel::Level3)
+            .map_err(|e| load(e.into()))?;
+        if self.threading == Threading::CallerThread {
+            builder = builder
+                .with_intra_threads(1)
+                .and_then(|b| b.with_inter_threads(1))
+                .and_then(|b| b.with_intra_op_spinning(false))
+                .map_err(|e| load(e.into()))?;
+        }
+        builder.commit_from_file(path).map_err(load)
+    }
+}
