@@ -2,13 +2,17 @@
 //! or RPC. One ONNX Runtime per process ([`Runtime`]); one wrapper per model, each following
 //! the model pack's README exactly (input names, layout, pixel range, resize, decoding).
 
+pub mod detector;
 pub mod error;
+pub mod faces;
 pub mod image;
 mod labels;
 pub mod runtime;
 pub mod tagger;
 
+pub use detector::{Detection, Detector};
 pub use error::{ModelError, Result};
+pub use faces::{Face, Faces};
 pub use image::{Rect, RgbImage, RgbView};
 pub use runtime::{Runtime, RuntimeOptions, Threading};
 pub use tagger::{Tag, Tagger};
@@ -18,4 +22,16 @@ pub fn pack_from_env() -> Option<std::path::PathBuf> {
     std::env::var_os("VX_MODELS_DIR")
         .filter(|v| !v.is_empty())
         .map(std::path::PathBuf::from)
+}
+
+/// Scales `v` to unit length (leaves a zero vector alone).
+pub fn normalize(v: &mut [f32]) {
+    let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if n > 0.0 {
+        v.iter_mut().for_each(|x| *x /= n);
+    }
+}
+
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
