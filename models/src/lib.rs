@@ -9,6 +9,8 @@ pub mod image;
 mod labels;
 pub mod runtime;
 pub mod tagger;
+pub mod text;
+pub mod transcriber;
 
 pub use detector::{Detection, Detector};
 pub use error::{ModelError, Result};
@@ -16,6 +18,8 @@ pub use faces::{Face, Faces};
 pub use image::{Rect, RgbImage, RgbView};
 pub use runtime::{Runtime, RuntimeOptions, Threading};
 pub use tagger::{Tag, Tagger};
+pub use text::TextEmbedder;
+pub use transcriber::{Segment, Transcriber};
 
 /// The model pack to use: `VX_MODELS_DIR`, if set.
 pub fn pack_from_env() -> Option<std::path::PathBuf> {

@@ -1,0 +1,63 @@
+mod common;
+
+use vx_models::transcriber::word_error_rate;
+use vx_models::{TextEmbedder, Transcriber, dot};
+
+#[test]
+fn minilm_matches_the_reference_tokens_and_similarities() {
+    let Some(pack) = common::pack() else { return };
+    let mut emb = TextEmbedder::load(&common::runtime(), &pack).unwrap();
+    // README: "A man is eating food." -> 101, 1037, 2158, 2003, 5983, 2833, 1012, 102.
+    let ids = emb.token_ids("A man is eating food.").unwrap();
+    assert_eq!(&ids[..8], &[101, 1037, 2158, 2003, 5983, 2833, 1012, 102]);
+    let v = emb
+        .embed(&[
+            "A man is eating food.",
+            "A man is eating a piece of bread.",
+            "A man is riding a horse.",
+        ])
+        .unwrap();
+    assert_eq!(v[0].len(), 384);
+    // README: embedding starts 0.0310, 0.0090, -0.0037, 0.0483, -0.1397; cosines 0.7514 and 0.2519.
+    for (got, want) in v[0].iter().zip([0.0310, 0.0090, -0.0037, 0.0483, -0.1397]) {
+        assert!((got - want).abs() < 0.002, "{:?}", &v[0][..5]);
+    }
+    assert!((dot(&v[0], &v[1]) - 0.7514).abs() < 0.01);
+    assert!((dot(&v[0], &v[2]) - 0.2519).abs() < 0.01);
+    // Padding to the batch's longest does not change a short sentence's embedding.
+    let alone = emb.embed(&["A man is eating food."]).unwrap();
+    assert!(dot(&alone[0], &v[0]) > 0.9999);
+    assert!(emb.embed(&[]).unwrap().is_empty());
+    assert_eq!(emb.embed(&[""]).unwrap()[0].len(), 384);
+}
+
+#[test]
+fn whisper_transcribes_the_speech_clips() {
+    let Some(pack) = common::pack() else { return };
+    let t = Transcriber::load(&pack, 2).unwrap();
+    for clip in ["librivox-0870", "librivox-0880"] {
+        let pcm = common::wav(&format!("{clip}.wav"));
+        let reference = std::fs::read_to_string(common::media(&format!("{clip}.txt"))).unwrap();
+        let segs = t.transcribe(&pcm, 16_000).unwrap();
+        assert!(!segs.is_empty());
+        let text: Vec<&str> = segs.iter().map(|s| s.text.as_str()).collect();
+        let wer = word_error_rate(&reference, &text.join(" "));
+        eprintln!("{clip}: WER {wer:.3}: {text:?}");
+        assert!(
+            segs[0].start < 0.5 && segs.last().unwrap().end <= pcm.len() as f64 / 16000.0 + 0.5
+        );
+        if clip == "librivox-0870" {
+            // The 10 % target; the 3 s clip's "ill disposed" is a known miss of tiny.en (README).
+            assert!(wer <= 0.10, "WER {wer}");
+        } else {
+            assert!(wer <= 0.35, "WER {wer}");
+        }
+    }
+    // Silence gives nothing; 8 kHz audio is refused clearly.
+    assert!(t.transcribe(&vec![0.0; 32_000], 16_000).unwrap().is_empty());
+    let err = t
+        .transcribe(&vec![0.1; 8_000], 8_000)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("16000 Hz"), "{err}");
+}
