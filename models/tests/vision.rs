@@ -77,3 +77,49 @@ fn faces_are_found_and_described() {
             .is_empty()
     );
 }
+
+#[test]
+fn ocr_reads_the_printed_page() {
+    let Some(pack) = common::pack() else { return };
+    let mut ocr = vx_models::Ocr::load(&common::runtime(), &pack).unwrap();
+    let page = common::png("page.png");
+    let lines = ocr.read(&page.view()).unwrap();
+    let texts: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
+    eprintln!("{lines:#?}");
+    // README (RapidOCR with these files): five lines.
+    let expected = [
+        "Region-basedsegmentation",
+        "Let us first determine markers of the coins and the",
+        "background.These markers are pixels that we can label",
+        "unambiguously as either object or background.Here,",
+        "histogram ofgreyvalues:",
+    ];
+    assert_eq!(texts.len(), 5, "{texts:?}");
+    let exact = texts
+        .iter()
+        .zip(expected)
+        .filter(|(a, b)| **a == *b)
+        .count();
+    let wer: f64 = texts
+        .iter()
+        .zip(expected)
+        .map(|(a, b)| vx_models::transcriber::word_error_rate(b, a))
+        .sum::<f64>()
+        / 5.0;
+    assert!(exact >= 4 && wer < 0.05, "{texts:?}");
+    let first = &lines[0];
+    assert!(
+        (first.quad[0][0] - 7.0).abs() < 6.0 && (first.quad[0][1] - 12.0).abs() < 6.0,
+        "{:?}",
+        first.quad
+    );
+    assert!(lines.iter().all(|l| l.confidence > 0.9));
+    // Nothing to read in a photo of a cat; a 1x1 image is not an error.
+    assert!(ocr.read(&common::png("chelsea.png").view()).unwrap().len() <= 1);
+    let one = RgbImage {
+        width: 1,
+        height: 1,
+        data: vec![255, 255, 255],
+    };
+    assert!(ocr.read(&one.view()).unwrap().is_empty());
+}
