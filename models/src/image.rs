@@ -1,7 +1,8 @@
 //! Packed RGB8 pixels as the models receive them: decoded once upstream, borrowed here.
 
+pub use fast_image_resize::FilterType;
 use fast_image_resize::images::{Image, ImageRef};
-use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+use fast_image_resize::{PixelType, ResizeAlg, ResizeOptions, Resizer};
 
 use crate::error::{ModelError, Result};
 
@@ -113,13 +114,23 @@ impl<'a> RgbView<'a> {
     /// Bilinear resize of the whole image (or of `crop` of it) to `width` x `height`,
     /// ignoring aspect ratio. Convolution-based, as Pillow's bilinear.
     pub fn resize(&self, width: u32, height: u32, crop: Option<Rect>) -> Result<RgbImage> {
+        self.resize_with(FilterType::Bilinear, width, height, crop)
+    }
+
+    /// As [`RgbView::resize`] with another filter (CatmullRom is bicubic).
+    pub fn resize_with(
+        &self,
+        filter: FilterType,
+        width: u32,
+        height: u32,
+        crop: Option<Rect>,
+    ) -> Result<RgbImage> {
         self.check()?;
         let (width, height) = (width.max(1), height.max(1));
         let src = ImageRef::new(self.width, self.height, self.data, PixelType::U8x3)
             .map_err(|e| ModelError::BadInput(e.to_string()))?;
         let mut dst = Image::new(width, height, PixelType::U8x3);
-        let mut options =
-            ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Bilinear));
+        let mut options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(filter));
         if let Some(c) = crop {
             let c = c.clamp(self.width, self.height);
             if c.w < 1.0 || c.h < 1.0 {

@@ -2,6 +2,7 @@
 //! or RPC. One ONNX Runtime per process ([`Runtime`]); one wrapper per model, each following
 //! the model pack's README exactly (input names, layout, pixel range, resize, decoding).
 
+pub mod clip;
 pub mod detector;
 pub mod error;
 pub mod faces;
@@ -14,6 +15,7 @@ pub mod tagger;
 pub mod text;
 pub mod transcriber;
 
+pub use clip::Clip;
 pub use detector::{Detection, Detector};
 pub use error::{ModelError, Result};
 pub use faces::{Face, Faces};

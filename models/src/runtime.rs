@@ -152,7 +152,9 @@ impl Runtime {
         if self.threading == Threading::CallerThread {
             builder = builder.with_intra_threads(1).map_err(|e| load(e.into()))?;
             builder = builder.with_inter_threads(1).map_err(|e| load(e.into()))?;
-            builder = builder.with_intra_op_spinning(false).map_err(|e| load(e.into()))?;
+            builder = builder
+                .with_intra_op_spinning(false)
+                .map_err(|e| load(e.into()))?;
         }
         builder.commit_from_file(path).map_err(load)
     }
