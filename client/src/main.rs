@@ -3,6 +3,7 @@
 mod cli_json;
 mod daemon_ctl;
 mod dates;
+mod models_cmd;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -97,10 +98,34 @@ enum Command {
     Pause,
     /// Continue after `vx pause`
     Resume,
+    /// Model files: list them (state, extractor, size); verify, import or fetch them
+    Models {
+        #[command(subcommand)]
+        action: Option<ModelsAction>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Start, stop or check the daemon
     Daemon {
         #[command(subcommand)]
         action: DaemonAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum ModelsAction {
+    /// Check every file's SHA-256 (exit code 1 when one is corrupt)
+    Verify {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Copy the models from a pack folder (such as ../shared/models), checking every hash
+    Import { dir: PathBuf },
+    /// Download missing models from a mirror of the models dir layout, resuming and verifying
+    Fetch {
+        /// Base address of the mirror [env: VX_MODELS_URL]
+        #[arg(long)]
+        from: Option<String>,
     },
 }
 
@@ -154,6 +179,14 @@ fn print_json(v: &serde_json::Value) {
 
 async fn run(cli: Cli) -> Result<ExitCode> {
     let socket = cli.socket.clone().unwrap_or_else(paths::socket_path);
+    if let Command::Models { action, json } = &cli.command {
+        return match action {
+            None => models_cmd::list(false, *json),
+            Some(ModelsAction::Verify { json: j }) => models_cmd::list(true, *json || *j),
+            Some(ModelsAction::Import { dir }) => models_cmd::import(dir),
+            Some(ModelsAction::Fetch { from }) => models_cmd::fetch(from.clone()),
+        };
+    }
     if let Command::Daemon { action } = &cli.command {
         return match action {
             DaemonAction::Start => daemon_ctl::start(&socket).await,
@@ -292,7 +325,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             client.resume(ctx()).await??;
             println!("resumed");
         }
-        Command::Daemon { .. } => unreachable!("handled above"),
+        Command::Daemon { .. } | Command::Models { .. } => unreachable!("handled above"),
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -358,14 +391,11 @@ fn print_status(s: &Status) {
     println!("extractors:");
     for e in &s.extractors {
         let state = if e.enabled {
-            "enabled".to_string()
+            format!("enabled, {} contents done", e.done)
         } else {
             format!("disabled: {}", e.reason.as_deref().unwrap_or(""))
         };
-        println!(
-            "  {} v{}  {state}  ({} contents done)",
-            e.name, e.version, e.done
-        );
+        println!("  {:<13} v{:<2} {state}", e.name, e.version);
     }
     println!("folders:");
     if s.roots.is_empty() {

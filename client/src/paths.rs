@@ -5,6 +5,7 @@
 //! - config file: `VX_CONFIG`, else `vx/config.toml` in the platform's config dir.
 //! - socket: `VX_SOCKET`, else `vxd.sock` in `$XDG_RUNTIME_DIR/vx` (Linux), else in `run/` inside
 //!   the data dir. Its directory is mode 0700 and the socket 0600.
+//! - models: `VX_MODELS_DIR` (a pack used in place), else `models/` in the data dir.
 
 use std::path::PathBuf;
 
@@ -41,4 +42,8 @@ pub fn socket_path() -> PathBuf {
         return runtime.join("vxd.sock");
     }
     data_dir().join("run").join("vxd.sock")
+}
+
+pub fn models_dir() -> PathBuf {
+    from_env("VX_MODELS_DIR").unwrap_or_else(|| data_dir().join("models"))
 }

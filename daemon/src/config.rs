@@ -14,6 +14,13 @@ pub const DEFAULT_CONFIG: &str = r#"# vx daemon configuration. Every field is op
 # Default: the platform data dir (~/.local/share/vx, ~/Library/Application Support/vx).
 # data_dir = "/path/to/data"
 
+# Model files. [VX_MODELS_DIR] Default: "models" in the data dir; `vx models` manages them.
+# models_dir = "/path/to/models"
+
+# The ONNX Runtime library. [ORT_DYLIB_PATH] Default: the set-up script's cache
+# (~/.cache/vx/onnxruntime-VERSION/), then the usual system places.
+# onnxruntime = "/path/to/libonnxruntime.so"
+
 # Folders to watch in addition to those added with `vx add`. [VX_ROOTS, colon-separated]
 roots = []
 
@@ -48,6 +55,8 @@ log = "info"
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub data_dir: Option<PathBuf>,
+    pub models_dir: Option<PathBuf>,
+    pub onnxruntime: Option<PathBuf>,
     pub roots: Vec<PathBuf>,
     pub workers: usize,
     pub debounce_ms: u64,
@@ -63,6 +72,8 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             data_dir: None,
+            models_dir: None,
+            onnxruntime: None,
             roots: Vec::new(),
             workers: 0,
             debounce_ms: 500,
@@ -109,6 +120,12 @@ impl Config {
         if let Some(v) = env("VX_DATA_DIR") {
             self.data_dir = Some(PathBuf::from(v));
         }
+        if let Some(v) = env("VX_MODELS_DIR") {
+            self.models_dir = Some(PathBuf::from(v));
+        }
+        if let Some(v) = env("ORT_DYLIB_PATH") {
+            self.onnxruntime = Some(PathBuf::from(v));
+        }
         if let Some(v) = std::env::var_os("VX_ROOTS").filter(|v| !v.is_empty()) {
             self.roots = std::env::split_paths(&v).collect();
         }
@@ -127,6 +144,12 @@ impl Config {
         self.data_dir
             .clone()
             .unwrap_or_else(vx_client::paths::data_dir)
+    }
+
+    pub fn models_dir(&self) -> PathBuf {
+        self.models_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir().join("models"))
     }
 
     pub fn worker_count(&self) -> usize {

@@ -1,6 +1,7 @@
 //! vxd: watches media folders, keeps the catalogue, answers `vx` over a Unix socket.
 
 mod config;
+mod extractors;
 mod lifecycle;
 mod rpc;
 mod scanner;
@@ -114,12 +115,10 @@ async fn serve(config: Config, data_dir: PathBuf, socket: PathBuf) -> Result<()>
         );
     }
     let workers = config.worker_count();
-    let shared = Arc::new(Shared::new(
-        db_path.clone(),
-        data_dir.clone(),
-        text,
-        workers,
-    ));
+    let mut shared = Shared::new(db_path.clone(), data_dir.clone(), text, workers);
+    shared.models_dir = config.models_dir();
+    shared.onnxruntime = config.onnxruntime.clone();
+    let shared = Arc::new(shared);
 
     let (watch_tx, watch_rx) = tokio::sync::mpsc::unbounded_channel();
     let (cat_tx, cat_rx) = std::sync::mpsc::channel();

@@ -142,7 +142,7 @@ fn status(store: &Store, shared: &Shared) -> Result<Status, RpcError> {
         index_pending,
         skipped_not_media: store.not_media_count().map_err(internal)?,
         contents: store.content_count().map_err(internal)?,
-        extractors: vec![ExtractorInfo {
+        extractors: std::iter::once(ExtractorInfo {
             name: METADATA_EXTRACTOR.into(),
             version: METADATA_VERSION,
             enabled: true,
@@ -150,7 +150,12 @@ fn status(store: &Store, shared: &Shared) -> Result<Status, RpcError> {
             done: store
                 .extraction_done_count(METADATA_EXTRACTOR, METADATA_VERSION)
                 .map_err(internal)?,
-        }],
+        })
+        .chain(crate::extractors::model_extractors(
+            &shared.models_dir,
+            shared.onnxruntime.as_deref(),
+        ))
+        .collect(),
         roots,
         problems,
     })

@@ -41,6 +41,8 @@ impl Wakeup {
 pub struct Shared {
     pub db_path: PathBuf,
     pub data_dir: PathBuf,
+    pub models_dir: PathBuf,
+    pub onnxruntime: Option<PathBuf>,
     pub text: TextIndex,
     pub stop: AtomicBool,
     pub paused: AtomicBool,
@@ -61,6 +63,8 @@ impl Shared {
     pub fn new(db_path: PathBuf, data_dir: PathBuf, text: TextIndex, workers: usize) -> Shared {
         Shared {
             db_path,
+            models_dir: data_dir.join("models"),
+            onnxruntime: None,
             data_dir,
             text,
             stop: AtomicBool::new(false),

@@ -3,4 +3,5 @@
 mod bad_input;
 mod catalogue;
 mod lifecycle;
+mod models;
 mod support;

@@ -110,7 +110,8 @@ impl Daemon {
             .env("VX_ROOT_CHECK_SECS", "1")
             .env("VX_LOG", "debug")
             .env("VX_WORKERS", "2")
-            .env_remove("VX_ROOTS");
+            .env_remove("VX_ROOTS")
+            .env_remove("VX_MODELS_DIR");
         for (k, v) in &self.extra_env {
             cmd.env(k, v);
         }

@@ -4,12 +4,14 @@
 
 mod fetch;
 mod manifest;
+mod runtime_lib;
 mod verify;
 
 use std::path::{Path, PathBuf};
 
 pub use fetch::{FetchEvent, fetch};
 pub use manifest::{FileSpec, Manifest, ModelSpec};
+pub use runtime_lib::{find_library, library_candidates};
 pub use verify::{FileState, ModelState, check_model, import, sha256_file};
 
 #[derive(Debug, thiserror::Error)]

@@ -47,7 +47,8 @@ impl ModelState {
     pub fn reason(&self) -> Option<String> {
         match self {
             ModelState::Present | ModelState::Verified => None,
-            ModelState::Missing(files) => Some(format!("missing {}", files.join(", "))),
+            ModelState::Missing(files) if files.len() == 1 => Some(format!("missing {}", files[0])),
+            ModelState::Missing(files) => Some(format!("{} files missing", files.len())),
             ModelState::Corrupt(why) => Some(why.clone()),
         }
     }
