@@ -14,6 +14,7 @@ use crate::ocr_geometry::{Pt, mean_inside, min_area_rect, regions};
 use crate::runtime::Runtime;
 
 const DET_SHORT_SIDE: f32 = 736.0;
+const MAX_DET_SIDE: f32 = 2560.0;
 const MAX_SIDE: u32 = 2000;
 const MIN_SIDE: u32 = 30;
 const BIN_THRESHOLD: f32 = 0.3;
@@ -217,11 +218,14 @@ impl Ocr {
     /// Text boxes in `image`'s pixels, sorted top to bottom then left to right.
     fn detect(&mut self, image: &RgbView) -> Result<Vec<[Pt; 4]>> {
         let (w, h) = (image.width as f32, image.height as f32);
+        // Short side up to 736 as RapidOCR does, but the long side capped, so that a thin
+        // strip does not become an enormous input.
         let r = if w.min(h) < DET_SHORT_SIDE {
             DET_SHORT_SIDE / w.min(h)
         } else {
             1.0
         };
+        let r = r.min(MAX_DET_SIDE / w.max(h));
         let round32 = |v: f32| (((v.trunc() / 32.0).round_ties_even() * 32.0) as usize).max(32);
         let (dw, dh) = (round32(w * r), round32(h * r));
         let resized = image.resize(dw as u32, dh as u32, None)?;

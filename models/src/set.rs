@@ -1,0 +1,111 @@
+//! A worker's set of models: each loaded on first use, once, then reused; a model that fails
+//! to load is remembered with its error, so a missing model costs one check, not one per file.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::error::{ModelError, Result};
+use crate::runtime::{Runtime, RuntimeOptions};
+use crate::{Clip, Detector, Faces, Ocr, Tagger, TextEmbedder, Transcriber};
+
+enum Slot<T> {
+    Unloaded,
+    Ready(T),
+    Failed(ModelError),
+}
+
+impl<T> Slot<T> {
+    fn get(&mut self, load: impl FnOnce() -> Result<T>) -> Result<&mut T> {
+        if matches!(self, Slot::Unloaded) {
+            *self = match load() {
+                Ok(m) => Slot::Ready(m),
+                Err(e) => {
+                    tracing::warn!("{e}");
+                    Slot::Failed(e)
+                }
+            };
+        }
+        match self {
+            Slot::Ready(m) => Ok(m),
+            Slot::Failed(e) => Err(e.clone()),
+            Slot::Unloaded => unreachable!("just loaded"),
+        }
+    }
+}
+
+pub struct ModelSet {
+    pack: PathBuf,
+    options: RuntimeOptions,
+    whisper_threads: usize,
+    runtime: Slot<Arc<Runtime>>,
+    tagger: Slot<Tagger>,
+    detector: Slot<Detector>,
+    faces: Slot<Faces>,
+    ocr: Slot<Ocr>,
+    text: Slot<TextEmbedder>,
+    transcriber: Slot<Transcriber>,
+    clip: Slot<Clip>,
+}
+
+macro_rules! onnx_model {
+    ($name:ident, $ty:ty) => {
+        pub fn $name(&mut self) -> Result<&mut $ty> {
+            let pack = self.pack.clone();
+            let (options, runtime) = (&self.options, &mut self.runtime);
+            let runtime = runtime.get(|| Runtime::get(options))?.clone();
+            self.$name.get(|| <$ty>::load(&runtime, &pack))
+        }
+    };
+}
+
+impl ModelSet {
+    /// Nothing is loaded until first asked for.
+    pub fn new(pack: &Path, options: RuntimeOptions, whisper_threads: usize) -> ModelSet {
+        ModelSet {
+            pack: pack.to_path_buf(),
+            options,
+            whisper_threads,
+            runtime: Slot::Unloaded,
+            tagger: Slot::Unloaded,
+            detector: Slot::Unloaded,
+            faces: Slot::Unloaded,
+            ocr: Slot::Unloaded,
+            text: Slot::Unloaded,
+            transcriber: Slot::Unloaded,
+            clip: Slot::Unloaded,
+        }
+    }
+
+    onnx_model!(tagger, Tagger);
+    onnx_model!(detector, Detector);
+    onnx_model!(faces, Faces);
+    onnx_model!(ocr, Ocr);
+    onnx_model!(text, TextEmbedder);
+
+    pub fn transcriber(&mut self) -> Result<&mut Transcriber> {
+        let (pack, threads) = (self.pack.clone(), self.whisper_threads);
+        self.transcriber.get(|| Transcriber::load(&pack, threads))
+    }
+
+    /// The first CLIP model under `clip/` in the pack, if any.
+    pub fn clip(&mut self) -> Result<&mut Clip> {
+        let pack = self.pack.clone();
+        let (options, runtime) = (&self.options, &mut self.runtime);
+        let runtime = runtime.get(|| Runtime::get(options))?.clone();
+        self.clip.get(|| {
+            let mut dirs: Vec<PathBuf> = std::fs::read_dir(pack.join("clip"))
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .collect();
+            dirs.sort();
+            let dir = dirs
+                .into_iter()
+                .next()
+                .ok_or_else(|| ModelError::Missing(pack.join("clip")))?;
+            Clip::load(&runtime, &dir)
+        })
+    }
+}
