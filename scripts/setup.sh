@@ -19,7 +19,7 @@ if [[ "$(uname -s)" == "Darwin" ]]; then
 fi
 
 PACKAGES=(libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev
-  libclang-dev cmake nasm ffmpeg pkg-config)
+  libclang-dev cmake nasm ffmpeg pkg-config systemd)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -12,7 +12,7 @@ const START_TIMEOUT: Duration = Duration::from_secs(20);
 const STOP_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// vxd beside this vx (how it is installed and built), else on PATH.
-fn vxd_path() -> PathBuf {
+pub fn vxd_path() -> PathBuf {
     std::env::current_exe()
         .ok()
         .and_then(|exe| exe.parent().map(|d| d.join("vxd")))

@@ -3,7 +3,9 @@
 mod cli_json;
 mod daemon_ctl;
 mod dates;
+mod doctor;
 mod models_cmd;
+mod service;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -105,6 +107,16 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Check the daemon, socket, ONNX Runtime, models, disk, inotify limits and service
+    Doctor {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run vxd as a login service (systemd user unit on Linux, launchd agent on macOS)
+    Service {
+        #[command(subcommand)]
+        action: ServiceAction,
+    },
     /// Start, stop or check the daemon
     Daemon {
         #[command(subcommand)]
@@ -127,6 +139,26 @@ enum ModelsAction {
         #[arg(long)]
         from: Option<String>,
     },
+}
+
+#[derive(Subcommand)]
+enum ServiceAction {
+    /// Write the service file and start vxd now and at every login
+    Install {
+        /// Only write the file
+        #[arg(long)]
+        no_start: bool,
+    },
+    /// Stop the service and remove its file
+    Uninstall {
+        /// Only remove the file
+        #[arg(long)]
+        no_stop: bool,
+    },
+    /// Is the service installed and running? (exit code 3 when not)
+    Status,
+    /// Restart the service (after installing models, say)
+    Restart,
 }
 
 #[derive(Subcommand)]
@@ -179,6 +211,18 @@ fn print_json(v: &serde_json::Value) {
 
 async fn run(cli: Cli) -> Result<ExitCode> {
     let socket = cli.socket.clone().unwrap_or_else(paths::socket_path);
+    match &cli.command {
+        Command::Doctor { json } => return doctor::run(&socket, *json).await,
+        Command::Service { action } => {
+            return match action {
+                ServiceAction::Install { no_start } => service::install(!no_start),
+                ServiceAction::Uninstall { no_stop } => service::uninstall(!no_stop),
+                ServiceAction::Status => service::status(),
+                ServiceAction::Restart => service::restart(),
+            };
+        }
+        _ => {}
+    }
     if let Command::Models { action, json } = &cli.command {
         return match action {
             None => models_cmd::list(false, *json),
@@ -325,7 +369,12 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             client.resume(ctx()).await??;
             println!("resumed");
         }
-        Command::Daemon { .. } | Command::Models { .. } => unreachable!("handled above"),
+        Command::Daemon { .. }
+        | Command::Models { .. }
+        | Command::Doctor { .. }
+        | Command::Service { .. } => {
+            unreachable!("handled above")
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -47,6 +47,16 @@ retry_base_secs = 30
 # delete-then-create never re-extracts. [VX_ORPHAN_GRACE_SECS]
 orphan_grace_secs = 600
 
+# Pause indexing while on battery power; it resumes on mains. [VX_PAUSE_ON_BATTERY]
+pause_on_battery = true
+
+# Pause indexing when the data dir's disk has less free space than this. [VX_MIN_FREE_DISK_MB]
+min_free_disk_mb = 1024
+
+# Threads each model may use (0 = one per worker, the fastest on small machines); with
+# `workers` this is vxd's CPU budget. [VX_MODEL_THREADS]
+model_threads = 0
+
 # Log filter, in tracing's EnvFilter syntax (error, warn, info, debug, trace). [VX_LOG]
 log = "info"
 "#;
@@ -65,6 +75,9 @@ pub struct Config {
     pub max_attempts: u32,
     pub retry_base_secs: i64,
     pub orphan_grace_secs: i64,
+    pub pause_on_battery: bool,
+    pub min_free_disk_mb: u64,
+    pub model_threads: usize,
     pub log: String,
 }
 
@@ -82,6 +95,9 @@ impl Default for Config {
             max_attempts: 3,
             retry_base_secs: 30,
             orphan_grace_secs: 600,
+            pause_on_battery: true,
+            min_free_disk_mb: 1024,
+            model_threads: 0,
             log: "info".into(),
         }
     }
@@ -136,6 +152,9 @@ impl Config {
         env_parse("VX_MAX_ATTEMPTS", &mut self.max_attempts)?;
         env_parse("VX_RETRY_BASE_SECS", &mut self.retry_base_secs)?;
         env_parse("VX_ORPHAN_GRACE_SECS", &mut self.orphan_grace_secs)?;
+        env_parse("VX_PAUSE_ON_BATTERY", &mut self.pause_on_battery)?;
+        env_parse("VX_MIN_FREE_DISK_MB", &mut self.min_free_disk_mb)?;
+        env_parse("VX_MODEL_THREADS", &mut self.model_threads)?;
         env_parse("VX_LOG", &mut self.log)?;
         Ok(())
     }

@@ -116,10 +116,23 @@ pub fn init_logging(
     Ok(guard)
 }
 
-/// Lowers the daemon's CPU priority: indexing should never be felt by the person at the keyboard.
+/// Lowers the daemon's CPU and I/O priority: indexing should never be felt by the person at
+/// the keyboard. (launchd's plist asks for the same on macOS.)
 pub fn lower_priority() {
-    // SAFETY: plain syscall on this process.
+    // SAFETY: plain syscalls on this process.
     unsafe {
         libc::setpriority(libc::PRIO_PROCESS, 0, 10);
+        #[cfg(target_os = "linux")]
+        {
+            // ioprio_set(IOPRIO_WHO_PROCESS, self, IOPRIO_CLASS_IDLE << 13)
+            const IOPRIO_WHO_PROCESS: libc::c_long = 1;
+            const IOPRIO_CLASS_IDLE: libc::c_long = 3;
+            libc::syscall(
+                libc::SYS_ioprio_set,
+                IOPRIO_WHO_PROCESS,
+                0 as libc::c_long,
+                IOPRIO_CLASS_IDLE << 13,
+            );
+        }
     }
 }

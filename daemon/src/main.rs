@@ -1,5 +1,6 @@
 //! vxd: watches media folders, keeps the catalogue, answers `vx` over a Unix socket.
 
+mod citizen;
 mod config;
 mod extractors;
 mod lifecycle;
@@ -151,6 +152,12 @@ async fn serve(config: Config, data_dir: PathBuf, socket: PathBuf) -> Result<()>
         Duration::from_millis(config.debounce_ms),
         shutdown_rx.clone(),
     ));
+    tokio::spawn(watch_circumstances(
+        shared.clone(),
+        config.clone(),
+        Duration::from_secs(config.root_check_secs.max(1)),
+        shutdown_rx.clone(),
+    ));
     catalog.send(CatalogCmd::Startup {
         config_roots: config.roots.clone(),
     });
@@ -195,6 +202,46 @@ async fn serve(config: Config, data_dir: PathBuf, socket: PathBuf) -> Result<()>
         );
     }
     Ok(())
+}
+
+/// Pauses and resumes indexing as power and disk space come and go.
+async fn watch_circumstances(
+    shared: Arc<Shared>,
+    config: Config,
+    every: Duration,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        let (data_dir, on_battery, min_free) = (
+            shared.data_dir.clone(),
+            config.pause_on_battery,
+            config.min_free_disk_mb,
+        );
+        let reason = tokio::task::spawn_blocking(move || {
+            citizen::pause_reason(on_battery, &data_dir, min_free)
+        })
+        .await
+        .unwrap_or(None);
+        let changed = {
+            let mut current = shared.auto_pause.lock().unwrap();
+            let changed = *current != reason;
+            *current = reason.clone();
+            changed
+        };
+        if changed {
+            match &reason {
+                Some(why) => tracing::warn!("indexing paused: {why}"),
+                None => {
+                    tracing::info!("indexing resumed");
+                    shared.workers_wake.wake();
+                }
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
 }
 
 async fn accept_loop(

@@ -119,12 +119,12 @@ fn status(store: &Store, shared: &Shared) -> Result<Status, RpcError> {
             .into_iter()
             .map(problem),
     );
-    let paused = shared.paused.load(Ordering::Relaxed);
+    let pause_reason = shared.pause_reason();
     Ok(Status {
         daemon_version: env!("CARGO_PKG_VERSION").into(),
         pid: std::process::id(),
-        paused,
-        pause_reason: paused.then(|| "paused by `vx pause`; `vx resume` continues".into()),
+        paused: pause_reason.is_some(),
+        pause_reason,
         idle,
         files,
         queue_depth,

@@ -45,7 +45,10 @@ pub struct Shared {
     pub onnxruntime: Option<PathBuf>,
     pub text: TextIndex,
     pub stop: AtomicBool,
+    /// Paused by `vx pause`.
     pub paused: AtomicBool,
+    /// Paused by circumstance (battery, low disk), with the reason.
+    pub auto_pause: Mutex<Option<String>>,
     pub rebuild_index: AtomicBool,
     pub workers_wake: Wakeup,
     pub index_wake: Wakeup,
@@ -69,6 +72,7 @@ impl Shared {
             text,
             stop: AtomicBool::new(false),
             paused: AtomicBool::new(false),
+            auto_pause: Mutex::new(None),
             rebuild_index: AtomicBool::new(false),
             workers_wake: Wakeup::new(),
             index_wake: Wakeup::new(),
@@ -77,6 +81,14 @@ impl Shared {
             current: Mutex::new(vec![None; workers]),
             finished: Mutex::new(VecDeque::new()),
         }
+    }
+
+    /// Why no new work should start, if it should not.
+    pub fn pause_reason(&self) -> Option<String> {
+        if self.paused.load(Ordering::Relaxed) {
+            return Some("paused by `vx pause`; `vx resume` continues".into());
+        }
+        self.auto_pause.lock().unwrap().clone()
     }
 
     pub fn stopping(&self) -> bool {

@@ -46,7 +46,7 @@ fn worker(index: usize, shared: &Shared, retry: RetryPolicy) {
         }
     };
     while !shared.stopping() {
-        if shared.paused.load(Ordering::Relaxed) {
+        if shared.pause_reason().is_some() {
             shared.workers_wake.wait(IDLE_WAIT);
             continue;
         }

@@ -4,4 +4,5 @@ mod bad_input;
 mod catalogue;
 mod lifecycle;
 mod models;
+mod service;
 mod support;

@@ -110,6 +110,8 @@ impl Daemon {
             .env("VX_ROOT_CHECK_SECS", "1")
             .env("VX_LOG", "debug")
             .env("VX_WORKERS", "2")
+            .env("VX_MIN_FREE_DISK_MB", "0")
+            .env("VX_PAUSE_ON_BATTERY", "false")
             .env_remove("VX_ROOTS")
             .env_remove("VX_MODELS_DIR");
         for (k, v) in &self.extra_env {
