@@ -2,6 +2,7 @@
 //! index, and search. Knows nothing of sockets or RPC; the daemon drives it.
 
 pub mod catalog;
+pub mod decode;
 pub mod hash;
 pub mod job;
 mod migrations;

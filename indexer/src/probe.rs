@@ -48,7 +48,7 @@ pub fn init() {
     });
 }
 
-fn classify_open_error(e: ffmpeg::Error) -> ProbeError {
+pub(crate) fn classify_open_error(e: ffmpeg::Error) -> ProbeError {
     match e {
         ffmpeg::Error::Other { errno } if errno == libc::EACCES || errno == libc::EPERM => {
             ProbeError::Io(format!("permission denied ({e})"))
@@ -195,19 +195,27 @@ fn decode_first(
     }))
 }
 
-fn parse_rfc3339(s: &str) -> Option<i64> {
+pub(crate) fn parse_rfc3339(s: &str) -> Option<i64> {
     time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
         .ok()
         .map(|t| t.unix_timestamp())
         .filter(|t| *t > 0)
 }
 
-/// DateTimeOriginal (else DateTime) from EXIF, read as UTC when no offset is recorded.
-fn exif_taken(path: &Path) -> Option<i64> {
+/// The EXIF block of a picture, if it has one.
+pub(crate) fn read_exif(path: &Path) -> Option<exif::Exif> {
     let file = std::fs::File::open(path).ok()?;
-    let exif = exif::Reader::new()
+    exif::Reader::new()
         .read_from_container(&mut std::io::BufReader::new(file))
-        .ok()?;
+        .ok()
+}
+
+fn exif_taken(path: &Path) -> Option<i64> {
+    read_exif(path).as_ref().and_then(exif_time)
+}
+
+/// DateTimeOriginal (else DateTime), read as UTC when no offset is recorded.
+pub(crate) fn exif_time(exif: &exif::Exif) -> Option<i64> {
     let field = exif
         .get_field(exif::Tag::DateTimeOriginal, exif::In::PRIMARY)
         .or_else(|| exif.get_field(exif::Tag::DateTime, exif::In::PRIMARY))?;

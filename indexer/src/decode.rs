@@ -1,0 +1,777 @@
+//! One decoding pass per file: what the file is (its metadata), and the pixels and sound every
+//! extractor needs, in memory. Images decode once (mozjpeg for JPEG, FFmpeg for the rest) with
+//! EXIF orientation applied; videos decode keyframes only (AVDISCARD_NONKEY) plus a sampling
+//! policy, and their audio once, resampled to 16 kHz mono for the transcriber.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use ffmpeg::format::Pixel;
+use ffmpeg::media::Type;
+use ffmpeg_next as ffmpeg;
+use vx_client::MediaKind;
+use vx_models::RgbImage;
+
+use crate::probe::{ProbeError, init};
+use crate::store::ContentMeta;
+
+/// Every container opened for decoding, process-wide (tests check "decoded exactly once").
+pub static DECODE_OPENS: AtomicU64 = AtomicU64::new(0);
+
+#[derive(Clone, Debug)]
+pub struct DecodePolicy {
+    /// Frames are scaled down to at most this many pixels on their long side.
+    pub max_side: u32,
+    /// Pictures with more pixels than this are refused (decompression bombs).
+    pub max_pixels: u64,
+    /// At most one frame every this many seconds (keyframe-dense clips).
+    pub min_interval: f64,
+    /// At least one frame every this many seconds (long GOPs): gaps are filled by decoding
+    /// from the keyframe before them.
+    pub max_gap: f64,
+    /// A cap on frames per file.
+    pub max_frames: usize,
+    pub audio: bool,
+}
+
+impl Default for DecodePolicy {
+    fn default() -> Self {
+        DecodePolicy {
+            max_side: 1920,
+            max_pixels: 150_000_000,
+            min_interval: 1.0,
+            max_gap: 10.0,
+            max_frames: 2000,
+            audio: true,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Frame {
+    /// Seconds from the start (0 for images).
+    pub time: f64,
+    pub image: RgbImage,
+}
+
+#[derive(Debug, Default)]
+pub struct Decoded {
+    pub meta: ContentMeta,
+    pub frames: Vec<Frame>,
+    /// 16 kHz mono in -1..1.
+    pub audio: Option<Vec<f32>>,
+}
+
+fn corrupt(msg: impl Into<String>) -> ProbeError {
+    ProbeError::Corrupt(msg.into())
+}
+
+/// Decodes `path`: its metadata, frames and audio.
+pub fn decode(path: &Path, policy: &DecodePolicy) -> Result<Decoded, ProbeError> {
+    init();
+    let head = {
+        use std::io::Read;
+        let mut b = [0u8; 3];
+        let mut f = std::fs::File::open(path).map_err(|e| ProbeError::Io(e.to_string()))?;
+        let n = f.read(&mut b).map_err(|e| ProbeError::Io(e.to_string()))?;
+        b[..n].to_vec()
+    };
+    if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        return decode_jpeg(path, policy);
+    }
+    decode_ffmpeg(path, policy)
+}
+
+fn scaled_size(w: u32, h: u32, max_side: u32) -> (u32, u32) {
+    let long = w.max(h);
+    if long <= max_side {
+        return (w, h);
+    }
+    let s = max_side as f64 / long as f64;
+    (
+        ((w as f64 * s).round() as u32).max(1),
+        ((h as f64 * s).round() as u32).max(1),
+    )
+}
+
+fn decode_jpeg(path: &Path, policy: &DecodePolicy) -> Result<Decoded, ProbeError> {
+    let bytes = std::fs::read(path).map_err(|e| ProbeError::Io(e.to_string()))?;
+    DECODE_OPENS.fetch_add(1, Ordering::Relaxed);
+    // mozjpeg reports errors by panicking.
+    let decoded = catch_unwind(AssertUnwindSafe(
+        || -> std::io::Result<(u32, u32, u32, u32, Vec<u8>)> {
+            let mut d = mozjpeg::Decompress::new_mem(&bytes)?;
+            let (fw, fh) = (d.width() as u32, d.height() as u32);
+            if fw as u64 * fh as u64 > policy.max_pixels {
+                return Ok((fw, fh, 0, 0, Vec::new()));
+            }
+            // DCT scaling: decode at 1/2, 1/4 or 1/8 when the picture is far larger than needed.
+            let mut num = 8u8;
+            while num > 1 && fw.max(fh) as u64 * (num as u64 / 2) / 8 >= policy.max_side as u64 {
+                num /= 2;
+            }
+            d.scale(num);
+            let mut started = d.rgb()?;
+            let (w, h) = (started.width() as u32, started.height() as u32);
+            let data = started.read_scanlines::<u8>()?;
+            started.finish()?;
+            Ok((fw, fh, w, h, data))
+        },
+    ));
+    let (fw, fh, w, h, data) = match decoded {
+        Ok(Ok(x)) => x,
+        Ok(Err(e)) => return Err(corrupt(format!("damaged JPEG ({e})"))),
+        Err(_) => return Err(corrupt("damaged JPEG (the decoder gave up)")),
+    };
+    if data.is_empty() {
+        return Err(corrupt(format!(
+            "{fw}x{fh} pixels is over the {} megapixel limit (a decompression bomb?)",
+            policy.max_pixels / 1_000_000
+        )));
+    }
+    if data.len() != w as usize * h as usize * 3 {
+        return Err(corrupt("damaged JPEG (short pixel data)"));
+    }
+    let exif = crate::probe::read_exif(path);
+    let o = exif.as_ref().and_then(orientation).unwrap_or(1);
+    let mut image = orient(
+        RgbImage {
+            width: w,
+            height: h,
+            data,
+        },
+        o,
+    );
+    let (tw, th) = scaled_size(image.width, image.height, policy.max_side);
+    if (tw, th) != (image.width, image.height) {
+        image = image
+            .view()
+            .resize(tw, th, None)
+            .map_err(|e| corrupt(e.to_string()))?;
+    }
+    // Full-resolution size, as the picture stands after orientation.
+    let (ow, oh) = if o >= 5 { (fh, fw) } else { (fw, fh) };
+    let meta = ContentMeta {
+        kind: Some(MediaKind::Image),
+        format: Some("jpeg".into()),
+        width: Some(ow),
+        height: Some(oh),
+        video_codec: Some("mjpeg".into()),
+        taken: exif.as_ref().and_then(crate::probe::exif_time),
+        ..ContentMeta::default()
+    };
+    Ok(Decoded {
+        meta,
+        frames: vec![Frame { time: 0.0, image }],
+        audio: None,
+    })
+}
+
+fn orientation(exif: &exif::Exif) -> Option<u32> {
+    exif.get_field(exif::Tag::Orientation, exif::In::PRIMARY)?
+        .value
+        .get_uint(0)
+}
+
+/// Applies an EXIF orientation (1-8) so that the picture stands as the camera saw it.
+pub fn orient(img: RgbImage, o: u32) -> RgbImage {
+    if !(2..=8).contains(&o) {
+        return img;
+    }
+    let (w, h) = (img.width as usize, img.height as usize);
+    let swap = o >= 5;
+    let (nw, nh) = if swap { (h, w) } else { (w, h) };
+    let mut out = vec![0u8; w * h * 3];
+    for y in 0..h {
+        for x in 0..w {
+            // Destination of source pixel (x, y) for each orientation.
+            let (dx, dy) = match o {
+                2 => (w - 1 - x, y),
+                3 => (w - 1 - x, h - 1 - y),
+                4 => (x, h - 1 - y),
+                5 => (y, x),
+                6 => (h - 1 - y, x),
+                7 => (h - 1 - y, w - 1 - x),
+                _ => (y, w - 1 - x), // 8
+            };
+            let s = (y * w + x) * 3;
+            let d = (dy * nw + dx) * 3;
+            out[d..d + 3].copy_from_slice(&img.data[s..s + 3]);
+        }
+    }
+    RgbImage {
+        width: nw as u32,
+        height: nh as u32,
+        data: out,
+    }
+}
+
+/// Converts decoded video frames to RGB at a bounded size.
+struct ToRgb {
+    scaler: Option<(ffmpeg::software::scaling::Context, (Pixel, u32, u32))>,
+    max_side: u32,
+}
+
+impl ToRgb {
+    fn convert(&mut self, frame: &ffmpeg::frame::Video) -> Result<RgbImage, ProbeError> {
+        let key = (frame.format(), frame.width(), frame.height());
+        let (tw, th) = scaled_size(frame.width(), frame.height(), self.max_side);
+        if self.scaler.as_ref().is_none_or(|(_, k)| *k != key) {
+            let ctx = ffmpeg::software::scaling::Context::get(
+                key.0,
+                key.1,
+                key.2,
+                Pixel::RGB24,
+                tw,
+                th,
+                ffmpeg::software::scaling::Flags::BILINEAR,
+            )
+            .map_err(|e| corrupt(format!("cannot convert {:?} pixels: {e}", key.0)))?;
+            self.scaler = Some((ctx, key));
+        }
+        let (scaler, _) = self.scaler.as_mut().expect("just set");
+        let mut rgb = ffmpeg::frame::Video::empty();
+        scaler
+            .run(frame, &mut rgb)
+            .map_err(|e| corrupt(format!("pixel conversion failed: {e}")))?;
+        let stride = rgb.stride(0);
+        let row = tw as usize * 3;
+        let plane = rgb.data(0);
+        let mut data = Vec::with_capacity(row * th as usize);
+        for y in 0..th as usize {
+            data.extend_from_slice(&plane[y * stride..y * stride + row]);
+        }
+        Ok(RgbImage {
+            width: tw,
+            height: th,
+            data,
+        })
+    }
+}
+
+/// Audio to 16 kHz mono f32.
+struct ToMono16k {
+    resampler: Option<ffmpeg::software::resampling::Context>,
+    out: Vec<f32>,
+}
+
+impl ToMono16k {
+    fn push(&mut self, frame: &ffmpeg::frame::Audio) -> Result<(), ProbeError> {
+        if self.resampler.is_none() {
+            let layout = if frame.channel_layout().is_empty() {
+                ffmpeg::ChannelLayout::default(frame.channels() as i32)
+            } else {
+                frame.channel_layout()
+            };
+            self.resampler = Some(
+                ffmpeg::software::resampling::Context::get(
+                    frame.format(),
+                    layout,
+                    frame.rate(),
+                    ffmpeg::format::Sample::F32(ffmpeg::format::sample::Type::Packed),
+                    ffmpeg::ChannelLayout::MONO,
+                    16_000,
+                )
+                .map_err(|e| corrupt(format!("cannot resample audio: {e}")))?,
+            );
+        }
+        let r = self.resampler.as_mut().expect("just set");
+        let mut out = ffmpeg::frame::Audio::empty();
+        let mut frame = frame.clone();
+        if frame.channel_layout().is_empty() {
+            frame.set_channel_layout(ffmpeg::ChannelLayout::default(frame.channels() as i32));
+        }
+        r.run(&frame, &mut out)
+            .map_err(|e| corrupt(format!("audio resampling failed: {e}")))?;
+        self.take(&out);
+        Ok(())
+    }
+
+    fn take(&mut self, out: &ffmpeg::frame::Audio) {
+        if out.samples() > 0 {
+            self.out
+                .extend_from_slice(&out.plane::<f32>(0)[..out.samples()]);
+        }
+    }
+
+    fn finish(mut self) -> Vec<f32> {
+        if let Some(r) = self.resampler.as_mut() {
+            let mut out = ffmpeg::frame::Audio::empty();
+            if r.flush(&mut out).is_ok() {
+                self.take(&out);
+            }
+        }
+        self.out
+    }
+}
+
+fn is_image_format(format: &str) -> bool {
+    format == "image2" || format.ends_with("_pipe") || format == "gif" || format == "webp"
+}
+
+fn decode_ffmpeg(path: &Path, policy: &DecodePolicy) -> Result<Decoded, ProbeError> {
+    let mut ictx = ffmpeg::format::input(path).map_err(crate::probe::classify_open_error)?;
+    DECODE_OPENS.fetch_add(1, Ordering::Relaxed);
+    let format = ictx.format().name().to_string();
+    let video = ictx
+        .streams()
+        .filter(|s| s.parameters().medium() == Type::Video)
+        .find(|s| {
+            !s.disposition()
+                .contains(ffmpeg::format::stream::Disposition::ATTACHED_PIC)
+        })
+        .map(|s| s.index());
+    let audio_idx = ictx.streams().best(Type::Audio).map(|s| s.index());
+    if video.is_none() && audio_idx.is_none() {
+        return Err(ProbeError::NotMedia(format!(
+            "no audio or video stream (container {format})"
+        )));
+    }
+    let single_thread = |ctx: &mut ffmpeg::codec::context::Context| {
+        ctx.set_threading(ffmpeg::codec::threading::Config {
+            kind: ffmpeg::codec::threading::Type::None,
+            count: 1,
+            ..Default::default()
+        });
+    };
+    let mut vdec = match video {
+        Some(i) => {
+            let st = ictx.stream(i).expect("stream of this context");
+            let mut ctx = ffmpeg::codec::context::Context::from_parameters(st.parameters())
+                .map_err(|e| corrupt(format!("unusable video stream: {e}")))?;
+            single_thread(&mut ctx);
+            let mut d = ctx
+                .decoder()
+                .video()
+                .map_err(|e| corrupt(format!("no video decoder: {e}")))?;
+            d.skip_frame(ffmpeg::codec::discard::Discard::NonKey);
+            Some((i, d, st.time_base()))
+        }
+        None => None,
+    };
+    let mut adec = match audio_idx.filter(|_| policy.audio) {
+        Some(i) => {
+            let st = ictx.stream(i).expect("stream of this context");
+            let mut ctx = ffmpeg::codec::context::Context::from_parameters(st.parameters())
+                .map_err(|e| corrupt(format!("unusable audio stream: {e}")))?;
+            single_thread(&mut ctx);
+            ctx.decoder().audio().ok().map(|d| (i, d))
+        }
+        None => None,
+    };
+    let mut meta = ContentMeta {
+        format: Some(format.clone()),
+        ..ContentMeta::default()
+    };
+    meta.video_codec = video
+        .and_then(|i| ictx.stream(i))
+        .map(|s| s.parameters().id().name().to_string());
+    meta.audio_codec = audio_idx
+        .and_then(|i| ictx.stream(i))
+        .map(|s| s.parameters().id().name().to_string());
+    let duration = (ictx.duration() > 0).then(|| ictx.duration() as f64 / 1_000_000.0);
+    let image = video.is_some() && is_image_format(&format);
+    meta.taken = ictx
+        .metadata()
+        .get("creation_time")
+        .and_then(crate::probe::parse_rfc3339);
+
+    let mut to_rgb = ToRgb {
+        scaler: None,
+        max_side: policy.max_side,
+    };
+    let mut mono = ToMono16k {
+        resampler: None,
+        out: Vec::new(),
+    };
+    let mut frames: Vec<Frame> = Vec::new();
+    let mut keyframes_seen = 0usize;
+    let mut last_error: Option<String> = None;
+    let mut vframe = ffmpeg::frame::Video::empty();
+    let mut aframe = ffmpeg::frame::Audio::empty();
+    let mut audio_packets = 0usize;
+    let mut audio_errors = 0usize;
+    let want_more_video =
+        |frames: &Vec<Frame>| !(image && !frames.is_empty()) && frames.len() < policy.max_frames;
+
+    let mut receive_video = |d: &mut ffmpeg::decoder::Video,
+                             tb: ffmpeg::Rational,
+                             frames: &mut Vec<Frame>,
+                             to_rgb: &mut ToRgb|
+     -> Result<(), ProbeError> {
+        while d.receive_frame(&mut vframe).is_ok() {
+            keyframes_seen += 1;
+            if vframe.width() as u64 * vframe.height() as u64 > policy.max_pixels {
+                return Err(corrupt(format!(
+                    "{}x{} pixels is over the {} megapixel limit",
+                    vframe.width(),
+                    vframe.height(),
+                    policy.max_pixels / 1_000_000
+                )));
+            }
+            let time = vframe
+                .timestamp()
+                .or(vframe.pts())
+                .map(|t| t as f64 * f64::from(tb))
+                .unwrap_or(0.0)
+                .max(0.0);
+            if image && !frames.is_empty() {
+                continue;
+            }
+            if frames
+                .last()
+                .is_some_and(|l| time - l.time < policy.min_interval)
+                || frames.len() >= policy.max_frames
+            {
+                continue;
+            }
+            let rgb = to_rgb.convert(&vframe)?;
+            frames.push(Frame { time, image: rgb });
+        }
+        Ok(())
+    };
+
+    for (stream, packet) in ictx.packets() {
+        let idx = stream.index();
+        if let Some((vi, d, tb)) = vdec.as_mut()
+            && idx == *vi
+        {
+            if !want_more_video(&frames) || !packet.is_key() && !image {
+                continue;
+            }
+            if let Err(e) = d.send_packet(&packet) {
+                last_error = Some(e.to_string());
+                continue;
+            }
+            receive_video(d, *tb, &mut frames, &mut to_rgb)?;
+            if image && !frames.is_empty() && adec.is_none() {
+                break;
+            }
+        } else if let Some((ai, d)) = adec.as_mut()
+            && idx == *ai
+        {
+            audio_packets += 1;
+            if d.send_packet(&packet).is_err() {
+                audio_errors += 1;
+                continue;
+            }
+            while d.receive_frame(&mut aframe).is_ok() {
+                mono.push(&aframe)?;
+            }
+        }
+    }
+    if let Some((_, d, tb)) = vdec.as_mut() {
+        let _ = d.send_eof();
+        receive_video(d, *tb, &mut frames, &mut to_rgb)?;
+    }
+    if let Some((_, d)) = adec.as_mut() {
+        let _ = d.send_eof();
+        while d.receive_frame(&mut aframe).is_ok() {
+            mono.push(&aframe)?;
+        }
+    }
+    let pcm = mono.finish();
+    if let Some((vi, d, tb)) = vdec.as_mut()
+        && !image
+        && !frames.is_empty()
+    {
+        fill_gaps(
+            &mut ictx,
+            *vi,
+            d,
+            *tb,
+            &mut frames,
+            duration.unwrap_or(0.0),
+            policy,
+            &mut to_rgb,
+        )?;
+    }
+
+    if video.is_some() && frames.is_empty() {
+        if audio_idx.is_none() || !pcm.is_empty() && !image {
+            // A video whose pictures do not decode is damaged even if its sound does.
+            return Err(corrupt(match last_error {
+                Some(e) => format!("damaged or truncated, no frame decodes ({e})"),
+                None => "damaged or truncated, no frame decodes".into(),
+            }));
+        }
+    }
+    if video.is_none() && pcm.is_empty() && (audio_packets == 0 || audio_errors == audio_packets) {
+        return Err(corrupt("damaged or truncated, no audio decodes"));
+    }
+    let _ = keyframes_seen;
+
+    if let Some(f) = frames.first() {
+        let (_, d, _) = vdec.as_ref().expect("frames come from the video decoder");
+        let (w, h) = (d.width(), d.height());
+        meta.width = Some(if w > 0 { w } else { f.image.width });
+        meta.height = Some(if h > 0 { h } else { f.image.height });
+    }
+    meta.kind = Some(if image {
+        MediaKind::Image
+    } else if video.is_some() {
+        MediaKind::Video
+    } else {
+        MediaKind::Audio
+    });
+    meta.duration = if image { None } else { duration };
+    if image && meta.taken.is_none() {
+        meta.taken = crate::probe::read_exif(path)
+            .as_ref()
+            .and_then(crate::probe::exif_time);
+    }
+    Ok(Decoded {
+        meta,
+        frames,
+        audio: (!pcm.is_empty()).then_some(pcm),
+    })
+}
+
+/// Times inside gaps longer than `max_gap` between kept frames (and before the end).
+fn gap_targets(times: &[f64], end: f64, max_gap: f64) -> Vec<f64> {
+    let mut bounds = times.to_vec();
+    bounds.push(end.max(times.last().copied().unwrap_or(0.0)));
+    let mut out = Vec::new();
+    for w in bounds.windows(2) {
+        let mut t = w[0] + max_gap;
+        while t < w[1] - 1e-6 {
+            out.push(t);
+            t += max_gap;
+        }
+    }
+    out
+}
+
+/// Long GOPs: decodes frames at the gap targets, seeking to the keyframe before each and
+/// decoding forward (the only place non-key frames are decoded).
+#[allow(clippy::too_many_arguments)]
+fn fill_gaps(
+    ictx: &mut ffmpeg::format::context::Input,
+    vi: usize,
+    dec: &mut ffmpeg::decoder::Video,
+    tb: ffmpeg::Rational,
+    frames: &mut Vec<Frame>,
+    duration: f64,
+    policy: &DecodePolicy,
+    to_rgb: &mut ToRgb,
+) -> Result<(), ProbeError> {
+    let times: Vec<f64> = frames.iter().map(|f| f.time).collect();
+    let targets = gap_targets(&times, duration, policy.max_gap);
+    if targets.is_empty() {
+        return Ok(());
+    }
+    dec.skip_frame(ffmpeg::codec::discard::Discard::Default);
+    let mut frame = ffmpeg::frame::Video::empty();
+    for t in targets {
+        if frames.len() >= policy.max_frames {
+            break;
+        }
+        let ts = (t * 1_000_000.0) as i64;
+        if ictx.seek(ts, ..ts).is_err() {
+            continue;
+        }
+        dec.flush();
+        'packets: for (s, p) in ictx.packets() {
+            if s.index() != vi || dec.send_packet(&p).is_err() {
+                continue;
+            }
+            while dec.receive_frame(&mut frame).is_ok() {
+                let time = frame
+                    .timestamp()
+                    .or(frame.pts())
+                    .map(|x| x as f64 * f64::from(tb))
+                    .unwrap_or(0.0);
+                if time + 1e-3 >= t {
+                    frames.push(Frame {
+                        time,
+                        image: to_rgb.convert(&frame)?,
+                    });
+                    break 'packets;
+                }
+            }
+        }
+    }
+    frames.sort_by(|a, b| a.time.total_cmp(&b.time));
+    frames.dedup_by(|a, b| (a.time - b.time).abs() < 1e-3);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::Command;
+
+    fn ffmpeg_cli(args: &[&str]) {
+        let ok = Command::new("ffmpeg")
+            .args(["-loglevel", "error", "-y"])
+            .args(args)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "ffmpeg {args:?}");
+    }
+
+    #[test]
+    fn gap_targets_fill_long_gops() {
+        assert_eq!(gap_targets(&[0.0, 25.0], 30.0, 10.0), vec![10.0, 20.0]);
+        assert!(gap_targets(&[0.0, 5.0], 9.0, 10.0).is_empty());
+    }
+
+    #[test]
+    fn keyframes_only_with_times_and_audio_at_16k() {
+        let dir = tempfile::tempdir().unwrap();
+        let clip = dir.path().join("clip.mp4");
+        // 6 s, a keyframe every second (25 frames), and a tone.
+        ffmpeg_cli(&[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=320x240:rate=25",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440",
+            "-t",
+            "6",
+            "-g",
+            "25",
+            "-pix_fmt",
+            "yuv420p",
+            "-shortest",
+            clip.to_str().unwrap(),
+        ]);
+        let before = DECODE_OPENS.load(Ordering::Relaxed);
+        let d = decode(&clip, &DecodePolicy::default()).unwrap();
+        assert_eq!(d.meta.kind, Some(MediaKind::Video));
+        let times: Vec<f64> = d
+            .frames
+            .iter()
+            .map(|f| (f.time * 10.0).round() / 10.0)
+            .collect();
+        assert_eq!(times, vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
+        assert_eq!(
+            (d.frames[0].image.width, d.frames[0].image.height),
+            (320, 240)
+        );
+        let audio = d.audio.unwrap();
+        assert!(
+            (audio.len() as f64 / 16_000.0 - 6.0).abs() < 0.2,
+            "{}",
+            audio.len()
+        );
+        assert!(DECODE_OPENS.load(Ordering::Relaxed) - before >= 1);
+        // At most one frame every 2 s.
+        let sparse = decode(
+            &clip,
+            &DecodePolicy {
+                min_interval: 2.0,
+                ..DecodePolicy::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(sparse.frames.len(), 3);
+    }
+
+    #[test]
+    fn long_gops_get_a_frame_every_max_gap() {
+        let dir = tempfile::tempdir().unwrap();
+        let clip = dir.path().join("long_gop.mp4");
+        ffmpeg_cli(&[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=160x120:rate=10",
+            "-t",
+            "12",
+            "-g",
+            "1000",
+            "-pix_fmt",
+            "yuv420p",
+            clip.to_str().unwrap(),
+        ]);
+        let d = decode(
+            &clip,
+            &DecodePolicy {
+                max_gap: 4.0,
+                ..DecodePolicy::default()
+            },
+        )
+        .unwrap();
+        let times: Vec<i64> = d.frames.iter().map(|f| f.time.round() as i64).collect();
+        assert_eq!(
+            times,
+            vec![0, 4, 8],
+            "one keyframe at 0, then frames every 4 s"
+        );
+    }
+
+    #[test]
+    fn jpeg_orientation_and_pixel_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let jpg = dir.path().join("wide.jpg");
+        ffmpeg_cli(&[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=64x32",
+            "-frames:v",
+            "1",
+            jpg.to_str().unwrap(),
+        ]);
+        let d = decode(&jpg, &DecodePolicy::default()).unwrap();
+        assert_eq!(
+            (d.frames[0].image.width, d.frames[0].image.height),
+            (64, 32)
+        );
+        assert_eq!(
+            (d.meta.width, d.meta.height, d.meta.kind),
+            (Some(64), Some(32), Some(MediaKind::Image))
+        );
+        let err = decode(
+            &jpg,
+            &DecodePolicy {
+                max_pixels: 1000,
+                ..DecodePolicy::default()
+            },
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("megapixel limit"), "{err}");
+        // Orientation 6 turns the picture a quarter clockwise.
+        let img = RgbImage {
+            width: 2,
+            height: 1,
+            data: vec![1, 1, 1, 2, 2, 2],
+        };
+        let o = orient(img, 6);
+        assert_eq!((o.width, o.height), (1, 2));
+        assert_eq!(o.data, vec![1, 1, 1, 2, 2, 2]);
+        let o = orient(
+            RgbImage {
+                width: 2,
+                height: 1,
+                data: vec![1, 1, 1, 2, 2, 2],
+            },
+            8,
+        );
+        assert_eq!(o.data, vec![2, 2, 2, 1, 1, 1]);
+    }
+
+    #[test]
+    fn damaged_jpeg_is_an_error_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let jpg = dir.path().join("photo.jpg");
+        ffmpeg_cli(&[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=64x48",
+            "-frames:v",
+            "1",
+            jpg.to_str().unwrap(),
+        ]);
+        let bytes = std::fs::read(&jpg).unwrap();
+        std::fs::write(&jpg, &bytes[..40]).unwrap();
+        assert!(decode(&jpg, &DecodePolicy::default()).is_err());
+    }
+}
