@@ -57,6 +57,13 @@ min_free_disk_mb = 1024
 # `workers` this is vxd's CPU budget. [VX_MODEL_THREADS]
 model_threads = 0
 
+# Extraction runs in a separate worker process per worker thread. A file taking longer than
+# this is abandoned (the worker is restarted) and retried once. [VX_FILE_TIMEOUT_SECS]
+file_timeout_secs = 600
+
+# Address-space limit of each worker process in MB (0 = none). [VX_WORKER_MEMORY_MB]
+worker_memory_mb = 6144
+
 # Log filter, in tracing's EnvFilter syntax (error, warn, info, debug, trace). [VX_LOG]
 log = "info"
 "#;
@@ -78,6 +85,8 @@ pub struct Config {
     pub pause_on_battery: bool,
     pub min_free_disk_mb: u64,
     pub model_threads: usize,
+    pub file_timeout_secs: u64,
+    pub worker_memory_mb: u64,
     pub log: String,
 }
 
@@ -98,6 +107,8 @@ impl Default for Config {
             pause_on_battery: true,
             min_free_disk_mb: 1024,
             model_threads: 0,
+            file_timeout_secs: 600,
+            worker_memory_mb: 6144,
             log: "info".into(),
         }
     }
@@ -155,6 +166,8 @@ impl Config {
         env_parse("VX_PAUSE_ON_BATTERY", &mut self.pause_on_battery)?;
         env_parse("VX_MIN_FREE_DISK_MB", &mut self.min_free_disk_mb)?;
         env_parse("VX_MODEL_THREADS", &mut self.model_threads)?;
+        env_parse("VX_FILE_TIMEOUT_SECS", &mut self.file_timeout_secs)?;
+        env_parse("VX_WORKER_MEMORY_MB", &mut self.worker_memory_mb)?;
         env_parse("VX_LOG", &mut self.log)?;
         Ok(())
     }

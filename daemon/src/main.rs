@@ -3,6 +3,7 @@
 mod citizen;
 mod config;
 mod extractors;
+mod isolate;
 mod lifecycle;
 mod rpc;
 mod scanner;
@@ -50,6 +51,17 @@ struct Args {
     /// Print the documented default configuration and exit
     #[arg(long)]
     print_config: bool,
+    /// Run as an extraction worker process (started by vxd itself)
+    #[arg(long, hide = true)]
+    worker: bool,
+    #[arg(long, hide = true)]
+    models_dir: Option<PathBuf>,
+    #[arg(long, hide = true)]
+    thumbs_dir: Option<PathBuf>,
+    #[arg(long, hide = true, default_value_t = 1)]
+    model_threads: usize,
+    #[arg(long, hide = true)]
+    onnxruntime: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -58,11 +70,41 @@ fn main() -> ExitCode {
         print!("{}", config::DEFAULT_CONFIG);
         return ExitCode::SUCCESS;
     }
+    if args.worker {
+        return run_worker(args);
+    }
     match start(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("vxd: {e:#}");
             tracing::error!("{e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `vxd --worker`: logs warnings to stderr (the daemon's log), serves files until stdin closes.
+fn run_worker(args: Args) -> ExitCode {
+    let filter = std::env::var("VX_LOG").unwrap_or_else(|_| "warn".into());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(format!("{filter},tarpc=warn"))
+                .unwrap_or_default(),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .try_init();
+    let settings = isolate::WorkerSettings {
+        models_dir: args.models_dir.unwrap_or_default(),
+        thumbs_dir: args.thumbs_dir.unwrap_or_default(),
+        onnxruntime: args.onnxruntime,
+        model_threads: args.model_threads,
+        memory_mb: 0,
+    };
+    match isolate::worker_main(settings) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("vxd worker: {e:#}");
             ExitCode::FAILURE
         }
     }
@@ -119,6 +161,16 @@ async fn serve(config: Config, data_dir: PathBuf, socket: PathBuf) -> Result<()>
     let mut shared = Shared::new(db_path.clone(), data_dir.clone(), text, workers);
     shared.models_dir = config.models_dir();
     shared.onnxruntime = config.onnxruntime.clone();
+    shared.enabled = extractors::enabled(&shared.models_dir, shared.onnxruntime.as_deref());
+    tracing::info!(extractors = ?shared.enabled, "extractors enabled");
+    // New models or new extractor versions: queue what existing contents lack.
+    let queued = shared.enabled_store_queue(&db_path)?;
+    if queued > 0 {
+        tracing::info!(
+            files = queued,
+            "queued for extractors they have not run yet"
+        );
+    }
     let shared = Arc::new(shared);
 
     let (watch_tx, watch_rx) = tokio::sync::mpsc::unbounded_channel();
@@ -139,7 +191,20 @@ async fn serve(config: Config, data_dir: PathBuf, socket: PathBuf) -> Result<()>
         max_attempts: config.max_attempts.max(1),
         base_secs: config.retry_base_secs.max(0),
     };
-    let mut threads = workers::spawn_workers(&shared, workers, retry)?;
+    let worker_settings = isolate::WorkerSettings {
+        models_dir: config.models_dir(),
+        thumbs_dir: data_dir.join("thumbnails"),
+        onnxruntime: config.onnxruntime.clone(),
+        model_threads: config.model_threads.max(1),
+        memory_mb: config.worker_memory_mb,
+    };
+    let mut threads = workers::spawn_workers(
+        &shared,
+        workers,
+        retry,
+        worker_settings,
+        Duration::from_secs(config.file_timeout_secs.max(1)),
+    )?;
     threads.push(workers::spawn_index_writer(&shared)?);
     threads.push(catalog_thread);
 

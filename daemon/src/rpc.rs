@@ -151,9 +151,10 @@ fn status(store: &Store, shared: &Shared) -> Result<Status, RpcError> {
                 .extraction_done_count(METADATA_EXTRACTOR, METADATA_VERSION)
                 .map_err(internal)?,
         })
-        .chain(crate::extractors::model_extractors(
+        .chain(crate::extractors::infos(
             &shared.models_dir,
             shared.onnxruntime.as_deref(),
+            |n, v| store.extraction_done_count(n, v).unwrap_or(0),
         ))
         .collect(),
         roots,

@@ -43,6 +43,8 @@ pub struct Shared {
     pub data_dir: PathBuf,
     pub models_dir: PathBuf,
     pub onnxruntime: Option<PathBuf>,
+    /// The (extractor, version) pairs that run, fixed at start.
+    pub enabled: Vec<(String, u32)>,
     pub text: TextIndex,
     pub stop: AtomicBool,
     /// Paused by `vx pause`.
@@ -68,6 +70,7 @@ impl Shared {
             db_path,
             models_dir: data_dir.join("models"),
             onnxruntime: None,
+            enabled: Vec::new(),
             data_dir,
             text,
             stop: AtomicBool::new(false),
@@ -81,6 +84,11 @@ impl Shared {
             current: Mutex::new(vec![None; workers]),
             finished: Mutex::new(VecDeque::new()),
         }
+    }
+
+    /// Queues files whose content lacks an enabled extractor.
+    pub fn enabled_store_queue(&self, db: &std::path::Path) -> Result<u64, vx_indexer::StoreError> {
+        vx_indexer::Store::open(db)?.enqueue_missing(&self.enabled)
     }
 
     /// Why no new work should start, if it should not.

@@ -6,10 +6,17 @@ use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use vx_indexer::Store;
-use vx_indexer::job::{self, Outcome, RetryPolicy};
+use std::os::unix::ffi::OsStrExt;
 
+use vx_indexer::Store;
+use vx_indexer::job::{self, Extraction, Outcome, RetryPolicy, Step};
+use vx_indexer::probe::ProbeError;
+
+use crate::isolate::{Request, Response, Supervisor, WorkerSettings};
 use crate::shared::Shared;
+
+/// A crash or a time-out gets the file one more try, then it fails with the reason.
+const CRASH_ATTEMPTS: u32 = 2;
 
 const IDLE_WAIT: Duration = Duration::from_secs(1);
 /// Gathers a few files into one tantivy commit.
@@ -19,15 +26,68 @@ pub fn spawn_workers(
     shared: &Arc<Shared>,
     count: usize,
     retry: RetryPolicy,
+    settings: WorkerSettings,
+    timeout: Duration,
 ) -> std::io::Result<Vec<JoinHandle<()>>> {
     (0..count)
         .map(|i| {
             let shared = shared.clone();
+            let supervisor = Supervisor::new(settings.clone(), timeout);
             std::thread::Builder::new()
                 .name(format!("worker-{i}"))
-                .spawn(move || worker(i, &shared, retry))
+                .spawn(move || worker(i, &shared, retry, supervisor))
         })
         .collect()
+}
+
+/// Hands the file to the worker process and stores what comes back.
+fn extract_in_worker(
+    store: &mut Store,
+    shared: &Shared,
+    job: &vx_indexer::store::Job,
+    retry: RetryPolicy,
+    x: &Extraction,
+    supervisor: &mut Supervisor,
+) -> Result<Outcome, vx_indexer::StoreError> {
+    let req = Request {
+        path: x.file.path.as_os_str().as_bytes().to_vec(),
+        hash_hex: x.hash_hex(),
+        wanted: x.wanted.clone(),
+    };
+    let result = match supervisor.run(&req, &shared.stop) {
+        Ok(Response::Done {
+            meta,
+            output,
+            decode_opens,
+        }) => {
+            store.bump_counter("decode_opens", decode_opens as i64)?;
+            for o in &output.outcomes {
+                if let Some(e) = &o.error {
+                    tracing::warn!(path = %x.file.path.display(), extractor = %o.extractor, "{e}");
+                }
+            }
+            Ok((meta, *output))
+        }
+        Ok(Response::NotMedia(m)) => Err(ProbeError::NotMedia(m)),
+        Ok(Response::Corrupt(m)) => Err(ProbeError::Corrupt(m)),
+        Ok(Response::Io(m)) => Err(ProbeError::Io(m)),
+        Err(_) if shared.stopping() => {
+            store.release_job(job.id)?;
+            return Ok(Outcome::Cancelled);
+        }
+        Err(failure) => {
+            tracing::warn!(path = %x.file.path.display(), "{failure}");
+            store.bump_counter("worker_failures", 1)?;
+            let gave_up = store.retry_or_fail(job, &failure.to_string(), CRASH_ATTEMPTS, 0)?;
+            shared.workers_wake.wake();
+            return Ok(if gave_up {
+                Outcome::Done(vx_client::FileState::Failed)
+            } else {
+                Outcome::Retrying(failure.to_string())
+            });
+        }
+    };
+    job::complete(store, job, retry, x, result)
 }
 
 fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
@@ -37,7 +97,7 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "unknown panic".into())
 }
 
-fn worker(index: usize, shared: &Shared, retry: RetryPolicy) {
+fn worker(index: usize, shared: &Shared, retry: RetryPolicy, mut supervisor: Supervisor) {
     let mut store = match Store::open(&shared.db_path) {
         Ok(s) => s,
         Err(e) => {
@@ -65,7 +125,12 @@ fn worker(index: usize, shared: &Shared, retry: RetryPolicy) {
         let path = store.file(job.file_id).ok().flatten().map(|f| f.path);
         shared.current.lock().unwrap()[index] = path.clone();
         let result = catch_unwind(AssertUnwindSafe(|| {
-            job::run(&mut store, &job, retry, &shared.stop)
+            match job::prepare(&mut store, &job, retry, &shared.enabled, &shared.stop)? {
+                Step::Done(outcome) => Ok(outcome),
+                Step::Extract(x) => {
+                    extract_in_worker(&mut store, shared, &job, retry, &x, &mut supervisor)
+                }
+            }
         }));
         shared.current.lock().unwrap()[index] = None;
         let shown = path

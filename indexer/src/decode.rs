@@ -277,29 +277,50 @@ impl ToMono16k {
             );
         }
         let r = self.resampler.as_mut().expect("just set");
-        let mut out = ffmpeg::frame::Audio::empty();
-        let mut frame = frame.clone();
-        if frame.channel_layout().is_empty() {
-            frame.set_channel_layout(ffmpeg::ChannelLayout::default(frame.channels() as i32));
+        // swr_convert directly: the frame-based call compares channel layouts field by field
+        // and refuses files that carry none (plain PCM WAV).
+        let samples = frame.samples();
+        // SAFETY: the context is initialised for this frame's format; extended_data holds
+        // `samples` samples per channel; the output buffer has room for `room` mono samples.
+        unsafe {
+            let room = ffmpeg::ffi::swr_get_out_samples(r.as_mut_ptr(), samples as i32).max(0)
+                as usize
+                + 32;
+            let start = self.out.len();
+            self.out.resize(start + room, 0.0);
+            let mut out_ptr = self.out[start..].as_mut_ptr() as *mut u8;
+            let n = ffmpeg::ffi::swr_convert(
+                r.as_mut_ptr(),
+                &mut out_ptr,
+                room as i32,
+                (*frame.as_ptr()).extended_data as *mut *const u8,
+                samples as i32,
+            );
+            if n < 0 {
+                self.out.truncate(start);
+                return Err(corrupt("audio resampling failed"));
+            }
+            self.out.truncate(start + n as usize);
         }
-        r.run(&frame, &mut out)
-            .map_err(|e| corrupt(format!("audio resampling failed: {e}")))?;
-        self.take(&out);
         Ok(())
-    }
-
-    fn take(&mut self, out: &ffmpeg::frame::Audio) {
-        if out.samples() > 0 {
-            self.out
-                .extend_from_slice(&out.plane::<f32>(0)[..out.samples()]);
-        }
     }
 
     fn finish(mut self) -> Vec<f32> {
         if let Some(r) = self.resampler.as_mut() {
-            let mut out = ffmpeg::frame::Audio::empty();
-            if r.flush(&mut out).is_ok() {
-                self.take(&out);
+            // SAFETY: flushing with no input; the buffer has room for `room` samples.
+            unsafe {
+                let room = 16_384usize;
+                let start = self.out.len();
+                self.out.resize(start + room, 0.0);
+                let mut out_ptr = self.out[start..].as_mut_ptr() as *mut u8;
+                let n = ffmpeg::ffi::swr_convert(
+                    r.as_mut_ptr(),
+                    &mut out_ptr,
+                    room as i32,
+                    std::ptr::null_mut(),
+                    0,
+                );
+                self.out.truncate(start + n.max(0) as usize);
             }
         }
         self.out
@@ -393,7 +414,7 @@ fn decode_ffmpeg(path: &Path, policy: &DecodePolicy) -> Result<Decoded, ProbeErr
     let mut audio_packets = 0usize;
     let mut audio_errors = 0usize;
     let want_more_video =
-        |frames: &Vec<Frame>| !(image && !frames.is_empty()) && frames.len() < policy.max_frames;
+        |frames: &Vec<Frame>| (!image || frames.is_empty()) && frames.len() < policy.max_frames;
 
     let mut receive_video = |d: &mut ffmpeg::decoder::Video,
                              tb: ffmpeg::Rational,
@@ -488,14 +509,12 @@ fn decode_ffmpeg(path: &Path, policy: &DecodePolicy) -> Result<Decoded, ProbeErr
         )?;
     }
 
+    // A video whose pictures do not decode is damaged, even if its sound does.
     if video.is_some() && frames.is_empty() {
-        if audio_idx.is_none() || !pcm.is_empty() && !image {
-            // A video whose pictures do not decode is damaged even if its sound does.
-            return Err(corrupt(match last_error {
-                Some(e) => format!("damaged or truncated, no frame decodes ({e})"),
-                None => "damaged or truncated, no frame decodes".into(),
-            }));
-        }
+        return Err(corrupt(match last_error {
+            Some(e) => format!("damaged or truncated, no frame decodes ({e})"),
+            None => "damaged or truncated, no frame decodes".into(),
+        }));
     }
     if video.is_none() && pcm.is_empty() && (audio_packets == 0 || audio_errors == audio_packets) {
         return Err(corrupt("damaged or truncated, no audio decodes"));
@@ -671,6 +690,27 @@ mod tests {
         )
         .unwrap();
         assert_eq!(sparse.frames.len(), 3);
+    }
+
+    #[test]
+    fn plain_pcm_wav_without_a_channel_layout() {
+        let dir = tempfile::tempdir().unwrap();
+        let wav = dir.path().join("tone.wav");
+        ffmpeg_cli(&[
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:sample_rate=44100",
+            "-t",
+            "2",
+            wav.to_str().unwrap(),
+        ]);
+        let d = decode(&wav, &DecodePolicy::default()).unwrap();
+        assert_eq!(d.meta.kind, Some(MediaKind::Audio));
+        let pcm = d.audio.unwrap();
+        assert!((pcm.len() as i64 - 32_000).abs() < 200, "{}", pcm.len());
+        let rms = (pcm.iter().map(|s| s * s).sum::<f32>() / pcm.len() as f32).sqrt();
+        assert!(rms > 0.05, "the tone survives resampling: {rms}");
     }
 
     #[test]

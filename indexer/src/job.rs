@@ -1,16 +1,18 @@
-//! The catalogue job of one file: hash it, and probe its content if that content is new.
-//! Runs on a worker thread, never on the async runtime.
+//! The job of one file, in two halves around the extraction that runs in a worker process:
+//! [`prepare`] hashes the file (only when its stat changed) and decides what extraction its
+//! content still needs; [`complete`] stores what came back and settles the file.
 
 use std::sync::atomic::AtomicBool;
 
 use vx_client::FileState;
 
-use crate::hash::{HashError, hash_file};
+use crate::extract::Output;
+use crate::hash::{HashError, hash_file, hex};
 use crate::paths::has_media_extension;
-use crate::probe::{ProbeError, probe};
-use crate::store::{ContentMeta, FileStat, Job, Result, Store};
+use crate::probe::ProbeError;
+use crate::store::{ContentMeta, ContentRow, FileRow, FileStat, Job, Result, Store};
 
-/// The built-in extractor that every content gets: container metadata from ffmpeg.
+/// The built-in extractor every content gets: what the container says (kind, size, codecs...).
 pub const METADATA_EXTRACTOR: &str = "metadata";
 pub const METADATA_VERSION: u32 = 1;
 
@@ -18,7 +20,7 @@ pub const METADATA_VERSION: u32 = 1;
 pub enum Outcome {
     /// Settled in this state.
     Done(FileState),
-    /// Will be retried after a transient error (or given up, then failed).
+    /// Will be retried after a transient error (or was given up, then failed).
     Retrying(String),
     /// The file changed while it was read; queued again.
     Deferred,
@@ -42,97 +44,134 @@ impl RetryPolicy {
     }
 }
 
-pub fn run(
+/// What a file needs from the extraction worker.
+#[derive(Debug)]
+pub struct Extraction {
+    pub file: FileRow,
+    pub stat: FileStat,
+    pub hash: Vec<u8>,
+    /// None: a content never seen before (decoding also yields its metadata).
+    pub content: Option<ContentRow>,
+    pub wanted: Vec<(String, u32)>,
+}
+
+impl Extraction {
+    pub fn hash_hex(&self) -> String {
+        hex(&self.hash)
+    }
+}
+
+pub enum Step {
+    Done(Outcome),
+    Extract(Box<Extraction>),
+}
+
+fn transient(store: &mut Store, job: &Job, retry: RetryPolicy, msg: String) -> Result<Step> {
+    let gave_up =
+        store.retry_or_fail(job, &msg, retry.max_attempts, retry.backoff(job.attempts))?;
+    Ok(Step::Done(if gave_up {
+        Outcome::Done(FileState::Failed)
+    } else {
+        Outcome::Retrying(msg)
+    }))
+}
+
+/// First half: stat, hash if needed, find the content, and decide what is wanted of
+/// `enabled` (extractor, version) pairs.
+pub fn prepare(
     store: &mut Store,
     job: &Job,
     retry: RetryPolicy,
+    enabled: &[(String, u32)],
     cancel: &AtomicBool,
-) -> Result<Outcome> {
+) -> Result<Step> {
     let Some(file) = store.file(job.file_id)? else {
         store.drop_job(job.id)?;
-        return Ok(Outcome::Vanished);
-    };
-    let transient = |store: &mut Store, msg: String| -> Result<Outcome> {
-        let gave_up =
-            store.retry_or_fail(job, &msg, retry.max_attempts, retry.backoff(job.attempts))?;
-        Ok(if gave_up {
-            Outcome::Done(FileState::Failed)
-        } else {
-            Outcome::Retrying(msg)
-        })
+        return Ok(Step::Done(Outcome::Vanished));
     };
     let stat = match std::fs::symlink_metadata(&file.path) {
         Ok(m) => FileStat::from_metadata(&m),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             store.drop_job(job.id)?;
-            return Ok(Outcome::Vanished);
+            return Ok(Step::Done(Outcome::Vanished));
         }
-        Err(e) => return transient(store, format!("cannot stat: {e}")),
+        Err(e) => return transient(store, job, retry, format!("cannot stat: {e}")),
     };
-    if !stat.same_content_as(&file.stat) {
-        store.mark_changed(file.id, &stat)?;
-    }
-    if stat.size == 0 {
-        store.settle_without_content(job, FileState::Skipped, "empty file")?;
-        return Ok(Outcome::Done(FileState::Skipped));
-    }
-    let hash = match hash_file(&file.path, cancel) {
-        Ok(h) => h,
-        Err(HashError::Cancelled) => {
-            store.release_job(job.id)?;
-            return Ok(Outcome::Cancelled);
+    // Stat fast path: a catalogued file whose size and mtime did not move keeps its content.
+    let known = match file.content_id {
+        Some(id) if file.state == FileState::Indexed && stat.same_content_as(&file.stat) => {
+            store.content(id)?
         }
-        Err(e) => return transient(store, e.to_string()),
+        _ => None,
     };
-    // Still being written? Come back when it has settled.
-    match std::fs::symlink_metadata(&file.path) {
-        Ok(m) if FileStat::from_metadata(&m).same_content_as(&stat) => {}
-        Ok(m) => {
-            store.mark_changed(file.id, &FileStat::from_metadata(&m))?;
-            store.defer_job(job.file_id, 2)?;
-            return Ok(Outcome::Deferred);
+    let (content, hash) = match known {
+        Some(c) => {
+            let h = c.hash.clone();
+            (Some(c), h)
         }
-        Err(_) => {
-            store.drop_job(job.id)?;
-            return Ok(Outcome::Vanished);
-        }
-    }
-
-    let content = match store.content_by_hash(&hash)? {
-        Some(c) => c,
         None => {
-            let meta = match probe(&file.path) {
-                Ok(meta) => meta,
-                Err(ProbeError::Io(msg)) => return transient(store, msg),
-                Err(ProbeError::NotMedia(msg)) => ContentMeta {
-                    error: Some(format!("not a media file: {msg}")),
-                    ..ContentMeta::default()
-                },
-                Err(ProbeError::Corrupt(msg)) => ContentMeta {
-                    error: Some(format!("corrupt: {msg}")),
-                    ..ContentMeta::default()
-                },
+            if !stat.same_content_as(&file.stat) {
+                store.mark_changed(file.id, &stat)?;
+            }
+            if stat.size == 0 {
+                store.settle_without_content(job, FileState::Skipped, "empty file")?;
+                return Ok(Step::Done(Outcome::Done(FileState::Skipped)));
+            }
+            let hash = match hash_file(&file.path, cancel) {
+                Ok(h) => h,
+                Err(HashError::Cancelled) => {
+                    store.release_job(job.id)?;
+                    return Ok(Step::Done(Outcome::Cancelled));
+                }
+                Err(e) => return transient(store, job, retry, e.to_string()),
             };
-            let (id, inserted) = store.insert_content(&hash, stat.size, &meta)?;
-            if !inserted {
-                // Another worker catalogued the same bytes meanwhile: use its record.
-                store.content(id)?.expect("content just seen")
-            } else {
-                store.record_extraction(
-                    id,
-                    METADATA_EXTRACTOR,
-                    METADATA_VERSION,
-                    meta.error.as_deref(),
-                )?;
-                crate::store::ContentRow {
-                    id,
-                    hash: hash.to_vec(),
-                    meta,
+            // Still being written? Come back when it has settled.
+            match std::fs::symlink_metadata(&file.path) {
+                Ok(m) if FileStat::from_metadata(&m).same_content_as(&stat) => {}
+                Ok(m) => {
+                    store.mark_changed(file.id, &FileStat::from_metadata(&m))?;
+                    store.defer_job(job.file_id, 2)?;
+                    return Ok(Step::Done(Outcome::Deferred));
+                }
+                Err(_) => {
+                    store.drop_job(job.id)?;
+                    return Ok(Step::Done(Outcome::Vanished));
                 }
             }
+            (store.content_by_hash(&hash)?, hash.to_vec())
         }
     };
-    let (state, message) = match (&content.meta.kind, &content.meta.error) {
+    let wanted: Vec<(String, u32)> = match &content {
+        None => enabled.to_vec(),
+        // Not media: nothing to extract, ever.
+        Some(c) if c.meta.kind.is_none() => Vec::new(),
+        Some(c) => {
+            let done = store.extractions_done(c.id)?;
+            enabled
+                .iter()
+                .filter(|e| !done.contains(e))
+                .cloned()
+                .collect()
+        }
+    };
+    if let Some(c) = &content
+        && wanted.is_empty()
+    {
+        let state = settle(store, job, &file, c, &stat)?;
+        return Ok(Step::Done(state));
+    }
+    Ok(Step::Extract(Box::new(Extraction {
+        file,
+        stat,
+        hash,
+        content,
+        wanted,
+    })))
+}
+
+/// The state a file of this content settles in, and why.
+fn state_for(file: &FileRow, meta: &ContentMeta) -> (FileState, Option<String>) {
+    match (&meta.kind, &meta.error) {
         (Some(_), _) => (FileState::Indexed, None),
         (None, Some(e)) if e.starts_with("corrupt") => (FileState::Failed, Some(e.clone())),
         // Named like media but unrecognisable: damaged, as far as the user is concerned.
@@ -147,10 +186,83 @@ pub fn run(
             FileState::Skipped,
             e.clone().or(Some("not a media file".into())),
         ),
-    };
-    if store.finish_file(job, content.id, &stat, state, message.as_deref())? {
+    }
+}
+
+fn settle(
+    store: &mut Store,
+    job: &Job,
+    file: &FileRow,
+    content: &ContentRow,
+    stat: &FileStat,
+) -> Result<Outcome> {
+    let (state, message) = state_for(file, &content.meta);
+    if store.finish_file(job, content.id, stat, state, message.as_deref())? {
         Ok(Outcome::Done(state))
     } else {
         Ok(Outcome::Deferred)
     }
+}
+
+/// Second half: stores the worker's answer. `Err` carries a decoding failure of the file
+/// (not media, corrupt, or an I/O error, which is retried).
+pub fn complete(
+    store: &mut Store,
+    job: &Job,
+    retry: RetryPolicy,
+    x: &Extraction,
+    result: std::result::Result<(ContentMeta, Output), ProbeError>,
+) -> Result<Outcome> {
+    let (meta, output) = match result {
+        Ok(r) => (Some(r.0), Some(r.1)),
+        Err(ProbeError::Io(msg)) => {
+            return match transient(store, job, retry, msg)? {
+                Step::Done(o) => Ok(o),
+                Step::Extract(_) => unreachable!("transient settles"),
+            };
+        }
+        Err(ProbeError::NotMedia(msg)) => (
+            Some(ContentMeta {
+                error: Some(format!("not a media file: {msg}")),
+                ..ContentMeta::default()
+            }),
+            None,
+        ),
+        Err(ProbeError::Corrupt(msg)) => (
+            Some(ContentMeta {
+                error: Some(format!("corrupt: {msg}")),
+                ..ContentMeta::default()
+            }),
+            None,
+        ),
+    };
+    let content = match &x.content {
+        Some(c) => c.clone(),
+        None => {
+            let meta = meta.unwrap_or_default();
+            let (id, inserted) = store.insert_content(&x.hash, x.stat.size, &meta)?;
+            if inserted {
+                store.record_extraction(
+                    id,
+                    METADATA_EXTRACTOR,
+                    METADATA_VERSION,
+                    meta.error.as_deref(),
+                )?;
+                ContentRow {
+                    id,
+                    hash: x.hash.clone(),
+                    meta,
+                }
+            } else {
+                // Another worker catalogued the same bytes meanwhile: use its record.
+                store.content(id)?.expect("content just seen")
+            }
+        }
+    };
+    if let Some(out) = output
+        && content.meta.kind.is_some()
+    {
+        store.save_output(content.id, &out)?;
+    }
+    settle(store, job, &x.file, &content, &x.stat)
 }

@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod decode;
+pub mod extract;
 pub mod hash;
 pub mod job;
 mod migrations;

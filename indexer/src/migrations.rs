@@ -98,4 +98,29 @@ pub const MIGRATIONS: &[&str] = &[
 
     CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
     "#,
+    // 2: what extractors produce beyond timed text: embeddings, frames, faces.
+    r#"
+    ALTER TABLE segments ADD COLUMN embedding BLOB;     -- f32 little-endian, text embedding
+    CREATE INDEX segments_source ON segments(content_id, extractor);
+    CREATE TABLE frames (
+        id         INTEGER PRIMARY KEY,
+        content_id INTEGER NOT NULL REFERENCES contents(id) ON DELETE CASCADE,
+        time       REAL NOT NULL,
+        thumb      TEXT,                                 -- relative to the thumbnails dir
+        clip       BLOB                                  -- CLIP image embedding, f32 LE
+    );
+    CREATE INDEX frames_content ON frames(content_id);
+    CREATE TABLE faces (
+        id         INTEGER PRIMARY KEY,
+        content_id INTEGER NOT NULL REFERENCES contents(id) ON DELETE CASCADE,
+        time       REAL NOT NULL,
+        x REAL NOT NULL, y REAL NOT NULL, w REAL NOT NULL, h REAL NOT NULL,
+        score      REAL NOT NULL,
+        descriptor BLOB NOT NULL,                        -- 1024 f32 LE, unit length
+        age        REAL,
+        male       REAL,
+        person_id  INTEGER
+    );
+    CREATE INDEX faces_content ON faces(content_id);
+    "#,
 ];

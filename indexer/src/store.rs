@@ -82,7 +82,7 @@ pub struct FileRow {
 }
 
 /// What probing found in a content; `kind` is None for files that are not media.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ContentMeta {
     pub kind: Option<MediaKind>,
     pub format: Option<String>,
@@ -109,6 +109,16 @@ pub struct Job {
     pub attempts: u32,
 }
 
+/// A timed result as search sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SegmentRow {
+    pub source: String,
+    pub start: f64,
+    pub end: f64,
+    pub text: String,
+    pub confidence: f32,
+}
+
 /// Everything the text index holds for one file.
 #[derive(Clone, Debug)]
 pub struct IndexDoc {
@@ -120,6 +130,7 @@ pub struct IndexDoc {
     /// Creation time, else modification time (Unix seconds).
     pub date: i64,
     pub meta: ContentMeta,
+    pub segments: Vec<SegmentRow>,
 }
 
 #[derive(Clone, Debug)]
@@ -828,17 +839,225 @@ impl Store {
                 },
             )
             .optional()?;
-        Ok(row.and_then(|(path, name, state, mtime_ns, content)| {
-            Some(IndexDoc {
-                file_id,
-                path,
-                name,
-                kind: content.meta.kind?,
-                online: state != "offline",
-                date: content.meta.taken.unwrap_or(mtime_ns / 1_000_000_000),
-                meta: content.meta,
-            })
-        }))
+        let Some(row) = row else { return Ok(None) };
+        let segments = self.segments(row.4.id)?;
+        Ok(
+            Some(row).and_then(|(path, name, state, mtime_ns, content)| {
+                Some(IndexDoc {
+                    file_id,
+                    path,
+                    name,
+                    kind: content.meta.kind?,
+                    online: state != "offline",
+                    date: content.meta.taken.unwrap_or(mtime_ns / 1_000_000_000),
+                    meta: content.meta,
+                    segments,
+                })
+            }),
+        )
+    }
+
+    pub fn segments(&self, content_id: i64) -> Result<Vec<SegmentRow>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT source, start, end, text, coalesce(confidence, 0) FROM segments
+             WHERE content_id = ?1 ORDER BY start, source, id",
+        )?;
+        let rows = st
+            .query_map([content_id], |r| {
+                Ok(SegmentRow {
+                    source: r.get(0)?,
+                    start: r.get(1)?,
+                    end: r.get(2)?,
+                    text: r.get(3)?,
+                    confidence: r.get::<_, f64>(4)? as f32,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// Extractors that have a result row (done or failed) for this content at their version.
+    pub fn extractions_done(&self, content_id: i64) -> Result<Vec<(String, u32)>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT extractor, version FROM extractions WHERE content_id = ?1")?;
+        let rows = st
+            .query_map([content_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// Stores what one extraction pass produced, replacing earlier results of the same
+    /// extractors, in one transaction; every file of the content is queued for the text index.
+    pub fn save_output(&mut self, content_id: i64, out: &crate::extract::Output) -> Result<()> {
+        let blob = |v: &[f32]| -> Vec<u8> { v.iter().flat_map(|x| x.to_le_bytes()).collect() };
+        let tx = self.conn.transaction()?;
+        for o in &out.outcomes {
+            tx.execute(
+                "DELETE FROM segments WHERE content_id = ?1 AND extractor = ?2",
+                params![content_id, o.extractor],
+            )?;
+            match o.extractor.as_str() {
+                "faces" => {
+                    tx.execute("DELETE FROM faces WHERE content_id = ?1", [content_id])?;
+                }
+                "thumbnails" | "visual" => {
+                    let col = if o.extractor == "visual" {
+                        "clip"
+                    } else {
+                        "thumb"
+                    };
+                    tx.execute(
+                        &format!("UPDATE frames SET {col} = NULL WHERE content_id = ?1"),
+                        [content_id],
+                    )?;
+                }
+                _ => {}
+            }
+            tx.execute(
+                "INSERT INTO extractions(content_id, extractor, version, status, error, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT(content_id, extractor, version) DO UPDATE SET status = excluded.status,
+                   error = excluded.error, runs = runs + 1, updated_at = excluded.updated_at",
+                params![
+                    content_id,
+                    o.extractor,
+                    o.version,
+                    if o.error.is_some() { "failed" } else { "done" },
+                    o.error,
+                    now()
+                ],
+            )?;
+            tx.execute(
+                "INSERT INTO counters(name, value) VALUES (?1, 1)
+                 ON CONFLICT(name) DO UPDATE SET value = value + 1",
+                [format!("runs:{}", o.extractor)],
+            )?;
+        }
+        {
+            let mut ins = tx.prepare_cached(
+                "INSERT INTO segments(content_id, extractor, source, start, end, text, confidence, embedding)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?;
+            for sg in &out.segments {
+                ins.execute(params![
+                    content_id,
+                    sg.extractor,
+                    sg.source,
+                    sg.start,
+                    sg.end,
+                    sg.text,
+                    sg.confidence as f64,
+                    sg.embedding.as_deref().map(blob)
+                ])?;
+            }
+            let mut face = tx.prepare_cached(
+                "INSERT INTO faces(content_id, time, x, y, w, h, score, descriptor, age, male)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?;
+            for f in &out.faces {
+                face.execute(params![
+                    content_id,
+                    f.time,
+                    f.rect[0] as f64,
+                    f.rect[1] as f64,
+                    f.rect[2] as f64,
+                    f.rect[3] as f64,
+                    f.score as f64,
+                    blob(&f.descriptor),
+                    f.age as f64,
+                    f.male as f64
+                ])?;
+            }
+            // Frames: one row per time; each extractor fills its own column.
+            for fr in out
+                .frames
+                .iter()
+                .filter(|f| f.thumb.is_some() || f.clip.is_some())
+            {
+                let id: Option<i64> = tx
+                    .query_row(
+                        "SELECT id FROM frames WHERE content_id = ?1 AND abs(time - ?2) < 0.0005",
+                        params![content_id, fr.time],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                let id = match id {
+                    Some(id) => id,
+                    None => {
+                        tx.execute(
+                            "INSERT INTO frames(content_id, time) VALUES (?1, ?2)",
+                            params![content_id, fr.time],
+                        )?;
+                        tx.last_insert_rowid()
+                    }
+                };
+                if let Some(t) = &fr.thumb {
+                    tx.execute("UPDATE frames SET thumb = ?2 WHERE id = ?1", params![id, t])?;
+                }
+                if let Some(c) = &fr.clip {
+                    tx.execute(
+                        "UPDATE frames SET clip = ?2 WHERE id = ?1",
+                        params![id, blob(c)],
+                    )?;
+                }
+            }
+        }
+        tx.execute(
+            "INSERT INTO index_queue(file_id) SELECT id FROM files WHERE content_id = ?1",
+            [content_id],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// (frames, thumbnails, faces) stored for a content.
+    pub fn content_counts(&self, content_id: i64) -> Result<(u64, u64, u64)> {
+        Ok(self.conn.query_row(
+            "SELECT (SELECT count(*) FROM frames WHERE content_id = ?1),
+                    (SELECT count(*) FROM frames WHERE content_id = ?1 AND thumb IS NOT NULL),
+                    (SELECT count(*) FROM faces WHERE content_id = ?1)",
+            [content_id],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)? as u64,
+                    r.get::<_, i64>(1)? as u64,
+                    r.get::<_, i64>(2)? as u64,
+                ))
+            },
+        )?)
+    }
+
+    /// Thumbnails of contents about to be collected, so their files can go too.
+    pub fn orphan_thumbs(&self, grace_secs: i64) -> Result<Vec<String>> {
+        let mut st = self.conn.prepare(
+            "SELECT fr.thumb FROM frames fr JOIN contents c ON c.id = fr.content_id
+             WHERE fr.thumb IS NOT NULL AND c.orphaned_at IS NOT NULL AND c.orphaned_at <= ?1
+             AND NOT EXISTS (SELECT 1 FROM files WHERE content_id = c.id)",
+        )?;
+        let rows = st
+            .query_map([now() - grace_secs], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// Queues one file of every media content that lacks one of `enabled` (a new model or a
+    /// new extractor version). Returns how many were queued.
+    pub fn enqueue_missing(&self, enabled: &[(String, u32)]) -> Result<u64> {
+        let mut n = 0;
+        for (name, version) in enabled {
+            n += self.conn.execute(
+                "INSERT INTO jobs(file_id, created_at)
+                 SELECT min(f.id), ?3 FROM files f JOIN contents c ON c.id = f.content_id
+                 WHERE c.kind IS NOT NULL AND f.state = 'indexed'
+                 AND NOT EXISTS (SELECT 1 FROM extractions e WHERE e.content_id = c.id
+                                 AND e.extractor = ?1 AND e.version = ?2)
+                 GROUP BY c.id
+                 ON CONFLICT(file_id) DO NOTHING",
+                params![name, version, now()],
+            )? as u64;
+        }
+        Ok(n)
     }
 
     // ---- jobs ----

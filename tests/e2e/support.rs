@@ -108,7 +108,7 @@ impl Daemon {
             .env("VX_CONFIG", self.dir.path().join("config.toml"))
             .env("VX_DEBOUNCE_MS", "100")
             .env("VX_ROOT_CHECK_SECS", "1")
-            .env("VX_LOG", "debug")
+            .env("VX_LOG", "debug,tantivy=info")
             .env("VX_WORKERS", "2")
             .env("VX_MIN_FREE_DISK_MB", "0")
             .env("VX_PAUSE_ON_BATTERY", "false")

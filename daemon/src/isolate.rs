@@ -1,0 +1,321 @@
+//! Extraction in a supervised worker process. FFmpeg, ONNX Runtime and whisper.cpp are C and
+//! C++ parsing untrusted files: they run in `vxd --worker`, which loads its models once and
+//! then serves one file at a time over its stdin and stdout (JSON lines). A segfault, abort,
+//! runaway allocation or hang takes down only that process; the supervisor restarts it.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::ffi::OsStringExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use vx_indexer::decode::{DECODE_OPENS, DecodePolicy, decode};
+use vx_indexer::extract::{Output, extract, order};
+use vx_indexer::probe::ProbeError;
+use vx_indexer::store::ContentMeta;
+use vx_models::{ModelSet, RuntimeOptions, Threading};
+
+#[derive(Serialize, Deserialize)]
+pub struct Request {
+    /// Raw path bytes (names need not be UTF-8).
+    pub path: Vec<u8>,
+    pub hash_hex: String,
+    pub wanted: Vec<(String, u32)>,
+}
+
+#[derive(Serialize, Deserialize)]
+pub enum Response {
+    Done {
+        meta: ContentMeta,
+        output: Output,
+        decode_opens: u64,
+    },
+    NotMedia(String),
+    Corrupt(String),
+    Io(String),
+}
+
+/// Settings of the worker process, passed on its command line.
+#[derive(Clone, Debug)]
+pub struct WorkerSettings {
+    pub models_dir: PathBuf,
+    pub thumbs_dir: PathBuf,
+    pub onnxruntime: Option<PathBuf>,
+    pub model_threads: usize,
+    pub memory_mb: u64,
+}
+
+impl WorkerSettings {
+    fn args(&self) -> Vec<std::ffi::OsString> {
+        let mut a: Vec<std::ffi::OsString> = vec![
+            "--worker".into(),
+            "--models-dir".into(),
+            self.models_dir.clone().into(),
+            "--thumbs-dir".into(),
+            self.thumbs_dir.clone().into(),
+            "--model-threads".into(),
+            self.model_threads.to_string().into(),
+        ];
+        if let Some(o) = &self.onnxruntime {
+            a.push("--onnxruntime".into());
+            a.push(o.clone().into());
+        }
+        a
+    }
+}
+
+/// Test hook: VX_TEST_WORKER_FAULT=SUBSTRING:segv|kill|hang|abort makes the worker fail that
+/// way on files whose path contains SUBSTRING.
+fn test_fault(path: &Path) {
+    let Ok(spec) = std::env::var("VX_TEST_WORKER_FAULT") else {
+        return;
+    };
+    let Some((needle, how)) = spec.rsplit_once(':') else {
+        return;
+    };
+    if !path.to_string_lossy().contains(needle) {
+        return;
+    }
+    match how {
+        // SAFETY: deliberately crashing this worker process, as the test asked.
+        "segv" => unsafe {
+            libc::raise(libc::SIGSEGV);
+        },
+        "kill" => unsafe {
+            libc::raise(libc::SIGKILL);
+        },
+        "abort" => std::process::abort(),
+        "hang" => loop {
+            std::thread::sleep(Duration::from_secs(3600));
+        },
+        _ => {}
+    }
+}
+
+/// The worker process's main loop.
+pub fn worker_main(settings: WorkerSettings) -> anyhow::Result<()> {
+    let threading = if settings.model_threads > 1 {
+        Threading::GlobalPool(settings.model_threads)
+    } else {
+        Threading::CallerThread
+    };
+    let mut models = ModelSet::new(
+        &settings.models_dir,
+        RuntimeOptions {
+            library: settings.onnxruntime.clone(),
+            threading,
+        },
+        settings.model_threads.max(1),
+    );
+    let policy = DecodePolicy::default();
+    let stdin = std::io::stdin();
+    let mut stdout = std::io::stdout().lock();
+    for line in stdin.lock().lines() {
+        let line = line?;
+        let req: Request = serde_json::from_str(&line)?;
+        let path = PathBuf::from(std::ffi::OsString::from_vec(req.path));
+        test_fault(&path);
+        let opens_before = DECODE_OPENS.load(std::sync::atomic::Ordering::Relaxed);
+        let response = match decode(&path, &policy) {
+            Ok(decoded) => {
+                let output = extract(
+                    &decoded,
+                    &order(req.wanted),
+                    &mut models,
+                    &settings.thumbs_dir,
+                    &req.hash_hex,
+                );
+                Response::Done {
+                    meta: decoded.meta.clone(),
+                    output: Box::new(output),
+                    decode_opens: DECODE_OPENS.load(std::sync::atomic::Ordering::Relaxed)
+                        - opens_before,
+                }
+            }
+            Err(ProbeError::NotMedia(m)) => Response::NotMedia(m),
+            Err(ProbeError::Corrupt(m)) => Response::Corrupt(m),
+            Err(ProbeError::Io(m)) => Response::Io(m),
+        };
+        serde_json::to_writer(&mut stdout, &response)?;
+        stdout.write_all(b"\n")?;
+        stdout.flush()?;
+    }
+    Ok(())
+}
+
+/// Why a file could not be processed by the worker.
+#[derive(Debug)]
+pub enum Failure {
+    Crashed(String),
+    TimedOut(u64),
+    Io(String),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Crashed(how) => write!(f, "worker crashed ({how})"),
+            Failure::TimedOut(s) => write!(f, "timed out after {s} s"),
+            Failure::Io(e) => write!(f, "worker unavailable: {e}"),
+        }
+    }
+}
+
+struct Running {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+}
+
+/// Owns one worker process, starting it on demand and again after it dies.
+pub struct Supervisor {
+    settings: WorkerSettings,
+    running: Option<Running>,
+    pub timeout: Duration,
+    pub restarts: u64,
+}
+
+fn signal_name(sig: i32) -> String {
+    match sig {
+        libc::SIGSEGV => "SIGSEGV".into(),
+        libc::SIGKILL => "SIGKILL, perhaps out of memory".into(),
+        libc::SIGABRT => "SIGABRT".into(),
+        libc::SIGBUS => "SIGBUS".into(),
+        libc::SIGILL => "SIGILL".into(),
+        libc::SIGFPE => "SIGFPE".into(),
+        s => format!("signal {s}"),
+    }
+}
+
+impl Supervisor {
+    pub fn new(settings: WorkerSettings, timeout: Duration) -> Supervisor {
+        Supervisor {
+            settings,
+            running: None,
+            timeout,
+            restarts: 0,
+        }
+    }
+
+    fn start(&mut self) -> Result<&mut Running, Failure> {
+        if self.running.is_none() {
+            let exe = std::env::current_exe().map_err(|e| Failure::Io(e.to_string()))?;
+            let memory = self.settings.memory_mb;
+            let mut cmd = Command::new(exe);
+            cmd.args(self.settings.args())
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::inherit());
+            // SAFETY: only async-signal-safe calls between fork and exec.
+            unsafe {
+                cmd.pre_exec(move || {
+                    if memory > 0 {
+                        let bytes = memory.saturating_mul(1 << 20) as libc::rlim_t;
+                        let lim = libc::rlimit {
+                            rlim_cur: bytes,
+                            rlim_max: bytes,
+                        };
+                        libc::setrlimit(libc::RLIMIT_AS, &lim);
+                    }
+                    // Dies with the daemon.
+                    #[cfg(target_os = "linux")]
+                    libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                    Ok(())
+                });
+            }
+            let mut child = cmd
+                .spawn()
+                .map_err(|e| Failure::Io(format!("cannot start a worker: {e}")))?;
+            let stdin = child.stdin.take().expect("piped");
+            let stdout = BufReader::new(child.stdout.take().expect("piped"));
+            self.running = Some(Running {
+                child,
+                stdin,
+                stdout,
+            });
+        }
+        Ok(self.running.as_mut().expect("just started"))
+    }
+
+    /// Ends the worker and says how it ended.
+    fn reap(&mut self, kill: bool) -> String {
+        let Some(mut r) = self.running.take() else {
+            return "not running".into();
+        };
+        if kill {
+            let _ = r.child.kill();
+        }
+        self.restarts += 1;
+        match r.child.wait() {
+            Ok(s) => match s.signal() {
+                Some(sig) => signal_name(sig),
+                None => format!("exit status {}", s.code().unwrap_or(-1)),
+            },
+            Err(e) => e.to_string(),
+        }
+    }
+
+    /// Sends one request and waits for its answer, within the time limit. `cancel` ends the
+    /// wait early (shutdown).
+    pub fn run(
+        &mut self,
+        req: &Request,
+        cancel: &std::sync::atomic::AtomicBool,
+    ) -> Result<Response, Failure> {
+        let timeout = self.timeout;
+        let r = self.start()?;
+        let line = serde_json::to_string(req).map_err(|e| Failure::Io(e.to_string()))?;
+        if writeln!(r.stdin, "{line}")
+            .and_then(|_| r.stdin.flush())
+            .is_err()
+        {
+            let how = self.reap(true);
+            return Err(Failure::Crashed(how));
+        }
+        let started = Instant::now();
+        let fd = r.stdout.get_ref().as_raw_fd();
+        let mut answer = String::new();
+        loop {
+            // Whatever is already buffered first; then wait on the pipe at most a second at a time.
+            if !r.stdout.buffer().is_empty() || poll_readable(fd, 1000) {
+                let mut chunk = Vec::new();
+                let n = r
+                    .stdout
+                    .by_ref()
+                    .take(1 << 30)
+                    .read_until(b'\n', &mut chunk)
+                    .unwrap_or(0);
+                if n == 0 {
+                    let how = self.reap(false);
+                    return Err(Failure::Crashed(how));
+                }
+                answer.push_str(&String::from_utf8_lossy(&chunk));
+                if answer.ends_with('\n') {
+                    return serde_json::from_str(&answer)
+                        .map_err(|e| Failure::Io(format!("bad answer from worker: {e}")));
+                }
+            }
+            if started.elapsed() >= timeout {
+                self.reap(true);
+                return Err(Failure::TimedOut(timeout.as_secs()));
+            }
+            if cancel.load(std::sync::atomic::Ordering::Relaxed) {
+                self.reap(true);
+                return Err(Failure::Io("shutting down".into()));
+            }
+        }
+    }
+}
+
+fn poll_readable(fd: i32, ms: i32) -> bool {
+    let mut p = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd.
+    unsafe { libc::poll(&mut p, 1, ms) > 0 }
+}

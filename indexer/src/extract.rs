@@ -1,0 +1,421 @@
+//! Running the extractors over one decoded file: every enabled model on the same in-memory
+//! frames and audio, images batched across frames. The output is plain data, sent back from
+//! the worker process and stored in one transaction.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use vx_models::{ModelError, ModelSet, RgbView};
+
+use crate::decode::{Decoded, Frame};
+
+/// Every extractor with its version. Bump a version to re-run that extractor (alone) over
+/// existing content.
+pub const EXTRACTORS: &[(&str, u32)] = &[
+    ("thumbnails", 1),
+    ("tags", 1),
+    ("objects", 1),
+    ("faces", 1),
+    ("ocr", 1),
+    ("transcript", 1),
+    ("semantic", 1),
+    ("visual", 1),
+];
+
+/// Frames per model batch (PERF-FACTS: batching pays for the tagger, not for OCR detection).
+const BATCH: usize = 8;
+const TAGS_PER_FRAME: usize = 5;
+const MIN_TAG_SCORE: f32 = 0.1;
+const THUMB_SIDE: u32 = 320;
+const FRAME_THUMB_SIDE: u32 = 192;
+
+/// The version of an extractor, with a test override (VX_BUMP_EXTRACTOR=name adds one).
+pub fn version(name: &str) -> u32 {
+    let base = EXTRACTORS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| *v)
+        .unwrap_or(1);
+    let bumped = std::env::var("VX_BUMP_EXTRACTOR").is_ok_and(|b| b.split(',').any(|x| x == name));
+    base + u32::from(bumped)
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct SegmentOut {
+    pub extractor: String,
+    /// transcript | ocr | tag | object
+    pub source: String,
+    pub start: f64,
+    pub end: f64,
+    pub text: String,
+    pub confidence: f32,
+    /// Text embedding (MiniLM), for semantic search.
+    pub embedding: Option<Vec<f32>>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct FaceOut {
+    pub time: f64,
+    pub rect: [f32; 4],
+    pub score: f32,
+    pub descriptor: Vec<f32>,
+    pub age: f32,
+    pub male: f32,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct FrameOut {
+    pub time: f64,
+    /// Relative to the thumbnails dir.
+    pub thumb: Option<String>,
+    /// CLIP image embedding.
+    pub clip: Option<Vec<f32>>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Outcome {
+    pub extractor: String,
+    pub version: u32,
+    pub error: Option<String>,
+    pub seconds: f64,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Output {
+    pub segments: Vec<SegmentOut>,
+    pub faces: Vec<FaceOut>,
+    pub frames: Vec<FrameOut>,
+    /// The extractors that ran, with their errors (an extractor whose model cannot load is
+    /// left out, so that it runs once the model is installed).
+    pub outcomes: Vec<Outcome>,
+}
+
+/// End of the moment a frame stands for: the next frame's time (the last one: itself).
+fn frame_end(frames: &[Frame], i: usize, duration: f64) -> f64 {
+    frames
+        .get(i + 1)
+        .map(|f| f.time)
+        .unwrap_or(duration.max(frames[i].time))
+}
+
+/// Merges equal texts of the same source on consecutive frames into one longer moment.
+fn merge_runs(mut segs: Vec<SegmentOut>) -> Vec<SegmentOut> {
+    segs.sort_by(|a, b| {
+        a.source
+            .cmp(&b.source)
+            .then(a.text.cmp(&b.text))
+            .then(a.start.total_cmp(&b.start))
+    });
+    let mut out: Vec<SegmentOut> = Vec::new();
+    for s in segs {
+        if let Some(last) = out.last_mut()
+            && last.source == s.source
+            && last.text == s.text
+            && s.start <= last.end + 1e-6
+        {
+            last.end = last.end.max(s.end);
+            last.confidence = last.confidence.max(s.confidence);
+            continue;
+        }
+        out.push(s);
+    }
+    out.sort_by(|a, b| a.start.total_cmp(&b.start).then(a.source.cmp(&b.source)));
+    out
+}
+
+fn seg(
+    extractor: &str,
+    source: &str,
+    start: f64,
+    end: f64,
+    text: String,
+    confidence: f32,
+) -> SegmentOut {
+    SegmentOut {
+        extractor: extractor.into(),
+        source: source.into(),
+        start,
+        end,
+        text,
+        confidence,
+        embedding: None,
+    }
+}
+
+fn write_thumb(img: &RgbView, side: u32, path: &Path) -> Result<(), String> {
+    let long = img.width.max(img.height);
+    let scaled;
+    let view = if long > side {
+        let s = side as f32 / long as f32;
+        scaled = img
+            .resize(
+                ((img.width as f32 * s).round() as u32).max(1),
+                ((img.height as f32 * s).round() as u32).max(1),
+                None,
+            )
+            .map_err(|e| e.to_string())?;
+        scaled.view()
+    } else {
+        *img
+    };
+    let bytes = std::panic::catch_unwind(std::panic::AssertUnwindSafe(
+        || -> std::io::Result<Vec<u8>> {
+            let mut c = mozjpeg::Compress::new(mozjpeg::ColorSpace::JCS_RGB);
+            c.set_size(view.width as usize, view.height as usize);
+            c.set_quality(78.0);
+            let mut c = c.start_compress(Vec::new())?;
+            c.write_scanlines(view.data)?;
+            c.finish()
+        },
+    ))
+    .map_err(|_| "JPEG encoder failed".to_string())?
+    .map_err(|e| e.to_string())?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    }
+    let tmp = path.with_extension("jpg.tmp");
+    std::fs::write(&tmp, bytes)
+        .and_then(|_| std::fs::rename(&tmp, path))
+        .map_err(|e| e.to_string())
+}
+
+/// Runs the `wanted` extractors (name, version) over `decoded`. Thumbnails go under
+/// `thumbs_dir`, named after `hash_hex`.
+pub fn extract(
+    decoded: &Decoded,
+    wanted: &[(String, u32)],
+    models: &mut ModelSet,
+    thumbs_dir: &Path,
+    hash_hex: &str,
+) -> Output {
+    let mut out = Output::default();
+    let frames = &decoded.frames;
+    let views: Vec<RgbView> = frames.iter().map(|f| f.image.view()).collect();
+    let duration = decoded.meta.duration.unwrap_or(0.0);
+    let is_image = decoded.meta.kind == Some(vx_client::MediaKind::Image);
+    let mut frame_out: Vec<FrameOut> = frames
+        .iter()
+        .map(|f| FrameOut {
+            time: f.time,
+            thumb: None,
+            clip: None,
+        })
+        .collect();
+    let mut text_segments: Vec<usize> = Vec::new();
+
+    for (name, version) in wanted {
+        let started = Instant::now();
+        let result: Result<(), ModelError> = (|| {
+            match name.as_str() {
+                "thumbnails" => {
+                    for (i, v) in views.iter().enumerate() {
+                        let rel = format!(
+                            "{}/{}-{}.jpg",
+                            &hash_hex[..2],
+                            hash_hex,
+                            (frames[i].time * 1000.0).round() as i64
+                        );
+                        let side = if is_image {
+                            THUMB_SIDE
+                        } else {
+                            FRAME_THUMB_SIDE
+                        };
+                        write_thumb(v, side, &thumbs_dir.join(&rel))
+                            .map_err(ModelError::BadInput)?;
+                        frame_out[i].thumb = Some(rel);
+                    }
+                }
+                "tags" => {
+                    let tagger = models.tagger()?;
+                    for (c, chunk) in views.chunks(BATCH).enumerate() {
+                        for (j, tags) in tagger
+                            .tag(chunk, TAGS_PER_FRAME, MIN_TAG_SCORE)?
+                            .into_iter()
+                            .enumerate()
+                        {
+                            let i = c * BATCH + j;
+                            for t in tags {
+                                out.segments.push(seg(
+                                    name,
+                                    "tag",
+                                    frames[i].time,
+                                    frame_end(frames, i, duration),
+                                    t.label,
+                                    t.score,
+                                ));
+                            }
+                        }
+                    }
+                }
+                "objects" => {
+                    let det = models.detector()?;
+                    for (i, v) in views.iter().enumerate() {
+                        for d in det
+                            .detect(std::slice::from_ref(v), vx_models::detector::MIN_SCORE)?
+                            .remove(0)
+                        {
+                            out.segments.push(seg(
+                                name,
+                                "object",
+                                frames[i].time,
+                                frame_end(frames, i, duration),
+                                d.label,
+                                d.score,
+                            ));
+                        }
+                    }
+                }
+                "faces" => {
+                    let faces = models.faces()?;
+                    for (i, v) in views.iter().enumerate() {
+                        for f in faces.faces(v, vx_models::faces::MIN_SCORE)? {
+                            out.faces.push(FaceOut {
+                                time: frames[i].time,
+                                rect: [f.rect.x, f.rect.y, f.rect.w, f.rect.h],
+                                score: f.score,
+                                descriptor: f.descriptor,
+                                age: f.age,
+                                male: f.male,
+                            });
+                        }
+                    }
+                }
+                "ocr" => {
+                    let ocr = models.ocr()?;
+                    for (i, v) in views.iter().enumerate() {
+                        for line in ocr.read(v)? {
+                            out.segments.push(seg(
+                                name,
+                                "ocr",
+                                frames[i].time,
+                                frame_end(frames, i, duration),
+                                line.text,
+                                line.confidence,
+                            ));
+                        }
+                    }
+                }
+                "transcript" => {
+                    if let Some(pcm) = &decoded.audio {
+                        let t = models.transcriber()?;
+                        for s in t.transcribe(pcm, vx_models::transcriber::SAMPLE_RATE)? {
+                            out.segments.push(seg(
+                                name,
+                                "transcript",
+                                s.start,
+                                s.end,
+                                s.text,
+                                1.0 - s.no_speech,
+                            ));
+                        }
+                    }
+                }
+                "visual" => {
+                    let clip = models.clip()?;
+                    for (c, chunk) in views.chunks(BATCH).enumerate() {
+                        for (j, e) in clip.embed_images(chunk)?.into_iter().enumerate() {
+                            frame_out[c * BATCH + j].clip = Some(e);
+                        }
+                    }
+                }
+                // Runs last (see `order`): embeds the text segments found above.
+                "semantic" => {
+                    out.segments = merge_runs(std::mem::take(&mut out.segments));
+                    text_segments = (0..out.segments.len())
+                        .filter(|&i| {
+                            matches!(out.segments[i].source.as_str(), "transcript" | "ocr")
+                        })
+                        .collect();
+                    if !text_segments.is_empty() {
+                        let emb = models.text()?;
+                        for chunk in text_segments.chunks(32) {
+                            let texts: Vec<&str> = chunk
+                                .iter()
+                                .map(|&i| out.segments[i].text.as_str())
+                                .collect();
+                            for (&i, e) in chunk.iter().zip(emb.embed(&texts)?) {
+                                out.segments[i].embedding = Some(e);
+                            }
+                        }
+                    }
+                }
+                other => return Err(ModelError::BadInput(format!("unknown extractor {other}"))),
+            }
+            Ok(())
+        })();
+        let seconds = started.elapsed().as_secs_f64();
+        match result {
+            // A model that is not there: leave the extractor for when it is installed.
+            Err(ModelError::Missing(p)) => {
+                tracing::debug!("{name}: model missing ({})", p.display())
+            }
+            Err(
+                e @ (ModelError::RuntimeMissing { .. }
+                | ModelError::RuntimeLoad { .. }
+                | ModelError::Load { .. }),
+            ) => {
+                tracing::warn!("{name} skipped: {e}")
+            }
+            r => out.outcomes.push(Outcome {
+                extractor: name.clone(),
+                version: *version,
+                error: r.err().map(|e| e.to_string()),
+                seconds,
+            }),
+        }
+    }
+    out.segments = merge_runs(out.segments);
+    out.frames = frame_out;
+    out
+}
+
+/// Puts `semantic` after the extractors whose text it embeds.
+pub fn order(mut wanted: Vec<(String, u32)>) -> Vec<(String, u32)> {
+    wanted.sort_by_key(|(n, _)| n == "semantic");
+    wanted
+}
+
+/// Per-extractor seconds, for logs and benchmarks.
+pub fn timings(out: &Output) -> BTreeMap<String, f64> {
+    out.outcomes
+        .iter()
+        .map(|o| (o.extractor.clone(), o.seconds))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn consecutive_equal_segments_merge() {
+        let s = |start: f64, end: f64, text: &str| seg("tags", "tag", start, end, text.into(), 0.5);
+        let merged = merge_runs(vec![
+            s(0.0, 2.0, "cat"),
+            s(2.0, 4.0, "cat"),
+            s(6.0, 8.0, "cat"),
+            s(2.0, 4.0, "dog"),
+        ]);
+        let got: Vec<(f64, f64, &str)> = merged
+            .iter()
+            .map(|m| (m.start, m.end, m.text.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![(0.0, 4.0, "cat"), (2.0, 4.0, "dog"), (6.0, 8.0, "cat")]
+        );
+    }
+
+    #[test]
+    fn semantic_runs_last_and_versions_can_be_bumped() {
+        let w = order(vec![
+            ("semantic".into(), 1),
+            ("ocr".into(), 1),
+            ("tags".into(), 1),
+        ]);
+        assert_eq!(w.last().unwrap().0, "semantic");
+        assert_eq!(version("tags"), 1);
+    }
+}
