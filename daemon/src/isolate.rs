@@ -30,7 +30,7 @@ pub struct Request {
 pub enum Response {
     Done {
         meta: ContentMeta,
-        output: Output,
+        output: Box<Output>,
         decode_opens: u64,
     },
     NotMedia(String),
