@@ -78,6 +78,13 @@ pub fn details(d: &FileDetails) -> Value {
             "extractor": e.extractor, "version": e.version, "status": e.status,
             "error": e.error, "runs": e.runs,
         })).collect::<Vec<_>>(),
+        "segments": d.segments.iter().map(|s| json!({
+            "source": s.source, "start": s.start, "end": s.end, "text": s.text, "confidence": s.confidence,
+        })).collect::<Vec<_>>(),
+        "faces": d.faces.iter().map(|f| json!({
+            "time": f.time, "rect": f.rect, "score": f.score, "age": f.age,
+        })).collect::<Vec<_>>(),
+        "thumbnails": d.thumbnails.iter().map(|(t, p)| json!({"time": t, "path": path(p)})).collect::<Vec<_>>(),
     })
 }
 

@@ -552,6 +552,53 @@ fn print_details(d: &FileDetails) {
             println!("  same as:  {copy}");
         }
     }
+    let timed = d
+        .content
+        .as_ref()
+        .and_then(|c| c.kind)
+        .is_some_and(|k| k != MediaKind::Image);
+    let at = |start: f64, end: f64| {
+        if timed {
+            format!("{}-{}  ", dates::clock(start), dates::clock(end))
+        } else {
+            String::new()
+        }
+    };
+    for (source, title) in [
+        ("transcript", "transcript"),
+        ("ocr", "text in the picture"),
+        ("tag", "tags"),
+        ("object", "objects"),
+    ] {
+        let segs: Vec<_> = d.segments.iter().filter(|s| s.source == source).collect();
+        if segs.is_empty() {
+            continue;
+        }
+        println!("  {title}:");
+        for s in segs {
+            println!(
+                "    {}{}  ({:.2})",
+                at(s.start, s.end),
+                s.text,
+                s.confidence
+            );
+        }
+    }
+    if !d.faces.is_empty() {
+        println!("  faces:");
+        for f in &d.faces {
+            let [x, y, w, h] = f.rect;
+            println!(
+                "    {}{w:.0}x{h:.0} at ({x:.0},{y:.0}), score {:.2}, age about {:.0}",
+                at(f.time, f.time),
+                f.score,
+                f.age
+            );
+        }
+    }
+    if let Some((_, first)) = d.thumbnails.first() {
+        println!("  thumbnails: {} (first: {first})", d.thumbnails.len());
+    }
     if !d.extractions.is_empty() {
         println!("  extractors:");
         for e in &d.extractions {

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// Bumped whenever a call or a type changes shape. `hello` is always the first call and never
 /// changes, so that a mismatch can be reported with both versions.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// A file path as raw bytes: file names need not be UTF-8, and serde refuses such `PathBuf`s.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -277,6 +277,26 @@ pub struct ExtractionInfo {
     pub runs: u64,
 }
 
+/// One timed result of an extractor.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ShownSegment {
+    /// transcript | ocr | tag | object
+    pub source: String,
+    pub start: f64,
+    pub end: f64,
+    pub text: String,
+    pub confidence: f32,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ShownFace {
+    pub time: f64,
+    /// x, y, width, height in pixels of the frame.
+    pub rect: [f32; 4],
+    pub score: f32,
+    pub age: f32,
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct FileDetails {
     pub path: WirePath,
@@ -287,6 +307,10 @@ pub struct FileDetails {
     pub mtime: i64,
     pub content: Option<ContentInfo>,
     pub extractions: Vec<ExtractionInfo>,
+    pub segments: Vec<ShownSegment>,
+    pub faces: Vec<ShownFace>,
+    /// Thumbnails of the picture or of the video's kept frames, with their times.
+    pub thumbnails: Vec<(f64, WirePath)>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

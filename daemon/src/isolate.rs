@@ -81,7 +81,10 @@ fn test_fault(path: &Path) {
     }
     match how {
         // SAFETY: deliberately crashing this worker process, as the test asked.
+        // Rust's own SIGSEGV handler (stack-overflow detection) would return from a raised
+        // signal: restore the default first, as a real fault would end.
         "segv" => unsafe {
+            libc::signal(libc::SIGSEGV, libc::SIG_DFL);
             libc::raise(libc::SIGSEGV);
         },
         "kill" => unsafe {

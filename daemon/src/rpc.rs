@@ -162,7 +162,7 @@ fn status(store: &Store, shared: &Shared) -> Result<Status, RpcError> {
     })
 }
 
-fn show(store: &Store, path: &WirePath) -> Result<FileDetails, RpcError> {
+fn show(store: &Store, shared: &Shared, path: &WirePath) -> Result<FileDetails, RpcError> {
     let p = path.to_path_buf();
     let file = match store.file_by_path(&p).map_err(internal)? {
         Some(f) => f,
@@ -199,6 +199,45 @@ fn show(store: &Store, path: &WirePath) -> Result<FileDetails, RpcError> {
             .collect(),
         None => Vec::new(),
     };
+    let (segments, faces, thumbnails) = match &content {
+        Some(c) => (
+            store
+                .segments(c.id)
+                .map_err(internal)?
+                .into_iter()
+                .map(|s| ShownSegment {
+                    source: s.source,
+                    start: s.start,
+                    end: s.end,
+                    text: s.text,
+                    confidence: s.confidence,
+                })
+                .collect(),
+            store
+                .faces(c.id)
+                .map_err(internal)?
+                .into_iter()
+                .map(|f| ShownFace {
+                    time: f.time,
+                    rect: f.rect,
+                    score: f.score,
+                    age: f.age,
+                })
+                .collect(),
+            store
+                .thumbnails(c.id)
+                .map_err(internal)?
+                .into_iter()
+                .map(|(t, rel)| {
+                    (
+                        t,
+                        WirePath::new(&shared.data_dir.join("thumbnails").join(rel)),
+                    )
+                })
+                .collect(),
+        ),
+        None => (Vec::new(), Vec::new(), Vec::new()),
+    };
     let content = match content {
         Some(c) => Some(ContentInfo {
             hash: hex(&c.hash),
@@ -229,6 +268,9 @@ fn show(store: &Store, path: &WirePath) -> Result<FileDetails, RpcError> {
         mtime: file.stat.mtime_ns / 1_000_000_000,
         content,
         extractions,
+        segments,
+        faces,
+        thumbnails,
     })
 }
 
@@ -300,7 +342,8 @@ impl Vx for Server {
     }
 
     async fn show(self, _: Context, path: WirePath) -> Result<FileDetails, RpcError> {
-        self.blocking(move |store, _| show(store, &path)).await
+        self.blocking(move |store, shared| show(store, shared, &path))
+            .await
     }
 
     async fn reindex(self, _: Context, rebuild_index: bool) -> Result<ReindexReport, RpcError> {

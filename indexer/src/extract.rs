@@ -237,12 +237,19 @@ pub fn extract(
                         {
                             let i = c * BATCH + j;
                             for t in tags {
+                                // "Egyptian Mau (Egyptian cat)": the curated name, then WordNet's.
+                                let text = if t.synonyms.is_empty() {
+                                    t.label
+                                } else {
+                                    format!("{} ({})", t.label, t.synonyms.join(", "))
+                                };
+                                let end = frame_end(frames, i, duration);
                                 out.segments.push(seg(
                                     name,
                                     "tag",
                                     frames[i].time,
-                                    frame_end(frames, i, duration),
-                                    t.label,
+                                    end,
+                                    text,
                                     t.score,
                                 ));
                             }
@@ -300,15 +307,24 @@ pub fn extract(
                 "transcript" => {
                     if let Some(pcm) = &decoded.audio {
                         let t = models.transcriber()?;
-                        for s in t.transcribe(pcm, vx_models::transcriber::SAMPLE_RATE)? {
-                            out.segments.push(seg(
-                                name,
-                                "transcript",
-                                s.start,
-                                s.end,
-                                s.text,
-                                1.0 - s.no_speech,
-                            ));
+                        // Whisper folds leading silence into its first segment: transcribe the
+                        // stretches with sound, each at its own offset, so that moments start
+                        // when the speech does.
+                        for (a, b) in sound_regions(pcm) {
+                            let offset = a as f64 / RATE as f64;
+                            for s in
+                                t.transcribe(&pcm[a..b], vx_models::transcriber::SAMPLE_RATE)?
+                            {
+                                let (start, end) = (s.start + offset, s.end + offset);
+                                out.segments.push(seg(
+                                    name,
+                                    "transcript",
+                                    start,
+                                    end,
+                                    s.text,
+                                    1.0 - s.no_speech,
+                                ));
+                            }
                         }
                     }
                 }
@@ -371,6 +387,43 @@ pub fn extract(
     out
 }
 
+const RATE: usize = vx_models::transcriber::SAMPLE_RATE as usize;
+
+/// Sample ranges with sound: 30 ms windows louder than a threshold relative to the clip's
+/// loud parts, joined across pauses shorter than 1.5 s, padded by 0.25 s.
+pub fn sound_regions(pcm: &[f32]) -> Vec<(usize, usize)> {
+    const WIN: usize = RATE * 30 / 1000;
+    let rms: Vec<f32> = pcm
+        .chunks(WIN)
+        .map(|w| (w.iter().map(|s| s * s).sum::<f32>() / w.len() as f32).sqrt())
+        .collect();
+    if rms.is_empty() {
+        return Vec::new();
+    }
+    let mut sorted = rms.clone();
+    sorted.sort_by(|a, b| a.total_cmp(b));
+    let loud = sorted[sorted.len() * 95 / 100];
+    let threshold = (loud * 0.1).max(0.003);
+    let (join, pad) = (RATE * 3 / 2 / WIN, RATE / 4);
+    let mut regions: Vec<(usize, usize)> = Vec::new();
+    for (i, _) in rms.iter().enumerate().filter(|(_, r)| **r > threshold) {
+        match regions.last_mut() {
+            Some(last) if i <= last.1 + join => last.1 = i,
+            _ => regions.push((i, i)),
+        }
+    }
+    regions
+        .into_iter()
+        .map(|(a, b)| {
+            (
+                (a * WIN).saturating_sub(pad),
+                ((b + 1) * WIN + pad).min(pcm.len()),
+            )
+        })
+        .filter(|(a, b)| b - a >= RATE / 4)
+        .collect()
+}
+
 /// Puts `semantic` after the extractors whose text it embeds.
 pub fn order(mut wanted: Vec<(String, u32)>) -> Vec<(String, u32)> {
     wanted.sort_by_key(|(n, _)| n == "semantic");
@@ -406,6 +459,23 @@ mod tests {
             got,
             vec![(0.0, 4.0, "cat"), (2.0, 4.0, "dog"), (6.0, 8.0, "cat")]
         );
+    }
+
+    #[test]
+    fn sound_regions_skip_silence() {
+        let mut pcm = vec![0.0f32; RATE * 2];
+        pcm.extend((0..RATE * 3).map(|i| (i as f32 * 0.05).sin() * 0.3));
+        pcm.extend(vec![0.0; RATE * 4]);
+        pcm.extend((0..RATE).map(|i| (i as f32 * 0.05).sin() * 0.3));
+        let r = sound_regions(&pcm);
+        assert_eq!(r.len(), 2, "{r:?}");
+        let secs = |s: usize| s as f64 / RATE as f64;
+        assert!(
+            (secs(r[0].0) - 1.75).abs() < 0.05 && (secs(r[0].1) - 5.25).abs() < 0.05,
+            "{r:?}"
+        );
+        assert!((secs(r[1].0) - 8.75).abs() < 0.05);
+        assert!(sound_regions(&vec![0.0; RATE]).is_empty());
     }
 
     #[test]

@@ -119,6 +119,15 @@ pub struct SegmentRow {
     pub confidence: f32,
 }
 
+#[derive(Clone, Debug, PartialEq)]
+pub struct FaceRow {
+    pub time: f64,
+    /// x, y, width, height in pixels of the frame.
+    pub rect: [f32; 4],
+    pub score: f32,
+    pub age: f32,
+}
+
 /// Everything the text index holds for one file.
 #[derive(Clone, Debug)]
 pub struct IndexDoc {
@@ -1009,6 +1018,40 @@ impl Store {
         )?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// (time, x, y, w, h, score, age) of each face found in a content.
+    pub fn faces(&self, content_id: i64) -> Result<Vec<FaceRow>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT time, x, y, w, h, score, coalesce(age, 0) FROM faces WHERE content_id = ?1 ORDER BY time, x",
+        )?;
+        let rows = st
+            .query_map([content_id], |r| {
+                Ok(FaceRow {
+                    time: r.get(0)?,
+                    rect: [
+                        r.get::<_, f64>(1)? as f32,
+                        r.get::<_, f64>(2)? as f32,
+                        r.get::<_, f64>(3)? as f32,
+                        r.get::<_, f64>(4)? as f32,
+                    ],
+                    score: r.get::<_, f64>(5)? as f32,
+                    age: r.get::<_, f64>(6)? as f32,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// (time, thumbnail relative path) of a content's frames.
+    pub fn thumbnails(&self, content_id: i64) -> Result<Vec<(f64, String)>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT time, thumb FROM frames WHERE content_id = ?1 AND thumb IS NOT NULL ORDER BY time",
+        )?;
+        let rows = st
+            .query_map([content_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
     }
 
     /// (frames, thumbnails, faces) stored for a content.

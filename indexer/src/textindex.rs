@@ -16,13 +16,17 @@ use tantivy::schema::{
     TextOptions, Value,
 };
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
-use vx_client::{MediaKind, SearchHit, SearchRequest};
+use vx_client::{MediaKind, Moment, SearchHit, SearchRequest};
 
 use crate::paths::bytes_to_path;
 use crate::store::{IndexDoc, Store, StoreError};
 
 /// Bump when the schema or what goes into documents changes: the index is then rebuilt.
-const SCHEMA_VERSION: &str = "1";
+const SCHEMA_VERSION: &str = "2";
+/// Documents fetched per requested result, before grouping by file.
+const DOCS_PER_RESULT: usize = 8;
+/// Moments kept per file.
+const MOMENTS_PER_FILE: usize = 3;
 const VERSION_FILE: &str = "vx-index-version";
 const WRITER_HEAP: usize = 32 << 20;
 const SYNC_BATCH: u32 = 2000;
@@ -50,6 +54,11 @@ struct Fields {
     kind: Field,
     date: Field,
     online: Field,
+    /// Segment documents: the text an extractor found, where, and when.
+    text: Field,
+    source: Field,
+    start: Field,
+    end: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -66,10 +75,14 @@ fn schema() -> (Schema, Fields) {
         ancestors: b.add_bytes_field("ancestors", INDEXED),
         name: b.add_text_field("name", words.clone()),
         path_words: b.add_text_field("path_words", words.clone()),
-        meta: b.add_text_field("meta", words),
+        meta: b.add_text_field("meta", words.clone()),
         kind: b.add_text_field("kind", STRING | STORED),
         date: b.add_i64_field("date", INDEXED | STORED | FAST),
         online: b.add_u64_field("online", STORED),
+        text: b.add_text_field("text", words.set_stored()),
+        source: b.add_text_field("source", STRING | STORED),
+        start: b.add_f64_field("start", STORED),
+        end: b.add_f64_field("end", STORED),
     };
     (b.build(), fields)
 }
@@ -173,7 +186,7 @@ impl TextIndex {
             clauses.push((Occur::Must, Box::new(AllQuery)));
         } else {
             let mut parser =
-                QueryParser::for_index(&self.index, vec![f.name, f.path_words, f.meta]);
+                QueryParser::for_index(&self.index, vec![f.name, f.path_words, f.meta, f.text]);
             parser.set_field_boost(f.name, 3.0);
             parser.set_field_boost(f.path_words, 1.5);
             // Lenient: odd characters in a query never fail a search.
@@ -214,30 +227,83 @@ impl TextIndex {
         let query = BooleanQuery::new(clauses);
         let searcher = self.reader.searcher();
         let limit = req.limit.clamp(1, 10_000) as usize;
-        let top = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?;
-        let mut hits = Vec::with_capacity(top.len());
+        let top = searcher.search(
+            &query,
+            &TopDocs::with_limit(limit * DOCS_PER_RESULT).order_by_score(),
+        )?;
+        // Group by file: a file scores its best document; segment documents become moments.
+        let mut order: Vec<u64> = Vec::new();
+        let mut hits: std::collections::HashMap<u64, SearchHit> = std::collections::HashMap::new();
         for (score, addr) in top {
             let doc: TantivyDocument = searcher.doc(addr)?;
-            let path = doc
-                .get_first(f.path)
-                .and_then(|v| v.as_bytes())
-                .map(|b| bytes_to_path(b.to_vec()));
-            let kind = doc
-                .get_first(f.kind)
+            let Some(file_id) = doc.get_first(f.file_id).and_then(|v| v.as_u64()) else {
+                continue;
+            };
+            let hit = match hits.entry(file_id) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    let path = doc
+                        .get_first(f.path)
+                        .and_then(|v| v.as_bytes())
+                        .map(|b| bytes_to_path(b.to_vec()));
+                    let kind = doc
+                        .get_first(f.kind)
+                        .and_then(|v| v.as_str())
+                        .and_then(MediaKind::parse);
+                    let (Some(path), Some(kind)) = (path, kind) else {
+                        continue;
+                    };
+                    order.push(file_id);
+                    v.insert(SearchHit {
+                        path: vx_client::WirePath::new(&path),
+                        kind,
+                        score,
+                        online: doc.get_first(f.online).and_then(|v| v.as_u64()) == Some(1),
+                        moments: Vec::new(),
+                    })
+                }
+            };
+            let Some(source) = doc.get_first(f.source).and_then(|v| v.as_str()) else {
+                continue;
+            };
+            let start = doc
+                .get_first(f.start)
+                .and_then(|v| v.as_f64())
+                .unwrap_or(0.0);
+            let end = doc
+                .get_first(f.end)
+                .and_then(|v| v.as_f64())
+                .unwrap_or(start);
+            let text = doc
+                .get_first(f.text)
                 .and_then(|v| v.as_str())
-                .and_then(MediaKind::parse);
-            let online = doc.get_first(f.online).and_then(|v| v.as_u64()) == Some(1);
-            if let (Some(path), Some(kind)) = (path, kind) {
-                hits.push(SearchHit {
-                    path: vx_client::WirePath::new(&path),
-                    kind,
-                    score,
-                    online,
-                    moments: Vec::new(),
+                .unwrap_or_default()
+                .to_string();
+            if let Some(m) = hit
+                .moments
+                .iter_mut()
+                .find(|m| (m.start - start).abs() < 1e-3 && (m.end - end).abs() < 1e-3)
+            {
+                if !m.sources.iter().any(|s| s == source) {
+                    m.sources.push(source.to_string());
+                    m.text = format!("{}; {text}", m.text);
+                }
+            } else if hit.moments.len() < MOMENTS_PER_FILE {
+                hit.moments.push(Moment {
+                    start,
+                    end,
+                    text,
+                    sources: vec![source.to_string()],
                 });
             }
         }
-        Ok(hits)
+        let mut results: Vec<SearchHit> = order
+            .into_iter()
+            .filter_map(|id| hits.remove(&id))
+            .collect();
+        results.sort_by(|a, b| b.score.total_cmp(&a.score));
+        results.truncate(limit);
+        Ok(results)
     }
 }
 
@@ -248,7 +314,8 @@ pub struct IndexSync {
 }
 
 impl IndexSync {
-    fn document(&self, doc: &IndexDoc) -> TantivyDocument {
+    /// The fields every document of a file carries, so that filters apply to all of them.
+    fn base(&self, doc: &IndexDoc) -> TantivyDocument {
         let f = self.index.fields;
         let mut d = TantivyDocument::default();
         d.add_u64(f.file_id, doc.file_id as u64);
@@ -256,18 +323,34 @@ impl IndexSync {
         for dir in doc.path.ancestors().skip(1) {
             d.add_bytes(f.ancestors, dir.as_os_str().as_bytes());
         }
-        d.add_text(f.name, &doc.name);
+        d.add_text(f.kind, doc.kind.as_str());
+        d.add_i64(f.date, doc.date);
+        d.add_u64(f.online, doc.online as u64);
+        d
+    }
+
+    /// The file's own document (name, folder words, metadata) and one per timed segment.
+    fn documents(&self, doc: &IndexDoc) -> Vec<TantivyDocument> {
+        let f = self.index.fields;
+        let mut file = self.base(doc);
+        file.add_text(f.name, &doc.name);
         let words = doc
             .path
             .parent()
             .map(|p| String::from_utf8_lossy(p.as_os_str().as_bytes()).into_owned())
             .unwrap_or_default();
-        d.add_text(f.path_words, words);
-        d.add_text(f.meta, meta_words(doc));
-        d.add_text(f.kind, doc.kind.as_str());
-        d.add_i64(f.date, doc.date);
-        d.add_u64(f.online, doc.online as u64);
-        d
+        file.add_text(f.path_words, words);
+        file.add_text(f.meta, meta_words(doc));
+        let mut docs = vec![file];
+        for s in &doc.segments {
+            let mut d = self.base(doc);
+            d.add_text(f.text, &s.text);
+            d.add_text(f.source, &s.source);
+            d.add_f64(f.start, s.start);
+            d.add_f64(f.end, s.end);
+            docs.push(d);
+        }
+        docs
     }
 
     /// Drains the outbox into tantivy. Returns the number of files applied.
@@ -283,7 +366,9 @@ impl IndexSync {
                 self.writer
                     .delete_term(Term::from_field_u64(file_id, id as u64));
                 if let Some(doc) = store.index_doc(id)? {
-                    self.writer.add_document(self.document(&doc))?;
+                    for d in self.documents(&doc) {
+                        self.writer.add_document(d)?;
+                    }
                 }
             }
             self.writer.commit()?;

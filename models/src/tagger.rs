@@ -19,14 +19,17 @@ const NAME: &str = "tagger";
 #[derive(Clone, Debug, PartialEq)]
 pub struct Tag {
     pub class: usize,
-    /// The curated class name ("tabby cat").
+    /// The curated class name ("Egyptian Mau").
     pub label: String,
+    /// WordNet's names for the class ("Egyptian cat"), for search.
+    pub synonyms: Vec<String>,
     pub score: f32,
 }
 
 pub struct Tagger {
     session: Session,
     labels: Vec<String>,
+    synonyms: Vec<Vec<String>>,
 }
 
 /// Fills `batch[i]` with `image` squashed to `size`x`size`, as f32 0..255.
@@ -51,6 +54,10 @@ impl Tagger {
         Ok(Tagger {
             session: runtime.session(&dir.join("efficientnet-lite0-imagenet.onnx"))?,
             labels: read_labels(&dir.join("imagenet-labels-clean.txt"), 1000)?,
+            synonyms: read_labels(&dir.join("imagenet-labels.txt"), 1000)?
+                .into_iter()
+                .map(|l| l.split(", ").map(str::to_string).collect())
+                .collect(),
         })
     }
 
@@ -87,6 +94,11 @@ impl Tagger {
                     .map(|c| Tag {
                         class: c,
                         label: self.labels[c].clone(),
+                        synonyms: self.synonyms[c]
+                            .iter()
+                            .filter(|s| **s != self.labels[c])
+                            .cloned()
+                            .collect(),
                         score: row[c],
                     })
                     .collect()

@@ -10,11 +10,9 @@ fn truncated_wrong_and_missing_model_files() {
     let rt = common::runtime();
     let tmp = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(tmp.path().join("tags")).unwrap();
-    std::fs::copy(
-        pack.join("tags/imagenet-labels-clean.txt"),
-        tmp.path().join("tags/imagenet-labels-clean.txt"),
-    )
-    .unwrap();
+    for labels in ["tags/imagenet-labels-clean.txt", "tags/imagenet-labels.txt"] {
+        std::fs::copy(pack.join(labels), tmp.path().join(labels)).unwrap();
+    }
     // Missing.
     let err = Tagger::load(&rt, tmp.path()).err().unwrap();
     assert!(matches!(err, ModelError::Missing(_)), "{err}");

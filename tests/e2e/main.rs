@@ -4,5 +4,6 @@ mod bad_input;
 mod catalogue;
 mod lifecycle;
 mod models;
+mod pipeline;
 mod service;
 mod support;

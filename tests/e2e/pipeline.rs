@@ -1,0 +1,242 @@
+//! The extraction pipeline end to end: real models on a generated video whose frames show
+//! photos at known seconds and whose sound is a speech clip from a known second.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::support::*;
+
+fn pack() -> Option<PathBuf> {
+    let pack = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared");
+    if pack.join("models/SHA256SUMS").is_file() && pack.join("media/coffee.png").is_file() {
+        Some(pack)
+    } else {
+        eprintln!(
+            "skipped: no model pack and media at {} (CI has them)",
+            pack.display()
+        );
+        None
+    }
+}
+
+/// 16 s: grey, coffee.png from 4 to 8 s, page.png from 10 to 14 s; speech from 2 s.
+fn slideshow(shared: &Path, out: &Path) {
+    let m = shared.join("media");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "color=c=gray:s=640x480:d=16:r=25",
+        "-loop",
+        "1",
+        "-i",
+        m.join("coffee.png").to_str().unwrap(),
+        "-loop",
+        "1",
+        "-i",
+        m.join("page.png").to_str().unwrap(),
+        "-i",
+        m.join("librivox-0870.wav").to_str().unwrap(),
+        "-filter_complex",
+        "[1]scale=640:480,format=yuv420p[c];[2]scale=640:480,format=yuv420p[p];\
+         [0][c]overlay=enable='between(t,4,8)'[v1];[v1][p]overlay=enable='between(t,10,14)'[v];\
+         [3]adelay=2000|2000,apad[a]",
+        "-map",
+        "[v]",
+        "-map",
+        "[a]",
+        "-t",
+        "16",
+        "-g",
+        "50",
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        out.to_str().unwrap(),
+    ]);
+}
+
+fn segments<'a>(shown: &'a Value, source: &str) -> Vec<&'a Value> {
+    shown["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["source"] == source)
+        .collect()
+}
+
+fn counter(d: &Daemon, name: &str) -> i64 {
+    d.db()
+        .query_row(
+            "SELECT coalesce(max(value), 0) FROM counters WHERE name = ?1",
+            [name],
+            |r| r.get(0),
+        )
+        .unwrap()
+}
+
+fn runs(d: &Daemon) -> Vec<(String, i64, i64)> {
+    let db = d.db();
+    let mut st = db.prepare("SELECT extractor, version, sum(runs) FROM extractions GROUP BY extractor, version ORDER BY 1, 2").unwrap();
+    st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[test]
+fn one_pass_extracts_everything_at_the_right_times_once() {
+    let Some(shared) = pack() else { return };
+    let mut d = Daemon::new();
+    d.extra_env.push((
+        "VX_MODELS_DIR".into(),
+        shared.join("models").to_string_lossy().into_owned(),
+    ));
+    slideshow(&shared, &d.media.join("slideshow.mp4"));
+    std::fs::copy(
+        shared.join("media/astronaut.png"),
+        d.media.join("astronaut.png"),
+    )
+    .unwrap();
+    d.start();
+    d.add_media_root();
+    d.ok(&["wait", "--timeout", "300"]);
+
+    let video = d.media.join("slideshow.mp4");
+    let shown = d.show(&video);
+    let tag = segments(&shown, "tag")
+        .into_iter()
+        .find(|s| s["text"].as_str().unwrap().contains("espresso"));
+    let tag = tag.unwrap_or_else(|| panic!("no espresso tag: {shown}"));
+    let t = tag["start"].as_f64().unwrap();
+    assert!((3.9..=8.1).contains(&t), "espresso at {t}");
+    let ocr = segments(&shown, "ocr");
+    let title = ocr
+        .iter()
+        .find(|s| s["text"].as_str().unwrap().replace(' ', "") == "Region-basedsegmentation");
+    let t = title.unwrap_or_else(|| panic!("no OCR title: {ocr:?}"))["start"]
+        .as_f64()
+        .unwrap();
+    assert!((9.9..=14.1).contains(&t), "page text at {t}");
+    let speech = segments(&shown, "transcript");
+    let first = speech
+        .first()
+        .unwrap_or_else(|| panic!("no transcript: {shown}"));
+    assert!(
+        first["text"].as_str().unwrap().contains("Dashwood"),
+        "{first}"
+    );
+    let t = first["start"].as_f64().unwrap();
+    assert!(
+        (t - 2.0).abs() < 0.8,
+        "speech starts at 2 s, segment at {t}"
+    );
+    assert!(!shown["thumbnails"].as_array().unwrap().is_empty());
+    let astro = d.show(&d.media.join("astronaut.png"));
+    assert_eq!(astro["faces"].as_array().unwrap().len(), 1);
+    assert!(
+        segments(&astro, "object")
+            .iter()
+            .any(|s| s["text"] == "person")
+    );
+
+    // Search lands on the moment.
+    let hits = d.json(&["search", "espresso"]);
+    assert_eq!(hits["results"][0]["path"], video.to_str().unwrap());
+    let m = &hits["results"][0]["moments"][0];
+    assert!(
+        (3.9..=8.1).contains(&m["start"].as_f64().unwrap()) && m["sources"][0] == "tag",
+        "{m}"
+    );
+    let hits = d.json(&["search", "dashwood leisure"]);
+    assert_eq!(hits["results"][0]["moments"][0]["sources"][0], "transcript");
+
+    // Decoded exactly once per file; a restart does nothing.
+    let ran = runs(&d);
+    d.stop();
+    assert_eq!(counter(&d, "decode_opens"), 2, "each file decoded once");
+    d.start();
+    d.wait_idle();
+    d.stop();
+    assert_eq!(
+        counter(&d, "decode_opens"),
+        2,
+        "a second run decodes nothing"
+    );
+    assert_eq!(runs(&d), ran, "and extracts nothing");
+
+    // A new version of one extractor re-runs that extractor alone.
+    d.extra_env
+        .push(("VX_BUMP_EXTRACTOR".into(), "tags".into()));
+    d.start();
+    d.ok(&["wait", "--timeout", "300"]);
+    d.stop();
+    let after = runs(&d);
+    let tags_v2: Vec<_> = after.iter().filter(|r| r.0 == "tags" && r.1 == 2).collect();
+    assert_eq!(tags_v2.len(), 1, "{after:?}");
+    assert_eq!(tags_v2[0].2, 2, "both contents re-tagged once");
+    let others = |r: &Vec<(String, i64, i64)>| {
+        r.iter()
+            .filter(|x| x.0 != "tags")
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(others(&after), others(&ran), "no other extractor ran again");
+}
+
+#[test]
+fn a_crashing_or_hanging_worker_costs_one_file_not_the_daemon() {
+    let mut d = Daemon::new();
+    d.extra_env
+        .push(("VX_TEST_WORKER_FAULT".into(), "crashme:segv".into()));
+    d.extra_env
+        .push(("VX_FILE_TIMEOUT_SECS".into(), "3".into()));
+    make_image(&d.media.join("crashme.png"));
+    make_audio(&d.media.join("fine.mp3"));
+    make_video(&d.media.join("fine.mp4"));
+    d.start();
+    d.add_media_root();
+    d.ok(&["wait", "--timeout", "60"]);
+    let crashed = d.show(&d.media.join("crashme.png"));
+    assert_eq!(crashed["state"], "failed");
+    let msg = crashed["message"].as_str().unwrap();
+    assert!(
+        msg.contains("worker crashed (SIGSEGV)") && msg.contains("2 attempts"),
+        "{msg}"
+    );
+    assert_eq!(d.count("indexed"), 2, "the rest of the queue went on");
+    assert_eq!(
+        d.search(&["fine"]).len(),
+        2,
+        "the daemon still serves searches"
+    );
+    d.stop();
+    assert_eq!(
+        counter(&d, "worker_failures"),
+        2,
+        "retried once, then failed"
+    );
+
+    // A hang is cut off by the time limit; a SIGKILL (as from the OOM killer) is a crash too.
+    let mut d = Daemon::new();
+    d.extra_env
+        .push(("VX_TEST_WORKER_FAULT".into(), "stuck:hang".into()));
+    d.extra_env
+        .push(("VX_FILE_TIMEOUT_SECS".into(), "2".into()));
+    make_image(&d.media.join("stuck.png"));
+    d.start();
+    d.add_media_root();
+    d.ok(&["wait", "--timeout", "60"]);
+    let stuck = d.show(&d.media.join("stuck.png"));
+    assert!(
+        stuck["message"]
+            .as_str()
+            .unwrap()
+            .contains("timed out after 2 s"),
+        "{stuck}"
+    );
+}
