@@ -249,6 +249,14 @@ impl Scanner {
                 (_, None) => {}
             }
         }
+        // Thumbnails of contents about to be forgotten go with them.
+        for rel in self
+            .catalog
+            .store()
+            .orphan_thumbs(self.settings.orphan_grace_secs)?
+        {
+            let _ = std::fs::remove_file(self.shared.data_dir.join("thumbnails").join(rel));
+        }
         let n = self
             .catalog
             .store()

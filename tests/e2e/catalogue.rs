@@ -247,3 +247,29 @@ fn kill_9_during_indexing_converges_with_a_sound_database() {
         .unwrap();
     assert_eq!(jobs, 0);
 }
+
+#[test]
+fn removing_the_last_file_of_a_content_removes_its_results_and_thumbnails() {
+    let mut d = Daemon::new();
+    d.extra_env
+        .push(("VX_ORPHAN_GRACE_SECS".into(), "0".into()));
+    d.start();
+    make_image(&d.media.join("gone_soon.png"));
+    make_video(&d.media.join("stays.mp4"));
+    d.add_media_root();
+    d.wait_idle();
+    let shown = d.show(&d.media.join("gone_soon.png"));
+    let thumb = std::path::PathBuf::from(shown["thumbnails"][0]["path"].as_str().unwrap());
+    assert!(thumb.is_file(), "{shown}");
+    let video_thumbs = d.show(&d.media.join("stays.mp4"))["thumbnails"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(
+        video_thumbs, 3,
+        "a thumbnail per kept keyframe of the 3 s clip"
+    );
+    fs::remove_file(d.media.join("gone_soon.png")).unwrap();
+    d.eventually(10, "thumbnail removed with its content", || !thumb.exists());
+    assert_eq!(d.status()["contents"], 1);
+}
