@@ -1,0 +1,190 @@
+//! Decoding and the fused pass, measured in one run (scripts/bench-pipeline.sh prepares the
+//! media): keyframe decoding against the ffmpeg CLI on the same file; one fused pass against
+//! one decoding pass per extractor; each extractor's share of the fused pass; images per second
+//! for one worker. Medians of several runs.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use vx_indexer::decode::{DecodePolicy, decode};
+use vx_indexer::extract::{Output, extract, order};
+use vx_models::{ModelSet, RuntimeOptions};
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+fn time<T>(f: impl FnOnce() -> T) -> (f64, T) {
+    let t = Instant::now();
+    let r = f();
+    (t.elapsed().as_secs_f64(), r)
+}
+
+fn all() -> Vec<(String, u32)> {
+    [
+        "thumbnails",
+        "tags",
+        "objects",
+        "faces",
+        "ocr",
+        "transcript",
+        "semantic",
+    ]
+    .iter()
+    .map(|n| (n.to_string(), 1))
+    .collect()
+}
+
+fn pass(path: &Path, wanted: &[(String, u32)], models: &mut ModelSet, thumbs: &Path) -> Output {
+    let d = decode(path, &DecodePolicy::default()).expect("decodes");
+    extract(&d, &order(wanted.to_vec()), models, thumbs, "00bench")
+}
+
+fn main() {
+    let video = PathBuf::from(std::env::var("VX_BENCH_VIDEO").expect("VX_BENCH_VIDEO"));
+    let images = PathBuf::from(std::env::var("VX_BENCH_IMAGES").expect("VX_BENCH_IMAGES"));
+    let pack = PathBuf::from(std::env::var("VX_MODELS_DIR").expect("VX_MODELS_DIR"));
+    let runs: usize = std::env::var("VX_BENCH_RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(5);
+    let thumbs = tempfile::tempdir().unwrap();
+
+    // 1. Keyframes only, video only: vx (decode + RGB conversion) against the CLI.
+    let keyframes_only = DecodePolicy {
+        audio: false,
+        min_interval: 0.0,
+        max_gap: f64::MAX,
+        ..DecodePolicy::default()
+    };
+    let cli: Vec<f64> = (0..runs)
+        .map(|_| {
+            time(|| {
+                let ok = Command::new("ffmpeg")
+                    .args([
+                        "-loglevel",
+                        "error",
+                        "-threads",
+                        "1",
+                        "-skip_frame",
+                        "nokey",
+                        "-i",
+                    ])
+                    .arg(&video)
+                    .args(["-an", "-f", "null", "-"])
+                    .status()
+                    .unwrap()
+                    .success();
+                assert!(ok);
+            })
+            .0
+        })
+        .collect();
+    let mut frames = 0;
+    let ours: Vec<f64> = (0..runs)
+        .map(|_| {
+            let (t, d) = time(|| decode(&video, &keyframes_only).unwrap());
+            frames = d.frames.len();
+            t
+        })
+        .collect();
+    let (cli, ours) = (median(cli), median(ours));
+    println!(
+        "keyframe decoding, {frames} keyframes of {}:",
+        video.display()
+    );
+    println!(
+        "  ffmpeg -threads 1 -skip_frame nokey -an -f null  {:.3} s (whole process)",
+        cli
+    );
+    println!(
+        "  vx decode (keyframes to RGB, in-process)        {:.3} s  -> {:.2}x the CLI's speed",
+        ours,
+        cli / ours
+    );
+
+    // 2. The fused pass against one decoding pass per extractor.
+    let mut models = ModelSet::new(&pack, RuntimeOptions::default(), 1);
+    pass(&video, &all(), &mut models, thumbs.path()); // loads every model once
+    let mut fused_runs = Vec::new();
+    let mut last = Output::default();
+    for _ in 0..runs.min(3) {
+        let (t, out) = time(|| pass(&video, &all(), &mut models, thumbs.path()));
+        fused_runs.push(t);
+        last = out;
+    }
+    let fused = median(fused_runs);
+    let mut separate = 0.0;
+    for (name, v) in all() {
+        if name == "semantic" {
+            continue; // embeds the transcript and OCR text: it rides with the transcript pass
+        }
+        let mut wanted = vec![(name.clone(), v)];
+        if name == "transcript" {
+            wanted.push(("semantic".into(), 1));
+        }
+        separate += median(
+            (0..runs.min(3))
+                .map(|_| time(|| pass(&video, &wanted, &mut models, thumbs.path())).0)
+                .collect(),
+        );
+    }
+    let duration = decode(&video, &keyframes_only)
+        .unwrap()
+        .meta
+        .duration
+        .unwrap_or(0.0);
+    println!(
+        "\nfused pass over {duration:.0} s of video: {fused:.2} s ({:.1}x real time)",
+        duration / fused
+    );
+    println!(
+        "one pass per extractor: {separate:.2} s  -> fused is {:.2}x faster",
+        separate / fused
+    );
+    println!("each extractor's share of the fused pass:");
+    let total: f64 = last.outcomes.iter().map(|o| o.seconds).sum();
+    for o in &last.outcomes {
+        println!(
+            "  {:<11} {:>6.2} s  {:>4.1} %",
+            o.extractor,
+            o.seconds,
+            100.0 * o.seconds / total
+        );
+    }
+
+    // 3. Images per second for one worker (one core), decode included.
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&images)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    paths.sort();
+    pass(&paths[0], &all(), &mut models, thumbs.path());
+    let (t, outs): (f64, Vec<Output>) = time(|| {
+        paths
+            .iter()
+            .map(|p| pass(p, &all(), &mut models, thumbs.path()))
+            .collect()
+    });
+    println!(
+        "\n{} images, one worker: {:.2} images/s ({:.0} ms each)",
+        paths.len(),
+        paths.len() as f64 / t,
+        1000.0 * t / paths.len() as f64
+    );
+    let mut shares: std::collections::BTreeMap<String, f64> = Default::default();
+    for o in outs.iter().flat_map(|o| &o.outcomes) {
+        *shares.entry(o.extractor.clone()).or_default() += o.seconds;
+    }
+    let total: f64 = shares.values().sum();
+    for (k, v) in shares {
+        println!(
+            "  {k:<11} {:>5.1} ms/image  {:>4.1} %",
+            1000.0 * v / paths.len() as f64,
+            100.0 * v / total
+        );
+    }
+}

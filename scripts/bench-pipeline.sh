@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): decoding and the extraction pipeline, with the model pack.
+#  1. in-process (cargo bench -p vx-indexer --bench pipeline): keyframe decoding against the
+#     ffmpeg CLI, the fused pass against one pass per extractor, each extractor's share, images/s
+#     for one worker;
+#  2. end to end: the release vxd (default settings: a worker process per core) cataloguing
+#     and extracting 40 photos, then a 60 s 1080p video with speech; images/s and real-time factor.
+#   scripts/bench-pipeline.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh >/dev/null
+if [[ -z "${VX_MODELS_DIR:-}" && -d ../shared/models ]]; then
+  export VX_MODELS_DIR="$(cd ../shared/models && pwd)"
+fi
+MEDIA="$(cd ../shared/media && pwd)"
+WORK="$(mktemp -d /tmp/vx-bench-pipeline.XXXXXX)"
+trap 'target/release/vx daemon stop >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
+mkdir -p "$WORK/images" "$WORK/video"
+
+# 40 photos: the sample pictures scaled to a 2048-pixel long side, JPEG at 10 qualities.
+for img in astronaut chelsea coffee page; do
+  for q in 2 3 4 5 6 7 8 9 10 11; do
+    ffmpeg -loglevel error -y -i "$MEDIA/$img.png" -vf "scale=2048:-2" -q:v "$q" "$WORK/images/$img-q$q.jpg"
+  done
+done
+# 60 s of 1080p H.264, a keyframe every 2 s, the pictures 5 s each, speech throughout.
+scale='scale=1920:1080:force_original_aspect_ratio=decrease,pad=1920:1080:(ow-iw)/2:(oh-ih)/2,setsar=1,format=yuv420p'
+ffmpeg -loglevel error -y \
+  -loop 1 -framerate 25 -t 5 -i "$MEDIA/astronaut.png" -loop 1 -framerate 25 -t 5 -i "$MEDIA/chelsea.png" \
+  -loop 1 -framerate 25 -t 5 -i "$MEDIA/coffee.png" -loop 1 -framerate 25 -t 5 -i "$MEDIA/page.png" \
+  -stream_loop -1 -i "$MEDIA/librivox-0870.wav" \
+  -filter_complex "[0]$scale[a];[1]$scale[b];[2]$scale[c];[3]$scale[d];[a][b][c][d]concat=n=4:v=1:a=0,loop=loop=2:size=500:start=0[v]" \
+  -map "[v]" -map 4:a -t 60 -r 25 -g 50 -keyint_min 50 -sc_threshold 0 -c:v libx264 -pix_fmt yuv420p -c:a aac \
+  "$WORK/video/talk_1080p.mp4"
+
+echo "=== in-process"
+VX_BENCH_VIDEO="$WORK/video/talk_1080p.mp4" VX_BENCH_IMAGES="$WORK/images" cargo bench -q -p vx-indexer --bench pipeline
+
+echo
+echo "=== end to end (release vxd, default settings)"
+cargo build --release --bins -q
+export VX_DATA_DIR="$WORK/data" VX_SOCKET="$WORK/run/vxd.sock" VX_CONFIG="$WORK/none.toml" VX_LOG=warn
+export VX_PAUSE_ON_BATTERY=false VX_MIN_FREE_DISK_MB=0
+V=target/release/vx
+$V daemon start >/dev/null
+t0=$(date +%s.%N); $V add "$WORK/images" >/dev/null; $V wait --timeout 3600; t1=$(date +%s.%N)
+awk -v a="$t0" -v b="$t1" 'BEGIN { printf "40 photos (2048 px JPEG): %.1f s, %.2f images/s\n", b - a, 40 / (b - a) }'
+t0=$(date +%s.%N); $V add "$WORK/video" >/dev/null; $V wait --timeout 3600; t1=$(date +%s.%N)
+awk -v a="$t0" -v b="$t1" 'BEGIN { printf "60 s 1080p video with speech: %.1f s, %.1fx real time\n", b - a, 60 / (b - a) }'
+$V search "espresso" | head -3
