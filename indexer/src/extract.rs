@@ -205,186 +205,217 @@ pub fn extract(
         .collect();
     let mut text_segments: Vec<usize> = Vec::new();
 
-    for (name, version) in wanted {
-        let started = Instant::now();
-        let result: Result<(), ModelError> = (|| {
-            match name.as_str() {
-                "thumbnails" => {
-                    for (i, v) in views.iter().enumerate() {
-                        let rel = format!(
-                            "{}/{}-{}.jpg",
-                            &hash_hex[..2],
-                            hash_hex,
-                            (frames[i].time * 1000.0).round() as i64
-                        );
-                        let side = if is_image {
-                            THUMB_SIDE
-                        } else {
-                            FRAME_THUMB_SIDE
-                        };
-                        write_thumb(v, side, &thumbs_dir.join(&rel))
-                            .map_err(ModelError::BadInput)?;
-                        frame_out[i].thumb = Some(rel);
-                    }
-                }
-                "tags" => {
-                    let tagger = models.tagger()?;
-                    for (c, chunk) in views.chunks(BATCH).enumerate() {
-                        for (j, tags) in tagger
-                            .tag(chunk, TAGS_PER_FRAME, MIN_TAG_SCORE)?
-                            .into_iter()
-                            .enumerate()
-                        {
-                            let i = c * BATCH + j;
-                            for t in tags {
-                                // "Egyptian Mau (Egyptian cat)": the curated name, then WordNet's.
-                                let text = if t.synonyms.is_empty() {
-                                    t.label
-                                } else {
-                                    format!("{} ({})", t.label, t.synonyms.join(", "))
-                                };
-                                let end = frame_end(frames, i, duration);
-                                out.segments.push(seg(
-                                    name,
-                                    "tag",
-                                    frames[i].time,
-                                    end,
-                                    text,
-                                    t.score,
-                                ));
-                            }
+    std::thread::scope(|scope| {
+        // Speech runs on its own thread, beside the visual models: a video uses both cores.
+        let mut speech = match (
+            wanted.iter().any(|(n, _)| n == "transcript"),
+            &decoded.audio,
+        ) {
+            (true, Some(pcm)) => {
+                let transcriber = models.transcriber();
+                Some(scope.spawn(move || {
+                    let started = Instant::now();
+                    let segments = transcriber.and_then(|t| transcribe(&t, pcm));
+                    (segments, started.elapsed().as_secs_f64())
+                }))
+            }
+            _ => None,
+        };
+        for (name, version) in wanted {
+            let started = Instant::now();
+            let mut spent: Option<f64> = None;
+            let result: Result<(), ModelError> = (|| {
+                match name.as_str() {
+                    "thumbnails" => {
+                        for (i, v) in views.iter().enumerate() {
+                            let rel = format!(
+                                "{}/{}-{}.jpg",
+                                &hash_hex[..2],
+                                hash_hex,
+                                (frames[i].time * 1000.0).round() as i64
+                            );
+                            let side = if is_image {
+                                THUMB_SIDE
+                            } else {
+                                FRAME_THUMB_SIDE
+                            };
+                            write_thumb(v, side, &thumbs_dir.join(&rel))
+                                .map_err(ModelError::BadInput)?;
+                            frame_out[i].thumb = Some(rel);
                         }
                     }
-                }
-                "objects" => {
-                    let det = models.detector()?;
-                    for (i, v) in views.iter().enumerate() {
-                        for d in det
-                            .detect(std::slice::from_ref(v), vx_models::detector::MIN_SCORE)?
-                            .remove(0)
-                        {
-                            out.segments.push(seg(
-                                name,
-                                "object",
-                                frames[i].time,
-                                frame_end(frames, i, duration),
-                                d.label,
-                                d.score,
-                            ));
-                        }
-                    }
-                }
-                "faces" => {
-                    let faces = models.faces()?;
-                    for (i, v) in views.iter().enumerate() {
-                        for f in faces.faces(v, vx_models::faces::MIN_SCORE)? {
-                            out.faces.push(FaceOut {
-                                time: frames[i].time,
-                                rect: [f.rect.x, f.rect.y, f.rect.w, f.rect.h],
-                                score: f.score,
-                                descriptor: f.descriptor,
-                                age: f.age,
-                                male: f.male,
-                            });
-                        }
-                    }
-                }
-                "ocr" => {
-                    let ocr = models.ocr()?;
-                    for (i, v) in views.iter().enumerate() {
-                        for line in ocr.read(v)? {
-                            out.segments.push(seg(
-                                name,
-                                "ocr",
-                                frames[i].time,
-                                frame_end(frames, i, duration),
-                                line.text,
-                                line.confidence,
-                            ));
-                        }
-                    }
-                }
-                "transcript" => {
-                    if let Some(pcm) = &decoded.audio {
-                        let t = models.transcriber()?;
-                        // Whisper folds leading silence into its first segment: transcribe the
-                        // stretches with sound, each at its own offset, so that moments start
-                        // when the speech does.
-                        for (a, b) in sound_regions(pcm) {
-                            let offset = a as f64 / RATE as f64;
-                            for s in
-                                t.transcribe(&pcm[a..b], vx_models::transcriber::SAMPLE_RATE)?
+                    "tags" => {
+                        let tagger = models.tagger()?;
+                        for (c, chunk) in views.chunks(BATCH).enumerate() {
+                            for (j, tags) in tagger
+                                .tag(chunk, TAGS_PER_FRAME, MIN_TAG_SCORE)?
+                                .into_iter()
+                                .enumerate()
                             {
-                                let (start, end) = (s.start + offset, s.end + offset);
+                                let i = c * BATCH + j;
+                                for t in tags {
+                                    // "Egyptian Mau (Egyptian cat)": the curated name, then WordNet's.
+                                    let text = if t.synonyms.is_empty() {
+                                        t.label
+                                    } else {
+                                        format!("{} ({})", t.label, t.synonyms.join(", "))
+                                    };
+                                    let end = frame_end(frames, i, duration);
+                                    out.segments.push(seg(
+                                        name,
+                                        "tag",
+                                        frames[i].time,
+                                        end,
+                                        text,
+                                        t.score,
+                                    ));
+                                }
+                            }
+                        }
+                    }
+                    "objects" => {
+                        let det = models.detector()?;
+                        for (i, v) in views.iter().enumerate() {
+                            for d in det
+                                .detect(std::slice::from_ref(v), vx_models::detector::MIN_SCORE)?
+                                .remove(0)
+                            {
                                 out.segments.push(seg(
                                     name,
-                                    "transcript",
-                                    start,
-                                    end,
-                                    s.text,
-                                    1.0 - s.no_speech,
+                                    "object",
+                                    frames[i].time,
+                                    frame_end(frames, i, duration),
+                                    d.label,
+                                    d.score,
                                 ));
                             }
                         }
                     }
-                }
-                "visual" => {
-                    let clip = models.clip()?;
-                    for (c, chunk) in views.chunks(BATCH).enumerate() {
-                        for (j, e) in clip.embed_images(chunk)?.into_iter().enumerate() {
-                            frame_out[c * BATCH + j].clip = Some(e);
-                        }
-                    }
-                }
-                // Runs last (see `order`): embeds the text segments found above.
-                "semantic" => {
-                    out.segments = merge_runs(std::mem::take(&mut out.segments));
-                    text_segments = (0..out.segments.len())
-                        .filter(|&i| {
-                            matches!(out.segments[i].source.as_str(), "transcript" | "ocr")
-                        })
-                        .collect();
-                    if !text_segments.is_empty() {
-                        let emb = models.text()?;
-                        for chunk in text_segments.chunks(32) {
-                            let texts: Vec<&str> = chunk
-                                .iter()
-                                .map(|&i| out.segments[i].text.as_str())
-                                .collect();
-                            for (&i, e) in chunk.iter().zip(emb.embed(&texts)?) {
-                                out.segments[i].embedding = Some(e);
+                    "faces" => {
+                        let faces = models.faces()?;
+                        for (i, v) in views.iter().enumerate() {
+                            for f in faces.faces(v, vx_models::faces::MIN_SCORE)? {
+                                out.faces.push(FaceOut {
+                                    time: frames[i].time,
+                                    rect: [f.rect.x, f.rect.y, f.rect.w, f.rect.h],
+                                    score: f.score,
+                                    descriptor: f.descriptor,
+                                    age: f.age,
+                                    male: f.male,
+                                });
                             }
                         }
                     }
+                    "ocr" => {
+                        let ocr = models.ocr()?;
+                        for (i, v) in views.iter().enumerate() {
+                            for line in ocr.read(v)? {
+                                out.segments.push(seg(
+                                    name,
+                                    "ocr",
+                                    frames[i].time,
+                                    frame_end(frames, i, duration),
+                                    line.text,
+                                    line.confidence,
+                                ));
+                            }
+                        }
+                    }
+                    "transcript" => {
+                        if let Some(handle) = speech.take() {
+                            let (segments, secs) = handle.join().unwrap_or_else(|_| {
+                                (
+                                    Err(ModelError::Inference {
+                                        model: "transcriber",
+                                        message: "crashed".into(),
+                                    }),
+                                    0.0,
+                                )
+                            });
+                            out.segments.extend(segments?);
+                            spent = Some(secs);
+                        }
+                    }
+                    "visual" => {
+                        let clip = models.clip()?;
+                        for (c, chunk) in views.chunks(BATCH).enumerate() {
+                            for (j, e) in clip.embed_images(chunk)?.into_iter().enumerate() {
+                                frame_out[c * BATCH + j].clip = Some(e);
+                            }
+                        }
+                    }
+                    // Runs last (see `order`): embeds the text segments found above.
+                    "semantic" => {
+                        out.segments = merge_runs(std::mem::take(&mut out.segments));
+                        text_segments = (0..out.segments.len())
+                            .filter(|&i| {
+                                matches!(out.segments[i].source.as_str(), "transcript" | "ocr")
+                            })
+                            .collect();
+                        if !text_segments.is_empty() {
+                            let emb = models.text()?;
+                            for chunk in text_segments.chunks(32) {
+                                let texts: Vec<&str> = chunk
+                                    .iter()
+                                    .map(|&i| out.segments[i].text.as_str())
+                                    .collect();
+                                for (&i, e) in chunk.iter().zip(emb.embed(&texts)?) {
+                                    out.segments[i].embedding = Some(e);
+                                }
+                            }
+                        }
+                    }
+                    other => {
+                        return Err(ModelError::BadInput(format!("unknown extractor {other}")));
+                    }
                 }
-                other => return Err(ModelError::BadInput(format!("unknown extractor {other}"))),
+                Ok(())
+            })();
+            let seconds = spent.unwrap_or_else(|| started.elapsed().as_secs_f64());
+            match result {
+                // A model that is not there: leave the extractor for when it is installed.
+                Err(ModelError::Missing(p)) => {
+                    tracing::debug!("{name}: model missing ({})", p.display())
+                }
+                Err(
+                    e @ (ModelError::RuntimeMissing { .. }
+                    | ModelError::RuntimeLoad { .. }
+                    | ModelError::Load { .. }),
+                ) => {
+                    tracing::warn!("{name} skipped: {e}")
+                }
+                r => out.outcomes.push(Outcome {
+                    extractor: name.clone(),
+                    version: *version,
+                    error: r.err().map(|e| e.to_string()),
+                    seconds,
+                }),
             }
-            Ok(())
-        })();
-        let seconds = started.elapsed().as_secs_f64();
-        match result {
-            // A model that is not there: leave the extractor for when it is installed.
-            Err(ModelError::Missing(p)) => {
-                tracing::debug!("{name}: model missing ({})", p.display())
-            }
-            Err(
-                e @ (ModelError::RuntimeMissing { .. }
-                | ModelError::RuntimeLoad { .. }
-                | ModelError::Load { .. }),
-            ) => {
-                tracing::warn!("{name} skipped: {e}")
-            }
-            r => out.outcomes.push(Outcome {
-                extractor: name.clone(),
-                version: *version,
-                error: r.err().map(|e| e.to_string()),
-                seconds,
-            }),
         }
-    }
+    });
     out.segments = merge_runs(out.segments);
     out.frames = frame_out;
     out
+}
+
+/// Whisper folds leading silence into its first segment: the stretches with sound are
+/// transcribed each at its own offset, so that moments start when the speech does.
+fn transcribe(t: &vx_models::Transcriber, pcm: &[f32]) -> Result<Vec<SegmentOut>, ModelError> {
+    let mut out = Vec::new();
+    for (a, b) in sound_regions(pcm) {
+        let offset = a as f64 / RATE as f64;
+        for s in t.transcribe(&pcm[a..b], vx_models::transcriber::SAMPLE_RATE)? {
+            out.push(seg(
+                "transcript",
+                "transcript",
+                s.start + offset,
+                s.end + offset,
+                s.text,
+                1.0 - s.no_speech,
+            ));
+        }
+    }
+    Ok(out)
 }
 
 const RATE: usize = vx_models::transcriber::SAMPLE_RATE as usize;
@@ -426,7 +457,13 @@ pub fn sound_regions(pcm: &[f32]) -> Vec<(usize, usize)> {
 
 /// Puts `semantic` after the extractors whose text it embeds.
 pub fn order(mut wanted: Vec<(String, u32)>) -> Vec<(String, u32)> {
-    wanted.sort_by_key(|(n, _)| n == "semantic");
+    // Semantic embeds what the others found; the transcript (on its own thread) is waited
+    // for only after the visual extractors have run.
+    wanted.sort_by_key(|(n, _)| match n.as_str() {
+        "semantic" => 2,
+        "transcript" => 1,
+        _ => 0,
+    });
     wanted
 }
 

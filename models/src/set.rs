@@ -43,7 +43,7 @@ pub struct ModelSet {
     faces: Slot<Faces>,
     ocr: Slot<Ocr>,
     text: Slot<TextEmbedder>,
-    transcriber: Slot<Transcriber>,
+    transcriber: Slot<Arc<Transcriber>>,
     clip: Slot<Clip>,
 }
 
@@ -82,9 +82,12 @@ impl ModelSet {
     onnx_model!(ocr, Ocr);
     onnx_model!(text, TextEmbedder);
 
-    pub fn transcriber(&mut self) -> Result<&mut Transcriber> {
+    /// Shared, so that speech can be transcribed on its own thread while the visual models run.
+    pub fn transcriber(&mut self) -> Result<Arc<Transcriber>> {
         let (pack, threads) = (self.pack.clone(), self.whisper_threads);
-        self.transcriber.get(|| Transcriber::load(&pack, threads))
+        self.transcriber
+            .get(|| Transcriber::load(&pack, threads).map(Arc::new))
+            .cloned()
     }
 
     /// The first CLIP model under `clip/` in the pack, if any.
