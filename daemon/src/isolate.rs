@@ -67,7 +67,7 @@ impl WorkerSettings {
     }
 }
 
-/// Test hook: VX_TEST_WORKER_FAULT=SUBSTRING:segv|kill|hang|abort makes the worker fail that
+/// Test hook: VX_TEST_WORKER_FAULT=SUBSTRING:segv|kill|hang|abort|oom makes the worker fail that
 /// way on files whose path contains SUBSTRING.
 fn test_fault(path: &Path) {
     let Ok(spec) = std::env::var("VX_TEST_WORKER_FAULT") else {
@@ -91,6 +91,13 @@ fn test_fault(path: &Path) {
             libc::raise(libc::SIGKILL);
         },
         "abort" => std::process::abort(),
+        // A runaway allocation: grows until the address-space limit stops it.
+        "oom" => {
+            let mut hog: Vec<Vec<u8>> = Vec::new();
+            loop {
+                hog.push(vec![1u8; 64 << 20]);
+            }
+        }
         "hang" => loop {
             std::thread::sleep(Duration::from_secs(3600));
         },

@@ -15,10 +15,12 @@ use crate::runtime::Runtime;
 
 const DET_SHORT_SIDE: f32 = 736.0;
 const MAX_DET_SIDE: f32 = 2560.0;
-/// Detection input at most this many pixels (page.png's 1472x736): a 1080p frame is scaled
-/// down rather than run at 2 megapixels, which would cost twice the time for text that is
-/// legible at half the size.
-const MAX_DET_PIXELS: f32 = 1472.0 * 736.0;
+/// Detection input at most this many pixels. Small pictures are enlarged as RapidOCR does (a
+/// short side of 736, up to 1472x736 for page.png); large photos and video frames are reduced
+/// to about 736x736 worth of pixels, where detection costs a quarter of a full 1080p frame
+/// (it was 79 % of the time per photo before) and text people search for stays legible.
+const MAX_DET_PIXELS_ENLARGED: f32 = 1472.0 * 736.0;
+const MAX_DET_PIXELS_REDUCED: f32 = 736.0 * 736.0;
 const MAX_SIDE: u32 = 2000;
 const MIN_SIDE: u32 = 30;
 const BIN_THRESHOLD: f32 = 0.3;
@@ -229,9 +231,12 @@ impl Ocr {
         } else {
             1.0
         };
-        let r = r
-            .min(MAX_DET_SIDE / w.max(h))
-            .min((MAX_DET_PIXELS / (w * h)).sqrt());
+        let cap = if r > 1.0 {
+            MAX_DET_PIXELS_ENLARGED
+        } else {
+            MAX_DET_PIXELS_REDUCED
+        };
+        let r = r.min(MAX_DET_SIDE / w.max(h)).min((cap / (w * h)).sqrt());
         let round32 = |v: f32| (((v.trunc() / 32.0).round_ties_even() * 32.0) as usize).max(32);
         let (dw, dh) = (round32(w * r), round32(h * r));
         let resized = image.resize(dw as u32, dh as u32, None)?;

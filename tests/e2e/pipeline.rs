@@ -240,3 +240,24 @@ fn a_crashing_or_hanging_worker_costs_one_file_not_the_daemon() {
         "{stuck}"
     );
 }
+
+#[test]
+fn a_runaway_allocation_hits_the_memory_limit_and_fails_the_file() {
+    let mut d = Daemon::new();
+    d.extra_env
+        .push(("VX_TEST_WORKER_FAULT".into(), "greedy:oom".into()));
+    d.extra_env
+        .push(("VX_WORKER_MEMORY_MB".into(), "1024".into()));
+    make_image(&d.media.join("greedy.png"));
+    make_image(&d.media.join("modest.jpg"));
+    d.start();
+    d.add_media_root();
+    d.ok(&["wait", "--timeout", "120"]);
+    let greedy = d.show(&d.media.join("greedy.png"));
+    let msg = greedy["message"].as_str().unwrap();
+    assert!(
+        greedy["state"] == "failed" && msg.contains("worker crashed"),
+        "{greedy}"
+    );
+    assert_eq!(d.show(&d.media.join("modest.jpg"))["state"], "indexed");
+}
