@@ -100,6 +100,41 @@ fn frame_end(frames: &[Frame], i: usize, duration: f64) -> f64 {
         .unwrap_or(duration.max(frames[i].time))
 }
 
+/// Mean absolute difference (0-255) below which a keyframe counts as the same scene.
+const SAME_SCENE: f32 = 6.0;
+
+/// Indices of the frames that start a new scene: each is compared, as a 16x16 grey
+/// thumbnail, with the first frame of the current scene.
+fn scene_starts(views: &[RgbView]) -> Vec<usize> {
+    let signature = |v: &RgbView| -> Option<Vec<f32>> {
+        let small = v.resize(16, 16, None).ok()?;
+        Some(
+            small
+                .data
+                .chunks(3)
+                .map(|p| 0.299 * p[0] as f32 + 0.587 * p[1] as f32 + 0.114 * p[2] as f32)
+                .collect(),
+        )
+    };
+    let mut starts = Vec::new();
+    let mut current: Option<Vec<f32>> = None;
+    for (i, v) in views.iter().enumerate() {
+        let sig = signature(v);
+        let same = match (&current, &sig) {
+            (Some(a), Some(b)) => {
+                a.iter().zip(b).map(|(x, y)| (x - y).abs()).sum::<f32>() / a.len() as f32
+                    <= SAME_SCENE
+            }
+            _ => false,
+        };
+        if !same {
+            starts.push(i);
+            current = sig;
+        }
+    }
+    starts
+}
+
 /// Merges equal texts of the same source on consecutive frames into one longer moment.
 fn merge_runs(mut segs: Vec<SegmentOut>) -> Vec<SegmentOut> {
     segs.sort_by(|a, b| {
@@ -195,6 +230,18 @@ pub fn extract(
     let views: Vec<RgbView> = frames.iter().map(|f| f.image.view()).collect();
     let duration = decoded.meta.duration.unwrap_or(0.0);
     let is_image = decoded.meta.kind == Some(vx_client::MediaKind::Image);
+    // The visual models see each scene once: a keyframe that looks like the one before (a
+    // still shot, a slide, a talking head) extends that scene's moment instead.
+    let scene = scene_starts(&views);
+    let scene_views: Vec<RgbView> = scene.iter().map(|&i| views[i]).collect();
+    let span = |k: usize| -> (f64, f64) {
+        let start = frames[scene[k]].time;
+        let end = match scene.get(k + 1) {
+            Some(&next) => frames[next].time,
+            None => frame_end(frames, frames.len() - 1, duration),
+        };
+        (start, end.max(start))
+    };
     let mut frame_out: Vec<FrameOut> = frames
         .iter()
         .map(|f| FrameOut {
@@ -246,13 +293,13 @@ pub fn extract(
                     }
                     "tags" => {
                         let tagger = models.tagger()?;
-                        for (c, chunk) in views.chunks(BATCH).enumerate() {
+                        for (c, chunk) in scene_views.chunks(BATCH).enumerate() {
                             for (j, tags) in tagger
                                 .tag(chunk, TAGS_PER_FRAME, MIN_TAG_SCORE)?
                                 .into_iter()
                                 .enumerate()
                             {
-                                let i = c * BATCH + j;
+                                let (start, end) = span(c * BATCH + j);
                                 for t in tags {
                                     // "Egyptian Mau (Egyptian cat)": the curated name, then WordNet's.
                                     let text = if t.synonyms.is_empty() {
@@ -260,43 +307,31 @@ pub fn extract(
                                     } else {
                                         format!("{} ({})", t.label, t.synonyms.join(", "))
                                     };
-                                    let end = frame_end(frames, i, duration);
-                                    out.segments.push(seg(
-                                        name,
-                                        "tag",
-                                        frames[i].time,
-                                        end,
-                                        text,
-                                        t.score,
-                                    ));
+                                    out.segments
+                                        .push(seg(name, "tag", start, end, text, t.score));
                                 }
                             }
                         }
                     }
                     "objects" => {
                         let det = models.detector()?;
-                        for (i, v) in views.iter().enumerate() {
+                        for (k, v) in scene_views.iter().enumerate() {
+                            let (start, end) = span(k);
                             for d in det
                                 .detect(std::slice::from_ref(v), vx_models::detector::MIN_SCORE)?
                                 .remove(0)
                             {
-                                out.segments.push(seg(
-                                    name,
-                                    "object",
-                                    frames[i].time,
-                                    frame_end(frames, i, duration),
-                                    d.label,
-                                    d.score,
-                                ));
+                                out.segments
+                                    .push(seg(name, "object", start, end, d.label, d.score));
                             }
                         }
                     }
                     "faces" => {
                         let faces = models.faces()?;
-                        for (i, v) in views.iter().enumerate() {
+                        for (k, v) in scene_views.iter().enumerate() {
                             for f in faces.faces(v, vx_models::faces::MIN_SCORE)? {
                                 out.faces.push(FaceOut {
-                                    time: frames[i].time,
+                                    time: span(k).0,
                                     rect: [f.rect.x, f.rect.y, f.rect.w, f.rect.h],
                                     score: f.score,
                                     descriptor: f.descriptor,
@@ -308,13 +343,14 @@ pub fn extract(
                     }
                     "ocr" => {
                         let ocr = models.ocr()?;
-                        for (i, v) in views.iter().enumerate() {
+                        for (k, v) in scene_views.iter().enumerate() {
+                            let (start, end) = span(k);
                             for line in ocr.read(v)? {
                                 out.segments.push(seg(
                                     name,
                                     "ocr",
-                                    frames[i].time,
-                                    frame_end(frames, i, duration),
+                                    start,
+                                    end,
                                     line.text,
                                     line.confidence,
                                 ));
@@ -338,9 +374,9 @@ pub fn extract(
                     }
                     "visual" => {
                         let clip = models.clip()?;
-                        for (c, chunk) in views.chunks(BATCH).enumerate() {
+                        for (c, chunk) in scene_views.chunks(BATCH).enumerate() {
                             for (j, e) in clip.embed_images(chunk)?.into_iter().enumerate() {
-                                frame_out[c * BATCH + j].clip = Some(e);
+                                frame_out[scene[c * BATCH + j]].clip = Some(e);
                             }
                         }
                     }
@@ -478,6 +514,18 @@ pub fn timings(out: &Output) -> BTreeMap<String, f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn similar_keyframes_are_one_scene() {
+        let solid = |v: u8| vx_models::RgbImage {
+            width: 32,
+            height: 32,
+            data: vec![v; 32 * 32 * 3],
+        };
+        let frames = [solid(10), solid(12), solid(200), solid(198), solid(10)];
+        let views: Vec<RgbView> = frames.iter().map(|f| f.view()).collect();
+        assert_eq!(scene_starts(&views), vec![0, 2, 4]);
+    }
 
     #[test]
     fn consecutive_equal_segments_merge() {

@@ -231,7 +231,7 @@ impl Ocr {
         } else {
             1.0
         };
-        let cap = if r > 1.0 {
+        let cap = if w * h <= MAX_DET_PIXELS_REDUCED {
             MAX_DET_PIXELS_ENLARGED
         } else {
             MAX_DET_PIXELS_REDUCED
