@@ -54,9 +54,8 @@ pause_on_battery = true
 # Pause indexing when the data dir's disk has less free space than this. [VX_MIN_FREE_DISK_MB]
 min_free_disk_mb = 1024
 
-# Threads each model may use (0 = one per worker for the vision and text models, the fastest
-# on small machines, and every core for Whisper, which runs beside them); with `workers` this
-# is vxd's CPU budget. [VX_MODEL_THREADS]
+# Threads each model may use (0 = one per worker, the fastest on small machines); with
+# `workers` this is vxd's CPU budget. [VX_MODEL_THREADS]
 model_threads = 0
 
 # Extraction runs in a separate worker process per worker thread. A file taking longer than

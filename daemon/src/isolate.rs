@@ -105,18 +105,6 @@ fn test_fault(path: &Path) {
     }
 }
 
-/// Whisper runs on a thread of its own beside the visual models; by default it may use every
-/// core (whisper.cpp scales to 2 threads at 1.7x), so that a video's speech is not the last
-/// thing to finish.
-fn whisper_threads(model_threads: usize) -> usize {
-    match model_threads {
-        0 => std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2),
-        n => n,
-    }
-}
-
 /// The worker process's main loop.
 pub fn worker_main(settings: WorkerSettings) -> anyhow::Result<()> {
     let threading = if settings.model_threads > 1 {
@@ -130,7 +118,7 @@ pub fn worker_main(settings: WorkerSettings) -> anyhow::Result<()> {
             library: settings.onnxruntime.clone(),
             threading,
         },
-        whisper_threads(settings.model_threads),
+        settings.model_threads.max(1),
     );
     let policy = DecodePolicy::default();
     let stdin = std::io::stdin();

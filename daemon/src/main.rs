@@ -58,7 +58,7 @@ struct Args {
     models_dir: Option<PathBuf>,
     #[arg(long, hide = true)]
     thumbs_dir: Option<PathBuf>,
-    #[arg(long, hide = true, default_value_t = 0)]
+    #[arg(long, hide = true, default_value_t = 1)]
     model_threads: usize,
     #[arg(long, hide = true)]
     onnxruntime: Option<PathBuf>,
@@ -195,7 +195,7 @@ async fn serve(config: Config, data_dir: PathBuf, socket: PathBuf) -> Result<()>
         models_dir: config.models_dir(),
         thumbs_dir: data_dir.join("thumbnails"),
         onnxruntime: config.onnxruntime.clone(),
-        model_threads: config.model_threads,
+        model_threads: config.model_threads.max(1),
         memory_mb: config.worker_memory_mb,
     };
     let mut threads = workers::spawn_workers(

@@ -106,9 +106,7 @@ fn main() {
     );
 
     // 2. The fused pass against one decoding pass per extractor.
-    // As vxd's worker does by default: single-threaded vision models, Whisper on every core.
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-    let mut models = ModelSet::new(&pack, RuntimeOptions::default(), cores);
+    let mut models = ModelSet::new(&pack, RuntimeOptions::default(), 1);
     pass(&video, &all(), &mut models, thumbs.path()); // loads every model once
     let mut fused_runs = Vec::new();
     let mut last = Output::default();
