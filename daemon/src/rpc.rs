@@ -327,12 +327,27 @@ impl Vx for Server {
     }
 
     async fn search(self, _: Context, request: SearchRequest) -> Result<SearchResponse, RpcError> {
-        self.blocking(move |_, shared| {
+        self.blocking(move |store, shared| {
             let started = Instant::now();
-            let results = shared
+            let limit = request.limit.clamp(1, 10_000) as usize;
+            let wide = SearchRequest {
+                limit: (limit * 2) as u32,
+                ..request.clone()
+            };
+            let text = shared
                 .text
-                .search(&request)
+                .search(&wide)
                 .map_err(|e| RpcError::BadQuery(e.to_string()))?;
+            let vectors = shared.vectors.read().unwrap().clone();
+            // The semantic channel: the query's embedding against embedded text segments.
+            let semantic = if request.query.trim().is_empty() || vectors.is_empty() {
+                Vec::new()
+            } else if let Some(q) = shared.embed_query(&request.query) {
+                vx_indexer::semantic::semantic_hits(store, &vectors, &q, &wide).map_err(internal)?
+            } else {
+                Vec::new()
+            };
+            let results = vx_indexer::semantic::fuse(vec![text, semantic], limit);
             Ok(SearchResponse {
                 results,
                 took_ms: started.elapsed().as_secs_f64() * 1000.0,

@@ -6,7 +6,11 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+
 use vx_indexer::TextIndex;
+use vx_indexer::semantic::VectorStore;
+use vx_models::TextEmbedder;
 
 /// A wake-up that starts "set", so that work left by a crash is looked at immediately.
 pub struct Wakeup {
@@ -46,6 +50,10 @@ pub struct Shared {
     /// The (extractor, version) pairs that run, fixed at start.
     pub enabled: Vec<(String, u32)>,
     pub text: TextIndex,
+    /// Text-segment embeddings for the semantic channel, reloaded after index updates.
+    pub vectors: std::sync::RwLock<Arc<VectorStore>>,
+    /// The query embedder, loaded on the first semantic search (or the reason it cannot be).
+    pub embedder: Mutex<Option<Result<TextEmbedder, String>>>,
     pub stop: AtomicBool,
     /// Paused by `vx pause`.
     pub paused: AtomicBool,
@@ -73,6 +81,8 @@ impl Shared {
             enabled: Vec::new(),
             data_dir,
             text,
+            vectors: std::sync::RwLock::new(Arc::new(VectorStore::empty())),
+            embedder: Mutex::new(None),
             stop: AtomicBool::new(false),
             paused: AtomicBool::new(false),
             auto_pause: Mutex::new(None),
@@ -84,6 +94,28 @@ impl Shared {
             current: Mutex::new(vec![None; workers]),
             finished: Mutex::new(VecDeque::new()),
         }
+    }
+
+    /// Embeds a query with the text model, loading it on first use. None when the semantic
+    /// channel is off (no model, no ONNX Runtime).
+    pub fn embed_query(&self, query: &str) -> Option<Vec<f32>> {
+        if !self.enabled.iter().any(|(n, _)| n == "semantic") {
+            return None;
+        }
+        let mut slot = self.embedder.lock().unwrap();
+        let embedder = slot.get_or_insert_with(|| {
+            let options = vx_models::RuntimeOptions {
+                library: self.onnxruntime.clone(),
+                threading: vx_models::Threading::CallerThread,
+            };
+            vx_models::Runtime::get(&options)
+                .and_then(|rt| TextEmbedder::load(&rt, &self.models_dir))
+                .map_err(|e| {
+                    tracing::warn!("semantic search unavailable: {e}");
+                    e.to_string()
+                })
+        });
+        embedder.as_mut().ok()?.embed(&[query]).ok()?.pop()
     }
 
     /// Queues files whose content lacks an enabled extractor.

@@ -209,7 +209,13 @@ fn index_writer(shared: &Shared) {
         }
         match sync.sync(&store) {
             Ok(0) => {}
-            Ok(n) => tracing::debug!(files = n, "text index updated"),
+            Ok(n) => {
+                tracing::debug!(files = n, "text index updated");
+                match vx_indexer::semantic::VectorStore::load(&store) {
+                    Ok(v) => *shared.vectors.write().unwrap() = Arc::new(v),
+                    Err(e) => tracing::error!("cannot load text embeddings: {e}"),
+                }
+            }
             Err(e) => tracing::error!("text index update failed (will retry): {e}"),
         }
         if stopping {

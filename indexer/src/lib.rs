@@ -9,6 +9,7 @@ pub mod job;
 mod migrations;
 pub mod paths;
 pub mod probe;
+pub mod semantic;
 pub mod store;
 pub mod textindex;
 

@@ -279,14 +279,11 @@ impl TextIndex {
                 .and_then(|v| v.as_str())
                 .unwrap_or_default()
                 .to_string();
-            if let Some(m) = hit
-                .moments
-                .iter_mut()
-                .find(|m| (m.start - start).abs() < 1e-3 && (m.end - end).abs() < 1e-3)
-            {
+            if let Some(m) = hit.moments.iter_mut().find(|m| {
+                m.text == text && (m.start - start).abs() < 1e-3 && (m.end - end).abs() < 1e-3
+            }) {
                 if !m.sources.iter().any(|s| s == source) {
                     m.sources.push(source.to_string());
-                    m.text = format!("{}; {text}", m.text);
                 }
             } else if hit.moments.len() < MOMENTS_PER_FILE {
                 hit.moments.push(Moment {

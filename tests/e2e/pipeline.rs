@@ -155,6 +155,24 @@ fn one_pass_extracts_everything_at_the_right_times_once() {
     let hits = d.json(&["search", "dashwood leisure"]);
     assert_eq!(hits["results"][0]["moments"][0]["sources"][0], "transcript");
 
+    // The semantic channel finds speech by meaning, without a shared word.
+    let hits = d.json(&["search", "wealth and generosity toward his family"]);
+    assert_eq!(
+        hits["results"][0]["path"],
+        video.to_str().unwrap(),
+        "{hits}"
+    );
+    let m = &hits["results"][0]["moments"][0];
+    assert!(
+        m["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s == "semantic"),
+        "{m}"
+    );
+    assert!(m["text"].as_str().unwrap().contains("Dashwood"), "{m}");
+
     // Decoded exactly once per file; a restart does nothing.
     let ran = runs(&d);
     d.stop();
