@@ -30,6 +30,13 @@ struct Cli {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum HasArg {
+    Speech,
+    Text,
+    Faces,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum KindArg {
     Image,
     Video,
@@ -80,6 +87,9 @@ enum Command {
         /// Taken (or modified) before this date
         #[arg(long, value_parser = dates::parse_date)]
         before: Option<i64>,
+        /// Only files with speech, text in the picture, or faces (repeatable)
+        #[arg(long, value_enum)]
+        has: Vec<HasArg>,
         #[arg(long, default_value_t = 20)]
         limit: u32,
         #[arg(long)]
@@ -317,6 +327,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             path,
             after,
             before,
+            has,
             limit,
             json,
         } => {
@@ -330,6 +341,15 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 path_prefix: path.map(|p| WirePath::new(&absolute(&p))),
                 after,
                 before,
+                has: has
+                    .iter()
+                    .map(|h| match h {
+                        HasArg::Speech => "speech",
+                        HasArg::Text => "text",
+                        HasArg::Faces => "faces",
+                    })
+                    .map(str::to_string)
+                    .collect(),
                 limit,
             };
             let r = client.search(ctx(), request).await??;

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// Bumped whenever a call or a type changes shape. `hello` is always the first call and never
 /// changes, so that a mismatch can be reported with both versions.
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// A file path as raw bytes: file names need not be UTF-8, and serde refuses such `PathBuf`s.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -224,6 +224,8 @@ pub struct SearchRequest {
     pub after: Option<i64>,
     /// Taken (or modified) before this time, Unix seconds.
     pub before: Option<i64>,
+    /// Only files that have all of these: "speech", "text" (read by OCR), "faces".
+    pub has: Vec<String>,
     pub limit: u32,
 }
 

@@ -16,7 +16,7 @@ use crate::decode::{Decoded, Frame};
 pub const EXTRACTORS: &[(&str, u32)] = &[
     ("thumbnails", 1),
     ("tags", 1),
-    ("objects", 1),
+    ("objects", 2),
     ("faces", 1),
     ("ocr", 1),
     ("transcript", 1),
@@ -98,6 +98,15 @@ fn frame_end(frames: &[Frame], i: usize, duration: f64) -> f64 {
         .get(i + 1)
         .map(|f| f.time)
         .unwrap_or(duration.max(frames[i].time))
+}
+
+/// Words people use for several persons: "people" from two, "crowd" from five.
+fn collective_words(persons: usize) -> &'static [&'static str] {
+    match persons {
+        0 | 1 => &[],
+        2..=4 => &["people"],
+        _ => &["people", "crowd"],
+    }
 }
 
 /// Mean absolute difference (0-255) below which a keyframe counts as the same scene.
@@ -317,10 +326,26 @@ pub fn extract(
                         let det = models.detector()?;
                         for (k, v) in scene_views.iter().enumerate() {
                             let (start, end) = span(k);
-                            for d in det
+                            let found = det
                                 .detect(std::slice::from_ref(v), vx_models::detector::MIN_SCORE)?
-                                .remove(0)
-                            {
+                                .remove(0);
+                            let persons: Vec<f32> = found
+                                .iter()
+                                .filter(|d| d.label == "person")
+                                .map(|d| d.score)
+                                .collect();
+                            for word in collective_words(persons.len()) {
+                                let score = persons.iter().copied().fold(0.0, f32::max);
+                                out.segments.push(seg(
+                                    name,
+                                    "object",
+                                    start,
+                                    end,
+                                    word.to_string(),
+                                    score,
+                                ));
+                            }
+                            for d in found {
                                 out.segments
                                     .push(seg(name, "object", start, end, d.label, d.score));
                             }
@@ -525,6 +550,13 @@ mod tests {
         let frames = [solid(10), solid(12), solid(200), solid(198), solid(10)];
         let views: Vec<RgbView> = frames.iter().map(|f| f.view()).collect();
         assert_eq!(scene_starts(&views), vec![0, 2, 4]);
+    }
+
+    #[test]
+    fn several_persons_make_people() {
+        assert!(collective_words(1).is_empty());
+        assert_eq!(collective_words(3), &["people"]);
+        assert_eq!(collective_words(7), &["people", "crowd"]);
     }
 
     #[test]

@@ -127,7 +127,25 @@ pub fn semantic_hits(
         b.push(b'/');
         b
     });
+    let mut has = store.conn().prepare_cached(
+        "SELECT EXISTS(SELECT 1 FROM segments WHERE content_id = ?1 AND source = 'transcript'),
+                EXISTS(SELECT 1 FROM segments WHERE content_id = ?1 AND source = 'ocr'),
+                EXISTS(SELECT 1 FROM faces WHERE content_id = ?1)",
+    )?;
     for (segment_id, content_id, score) in vectors.nearest(query, SEMANTIC_TOP) {
+        if !req.has.is_empty() {
+            let (speech, text, faces): (bool, bool, bool) =
+                has.query_row([content_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            let ok = req.has.iter().all(|h| match h.as_str() {
+                "speech" => speech,
+                "text" => text,
+                "faces" => faces,
+                _ => false,
+            });
+            if !ok {
+                continue;
+            }
+        }
         let Ok((source, start, end, text)) = seg.query_row([segment_id], |r| {
             Ok((
                 r.get::<_, String>(0)?,

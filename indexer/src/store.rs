@@ -128,6 +128,21 @@ pub struct FaceRow {
     pub age: f32,
 }
 
+/// What a file has, for `--has`: "speech", "text" (OCR) and "faces".
+pub fn has(doc: &IndexDoc) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    if doc.segments.iter().any(|s| s.source == "transcript") {
+        out.push("speech");
+    }
+    if doc.segments.iter().any(|s| s.source == "ocr") {
+        out.push("text");
+    }
+    if doc.faces > 0 {
+        out.push("faces");
+    }
+    out
+}
+
 /// Everything the text index holds for one file.
 #[derive(Clone, Debug)]
 pub struct IndexDoc {
@@ -140,6 +155,7 @@ pub struct IndexDoc {
     pub date: i64,
     pub meta: ContentMeta,
     pub segments: Vec<SegmentRow>,
+    pub faces: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -850,6 +866,7 @@ impl Store {
             .optional()?;
         let Some(row) = row else { return Ok(None) };
         let segments = self.segments(row.4.id)?;
+        let faces = self.content_counts(row.4.id)?.2;
         Ok(
             Some(row).and_then(|(path, name, state, mtime_ns, content)| {
                 Some(IndexDoc {
@@ -861,6 +878,7 @@ impl Store {
                     date: content.meta.taken.unwrap_or(mtime_ns / 1_000_000_000),
                     meta: content.meta,
                     segments,
+                    faces,
                 })
             }),
         )

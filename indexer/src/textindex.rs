@@ -22,7 +22,7 @@ use crate::paths::bytes_to_path;
 use crate::store::{IndexDoc, Store, StoreError};
 
 /// Bump when the schema or what goes into documents changes: the index is then rebuilt.
-const SCHEMA_VERSION: &str = "2";
+const SCHEMA_VERSION: &str = "3";
 /// Documents fetched per requested result, before grouping by file.
 const DOCS_PER_RESULT: usize = 8;
 /// Moments kept per file.
@@ -59,6 +59,8 @@ struct Fields {
     source: Field,
     start: Field,
     end: Field,
+    /// What the file has: speech, text, faces (for `--has`).
+    has: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -83,6 +85,7 @@ fn schema() -> (Schema, Fields) {
         source: b.add_text_field("source", STRING | STORED),
         start: b.add_f64_field("start", STORED),
         end: b.add_f64_field("end", STORED),
+        has: b.add_text_field("has", STRING),
     };
     (b.build(), fields)
 }
@@ -213,6 +216,15 @@ impl TextIndex {
                 )),
             ));
         }
+        for what in &req.has {
+            clauses.push((
+                Occur::Must,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(f.has, what),
+                    IndexRecordOption::Basic,
+                )),
+            ));
+        }
         if req.after.is_some() || req.before.is_some() {
             let lo = req
                 .after
@@ -323,6 +335,9 @@ impl IndexSync {
         d.add_text(f.kind, doc.kind.as_str());
         d.add_i64(f.date, doc.date);
         d.add_u64(f.online, doc.online as u64);
+        for what in crate::store::has(doc) {
+            d.add_text(f.has, what);
+        }
         d
     }
 

@@ -155,6 +155,13 @@ fn one_pass_extracts_everything_at_the_right_times_once() {
     let hits = d.json(&["search", "dashwood leisure"]);
     assert_eq!(hits["results"][0]["moments"][0]["sources"][0], "transcript");
 
+    // Filters by what files have.
+    let astro_path = d.media.join("astronaut.png").to_str().unwrap().to_string();
+    assert_eq!(d.search(&["--has", "speech"]), vec![video.to_str().unwrap().to_string()]);
+    assert_eq!(d.search(&["--has", "text"]), vec![video.to_str().unwrap().to_string()]);
+    assert_eq!(d.search(&["--has", "faces"]), vec![astro_path.clone()]);
+    assert!(d.search(&["dashwood", "--has", "faces"]).is_empty());
+
     // The semantic channel finds speech by meaning, without a shared word.
     let hits = d.json(&["search", "wealth and generosity toward his family"]);
     assert_eq!(
