@@ -157,8 +157,14 @@ fn one_pass_extracts_everything_at_the_right_times_once() {
 
     // Filters by what files have.
     let astro_path = d.media.join("astronaut.png").to_str().unwrap().to_string();
-    assert_eq!(d.search(&["--has", "speech"]), vec![video.to_str().unwrap().to_string()]);
-    assert_eq!(d.search(&["--has", "text"]), vec![video.to_str().unwrap().to_string()]);
+    assert_eq!(
+        d.search(&["--has", "speech"]),
+        vec![video.to_str().unwrap().to_string()]
+    );
+    assert_eq!(
+        d.search(&["--has", "text"]),
+        vec![video.to_str().unwrap().to_string()]
+    );
     assert_eq!(d.search(&["--has", "faces"]), vec![astro_path.clone()]);
     assert!(d.search(&["dashwood", "--has", "faces"]).is_empty());
 
