@@ -230,7 +230,7 @@ impl ToRgb {
                 Pixel::RGB24,
                 tw,
                 th,
-                ffmpeg::software::scaling::Flags::BILINEAR,
+                ffmpeg::software::scaling::Flags::FAST_BILINEAR,
             )
             .map_err(|e| corrupt(format!("cannot convert {:?} pixels: {e}", key.0)))?;
             self.scaler = Some((ctx, key));
