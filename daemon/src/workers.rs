@@ -1,4 +1,5 @@
-//! Threads outside tokio: job workers (hash and probe) and the text-index writer.
+//! Threads outside tokio: job workers (each hands files to its extraction process) and the
+//! text-index writer.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
