@@ -14,7 +14,9 @@ query="${2:-}"
 if [[ -z "$folder" ]]; then
   if [[ -d ../shared/media ]]; then
     folder="$(cd ../shared/media && pwd)"
-    query="${query:-astronaut}"
+    query="${query:-espresso}"
+    # Words that are only in the speech and in the printed page.
+    extra_queries=("dashwood" "segmentation" "a young man")
   else
     folder="$PWD/target/sample-media"
     mkdir -p "$folder"
@@ -29,12 +31,22 @@ if [[ -z "$folder" ]]; then
 fi
 query="${query:-}"
 
+# Models: the pack beside the checkout, copied into the data dir with every hash checked.
+if [[ -d ../shared/models ]]; then
+  "$BIN/vx" models import ../shared/models
+  # A running vxd picks up new models when it restarts.
+  "$BIN/vx" daemon stop >/dev/null
+else
+  echo "no model pack found: vx catalogues files by name and metadata only (\`vx models\` says how to add models)"
+fi
 "$BIN/vx" daemon start
 "$BIN/vx" add "$folder"
-"$BIN/vx" wait --timeout 600
+"$BIN/vx" wait --timeout 1800
 "$BIN/vx" status
-echo
-echo "\$ vx search \"$query\""
-"$BIN/vx" search "$query"
+for q in "$query" ${extra_queries[@]+"${extra_queries[@]}"}; do
+  echo
+  echo "\$ vx search \"$q\""
+  "$BIN/vx" search "$q" --limit 5
+done
 echo
 echo "vxd keeps running and watching $folder. Try: $BIN/vx search WORDS; stop it with: $BIN/vx daemon stop"

@@ -332,6 +332,9 @@ impl ToMono16k {
     }
 }
 
+/// Demuxers that turn text into pictures.
+const TEXT_FORMATS: &[&str] = &["tty", "bin", "xbin", "adf", "idf"];
+
 fn is_image_format(format: &str) -> bool {
     format == "image2" || format.ends_with("_pipe") || format == "gif" || format == "webp"
 }
@@ -340,6 +343,12 @@ fn decode_ffmpeg(path: &Path, policy: &DecodePolicy) -> Result<Decoded, ProbeErr
     let mut ictx = ffmpeg::format::input(path).map_err(crate::probe::classify_open_error)?;
     DECODE_OPENS.fetch_add(1, Ordering::Relaxed);
     let format = ictx.format().name().to_string();
+    // FFmpeg renders text files (and ANSI art) as video: they are not media.
+    if TEXT_FORMATS.contains(&format.as_str()) {
+        return Err(ProbeError::NotMedia(format!(
+            "a text file (FFmpeg reads it as {format})"
+        )));
+    }
     let video = ictx
         .streams()
         .filter(|s| s.parameters().medium() == Type::Video)
@@ -634,6 +643,19 @@ mod tests {
             .unwrap()
             .success();
         assert!(ok, "ffmpeg {args:?}");
+    }
+
+    #[test]
+    fn text_files_are_not_media() {
+        let dir = tempfile::tempdir().unwrap();
+        let txt = dir.path().join("LICENSE.txt");
+        let text = "Permission is hereby granted, free of charge, to any person obtaining a copy\n"
+            .repeat(40);
+        std::fs::write(&txt, text).unwrap();
+        assert!(matches!(
+            decode(&txt, &DecodePolicy::default()),
+            Err(ProbeError::NotMedia(_))
+        ));
     }
 
     #[test]
