@@ -171,9 +171,8 @@ async fn serve(config: Config, data_dir: PathBuf, socket: PathBuf) -> Result<()>
             "queued for extractors they have not run yet"
         );
     }
-    *shared.vectors.write().unwrap() = Arc::new(vx_indexer::semantic::VectorStore::load(
-        &Store::open(&db_path)?,
-    )?);
+    *shared.vectors.write().unwrap() =
+        vx_indexer::semantic::VectorStore::load(&Store::open(&db_path)?)?;
     let shared = Arc::new(shared);
 
     let (watch_tx, watch_rx) = tokio::sync::mpsc::unbounded_channel();

@@ -338,7 +338,7 @@ impl Vx for Server {
                 .text
                 .search(&wide)
                 .map_err(|e| RpcError::BadQuery(e.to_string()))?;
-            let vectors = shared.vectors.read().unwrap().clone();
+            let vectors = shared.vectors.read().unwrap();
             // The semantic channel: the query's embedding against embedded text segments.
             let semantic = if request.query.trim().is_empty() || vectors.is_empty() {
                 Vec::new()

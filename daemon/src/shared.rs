@@ -6,8 +6,6 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use std::sync::Arc;
-
 use vx_indexer::TextIndex;
 use vx_indexer::semantic::VectorStore;
 use vx_models::TextEmbedder;
@@ -51,7 +49,7 @@ pub struct Shared {
     pub enabled: Vec<(String, u32)>,
     pub text: TextIndex,
     /// Text-segment embeddings for the semantic channel, reloaded after index updates.
-    pub vectors: std::sync::RwLock<Arc<VectorStore>>,
+    pub vectors: std::sync::RwLock<VectorStore>,
     /// The query embedder, loaded on the first semantic search (or the reason it cannot be).
     pub embedder: Mutex<Option<Result<TextEmbedder, String>>>,
     pub stop: AtomicBool,
@@ -81,7 +79,7 @@ impl Shared {
             enabled: Vec::new(),
             data_dir,
             text,
-            vectors: std::sync::RwLock::new(Arc::new(VectorStore::empty())),
+            vectors: std::sync::RwLock::new(VectorStore::empty()),
             embedder: Mutex::new(None),
             stop: AtomicBool::new(false),
             paused: AtomicBool::new(false),

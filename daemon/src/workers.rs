@@ -20,6 +20,8 @@ use crate::shared::Shared;
 const CRASH_ATTEMPTS: u32 = 2;
 
 const IDLE_WAIT: Duration = Duration::from_secs(1);
+/// How often the in-memory embeddings are rebuilt from scratch (between, they are appended to).
+const FULL_VECTOR_RELOAD: Duration = Duration::from_secs(60);
 /// Gathers a few files into one tantivy commit.
 const COMMIT_DELAY: Duration = Duration::from_millis(150);
 
@@ -195,6 +197,7 @@ fn index_writer(shared: &Shared) {
             return;
         }
     };
+    let mut last_full_load = std::time::Instant::now();
     loop {
         let stopping = shared.stopping();
         if shared.rebuild_index.swap(false, Ordering::SeqCst) {
@@ -212,9 +215,16 @@ fn index_writer(shared: &Shared) {
             Ok(0) => {}
             Ok(n) => {
                 tracing::debug!(files = n, "text index updated");
-                match vx_indexer::semantic::VectorStore::load(&store) {
-                    Ok(v) => *shared.vectors.write().unwrap() = Arc::new(v),
-                    Err(e) => tracing::error!("cannot load text embeddings: {e}"),
+                // New embeddings are appended; a full reload now and then drops deleted ones.
+                let result = if last_full_load.elapsed() >= FULL_VECTOR_RELOAD {
+                    last_full_load = std::time::Instant::now();
+                    vx_indexer::semantic::VectorStore::load(&store)
+                        .map(|v| *shared.vectors.write().unwrap() = v)
+                } else {
+                    shared.vectors.write().unwrap().refresh(&store).map(|_| ())
+                };
+                if let Err(e) = result {
+                    tracing::error!("cannot load text embeddings: {e}");
                 }
             }
             Err(e) => tracing::error!("text index update failed (will retry): {e}"),

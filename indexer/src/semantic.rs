@@ -17,6 +17,8 @@ const SEMANTIC_TOP: usize = 100;
 
 pub struct VectorStore {
     dim: usize,
+    /// The highest segment id loaded: later ones are appended by `refresh`.
+    max_id: i64,
     /// (segment id, content id) per row.
     ids: Vec<(i64, i64)>,
     data: Vec<f32>,
@@ -26,6 +28,7 @@ impl VectorStore {
     pub fn empty() -> VectorStore {
         VectorStore {
             dim: 0,
+            max_id: 0,
             ids: Vec::new(),
             data: Vec::new(),
         }
@@ -33,15 +36,26 @@ impl VectorStore {
 
     /// Every text-segment embedding in the catalogue.
     pub fn load(store: &Store) -> Result<VectorStore> {
+        let mut vs = VectorStore::empty();
+        vs.append_from(store, 0)?;
+        Ok(vs)
+    }
+
+    /// Appends the segments added since the last load, without copying what is loaded.
+    /// Segments deleted since stay until the next full `load` (search skips them); the caller
+    /// reloads fully now and then, which also catches ids SQLite reused.
+    pub fn refresh(&mut self, store: &Store) -> Result<usize> {
+        let before = self.ids.len();
+        self.append_from(store, self.max_id)?;
+        Ok(self.ids.len() - before)
+    }
+
+    fn append_from(&mut self, store: &Store, after_id: i64) -> Result<()> {
         let mut st = store.conn().prepare(
-            "SELECT id, content_id, embedding FROM segments WHERE embedding IS NOT NULL",
+            "SELECT id, content_id, embedding FROM segments
+             WHERE embedding IS NOT NULL AND id > ?1 ORDER BY id",
         )?;
-        let mut vs = VectorStore {
-            dim: 0,
-            ids: Vec::new(),
-            data: Vec::new(),
-        };
-        let rows = st.query_map([], |r| {
+        let rows = st.query_map([after_id], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, i64>(1)?,
@@ -50,19 +64,20 @@ impl VectorStore {
         })?;
         for row in rows {
             let (id, content, blob) = row?;
+            self.max_id = self.max_id.max(id);
             let v: Vec<f32> = blob
                 .chunks_exact(4)
                 .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
                 .collect();
-            if vs.dim == 0 {
-                vs.dim = v.len();
+            if self.dim == 0 {
+                self.dim = v.len();
             }
-            if v.len() == vs.dim && vs.dim > 0 {
-                vs.ids.push((id, content));
-                vs.data.extend_from_slice(&v);
+            if v.len() == self.dim && self.dim > 0 {
+                self.ids.push((id, content));
+                self.data.extend_from_slice(&v);
             }
         }
-        Ok(vs)
+        Ok(())
     }
 
     pub fn len(&self) -> usize {
@@ -279,9 +294,59 @@ mod tests {
     }
 
     #[test]
+    fn refresh_appends_new_embeddings_and_skips_deleted_ones() {
+        use crate::extract::{Outcome, Output, SegmentOut};
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("db")).unwrap();
+        let meta = crate::store::ContentMeta {
+            kind: Some(MediaKind::Audio),
+            ..Default::default()
+        };
+        let output = |text: &str, v: [f32; 2]| Output {
+            segments: vec![SegmentOut {
+                extractor: "transcript".into(),
+                source: "transcript".into(),
+                start: 1.0,
+                end: 2.0,
+                text: text.into(),
+                confidence: 1.0,
+                embedding: Some(v.to_vec()),
+            }],
+            outcomes: vec![Outcome {
+                extractor: "transcript".into(),
+                version: 1,
+                error: None,
+                seconds: 0.0,
+            }],
+            ..Default::default()
+        };
+        let (a, _) = store.insert_content(b"a", 1, &meta).unwrap();
+        store.save_output(a, &output("hello", [1.0, 0.0])).unwrap();
+        let mut vs = VectorStore::load(&store).unwrap();
+        assert_eq!(vs.len(), 1);
+        let (b, _) = store.insert_content(b"b", 1, &meta).unwrap();
+        store.save_output(b, &output("world", [0.0, 1.0])).unwrap();
+        assert_eq!(vs.refresh(&store).unwrap(), 1);
+        assert_eq!(vs.refresh(&store).unwrap(), 0, "nothing new");
+        // Re-running the extractor replaces the segment: the old vector is stale until a reload.
+        store
+            .save_output(a, &output("hello again", [1.0, 0.0]))
+            .unwrap();
+        vs.refresh(&store).unwrap();
+        let nearest = vs.nearest(&[1.0, 0.0], 3);
+        assert_eq!(nearest.len(), 3, "the stale row is still in memory");
+        assert_eq!(
+            VectorStore::load(&store).unwrap().len(),
+            2,
+            "a full load drops it"
+        );
+    }
+
+    #[test]
     fn nearest_vectors_by_dot_product() {
         let vs = VectorStore {
             dim: 2,
+            max_id: 3,
             ids: vec![(1, 10), (2, 20), (3, 30)],
             data: vec![1.0, 0.0, 0.0, 1.0, 0.7, 0.7],
         };
