@@ -85,13 +85,7 @@ pub struct Clip {
 }
 
 fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
-    let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => ModelError::Missing(path.to_path_buf()),
-        _ => ModelError::Load {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        },
-    })?;
+    let text = crate::labels::read_text(path)?;
     serde_json::from_str(&text).map_err(|e| ModelError::Load {
         path: path.to_path_buf(),
         message: e.to_string(),

@@ -55,10 +55,7 @@ fn read_keys(path: &Path) -> Result<Vec<String>> {
         path: path.to_path_buf(),
         message,
     };
-    let raw = std::fs::read_to_string(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => ModelError::Missing(path.to_path_buf()),
-        _ => load(e.to_string()),
-    })?;
+    let raw = crate::labels::read_text(path)?;
     let keys: Vec<String> = raw
         .strip_suffix('\n')
         .unwrap_or(&raw)
