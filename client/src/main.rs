@@ -95,6 +95,17 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Files and moments that look like this one (the tags and objects they share)
+    Similar {
+        path: PathBuf,
+        /// The moment of a video to match, in seconds
+        #[arg(long)]
+        at: Option<f64>,
+        #[arg(long, default_value_t = 10)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
     /// Everything known about one file
     Show {
         path: PathBuf,
@@ -355,6 +366,25 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let r = client.search(ctx(), request).await??;
             if json {
                 print_json(&cli_json::search(&r));
+            } else {
+                print_search(&r);
+            }
+        }
+        Command::Similar {
+            path,
+            at,
+            limit,
+            json,
+        } => {
+            let r = client
+                .similar(ctx(), WirePath::new(&absolute(&path)), at, limit)
+                .await??;
+            if json {
+                print_json(&cli_json::search(&r));
+            } else if r.results.is_empty() {
+                println!(
+                    "nothing alike found: the file has no tags or objects to match yet, or no other file shares them"
+                );
             } else {
                 print_search(&r);
             }

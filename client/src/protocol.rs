@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// Bumped whenever a call or a type changes shape. `hello` is always the first call and never
 /// changes, so that a mismatch can be reported with both versions.
-pub const PROTOCOL_VERSION: u32 = 3;
+pub const PROTOCOL_VERSION: u32 = 4;
 
 /// A file path as raw bytes: file names need not be UTF-8, and serde refuses such `PathBuf`s.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -361,6 +361,13 @@ pub trait Vx {
     async fn search(request: SearchRequest) -> Result<SearchResponse, RpcError>;
     /// Everything known about one file.
     async fn show(path: WirePath) -> Result<FileDetails, RpcError>;
+    /// Files and moments that look like this file (or its moment at `at` seconds): by the
+    /// tags and objects they share.
+    async fn similar(
+        path: WirePath,
+        at: Option<f64>,
+        limit: u32,
+    ) -> Result<SearchResponse, RpcError>;
     /// Retries failed files; with `rebuild_index`, also rebuilds the text index from SQLite.
     async fn reindex(rebuild_index: bool) -> Result<ReindexReport, RpcError>;
     async fn pause() -> Result<(), RpcError>;

@@ -361,6 +361,62 @@ impl Vx for Server {
             .await
     }
 
+    async fn similar(
+        self,
+        _: Context,
+        path: WirePath,
+        at: Option<f64>,
+        limit: u32,
+    ) -> Result<SearchResponse, RpcError> {
+        self.blocking(move |store, shared| {
+            let started = Instant::now();
+            let details = show(store, shared, &path)?;
+            // What the file (or that moment of it) shows, in words: its tags' names and objects.
+            let words: Vec<String> = details
+                .segments
+                .iter()
+                .filter(|s| s.source == "tag" || s.source == "object")
+                .filter(|s| {
+                    at.is_none_or(|t| s.start <= t + 1e-3 && t <= s.end.max(s.start) + 1e-3)
+                })
+                .map(|s| s.text.split(" (").next().unwrap_or(&s.text).to_string())
+                .collect();
+            if words.is_empty() {
+                return Ok(SearchResponse {
+                    results: Vec::new(),
+                    took_ms: started.elapsed().as_secs_f64() * 1000.0,
+                });
+            }
+            let mut own: Vec<WirePath> = vec![details.path.clone()];
+            own.extend(
+                details
+                    .content
+                    .iter()
+                    .flat_map(|c| c.copies.iter().cloned()),
+            );
+            let request = SearchRequest {
+                query: words.join(" "),
+                kind: None,
+                path_prefix: None,
+                after: None,
+                before: None,
+                has: Vec::new(),
+                limit: limit.saturating_add(own.len() as u32),
+            };
+            let mut results = shared
+                .text
+                .search(&request)
+                .map_err(|e| RpcError::BadQuery(e.to_string()))?;
+            results.retain(|h| !own.contains(&h.path));
+            results.truncate(limit as usize);
+            Ok(SearchResponse {
+                results,
+                took_ms: started.elapsed().as_secs_f64() * 1000.0,
+            })
+        })
+        .await
+    }
+
     async fn reindex(self, _: Context, rebuild_index: bool) -> Result<ReindexReport, RpcError> {
         self.blocking(move |store, shared| {
             let requeued = store.requeue_failed().map_err(internal)?;

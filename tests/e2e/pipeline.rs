@@ -97,11 +97,9 @@ fn one_pass_extracts_everything_at_the_right_times_once() {
         shared.join("models").to_string_lossy().into_owned(),
     ));
     slideshow(&shared, &d.media.join("slideshow.mp4"));
-    std::fs::copy(
-        shared.join("media/astronaut.png"),
-        d.media.join("astronaut.png"),
-    )
-    .unwrap();
+    for photo in ["astronaut.png", "coffee.png"] {
+        std::fs::copy(shared.join("media").join(photo), d.media.join(photo)).unwrap();
+    }
     d.start();
     d.add_media_root();
     d.ok(&["wait", "--timeout", "300"]);
@@ -145,7 +143,7 @@ fn one_pass_extracts_everything_at_the_right_times_once() {
     );
 
     // Search lands on the moment.
-    let hits = d.json(&["search", "espresso"]);
+    let hits = d.json(&["search", "espresso", "--kind", "video"]);
     assert_eq!(hits["results"][0]["path"], video.to_str().unwrap());
     let m = &hits["results"][0]["moments"][0];
     assert!(
@@ -154,6 +152,28 @@ fn one_pass_extracts_everything_at_the_right_times_once() {
     );
     let hits = d.json(&["search", "dashwood leisure"]);
     assert_eq!(hits["results"][0]["moments"][0]["sources"][0], "transcript");
+
+    // Alike: the coffee photo and the video's moment that shows it share tags and objects.
+    let coffee = d.media.join("coffee.png");
+    let alike = d.json(&["similar", coffee.to_str().unwrap()]);
+    assert_eq!(
+        alike["results"][0]["path"],
+        video.to_str().unwrap(),
+        "{alike}"
+    );
+    let at = alike["results"][0]["moments"][0]["start"].as_f64().unwrap();
+    assert!((3.9..=8.1).contains(&at), "the coffee moment: {at}");
+    let alike = d.json(&["similar", video.to_str().unwrap(), "--at", "5"]);
+    assert_eq!(
+        alike["results"][0]["path"],
+        coffee.to_str().unwrap(),
+        "{alike}"
+    );
+    let results = alike["results"].as_array().unwrap();
+    assert!(
+        results.iter().all(|r| r["path"] != video.to_str().unwrap()),
+        "not itself"
+    );
 
     // Filters by what files have.
     let astro_path = d.media.join("astronaut.png").to_str().unwrap().to_string();
@@ -189,13 +209,13 @@ fn one_pass_extracts_everything_at_the_right_times_once() {
     // Decoded exactly once per file; a restart does nothing.
     let ran = runs(&d);
     d.stop();
-    assert_eq!(counter(&d, "decode_opens"), 2, "each file decoded once");
+    assert_eq!(counter(&d, "decode_opens"), 3, "each file decoded once");
     d.start();
     d.wait_idle();
     d.stop();
     assert_eq!(
         counter(&d, "decode_opens"),
-        2,
+        3,
         "a second run decodes nothing"
     );
     assert_eq!(runs(&d), ran, "and extracts nothing");
@@ -209,7 +229,7 @@ fn one_pass_extracts_everything_at_the_right_times_once() {
     let after = runs(&d);
     let tags_v2: Vec<_> = after.iter().filter(|r| r.0 == "tags" && r.1 == 2).collect();
     assert_eq!(tags_v2.len(), 1, "{after:?}");
-    assert_eq!(tags_v2[0].2, 2, "both contents re-tagged once");
+    assert_eq!(tags_v2[0].2, 3, "every content re-tagged once");
     let others = |r: &Vec<(String, i64, i64)>| {
         r.iter()
             .filter(|x| x.0 != "tags")
