@@ -185,7 +185,6 @@ pub struct Supervisor {
     settings: WorkerSettings,
     running: Option<Running>,
     pub timeout: Duration,
-    pub restarts: u64,
 }
 
 fn signal_name(sig: i32) -> String {
@@ -206,7 +205,6 @@ impl Supervisor {
             settings,
             running: None,
             timeout,
-            restarts: 0,
         }
     }
 
@@ -258,7 +256,6 @@ impl Supervisor {
         if kill {
             let _ = r.child.kill();
         }
-        self.restarts += 1;
         match r.child.wait() {
             Ok(s) => match s.signal() {
                 Some(sig) => signal_name(sig),

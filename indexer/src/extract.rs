@@ -2,7 +2,6 @@
 //! frames and audio, images batched across frames. The output is plain data, sent back from
 //! the worker process and stored in one transaction.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 
@@ -526,14 +525,6 @@ pub fn order(mut wanted: Vec<(String, u32)>) -> Vec<(String, u32)> {
         _ => 0,
     });
     wanted
-}
-
-/// Per-extractor seconds, for logs and benchmarks.
-pub fn timings(out: &Output) -> BTreeMap<String, f64> {
-    out.outcomes
-        .iter()
-        .map(|o| (o.extractor.clone(), o.seconds))
-        .collect()
 }
 
 #[cfg(test)]

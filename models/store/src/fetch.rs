@@ -9,7 +9,7 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 
 use crate::verify::{finish, hex};
-use crate::{FileSpec, ModelSpec, ModelState, StoreError, check_model, file_path, part_path};
+use crate::{FileSpec, ModelSpec, StoreError, part_path};
 
 /// Progress reports for a caller's progress bar.
 #[derive(Debug)]
@@ -41,25 +41,9 @@ pub fn fetch<'m>(
     on: &mut dyn FnMut(FetchEvent),
 ) -> Vec<(&'m ModelSpec, Result<bool, StoreError>)> {
     let agent = agent();
-    models
-        .iter()
-        .map(|m| {
-            let outcome = (|| {
-                if check_model(dest, m, true) == ModelState::Verified {
-                    return Ok(false);
-                }
-                for f in &m.files {
-                    let to = file_path(dest, f);
-                    if crate::sha256_file(&to).ok().as_deref() == Some(f.sha256.as_str()) {
-                        continue;
-                    }
-                    fetch_file(&agent, base_url, &to, m, f, on)?;
-                }
-                Ok(true)
-            })();
-            (m, outcome)
-        })
-        .collect()
+    crate::verify::install_missing(dest, models, |m, f, to| {
+        fetch_file(&agent, base_url, to, m, f, on)
+    })
 }
 
 fn fetch_file(

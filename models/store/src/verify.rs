@@ -183,29 +183,41 @@ pub fn import<'m>(
     dest: &Path,
     models: &'m [ModelSpec],
 ) -> Vec<(&'m ModelSpec, Result<bool, StoreError>)> {
+    install_missing(dest, models, |_, f, to| {
+        let from = file_path(src, f);
+        if !from.is_file() {
+            return Err(StoreError::NotInSource(format!(
+                "{} is not in {}",
+                f.path,
+                src.display()
+            )));
+        }
+        copy_verified(&from, to, f)
+    })
+}
+
+/// Calls `install` for every file of `models` not already verified in `dest` (each file is
+/// hashed once). Returns each model with Ok(true) when a file was installed, Ok(false) when
+/// all were there, or the first error (the model's other files are left as they are).
+pub(crate) fn install_missing<'m>(
+    dest: &Path,
+    models: &'m [ModelSpec],
+    mut install: impl FnMut(&ModelSpec, &FileSpec, &Path) -> Result<(), StoreError>,
+) -> Vec<(&'m ModelSpec, Result<bool, StoreError>)> {
     models
         .iter()
         .map(|m| {
-            let outcome = (|| {
-                if check_model(dest, m, true) == ModelState::Verified {
-                    return Ok(false);
+            let mut outcome = Ok(false);
+            for f in &m.files {
+                if check_file(dest, f, true) == FileState::Verified {
+                    continue;
                 }
-                for f in &m.files {
-                    let from = file_path(src, f);
-                    if !from.is_file() {
-                        return Err(StoreError::NotInSource(format!(
-                            "{} is not in {}",
-                            f.path,
-                            src.display()
-                        )));
-                    }
-                    let to = file_path(dest, f);
-                    if check_file(dest, f, true) != FileState::Verified {
-                        copy_verified(&from, &to, f)?;
-                    }
+                if let Err(e) = install(m, f, &file_path(dest, f)) {
+                    outcome = Err(e);
+                    break;
                 }
-                Ok(true)
-            })();
+                outcome = Ok(true);
+            }
             (m, outcome)
         })
         .collect()
