@@ -83,8 +83,16 @@ pub fn details(d: &FileDetails) -> Value {
         })).collect::<Vec<_>>(),
         "faces": d.faces.iter().map(|f| json!({
             "time": f.time, "rect": f.rect, "score": f.score, "age": f.age,
+            "person": f.person, "name": f.name,
         })).collect::<Vec<_>>(),
         "thumbnails": d.thumbnails.iter().map(|(t, p)| json!({"time": t, "path": path(p)})).collect::<Vec<_>>(),
+    })
+}
+
+pub fn person(p: &Person) -> Value {
+    json!({
+        "id": p.id, "name": p.name, "faces": p.faces, "files": p.files,
+        "thumbnail": p.thumbnail.as_ref().map(path),
     })
 }
 

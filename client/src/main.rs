@@ -90,6 +90,9 @@ enum Command {
         /// Only files with speech, text in the picture, or faces (repeatable)
         #[arg(long, value_enum)]
         has: Vec<HasArg>,
+        /// Only files showing this person: a name given with `vx people name`, or a group number
+        #[arg(long)]
+        person: Option<String>,
         #[arg(long, default_value_t = 20)]
         limit: u32,
         #[arg(long)]
@@ -110,6 +113,13 @@ enum Command {
     Show {
         path: PathBuf,
         #[arg(long)]
+        json: bool,
+    },
+    /// Faces grouped into people: list them, name one, merge two
+    People {
+        #[command(subcommand)]
+        action: Option<PeopleAction>,
+        #[arg(long, global = true)]
         json: bool,
     },
     /// Retry failed files; with --rebuild-index, rebuild the text index from the catalogue
@@ -160,6 +170,21 @@ enum ModelsAction {
         #[arg(long)]
         from: Option<String>,
     },
+}
+
+#[derive(Subcommand)]
+enum PeopleAction {
+    /// Give a group a name, so that searches find its photos by it ("alice beach")
+    Name {
+        id: i64,
+        /// The name; several words are joined ("Ada Lovelace")
+        #[arg(required = true)]
+        name: Vec<String>,
+    },
+    /// Forget a group's name
+    Unname { id: i64 },
+    /// Say that two groups are one person: the second joins the first
+    Merge { into: i64, from: i64 },
 }
 
 #[derive(Subcommand)]
@@ -339,6 +364,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             after,
             before,
             has,
+            person,
             limit,
             json,
         } => {
@@ -361,6 +387,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     })
                     .map(str::to_string)
                     .collect(),
+                person,
                 limit,
             };
             let r = client.search(ctx(), request).await??;
@@ -397,6 +424,48 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 print_json(&cli_json::details(&d));
             } else {
                 print_details(&d);
+            }
+        }
+        Command::People { action, json } => {
+            let changed = match action {
+                None => None,
+                Some(PeopleAction::Name { id, name }) => Some(
+                    client
+                        .name_person(ctx(), id, Some(name.join(" ")))
+                        .await??,
+                ),
+                Some(PeopleAction::Unname { id }) => {
+                    Some(client.name_person(ctx(), id, None).await??)
+                }
+                Some(PeopleAction::Merge { into, from }) => {
+                    Some(client.merge_people(ctx(), into, from).await??)
+                }
+            };
+            match changed {
+                Some(p) if json => print_json(&cli_json::person(&p)),
+                Some(p) => {
+                    print_person(&p);
+                    if let Some(name) = &p.name {
+                        println!("`vx search --person {name:?}` finds their files once indexed");
+                    }
+                }
+                None => {
+                    let people = client.people(ctx()).await??;
+                    if json {
+                        print_json(&serde_json::json!({
+                            "people": people.iter().map(cli_json::person).collect::<Vec<_>>()
+                        }));
+                    } else if people.is_empty() {
+                        println!("no faces found yet (faces are grouped as files are indexed)");
+                    } else {
+                        for p in &people {
+                            print_person(p);
+                        }
+                        println!(
+                            "name one with `vx people name ID NAME`; merge two with `vx people merge ID ID`"
+                        );
+                    }
+                }
             }
         }
         Command::Reindex { rebuild_index } => {
@@ -638,8 +707,13 @@ fn print_details(d: &FileDetails) {
         println!("  faces:");
         for f in &d.faces {
             let [x, y, w, h] = f.rect;
+            let who = match (&f.name, f.person) {
+                (Some(name), _) => format!("{name}, "),
+                (None, Some(id)) => format!("person #{id}, "),
+                (None, None) => String::new(),
+            };
             println!(
-                "    {}{w:.0}x{h:.0} at ({x:.0},{y:.0}), score {:.2}, age about {:.0}",
+                "    {}{who}{w:.0}x{h:.0} at ({x:.0},{y:.0}), score {:.2}, age about {:.0}",
                 at(f.time, f.time),
                 f.score,
                 f.age
@@ -663,4 +737,17 @@ fn print_details(d: &FileDetails) {
             );
         }
     }
+}
+
+fn print_person(p: &Person) {
+    let name = p.name.as_deref().unwrap_or("(no name)");
+    let thumb = p
+        .thumbnail
+        .as_ref()
+        .map(|t| format!("  {t}"))
+        .unwrap_or_default();
+    println!(
+        "#{:<5} {name:<24} {} faces in {} files{thumb}",
+        p.id, p.faces, p.files
+    );
 }

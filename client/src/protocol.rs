@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// Bumped whenever a call or a type changes shape. `hello` is always the first call and never
 /// changes, so that a mismatch can be reported with both versions.
-pub const PROTOCOL_VERSION: u32 = 4;
+pub const PROTOCOL_VERSION: u32 = 5;
 
 /// A file path as raw bytes: file names need not be UTF-8, and serde refuses such `PathBuf`s.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -226,6 +226,8 @@ pub struct SearchRequest {
     pub before: Option<i64>,
     /// Only files that have all of these: "speech", "text" (read by OCR), "faces".
     pub has: Vec<String>,
+    /// Only files showing this person: a name given with `vx people name`, or a group number.
+    pub person: Option<String>,
     pub limit: u32,
 }
 
@@ -297,6 +299,20 @@ pub struct ShownFace {
     pub rect: [f32; 4],
     pub score: f32,
     pub age: f32,
+    /// The group it belongs to, and that group's name if it has one.
+    pub person: Option<i64>,
+    pub name: Option<String>,
+}
+
+/// A group of faces that look like one person.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Person {
+    pub id: i64,
+    pub name: Option<String>,
+    pub faces: u64,
+    pub files: u64,
+    /// A crop of the group's clearest face.
+    pub thumbnail: Option<WirePath>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -342,6 +358,8 @@ pub enum RpcError {
     NotARoot(WirePath),
     #[error("bad query: {0}")]
     BadQuery(String),
+    #[error("{0}")]
+    NoSuchPerson(String),
     #[error("the daemon is shutting down")]
     ShuttingDown,
     #[error("internal error in vxd: {0} (the log in the data dir has details)")]
@@ -370,6 +388,12 @@ pub trait Vx {
     ) -> Result<SearchResponse, RpcError>;
     /// Retries failed files; with `rebuild_index`, also rebuilds the text index from SQLite.
     async fn reindex(rebuild_index: bool) -> Result<ReindexReport, RpcError>;
+    /// Faces grouped into people, named ones first, then the largest.
+    async fn people() -> Result<Vec<Person>, RpcError>;
+    /// Names a group (None: forgets its name); its files are then found by that name.
+    async fn name_person(id: i64, name: Option<String>) -> Result<Person, RpcError>;
+    /// Says two groups are one person: `from`'s faces join `into`.
+    async fn merge_people(into: i64, from: i64) -> Result<Person, RpcError>;
     async fn pause() -> Result<(), RpcError>;
     async fn resume() -> Result<(), RpcError>;
     async fn shutdown() -> Result<(), RpcError>;

@@ -63,6 +63,47 @@ impl Server {
             .await
             .map_err(internal)?
     }
+
+    /// Applies a change to the people (on its own connection: it writes), wakes the index
+    /// writer to re-index their files, and returns person `id` as it now is.
+    async fn people_change(
+        &self,
+        id: i64,
+        change: impl FnOnce(&mut Store) -> Result<(), vx_indexer::StoreError> + Send + 'static,
+    ) -> Result<Person, RpcError> {
+        let shared = self.shared.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut store = Store::open(&shared.db_path).map_err(internal)?;
+            change(&mut store).map_err(|e| match e {
+                vx_indexer::StoreError::NoSuchPerson(_) | vx_indexer::StoreError::SamePerson(_) => {
+                    RpcError::NoSuchPerson(e.to_string())
+                }
+                e => internal(e),
+            })?;
+            shared.index_wake.wake();
+            store
+                .people()
+                .map_err(internal)?
+                .into_iter()
+                .find(|p| p.id == id)
+                .map(|p| person_info(p, &shared))
+                .ok_or_else(|| RpcError::NoSuchPerson(format!("there is no person {id}")))
+        })
+        .await
+        .map_err(internal)?
+    }
+}
+
+fn person_info(p: vx_indexer::people::PersonRow, shared: &Shared) -> Person {
+    Person {
+        id: p.id,
+        name: p.name,
+        faces: p.faces,
+        files: p.files,
+        thumbnail: p
+            .thumb
+            .map(|t| WirePath::new(&shared.data_dir.join("thumbnails").join(t))),
+    }
 }
 
 fn status(store: &Store, shared: &Shared) -> Result<Status, RpcError> {
@@ -209,7 +250,7 @@ fn show(store: &Store, shared: &Shared, path: &WirePath) -> Result<FileDetails, 
                     source: s.source,
                     start: s.start,
                     end: s.end,
-                    text: s.text,
+                    text: vx_indexer::extract::split_hidden(&s.text).0.to_string(),
                     confidence: s.confidence,
                 })
                 .collect(),
@@ -222,6 +263,8 @@ fn show(store: &Store, shared: &Shared, path: &WirePath) -> Result<FileDetails, 
                     rect: f.rect,
                     score: f.score,
                     age: f.age,
+                    person: f.person,
+                    name: f.name,
                 })
                 .collect(),
             store
@@ -329,6 +372,14 @@ impl Vx for Server {
     async fn search(self, _: Context, request: SearchRequest) -> Result<SearchResponse, RpcError> {
         self.blocking(move |store, shared| {
             let started = Instant::now();
+            if let Some(person) = &request.person {
+                let key = vx_indexer::people::person_key(person);
+                if !store.person_known(&key).map_err(internal)? {
+                    return Err(RpcError::NoSuchPerson(format!(
+                        "no person is called {person:?}; `vx people` lists them and `vx people name ID NAME` names one"
+                    )));
+                }
+            }
             let limit = request.limit.clamp(1, 10_000) as usize;
             let wide = SearchRequest {
                 limit: (limit * 2) as u32,
@@ -401,6 +452,7 @@ impl Vx for Server {
                 after: None,
                 before: None,
                 has: Vec::new(),
+                person: None,
                 limit: limit.saturating_add(own.len() as u32),
             };
             let mut results = shared
@@ -434,6 +486,52 @@ impl Vx for Server {
             })
         })
         .await
+    }
+
+    async fn people(self, _: Context) -> Result<Vec<Person>, RpcError> {
+        self.blocking(|store, shared| {
+            Ok(store
+                .people()
+                .map_err(internal)?
+                .into_iter()
+                .map(|p| person_info(p, shared))
+                .collect())
+        })
+        .await
+    }
+
+    async fn name_person(
+        self,
+        _: Context,
+        id: i64,
+        name: Option<String>,
+    ) -> Result<Person, RpcError> {
+        let name = name.map(|n| n.trim().to_string());
+        if name
+            .as_deref()
+            .is_some_and(|n| n.is_empty() || n.starts_with('#') || n.parse::<i64>().is_ok())
+        {
+            return Err(RpcError::BadQuery(
+                "a name needs a letter and cannot start with '#' (those mean group numbers)".into(),
+            ));
+        }
+        let result = self
+            .people_change(id, move |store| store.name_person(id, name.as_deref()))
+            .await;
+        if let Ok(p) = &result {
+            tracing::info!(id, name = ?p.name, "person named");
+        }
+        result
+    }
+
+    async fn merge_people(self, _: Context, into: i64, from: i64) -> Result<Person, RpcError> {
+        let result = self
+            .people_change(into, move |store| store.merge_people(into, from))
+            .await;
+        if result.is_ok() {
+            tracing::info!(into, from, "people merged");
+        }
+        result
     }
 
     async fn pause(self, _: Context) -> Result<(), RpcError> {

@@ -22,6 +22,8 @@ const CRASH_ATTEMPTS: u32 = 2;
 const IDLE_WAIT: Duration = Duration::from_secs(1);
 /// How often the in-memory embeddings are rebuilt from scratch (between, they are appended to).
 const FULL_VECTOR_RELOAD: Duration = Duration::from_secs(60);
+/// How often faces grouped since the last time are re-grouped (people::Store::regroup).
+const REGROUP_EVERY: Duration = Duration::from_secs(600);
 /// Gathers a few files into one tantivy commit.
 const COMMIT_DELAY: Duration = Duration::from_millis(150);
 
@@ -190,7 +192,7 @@ fn index_writer(shared: &Shared) {
                 .map(|w| (s, w))
                 .map_err(|e| e.to_string())
         });
-    let (store, mut sync) = match opened {
+    let (mut store, mut sync) = match opened {
         Ok(x) => x,
         Err(e) => {
             tracing::error!("text index writer cannot start: {e}");
@@ -198,6 +200,7 @@ fn index_writer(shared: &Shared) {
         }
     };
     let mut last_full_load = std::time::Instant::now();
+    let mut people = PeopleUpkeep::default();
     loop {
         let stopping = shared.stopping();
         if shared.rebuild_index.swap(false, Ordering::SeqCst) {
@@ -211,6 +214,8 @@ fn index_writer(shared: &Shared) {
                 Err(e) => tracing::error!("cannot rebuild the text index: {e}"),
             }
         }
+        // New faces join people before their files are indexed, so names are searchable.
+        people.run(&mut store);
         match sync.sync(&store) {
             Ok(0) => {}
             Ok(n) => {
@@ -234,5 +239,46 @@ fn index_writer(shared: &Shared) {
         }
         shared.index_wake.wait(IDLE_WAIT);
         std::thread::sleep(COMMIT_DELAY);
+    }
+}
+
+/// Groups new faces into people as they arrive, and re-groups now and then.
+#[derive(Default)]
+struct PeopleUpkeep {
+    grouped_since_regroup: u64,
+    last_regroup: Option<std::time::Instant>,
+}
+
+impl PeopleUpkeep {
+    fn run(&mut self, store: &mut Store) {
+        use vx_indexer::people::JOIN_THRESHOLD;
+        match store.group_new_faces(JOIN_THRESHOLD) {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::debug!(faces = n, "faces grouped into people");
+                self.grouped_since_regroup += n;
+            }
+            Err(e) => tracing::error!("cannot group faces: {e}"),
+        }
+        let due = self
+            .last_regroup
+            .is_none_or(|t| t.elapsed() >= REGROUP_EVERY);
+        if self.grouped_since_regroup == 0 || !due {
+            return;
+        }
+        self.last_regroup = Some(std::time::Instant::now());
+        self.grouped_since_regroup = 0;
+        match store
+            .regroup(JOIN_THRESHOLD)
+            .and_then(|r| store.group_new_faces(JOIN_THRESHOLD).map(|_| r))
+        {
+            Ok(r) => tracing::info!(
+                detached = r.detached,
+                merged = r.merged,
+                removed = r.removed,
+                "people re-grouped"
+            ),
+            Err(e) => tracing::error!("cannot re-group people: {e}"),
+        }
     }
 }

@@ -14,9 +14,9 @@ use crate::decode::{Decoded, Frame};
 /// existing content.
 pub const EXTRACTORS: &[(&str, u32)] = &[
     ("thumbnails", 1),
-    ("tags", 1),
+    ("tags", 2),
     ("objects", 2),
-    ("faces", 1),
+    ("faces", 2),
     ("ocr", 1),
     ("transcript", 1),
     ("semantic", 1),
@@ -29,6 +29,7 @@ const TAGS_PER_FRAME: usize = 5;
 const MIN_TAG_SCORE: f32 = 0.1;
 const THUMB_SIDE: u32 = 320;
 const FRAME_THUMB_SIDE: u32 = 192;
+const FACE_THUMB_SIDE: u32 = 128;
 
 /// The version of an extractor, with a test override (VX_BUMP_EXTRACTOR=name adds one).
 pub fn version(name: &str) -> u32 {
@@ -62,6 +63,8 @@ pub struct FaceOut {
     pub descriptor: Vec<f32>,
     pub age: f32,
     pub male: f32,
+    /// A small crop of the face, relative to the thumbnails dir (what `vx people` shows).
+    pub thumb: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -168,6 +171,28 @@ fn merge_runs(mut segs: Vec<SegmentOut>) -> Vec<SegmentOut> {
     out
 }
 
+/// A segment's text may end with words that should find it without being shown (a tag's
+/// broader WordNet names), after this separator.
+const HIDDEN_WORDS: char = '\n';
+
+/// (what to show, words that only help find it) of a segment's text.
+pub fn split_hidden(text: &str) -> (&str, &str) {
+    text.split_once(HIDDEN_WORDS).unwrap_or((text, ""))
+}
+
+/// "Egyptian Mau (Egyptian cat)": the curated name, then WordNet's synonyms; its hypernyms
+/// ("cat, feline, animal") are searchable but hidden.
+fn tag_text(t: &vx_models::tagger::Tag) -> String {
+    let mut text = t.label.clone();
+    if !t.synonyms.is_empty() {
+        text = format!("{text} ({})", t.synonyms.join(", "));
+    }
+    if !t.hypernyms.is_empty() {
+        text = format!("{text}{HIDDEN_WORDS}{}", t.hypernyms.join(", "));
+    }
+    text
+}
+
 fn seg(
     extractor: &str,
     source: &str,
@@ -185,6 +210,25 @@ fn seg(
         confidence,
         embedding: None,
     }
+}
+
+/// The face with a margin around it, at most FACE_THUMB_SIDE on its long side.
+fn write_face_thumb(img: &RgbView, face: vx_models::Rect, path: &Path) -> Result<(), String> {
+    let margin = 0.25 * face.w.max(face.h);
+    let crop = vx_models::Rect {
+        x: face.x - margin,
+        y: face.y - margin,
+        w: face.w + 2.0 * margin,
+        h: face.h + 2.0 * margin,
+    }
+    .clamp(img.width, img.height);
+    let s = FACE_THUMB_SIDE as f32 / crop.w.max(crop.h).max(1.0);
+    let (w, h) = (
+        ((crop.w * s).round() as u32).max(1),
+        ((crop.h * s).round() as u32).max(1),
+    );
+    let face = img.resize(w, h, Some(crop)).map_err(|e| e.to_string())?;
+    write_thumb(&face.view(), FACE_THUMB_SIDE, path)
 }
 
 fn write_thumb(img: &RgbView, side: u32, path: &Path) -> Result<(), String> {
@@ -309,12 +353,7 @@ pub fn extract(
                             {
                                 let (start, end) = span(c * BATCH + j);
                                 for t in tags {
-                                    // "Egyptian Mau (Egyptian cat)": the curated name, then WordNet's.
-                                    let text = if t.synonyms.is_empty() {
-                                        t.label
-                                    } else {
-                                        format!("{} ({})", t.label, t.synonyms.join(", "))
-                                    };
+                                    let text = tag_text(&t);
                                     out.segments
                                         .push(seg(name, "tag", start, end, text, t.score));
                                 }
@@ -353,9 +392,26 @@ pub fn extract(
                     "faces" => {
                         let faces = models.faces()?;
                         for (k, v) in scene_views.iter().enumerate() {
-                            for f in faces.faces(v, vx_models::faces::MIN_SCORE)? {
+                            for (n, f) in faces
+                                .faces(v, vx_models::faces::MIN_SCORE)?
+                                .into_iter()
+                                .enumerate()
+                            {
+                                let time = span(k).0;
+                                let rel = format!(
+                                    "{}/{}-face-{}-{n}.jpg",
+                                    &hash_hex[..2],
+                                    hash_hex,
+                                    (time * 1000.0).round() as i64
+                                );
+                                // A crop that fails is no reason to lose the face.
+                                let thumb = write_face_thumb(v, f.rect, &thumbs_dir.join(&rel))
+                                    .map_err(|e| tracing::warn!("face thumbnail: {e}"))
+                                    .ok()
+                                    .map(|_| rel);
                                 out.faces.push(FaceOut {
-                                    time: span(k).0,
+                                    time,
+                                    thumb,
                                     rect: [f.rect.x, f.rect.y, f.rect.w, f.rect.h],
                                     score: f.score,
                                     descriptor: f.descriptor,
@@ -594,6 +650,6 @@ mod tests {
             ("tags".into(), 1),
         ]);
         assert_eq!(w.last().unwrap().0, "semantic");
-        assert_eq!(version("tags"), 1);
+        assert_eq!(version("tags"), 2);
     }
 }

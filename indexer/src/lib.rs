@@ -8,6 +8,7 @@ pub mod hash;
 pub mod job;
 mod migrations;
 pub mod paths;
+pub mod people;
 pub mod probe;
 pub mod semantic;
 pub mod store;

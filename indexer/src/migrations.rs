@@ -123,4 +123,17 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX faces_content ON faces(content_id);
     "#,
+    // 3: faces grouped into people.
+    r#"
+    CREATE TABLE people (
+        id         INTEGER PRIMARY KEY,
+        name       TEXT,
+        centroid   BLOB NOT NULL,                       -- sum of member descriptors, f32 LE
+        faces      INTEGER NOT NULL DEFAULT 0,
+        pinned     INTEGER NOT NULL DEFAULT 0,           -- named or merged by the user: kept whole
+        created_at INTEGER NOT NULL
+    );
+    ALTER TABLE faces ADD COLUMN thumb TEXT;            -- face crop, relative to the thumbnails dir
+    CREATE INDEX faces_person ON faces(person_id);
+    "#,
 ];

@@ -148,6 +148,12 @@ pub fn semantic_hits(
                 EXISTS(SELECT 1 FROM faces WHERE content_id = ?1)",
     )?;
     for (segment_id, content_id, score) in vectors.nearest(query, SEMANTIC_TOP) {
+        if let Some(person) = &req.person {
+            let key = crate::people::person_key(person);
+            if !store.content_shows(content_id, &key)? {
+                continue;
+            }
+        }
         if !req.has.is_empty() {
             let (speech, text, faces): (bool, bool, bool) =
                 has.query_row([content_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;

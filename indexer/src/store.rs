@@ -24,6 +24,10 @@ pub enum StoreError {
         found: usize,
         known: usize,
     },
+    #[error("there is no person {0}; `vx people` lists them")]
+    NoSuchPerson(i64),
+    #[error("person {0} cannot be merged with itself")]
+    SamePerson(i64),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -126,6 +130,8 @@ pub struct FaceRow {
     pub rect: [f32; 4],
     pub score: f32,
     pub age: f32,
+    pub person: Option<i64>,
+    pub name: Option<String>,
 }
 
 /// What a file has, for `--has`: "speech", "text" (OCR) and "faces".
@@ -156,6 +162,8 @@ pub struct IndexDoc {
     pub meta: ContentMeta,
     pub segments: Vec<SegmentRow>,
     pub faces: u64,
+    /// Who is seen, and when (named or not).
+    pub people: Vec<crate::people::Appearance>,
 }
 
 #[derive(Clone, Debug)]
@@ -226,7 +234,7 @@ fn name_of(path: &Path) -> String {
 }
 
 pub struct Store {
-    conn: Connection,
+    pub(crate) conn: Connection,
 }
 
 impl Store {
@@ -867,6 +875,7 @@ impl Store {
         let Some(row) = row else { return Ok(None) };
         let segments = self.segments(row.4.id)?;
         let faces = self.content_counts(row.4.id)?.2;
+        let people = self.appearances(row.4.id)?;
         Ok(
             Some(row).and_then(|(path, name, state, mtime_ns, content)| {
                 Some(IndexDoc {
@@ -879,6 +888,7 @@ impl Store {
                     meta: content.meta,
                     segments,
                     faces,
+                    people,
                 })
             }),
         )
@@ -979,8 +989,8 @@ impl Store {
                 ])?;
             }
             let mut face = tx.prepare_cached(
-                "INSERT INTO faces(content_id, time, x, y, w, h, score, descriptor, age, male)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                "INSERT INTO faces(content_id, time, x, y, w, h, score, descriptor, age, male, thumb)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )?;
             for f in &out.faces {
                 face.execute(params![
@@ -993,7 +1003,8 @@ impl Store {
                     f.score as f64,
                     blob(&f.descriptor),
                     f.age as f64,
-                    f.male as f64
+                    f.male as f64,
+                    f.thumb
                 ])?;
             }
             // Frames: one row per time; each extractor fills its own column.
@@ -1041,7 +1052,9 @@ impl Store {
     /// (time, x, y, w, h, score, age) of each face found in a content.
     pub fn faces(&self, content_id: i64) -> Result<Vec<FaceRow>> {
         let mut st = self.conn.prepare_cached(
-            "SELECT time, x, y, w, h, score, coalesce(age, 0) FROM faces WHERE content_id = ?1 ORDER BY time, x",
+            "SELECT fa.time, fa.x, fa.y, fa.w, fa.h, fa.score, coalesce(fa.age, 0), fa.person_id, p.name
+             FROM faces fa LEFT JOIN people p ON p.id = fa.person_id
+             WHERE fa.content_id = ?1 ORDER BY fa.time, fa.x",
         )?;
         let rows = st
             .query_map([content_id], |r| {
@@ -1055,6 +1068,8 @@ impl Store {
                     ],
                     score: r.get::<_, f64>(5)? as f32,
                     age: r.get::<_, f64>(6)? as f32,
+                    person: r.get(7)?,
+                    name: r.get(8)?,
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;
@@ -1092,8 +1107,10 @@ impl Store {
     /// Thumbnails of contents about to be collected, so their files can go too.
     pub fn orphan_thumbs(&self, grace_secs: i64) -> Result<Vec<String>> {
         let mut st = self.conn.prepare(
-            "SELECT fr.thumb FROM frames fr JOIN contents c ON c.id = fr.content_id
-             WHERE fr.thumb IS NOT NULL AND c.orphaned_at IS NOT NULL AND c.orphaned_at <= ?1
+            "SELECT t.thumb FROM (SELECT content_id, thumb FROM frames
+                                  UNION ALL SELECT content_id, thumb FROM faces) t
+             JOIN contents c ON c.id = t.content_id
+             WHERE t.thumb IS NOT NULL AND c.orphaned_at IS NOT NULL AND c.orphaned_at <= ?1
              AND NOT EXISTS (SELECT 1 FROM files WHERE content_id = c.id)",
         )?;
         let rows = st

@@ -22,7 +22,7 @@ use crate::paths::bytes_to_path;
 use crate::store::{IndexDoc, Store, StoreError};
 
 /// Bump when the schema or what goes into documents changes: the index is then rebuilt.
-const SCHEMA_VERSION: &str = "3";
+const SCHEMA_VERSION: &str = "5";
 /// Documents fetched per requested result, before grouping by file.
 const DOCS_PER_RESULT: usize = 8;
 /// Moments kept per file.
@@ -56,11 +56,15 @@ struct Fields {
     online: Field,
     /// Segment documents: the text an extractor found, where, and when.
     text: Field,
+    /// Words that find a segment without being shown (a tag's broader names), ranked lower.
+    broader: Field,
     source: Field,
     start: Field,
     end: Field,
     /// What the file has: speech, text, faces (for `--has`).
     has: Field,
+    /// Who is in it, by `people::person_keys` (for `--person`).
+    person: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -81,11 +85,13 @@ fn schema() -> (Schema, Fields) {
         kind: b.add_text_field("kind", STRING | STORED),
         date: b.add_i64_field("date", INDEXED | STORED | FAST),
         online: b.add_u64_field("online", STORED),
+        broader: b.add_text_field("broader", words.clone()),
         text: b.add_text_field("text", words.set_stored()),
         source: b.add_text_field("source", STRING | STORED),
         start: b.add_f64_field("start", STORED),
         end: b.add_f64_field("end", STORED),
         has: b.add_text_field("has", STRING),
+        person: b.add_text_field("person", STRING),
     };
     (b.build(), fields)
 }
@@ -188,9 +194,12 @@ impl TextIndex {
         if text.is_empty() {
             clauses.push((Occur::Must, Box::new(AllQuery)));
         } else {
-            let mut parser =
-                QueryParser::for_index(&self.index, vec![f.name, f.path_words, f.meta, f.text]);
+            let mut parser = QueryParser::for_index(
+                &self.index,
+                vec![f.name, f.path_words, f.meta, f.text, f.broader],
+            );
             parser.set_field_boost(f.name, 3.0);
+            parser.set_field_boost(f.broader, 0.5);
             parser.set_field_boost(f.path_words, 1.5);
             // Lenient: odd characters in a query never fail a search.
             let (query, _errors) = parser.parse_query_lenient(text);
@@ -212,6 +221,15 @@ impl TextIndex {
                 Occur::Must,
                 Box::new(TermQuery::new(
                     Term::from_field_bytes(f.ancestors, dir.as_os_str().as_bytes()),
+                    IndexRecordOption::Basic,
+                )),
+            ));
+        }
+        if let Some(person) = &req.person {
+            clauses.push((
+                Occur::Must,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(f.person, &crate::people::person_key(person)),
                     IndexRecordOption::Basic,
                 )),
             ));
@@ -338,6 +356,11 @@ impl IndexSync {
         for what in crate::store::has(doc) {
             d.add_text(f.has, what);
         }
+        for a in &doc.people {
+            for key in crate::people::person_keys(a) {
+                d.add_text(f.person, key);
+            }
+        }
         d
     }
 
@@ -356,10 +379,22 @@ impl IndexSync {
         let mut docs = vec![file];
         for s in &doc.segments {
             let mut d = self.base(doc);
-            d.add_text(f.text, &s.text);
+            let (shown, hidden) = crate::extract::split_hidden(&s.text);
+            d.add_text(f.text, shown);
+            if !hidden.is_empty() {
+                d.add_text(f.broader, hidden);
+            }
             d.add_text(f.source, &s.source);
             d.add_f64(f.start, s.start);
             d.add_f64(f.end, s.end);
+            docs.push(d);
+        }
+        for (name, start, end) in crate::people::named_spans(&doc.people) {
+            let mut d = self.base(doc);
+            d.add_text(f.text, name);
+            d.add_text(f.source, "person");
+            d.add_f64(f.start, start);
+            d.add_f64(f.end, end);
             docs.push(d);
         }
         docs

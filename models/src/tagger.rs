@@ -15,6 +15,8 @@ use crate::runtime::Runtime;
 
 const SIZE: u32 = 224;
 const NAME: &str = "tagger";
+/// Line i+1: the WordNet hypernyms of ImageNet class i (built by scripts/make-hypernyms.py).
+const HYPERNYMS: &str = include_str!("../data/imagenet-hypernyms.txt");
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Tag {
@@ -23,6 +25,8 @@ pub struct Tag {
     pub label: String,
     /// WordNet's names for the class ("Egyptian cat"), for search.
     pub synonyms: Vec<String>,
+    /// WordNet's broader names ("domestic cat", "cat", "feline", "animal"), nearest first.
+    pub hypernyms: Vec<String>,
     pub score: f32,
 }
 
@@ -98,6 +102,14 @@ impl Tagger {
                             .iter()
                             .filter(|s| **s != self.labels[c])
                             .cloned()
+                            .collect(),
+                        hypernyms: HYPERNYMS
+                            .lines()
+                            .nth(c)
+                            .unwrap_or_default()
+                            .split(", ")
+                            .filter(|h| !h.is_empty())
+                            .map(str::to_string)
                             .collect(),
                         score: row[c],
                     })

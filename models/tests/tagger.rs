@@ -16,6 +16,19 @@ fn tags_of_real_photos_match_the_pack_readme() {
         "{cat_classes:?}"
     );
     assert_eq!(tags[1][0].class, 967);
+    // WordNet's broader names come with each tag: an espresso is coffee and a beverage.
+    for broader in ["coffee", "beverage"] {
+        assert!(
+            tags[1][0].hypernyms.iter().any(|h| h == broader),
+            "{:?}",
+            tags[1][0]
+        );
+    }
+    assert!(
+        tags[0][0].hypernyms.iter().any(|h| h == "cat"),
+        "{:?}",
+        tags[0][0]
+    );
     assert!((tags[1][0].score - 0.899).abs() < 0.05, "{:?}", tags[1][0]);
     // Batch of one gives the same answer as in a batch.
     let alone = tagger.tag(&[coffee.view()], 1, 0.0).unwrap();

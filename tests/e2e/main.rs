@@ -4,6 +4,7 @@ mod bad_input;
 mod catalogue;
 mod lifecycle;
 mod models;
+mod people;
 mod pipeline;
 mod service;
 mod support;

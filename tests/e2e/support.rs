@@ -261,3 +261,17 @@ impl Drop for Daemon {
         }
     }
 }
+
+/// ../shared (the model pack and test media), or None after saying why the test is skipped.
+pub fn pack() -> Option<PathBuf> {
+    let pack = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared");
+    if pack.join("models/SHA256SUMS").is_file() && pack.join("media/coffee.png").is_file() {
+        Some(pack)
+    } else {
+        eprintln!(
+            "skipped: no model pack and media at {} (CI has them)",
+            pack.display()
+        );
+        None
+    }
+}
