@@ -19,7 +19,9 @@ if [[ "$(uname -s)" == "Darwin" ]]; then
 fi
 
 PACKAGES=(libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev
-  libclang-dev cmake nasm ffmpeg pkg-config systemd)
+  libclang-dev cmake nasm ffmpeg pkg-config systemd
+  # test media only: a font for drawn text, a speech synthesiser for spoken sentences
+  fonts-dejavu-core espeak-ng)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

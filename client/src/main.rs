@@ -37,6 +37,14 @@ enum HasArg {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum ChannelArg {
+    /// Words: transcripts, text in pictures, tags, objects, names, paths (BM25)
+    Text,
+    /// Meaning: the query's text embedding against transcripts and text in pictures
+    Semantic,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum KindArg {
     Image,
     Video,
@@ -93,6 +101,9 @@ enum Command {
         /// Only files showing this person: a name given with `vx people name`, or a group number
         #[arg(long)]
         person: Option<String>,
+        /// Rank with only this channel (repeatable; default: all, fused) to compare them
+        #[arg(long, value_enum)]
+        channel: Vec<ChannelArg>,
         #[arg(long, default_value_t = 20)]
         limit: u32,
         #[arg(long)]
@@ -365,6 +376,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             before,
             has,
             person,
+            channel,
             limit,
             json,
         } => {
@@ -388,6 +400,14 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     .map(str::to_string)
                     .collect(),
                 person,
+                channels: channel
+                    .iter()
+                    .map(|c| match c {
+                        ChannelArg::Text => "text",
+                        ChannelArg::Semantic => "semantic",
+                    })
+                    .map(str::to_string)
+                    .collect(),
                 limit,
             };
             let r = client.search(ctx(), request).await??;

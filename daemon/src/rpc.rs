@@ -385,13 +385,18 @@ impl Vx for Server {
                 limit: (limit * 2) as u32,
                 ..request.clone()
             };
-            let text = shared
-                .text
-                .search(&wide)
-                .map_err(|e| RpcError::BadQuery(e.to_string()))?;
+            let wants = |c: &str| request.channels.is_empty() || request.channels.iter().any(|x| x == c);
+            let text = if wants("text") {
+                shared
+                    .text
+                    .search(&wide)
+                    .map_err(|e| RpcError::BadQuery(e.to_string()))?
+            } else {
+                Vec::new()
+            };
             let vectors = shared.vectors.read().unwrap();
             // The semantic channel: the query's embedding against embedded text segments.
-            let semantic = if request.query.trim().is_empty() || vectors.is_empty() {
+            let semantic = if !wants("semantic") || request.query.trim().is_empty() || vectors.is_empty() {
                 Vec::new()
             } else if let Some(q) = shared.embed_query(&request.query) {
                 vx_indexer::semantic::semantic_hits(store, &vectors, &q, &wide).map_err(internal)?
@@ -453,6 +458,7 @@ impl Vx for Server {
                 before: None,
                 has: Vec::new(),
                 person: None,
+                channels: Vec::new(),
                 limit: limit.saturating_add(own.len() as u32),
             };
             let mut results = shared

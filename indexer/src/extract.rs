@@ -17,7 +17,7 @@ pub const EXTRACTORS: &[(&str, u32)] = &[
     ("tags", 2),
     ("objects", 2),
     ("faces", 2),
-    ("ocr", 1),
+    ("ocr", 2),
     ("transcript", 1),
     ("semantic", 1),
     ("visual", 1),
@@ -172,7 +172,7 @@ fn merge_runs(mut segs: Vec<SegmentOut>) -> Vec<SegmentOut> {
 }
 
 /// A segment's text may end with words that should find it without being shown (a tag's
-/// broader WordNet names), after this separator.
+/// broader WordNet names, an OCR line's run-together words spaced out), after this separator.
 const HIDDEN_WORDS: char = '\n';
 
 /// (what to show, words that only help find it) of a segment's text.
@@ -426,12 +426,17 @@ pub fn extract(
                         for (k, v) in scene_views.iter().enumerate() {
                             let (start, end) = span(k);
                             for line in ocr.read(v)? {
+                                // "Quarterlybudgetreview": shown as read, found as words.
+                                let text = match crate::wordsplit::respace(&line.text) {
+                                    Some(words) => format!("{}{HIDDEN_WORDS}{words}", line.text),
+                                    None => line.text,
+                                };
                                 out.segments.push(seg(
                                     name,
                                     "ocr",
                                     start,
                                     end,
-                                    line.text,
+                                    text,
                                     line.confidence,
                                 ));
                             }
@@ -471,9 +476,13 @@ pub fn extract(
                         if !text_segments.is_empty() {
                             let emb = models.text()?;
                             for chunk in text_segments.chunks(32) {
+                                // Text read with its words run together is embedded spaced out.
                                 let texts: Vec<&str> = chunk
                                     .iter()
-                                    .map(|&i| out.segments[i].text.as_str())
+                                    .map(|&i| match split_hidden(&out.segments[i].text) {
+                                        (_, "") => &out.segments[i].text,
+                                        (_, words) => words,
+                                    })
                                     .collect();
                                 for (&i, e) in chunk.iter().zip(emb.embed(&texts)?) {
                                     out.segments[i].embedding = Some(e);

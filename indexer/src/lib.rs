@@ -13,6 +13,7 @@ pub mod probe;
 pub mod semantic;
 pub mod store;
 pub mod textindex;
+pub mod wordsplit;
 
 pub use catalog::{Catalog, ScanReport};
 pub use store::{Store, StoreError};

@@ -200,7 +200,7 @@ pub fn semantic_hits(
             let moment = Moment {
                 start,
                 end,
-                text: text.clone(),
+                text: crate::extract::split_hidden(&text).0.to_string(),
                 sources: vec![source.clone(), "semantic".into()],
             };
             match by_path.get(&path) {

@@ -22,7 +22,7 @@ use crate::paths::bytes_to_path;
 use crate::store::{IndexDoc, Store, StoreError};
 
 /// Bump when the schema or what goes into documents changes: the index is then rebuilt.
-const SCHEMA_VERSION: &str = "5";
+const SCHEMA_VERSION: &str = "6";
 /// Documents fetched per requested result, before grouping by file.
 const DOCS_PER_RESULT: usize = 8;
 /// Moments kept per file.
@@ -30,6 +30,37 @@ const MOMENTS_PER_FILE: usize = 3;
 const VERSION_FILE: &str = "vx-index-version";
 const WRITER_HEAP: usize = 32 << 20;
 const SYNC_BATCH: u32 = 2000;
+
+/// English words: lower-cased, stemmed, without the words that carry no meaning in a search
+/// ("how much did the shopping cost" is about shopping and cost; "the" would match everything).
+const TOKENIZER: &str = "vx_english";
+const STOP_WORDS: &[&str] = &[
+    // Lucene's English list (tantivy's, too)
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it",
+    "no", "not", "of", "on", "or", "such", "that", "the", "their", "then", "there", "these",
+    "they", "this", "to", "was", "will", "with",
+    // and the question and pronoun words people type into a search box
+    "i", "me", "my", "we", "our", "you", "your", "he", "him", "his", "she", "her", "them", "its",
+    "what", "which", "who", "where", "when", "why", "how", "do", "does", "did", "have", "has",
+    "had", "were", "been", "am", "can", "could", "would", "should", "so", "than", "very", "just",
+    "some", "any", "much", "many", "from", "about",
+];
+
+fn register_tokenizer(index: &Index) {
+    use tantivy::tokenizer::{
+        Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter,
+        TextAnalyzer,
+    };
+    let analyzer = TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(StopWordFilter::remove(
+            STOP_WORDS.iter().map(|w| w.to_string()),
+        ))
+        .filter(Stemmer::new(Language::English))
+        .build();
+    index.tokenizers().register(TOKENIZER, analyzer);
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
@@ -71,7 +102,7 @@ fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let words = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
-            .set_tokenizer("en_stem")
+            .set_tokenizer(TOKENIZER)
             .set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
     let fields = Fields {
@@ -160,6 +191,7 @@ impl TextIndex {
                 index
             }
         };
+        register_tokenizer(&index);
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)

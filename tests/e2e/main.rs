@@ -6,5 +6,6 @@ mod lifecycle;
 mod models;
 mod people;
 mod pipeline;
+mod search_quality;
 mod service;
 mod support;

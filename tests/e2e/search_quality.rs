@@ -1,0 +1,446 @@
+//! Search quality on a judged set (tests/eval/judged.json): the evaluation media are built
+//! from ../shared/media plus generated pictures, slideshows and recordings with known content,
+//! indexed with the real models, and every query is run per channel and fused. The test fails
+//! if fused ranking falls below a floor; with VX_EVAL_REPORT=FILE it also writes the table that
+//! docs/search-quality.md shows (scripts/eval-search.sh).
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::support::*;
+
+/// Fused ranking must find a relevant file in the top 5 for at least this share of queries…
+const FLOOR_RECALL_AT_5: f64 = 0.88;
+/// …and keep at least this mean reciprocal rank.
+const FLOOR_MRR: f64 = 0.8;
+/// Results fetched per query (a relevant file below this rank scores 0).
+const DEPTH: usize = 10;
+const FONT: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+
+/// A picture of lines of text, drawn with ffmpeg.
+fn text_picture(out: &Path, size: &str, background: &str, lines: &[(&str, u32)]) {
+    let mut filters = Vec::new();
+    let mut y = 40;
+    for (text, px) in lines {
+        filters.push(format!(
+            "drawtext=fontfile={FONT}:text='{text}':fontsize={px}:fontcolor=black:x=30:y={y}"
+        ));
+        y += px * 2;
+    }
+    let filter = filters.join(",");
+    let colour = format!("color=c={background}:s={size}:d=1");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        &colour,
+        "-vf",
+        &filter,
+        "-frames:v",
+        "1",
+        out.to_str().unwrap(),
+    ]);
+}
+
+/// Spoken sentences (espeak-ng) that answer no judged query but two, and distract the rest.
+const SPOKEN: &[&str] = &[
+    "Remember to call the plumber on Tuesday morning about the leaking kitchen tap.",
+    "The weather tomorrow will be cloudy with rain in the afternoon and a cold wind.",
+    "Our football team won the match three goals to one after a late goal.",
+    "Please water the tomato plants in the garden while I am away next week.",
+    "The flight to Madrid has been delayed by two hours because of fog.",
+];
+
+/// Pictures of text that answer no judged query.
+const WRITTEN: &[&[(&str, u32)]] = &[
+    &[("Soup of the day", 36), ("Tomato and basil   4.50", 28)],
+    &[("NO PARKING", 48), ("Tow away zone", 36)],
+    &[("Happy birthday Anna", 40), ("Love from all of us", 30)],
+    &[
+        ("Chapter 3", 36),
+        ("The river was cold and dark that night.", 22),
+    ],
+];
+
+/// Test patterns with no words in them: fractal, colour bars, a cellular automaton; a moving
+/// test card with a tone.
+fn patterns(dir: &Path) {
+    for (source, name) in [
+        ("mandelbrot=s=640x480", "IMG_6001.png"),
+        ("smptebars=s=640x480", "IMG_6002.png"),
+        ("cellauto=s=640x480:rule=110", "IMG_6003.png"),
+    ] {
+        ffmpeg(&[
+            "-f",
+            "lavfi",
+            "-i",
+            source,
+            "-frames:v",
+            "1",
+            dir.join(name).to_str().unwrap(),
+        ]);
+    }
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=s=640x480:d=8:r=25",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=f=440:d=8",
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        dir.join("VID_6004.mp4").to_str().unwrap(),
+    ]);
+}
+
+/// Files named as in judged.json, in `dir`.
+fn build_media(shared: &Path, dir: &Path) {
+    for (i, sentence) in SPOKEN.iter().enumerate() {
+        let out = dir.join(format!("REC_400{}.wav", i + 1));
+        let ok = std::process::Command::new("espeak-ng")
+            .args(["-s", "150", "-w", out.to_str().unwrap(), sentence])
+            .status()
+            .expect("espeak-ng (scripts/setup.sh installs it)")
+            .success();
+        assert!(ok, "espeak-ng {sentence}");
+    }
+    for (i, lines) in WRITTEN.iter().enumerate() {
+        text_picture(
+            &dir.join(format!("IMG_500{}.png", i + 1)),
+            "640x360",
+            "white",
+            lines,
+        );
+    }
+    patterns(dir);
+    let m = shared.join("media");
+    let src = |name: &str| m.join(name).to_str().unwrap().to_string();
+    let dst = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    for (from, to) in [
+        ("astronaut.png", "IMG_1001.png"),
+        ("chelsea.png", "IMG_1002.png"),
+        ("coffee.png", "IMG_1003.png"),
+        ("page.png", "IMG_1004.png"),
+        ("librivox-0870.wav", "REC_2001.wav"),
+        ("librivox-0880.wav", "REC_2002.wav"),
+    ] {
+        std::fs::copy(m.join(from), dir.join(to)).unwrap();
+    }
+    // The cat small in a wide white frame; the coffee in greyscale JPEG.
+    ffmpeg(&[
+        "-i",
+        &src("chelsea.png"),
+        "-vf",
+        "scale=220:-1,pad=800:600:300:200:white",
+        &dst("IMG_1005.jpg"),
+    ]);
+    ffmpeg(&[
+        "-i",
+        &src("coffee.png"),
+        "-vf",
+        "format=gray",
+        &dst("IMG_1006.jpg"),
+    ]);
+    text_picture(
+        &dir.join("IMG_1007.png"),
+        "480x520",
+        "white",
+        &[
+            ("CORNER GROCERY", 34),
+            ("Bananas   2.40", 28),
+            ("Whole milk   1.10", 28),
+            ("Bread   2.25", 28),
+            ("TOTAL   5.75", 30),
+        ],
+    );
+    text_picture(
+        &dir.join("IMG_1008.png"),
+        "720x300",
+        "yellow",
+        &[("Platform 4", 48), ("Trains to London", 44)],
+    );
+    let slide = dir.join("slide.png");
+    text_picture(
+        &slide,
+        "640x480",
+        "white",
+        &[
+            ("Quarterly budget review", 36),
+            ("Revenue up 4 percent", 30),
+        ],
+    );
+    // 15 s: the cat 0-5 s, the coffee 5-10 s, the astronaut 10-15 s; speech (0870) from 6 s.
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "color=c=gray:s=640x480:d=15:r=25",
+        "-loop",
+        "1",
+        "-i",
+        &src("chelsea.png"),
+        "-loop",
+        "1",
+        "-i",
+        &src("coffee.png"),
+        "-loop",
+        "1",
+        "-i",
+        &src("astronaut.png"),
+        "-i",
+        &src("librivox-0870.wav"),
+        "-filter_complex",
+        "[1]scale=640:480,format=yuv420p[a1];[2]scale=640:480,format=yuv420p[a2];\
+         [3]scale=640:480,format=yuv420p[a3];[0][a1]overlay=enable='between(t,0,5)'[v1];\
+         [v1][a2]overlay=enable='between(t,5,10)'[v2];[v2][a3]overlay=enable='between(t,10,15)'[v];\
+         [4]adelay=6000|6000,apad[a]",
+        "-map",
+        "[v]",
+        "-map",
+        "[a]",
+        "-t",
+        "15",
+        "-g",
+        "50",
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        &dst("VID_3001.mp4"),
+    ]);
+    // 12 s: the page 0-6 s, a slide 6-12 s; speech (0880) from 7 s.
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "color=c=gray:s=640x480:d=12:r=25",
+        "-loop",
+        "1",
+        "-i",
+        &src("page.png"),
+        "-loop",
+        "1",
+        "-i",
+        slide.to_str().unwrap(),
+        "-i",
+        &src("librivox-0880.wav"),
+        "-filter_complex",
+        "[1]scale=640:-2,pad=640:480:0:(oh-ih)/2:white,format=yuv420p[p];\
+         [2]scale=640:480,format=yuv420p[s];[0][p]overlay=enable='between(t,0,6)'[v1];\
+         [v1][s]overlay=enable='between(t,6,12)'[v];[3]adelay=7000|7000,apad[a]",
+        "-map",
+        "[v]",
+        "-map",
+        "[a]",
+        "-t",
+        "12",
+        "-g",
+        "50",
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        &dst("VID_3002.mp4"),
+    ]);
+    std::fs::remove_file(&slide).unwrap();
+    // A recording: 0880 at 0 s, 0870 at 5 s.
+    ffmpeg(&[
+        "-i",
+        &src("librivox-0880.wav"),
+        "-i",
+        &src("librivox-0870.wav"),
+        "-filter_complex",
+        "[1]adelay=5000|5000[b];[0][b]amix=inputs=2:duration=longest:normalize=0[a]",
+        "-map",
+        "[a]",
+        "-c:a",
+        "aac",
+        &dst("REC_2003.m4a"),
+    ]);
+}
+
+/// A judged answer: a file, and for media with time the span where the answer is.
+struct Judged {
+    file: String,
+    span: Option<(f64, f64)>,
+}
+
+fn judged(entry: &str) -> Judged {
+    match entry.split_once('@') {
+        Some((file, span)) => {
+            let (a, b) = span.split_once('-').expect("span as START-END");
+            Judged {
+                file: file.into(),
+                span: Some((a.parse().unwrap(), b.parse().unwrap())),
+            }
+        }
+        None => Judged {
+            file: entry.into(),
+            span: None,
+        },
+    }
+}
+
+/// What one channel did on one query.
+struct Ranked {
+    /// 1-based rank of the first relevant file, if within DEPTH.
+    first: Option<usize>,
+    /// For that file, whether its best moment falls in the judged span (None: no span judged).
+    moment_right: Option<bool>,
+}
+
+fn rank(results: &Value, relevant: &[Judged]) -> Ranked {
+    let results = results["results"].as_array().unwrap();
+    for (i, r) in results.iter().enumerate() {
+        let name = Path::new(r["path"].as_str().unwrap())
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        if let Some(j) = relevant.iter().find(|j| j.file == name) {
+            let moment_right = j.span.map(|(a, b)| {
+                r["moments"][0]["start"]
+                    .as_f64()
+                    .zip(r["moments"][0]["end"].as_f64())
+                    // Half a second of slack: speech onsets are not exact.
+                    .is_some_and(|(s, e)| s <= b + 0.5 && e >= a - 0.5)
+            });
+            return Ranked {
+                first: Some(i + 1),
+                moment_right,
+            };
+        }
+    }
+    Ranked {
+        first: None,
+        moment_right: None,
+    }
+}
+
+#[derive(Default)]
+struct Score {
+    queries: usize,
+    in_top5: usize,
+    reciprocal: f64,
+    moments: usize,
+    moments_right: usize,
+}
+
+impl Score {
+    fn add(&mut self, r: &Ranked) {
+        self.queries += 1;
+        if r.first.is_some_and(|f| f <= 5) {
+            self.in_top5 += 1;
+        }
+        self.reciprocal += r.first.map_or(0.0, |f| 1.0 / f as f64);
+        if let Some(right) = r.moment_right {
+            self.moments += 1;
+            self.moments_right += right as usize;
+        }
+    }
+    fn recall(&self) -> f64 {
+        self.in_top5 as f64 / self.queries as f64
+    }
+    fn mrr(&self) -> f64 {
+        self.reciprocal / self.queries as f64
+    }
+}
+
+const CHANNELS: &[(&str, &[&str])] = &[
+    ("text (BM25)", &["--channel", "text"]),
+    ("semantic", &["--channel", "semantic"]),
+    ("fused (RRF)", &[]),
+];
+
+#[test]
+fn fused_search_finds_the_judged_files_and_moments() {
+    let Some(shared) = pack() else { return };
+    let set: Value = serde_json::from_str(
+        &std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("eval/judged.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let mut d = Daemon::new();
+    d.extra_env.push((
+        "VX_MODELS_DIR".into(),
+        shared.join("models").to_string_lossy().into_owned(),
+    ));
+    build_media(&shared, &d.media);
+    d.start();
+    d.add_media_root();
+    d.ok(&["wait", "--timeout", "600"]);
+    assert_eq!(d.count("failed"), 0, "{}", d.status());
+
+    let mut scores: Vec<Score> = CHANNELS.iter().map(|_| Score::default()).collect();
+    let mut rows = Vec::new();
+    for q in set["queries"].as_array().unwrap() {
+        let query = q["q"].as_str().unwrap();
+        let relevant: Vec<Judged> = q["relevant"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| judged(r.as_str().unwrap()))
+            .collect();
+        let mut cells = vec![format!("`{query}`")];
+        for (c, (_, args)) in CHANNELS.iter().enumerate() {
+            let limit = DEPTH.to_string();
+            let mut a = vec!["search", query, "--limit", &limit];
+            a.extend_from_slice(args);
+            let r = rank(&d.json(&a), &relevant);
+            scores[c].add(&r);
+            cells.push(match (r.first, r.moment_right) {
+                (None, _) => "-".into(),
+                (Some(f), Some(false)) => format!("{f} (wrong moment)"),
+                (Some(f), _) => f.to_string(),
+            });
+        }
+        rows.push(format!("| {} |", cells.join(" | ")));
+    }
+
+    let mut report = String::from(
+        "| channel | relevant file in top 5 | recall@5 | MRR | moment right |\n|---|---|---|---|---|\n",
+    );
+    for ((name, _), s) in CHANNELS.iter().zip(&scores) {
+        report += &format!(
+            "| {name} | {} of {} | {:.2} | {:.3} | {} of {} |\n",
+            s.in_top5,
+            s.queries,
+            s.recall(),
+            s.mrr(),
+            s.moments_right,
+            s.moments
+        );
+    }
+    report += "\nRank of the first relevant file per query (- : not in the top 10):\n\n";
+    report += "| query | text | semantic | fused |\n|---|---|---|---|\n";
+    report += &rows.join("\n");
+    report += "\n";
+    eprintln!("{report}");
+    if let Some(path) = std::env::var_os("VX_EVAL_REPORT") {
+        std::fs::write(path, &report).unwrap();
+    }
+    let fused = scores.last().unwrap();
+    assert!(
+        fused.recall() >= FLOOR_RECALL_AT_5 && fused.mrr() >= FLOOR_MRR,
+        "fused search fell below its floor (recall@5 {:.2} < {FLOOR_RECALL_AT_5} or MRR {:.3} < {FLOOR_MRR}):\n{report}",
+        fused.recall(),
+        fused.mrr()
+    );
+    assert!(
+        fused.moments_right * 10 >= fused.moments * 8,
+        "moments: {} of {} right\n{report}",
+        fused.moments_right,
+        fused.moments
+    );
+}
