@@ -37,6 +37,8 @@ pub fn status(s: &Status) -> Value {
         "idle": s.idle,
         "files": s.files.iter().map(|c| (c.state.as_str().to_string(), json!(c.count))).collect::<serde_json::Map<_, _>>(),
         "contents": s.contents,
+        "vectors": s.vectors,
+        "vector_bytes": s.vector_bytes,
         "queue_depth": s.queue_depth,
         "retry_waiting": s.retry_waiting,
         "index_pending": s.index_pending,

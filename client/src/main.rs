@@ -562,6 +562,13 @@ fn print_status(s: &Status) {
             s.skipped_not_media
         );
     }
+    if s.vectors > 0 {
+        println!(
+            "semantic:   {} text embeddings in memory ({:.1} MiB)",
+            s.vectors,
+            s.vector_bytes as f64 / (1 << 20) as f64
+        );
+    }
     println!(
         "queue:      {} ready or running, {} waiting to retry, {} waiting for the text index",
         s.queue_depth, s.retry_waiting, s.index_pending

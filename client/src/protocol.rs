@@ -208,6 +208,9 @@ pub struct Status {
     /// Not-media files seen: they are counted, never searched.
     pub skipped_not_media: u64,
     pub contents: u64,
+    /// Text embeddings held in memory for semantic search, and the bytes they take.
+    pub vectors: u64,
+    pub vector_bytes: u64,
     pub extractors: Vec<ExtractorInfo>,
     pub roots: Vec<RootInfo>,
     /// The latest failed or skipped files, with why.

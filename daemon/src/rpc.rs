@@ -183,6 +183,8 @@ fn status(store: &Store, shared: &Shared) -> Result<Status, RpcError> {
         index_pending,
         skipped_not_media: store.not_media_count().map_err(internal)?,
         contents: store.content_count().map_err(internal)?,
+        vectors: shared.vectors.read().unwrap().len() as u64,
+        vector_bytes: shared.vectors.read().unwrap().memory_bytes() as u64,
         extractors: std::iter::once(ExtractorInfo {
             name: METADATA_EXTRACTOR.into(),
             version: METADATA_VERSION,

@@ -5,7 +5,8 @@
 //! never takes a face out of them and never merges two of them.
 //!
 //! A group's centroid is stored as the sum of its members' unit descriptors, so adding a face
-//! is one addition; it is normalised to compare.
+//! is one addition; it is normalised to compare. Changes take the write lock up front
+//! (IMMEDIATE): a read that later upgrades to a write fails at once if another writer got in.
 
 use std::collections::HashMap;
 
@@ -109,7 +110,7 @@ const QUEUE_FILES_OF_PERSON: &str = "INSERT INTO index_queue(file_id)
 impl Store {
     /// Gives every face without a person one. Returns how many faces were grouped.
     pub fn group_new_faces(&mut self, threshold: f32) -> Result<u64> {
-        let tx = self.conn.transaction()?;
+        let tx = self.write()?;
         // (id, sum of descriptors, its unit vector)
         let mut groups: Vec<(i64, Vec<f32>, Vec<f32>)> = {
             let mut st = tx.prepare("SELECT id, centroid FROM people")?;
@@ -181,7 +182,7 @@ impl Store {
     /// [`MERGE_THRESHOLD`] (never two named ones) and removes empty groups.
     pub fn regroup(&mut self, threshold: f32) -> Result<Regrouped> {
         let mut report = Regrouped::default();
-        let tx = self.conn.transaction()?;
+        let tx = self.write()?;
         // Pass 1: centroids from members, streamed (descriptors are never all in memory).
         let mut sums: HashMap<i64, (Vec<f32>, u64)> = HashMap::new();
         {
@@ -319,7 +320,7 @@ impl Store {
     /// Names (or with None, unnames) a group; its files are indexed again under the name.
     pub fn name_person(&mut self, id: i64, name: Option<&str>) -> Result<()> {
         self.person_exists(id)?;
-        let tx = self.conn.transaction()?;
+        let tx = self.write()?;
         tx.execute(
             "UPDATE people SET name = ?2, pinned = 1 WHERE id = ?1",
             params![id, name],
@@ -336,7 +337,7 @@ impl Store {
         }
         self.person_exists(into)?;
         self.person_exists(from)?;
-        let tx = self.conn.transaction()?;
+        let tx = self.write()?;
         merge_rows(&tx, into, from)?;
         tx.commit()?;
         Ok(())

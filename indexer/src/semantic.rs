@@ -15,13 +15,73 @@ const RRF_K: f32 = 60.0;
 /// Segments the semantic channel hands to fusion.
 const SEMANTIC_TOP: usize = 100;
 
+/// Text-segment embeddings in memory, as int8 with one scale per vector: a quarter of f32's
+/// memory and of the bytes each query streams through, ranking as f32 does (see the tests and
+/// docs/benchmarks.md). Brute force, on every core once there are enough rows to pay for it.
 pub struct VectorStore {
     dim: usize,
     /// The highest segment id loaded: later ones are appended by `refresh`.
     max_id: i64,
     /// (segment id, content id) per row.
     ids: Vec<(i64, i64)>,
-    data: Vec<f32>,
+    /// Row-major, `dim` values per row: round(value / scale).
+    codes: Vec<i8>,
+    /// Per row: its largest absolute value / 127.
+    scales: Vec<f32>,
+}
+
+/// Rows below which one thread scans them all (spawning costs more than it saves).
+const PARALLEL_ROWS: usize = 32_768;
+
+/// int8 codes and scale of a vector.
+fn quantize(v: &[f32]) -> (Vec<i8>, f32) {
+    let max = v.iter().fold(0f32, |m, x| m.max(x.abs()));
+    if max == 0.0 {
+        return (vec![0; v.len()], 0.0);
+    }
+    let scale = max / 127.0;
+    (
+        v.iter().map(|x| (x / scale).round() as i8).collect(),
+        scale,
+    )
+}
+
+/// Dot product of an int8 row with an int16 query, in integers (the compiler vectorises this
+/// into multiply-adds; an in-order float sum would not vectorise).
+#[inline(always)]
+fn dot_i8(row: &[i8], query: &[i16]) -> i32 {
+    row.iter()
+        .zip(query)
+        .map(|(&a, &b)| i32::from(a) * i32::from(b))
+        .sum()
+}
+
+/// Scores rows against the query: dot product times the row's scale.
+#[inline(always)]
+fn score_rows(codes: &[i8], scales: &[f32], dim: usize, query: &[i16], out: &mut Vec<f32>) {
+    out.extend(
+        codes
+            .chunks_exact(dim)
+            .zip(scales)
+            .map(|(row, s)| dot_i8(row, query) as f32 * s),
+    );
+}
+
+/// The same loop compiled for AVX2 (twice as wide), used when the CPU has it: the release
+/// build targets plain x86-64.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn score_rows_avx2(codes: &[i8], scales: &[f32], dim: usize, query: &[i16], out: &mut Vec<f32>) {
+    score_rows(codes, scales, dim, query, out)
+}
+
+fn score(codes: &[i8], scales: &[f32], dim: usize, query: &[i16], out: &mut Vec<f32>) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU was just checked for AVX2.
+        return unsafe { score_rows_avx2(codes, scales, dim, query, out) };
+    }
+    score_rows(codes, scales, dim, query, out)
 }
 
 impl VectorStore {
@@ -30,7 +90,8 @@ impl VectorStore {
             dim: 0,
             max_id: 0,
             ids: Vec::new(),
-            data: Vec::new(),
+            codes: Vec::new(),
+            scales: Vec::new(),
         }
     }
 
@@ -38,6 +99,7 @@ impl VectorStore {
     pub fn load(store: &Store) -> Result<VectorStore> {
         let mut vs = VectorStore::empty();
         vs.append_from(store, 0)?;
+        vs.shrink();
         Ok(vs)
     }
 
@@ -62,22 +124,31 @@ impl VectorStore {
                 r.get::<_, Vec<u8>>(2)?,
             ))
         })?;
+        let mut v: Vec<f32> = Vec::new();
         for row in rows {
             let (id, content, blob) = row?;
             self.max_id = self.max_id.max(id);
-            let v: Vec<f32> = blob
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .collect();
-            if self.dim == 0 {
-                self.dim = v.len();
-            }
-            if v.len() == self.dim && self.dim > 0 {
-                self.ids.push((id, content));
-                self.data.extend_from_slice(&v);
-            }
+            v.clear();
+            v.extend(
+                blob.chunks_exact(4)
+                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+            );
+            self.push(id, content, &v);
         }
         Ok(())
+    }
+
+    /// Adds one embedding; one of another dimension than the first is ignored.
+    pub fn push(&mut self, segment: i64, content: i64, v: &[f32]) {
+        if self.dim == 0 {
+            self.dim = v.len();
+        }
+        if v.len() == self.dim && self.dim > 0 {
+            let (codes, scale) = quantize(v);
+            self.ids.push((segment, content));
+            self.codes.extend_from_slice(&codes);
+            self.scales.push(scale);
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -88,16 +159,34 @@ impl VectorStore {
         self.ids.is_empty()
     }
 
-    /// The `k` nearest (segment id, content id, score).
-    pub fn nearest(&self, query: &[f32], k: usize) -> Vec<(i64, i64, f32)> {
-        if query.len() != self.dim || self.dim == 0 {
-            return Vec::new();
-        }
-        let mut scored: Vec<(usize, f32)> = self
-            .data
-            .chunks_exact(self.dim)
-            .map(|row| row.iter().zip(query).map(|(a, b)| a * b).sum())
+    /// Gives back the memory that growing left unused.
+    pub fn shrink(&mut self) {
+        self.ids.shrink_to_fit();
+        self.codes.shrink_to_fit();
+        self.scales.shrink_to_fit();
+    }
+
+    /// Bytes held (codes, scales, ids).
+    pub fn memory_bytes(&self) -> usize {
+        self.codes.capacity()
+            + self.scales.capacity() * 4
+            + self.ids.capacity() * std::mem::size_of::<(i64, i64)>()
+    }
+
+    /// The `k` best (row, score / query scale) among rows `first..first + rows`.
+    fn scan(&self, query: &[i16], first: usize, rows: usize, k: usize) -> Vec<(usize, f32)> {
+        let mut scores = Vec::with_capacity(rows);
+        score(
+            &self.codes[first * self.dim..(first + rows) * self.dim],
+            &self.scales[first..first + rows],
+            self.dim,
+            query,
+            &mut scores,
+        );
+        let mut scored: Vec<(usize, f32)> = scores
+            .into_iter()
             .enumerate()
+            .map(|(i, s)| (first + i, s))
             .collect();
         let k = k.min(scored.len());
         if k == 0 {
@@ -105,10 +194,50 @@ impl VectorStore {
         }
         scored.select_nth_unstable_by(k - 1, |a, b| b.1.total_cmp(&a.1));
         scored.truncate(k);
-        scored.sort_by(|a, b| b.1.total_cmp(&a.1));
         scored
-            .into_iter()
-            .map(|(i, s)| (self.ids[i].0, self.ids[i].1, s))
+    }
+
+    /// The `k` nearest (segment id, content id, score) by dot product.
+    pub fn nearest(&self, query: &[f32], k: usize) -> Vec<(i64, i64, f32)> {
+        if query.len() != self.dim || self.dim == 0 || k == 0 {
+            return Vec::new();
+        }
+        // The query as int16: finer than the rows, and products still fit an i32 sum.
+        let max = query.iter().fold(0f32, |m, x| m.max(x.abs()));
+        if max == 0.0 {
+            return Vec::new();
+        }
+        let q_scale = max / 32767.0;
+        let q: Vec<i16> = query.iter().map(|x| (x / q_scale).round() as i16).collect();
+        let n = self.len();
+        let threads = if n >= PARALLEL_ROWS {
+            std::thread::available_parallelism().map_or(1, |p| p.get()).min(8)
+        } else {
+            1
+        };
+        let per = n.div_ceil(threads);
+        let mut best: Vec<(usize, f32)> = if threads == 1 {
+            self.scan(&q, 0, n, k)
+        } else {
+            std::thread::scope(|s| {
+                let parts: Vec<_> = (0..threads)
+                    .map(|t| {
+                        let first = t * per;
+                        let rows = per.min(n.saturating_sub(first));
+                        let q = &q;
+                        s.spawn(move || self.scan(q, first, rows, k))
+                    })
+                    .collect();
+                parts
+                    .into_iter()
+                    .flat_map(|p| p.join().expect("scan does not panic"))
+                    .collect()
+            })
+        };
+        best.sort_by(|a, b| b.1.total_cmp(&a.1));
+        best.truncate(k);
+        best.into_iter()
+            .map(|(i, s)| (self.ids[i].0, self.ids[i].1, s * q_scale))
             .collect()
     }
 }
@@ -350,14 +479,68 @@ mod tests {
 
     #[test]
     fn nearest_vectors_by_dot_product() {
-        let vs = VectorStore {
-            dim: 2,
-            max_id: 3,
-            ids: vec![(1, 10), (2, 20), (3, 30)],
-            data: vec![1.0, 0.0, 0.0, 1.0, 0.7, 0.7],
-        };
+        let mut vs = VectorStore::empty();
+        vs.push(1, 10, &[1.0, 0.0]);
+        vs.push(2, 20, &[0.0, 1.0]);
+        vs.push(3, 30, &[0.7, 0.7]);
+        vs.push(4, 40, &[0.7, 0.7, 0.1]);
+        assert_eq!(vs.len(), 3, "another dimension is ignored");
         let n = vs.nearest(&[0.0, 1.0], 2);
         assert_eq!(n.iter().map(|x| x.0).collect::<Vec<_>>(), vec![2, 3]);
+        assert!((n[0].2 - 1.0).abs() < 0.01 && (n[1].2 - 0.7).abs() < 0.01, "{n:?}");
         assert!(vs.nearest(&[1.0], 2).is_empty(), "dimension mismatch");
+    }
+
+    /// A deterministic pseudo-random unit vector (xorshift).
+    fn unit_vector(seed: &mut u64, dim: usize) -> Vec<f32> {
+        let v: Vec<f32> = (0..dim)
+            .map(|_| {
+                *seed ^= *seed << 13;
+                *seed ^= *seed >> 7;
+                *seed ^= *seed << 17;
+                (*seed % 20_000) as f32 / 10_000.0 - 1.0
+            })
+            .collect();
+        let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        v.into_iter().map(|x| x / n).collect()
+    }
+
+    #[test]
+    fn int8_ranks_as_f32_does_on_one_thread_and_many() {
+        // Clustered vectors (like embeddings of similar sentences), more rows than one thread scans.
+        let dim = 384;
+        let mut seed = 7u64;
+        let centres: Vec<Vec<f32>> = (0..50).map(|_| unit_vector(&mut seed, dim)).collect();
+        let mut exact: Vec<Vec<f32>> = Vec::new();
+        let mut vs = VectorStore::empty();
+        for i in 0..(PARALLEL_ROWS + 5_000) {
+            let noise = unit_vector(&mut seed, dim);
+            let c = &centres[i % centres.len()];
+            let v: Vec<f32> = c.iter().zip(&noise).map(|(a, b)| a + 0.6 * b).collect();
+            let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+            let v: Vec<f32> = v.into_iter().map(|x| x / n).collect();
+            vs.push(i as i64, i as i64, &v);
+            exact.push(v);
+        }
+        let mut overlap = 0;
+        for q in 0..10 {
+            let query = &exact[q * 997];
+            let mut truth: Vec<(usize, f32)> = exact
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (i, v.iter().zip(query).map(|(a, b)| a * b).sum()))
+                .collect();
+            truth.sort_by(|a, b| b.1.total_cmp(&a.1));
+            let got = vs.nearest(query, 10);
+            assert_eq!(got[0].0 as usize, q * 997, "itself first");
+            assert!((got[1].2 - truth[1].1).abs() < 0.01, "{} vs {}", got[1].2, truth[1].1);
+            overlap += got
+                .iter()
+                .filter(|g| truth[..10].iter().any(|t| t.0 == g.0 as usize))
+                .count();
+        }
+        assert!(overlap >= 95, "top-10 overlap {overlap} of 100");
+        vs.shrink();
+        assert_eq!(vs.memory_bytes(), vs.len() * (dim + 4 + 16));
     }
 }

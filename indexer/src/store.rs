@@ -264,13 +264,20 @@ impl Store {
             });
         }
         for (i, step) in MIGRATIONS.iter().enumerate().skip(version) {
-            let tx = self.conn.transaction()?;
+            let tx = self.write()?;
             tx.execute_batch(step)?;
             tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
             tx.commit()?;
             tracing::info!(version = i + 1, "applied database migration");
         }
         Ok(())
+    }
+
+    /// A write transaction that takes the lock at once: a read that later upgrades to a write
+    /// fails immediately (no busy wait) when another connection wrote in between.
+    pub(crate) fn write(&mut self) -> rusqlite::Result<Transaction<'_>> {
+        self.conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
     }
 
     pub fn schema_version(&self) -> Result<i64> {
@@ -286,7 +293,7 @@ impl Store {
     }
 
     pub fn transaction(&mut self) -> Result<Transaction<'_>> {
-        Ok(self.conn.transaction()?)
+        Ok(self.write()?)
     }
 
     pub fn conn(&self) -> &Connection {
@@ -362,7 +369,7 @@ impl Store {
 
     /// Forgets a root and its files; contents they leave orphaned are collected later.
     pub fn remove_root(&mut self, id: i64) -> Result<u64> {
-        let tx = self.conn.transaction()?;
+        let tx = self.write()?;
         tx.execute(
             "UPDATE contents SET orphaned_at = ?2 WHERE id IN
                (SELECT content_id FROM files WHERE root_id = ?1) AND NOT EXISTS
@@ -517,7 +524,7 @@ impl Store {
 
     /// Forgets files; contents left without a file are marked for later collection.
     pub fn delete_files(&mut self, ids: &[i64]) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        let tx = self.write()?;
         {
             let mut content = tx.prepare_cached("SELECT content_id FROM files WHERE id = ?1")?;
             let mut del = tx.prepare_cached("DELETE FROM files WHERE id = ?1")?;
@@ -672,7 +679,7 @@ impl Store {
         state: FileState,
         message: Option<&str>,
     ) -> Result<bool> {
-        let tx = self.conn.transaction()?;
+        let tx = self.write()?;
         let n = tx.execute(
             "UPDATE files SET content_id = ?2, state = ?3, message = ?4, updated_at = ?5
              WHERE id = ?1 AND size = ?6 AND mtime_ns = ?7",
@@ -708,7 +715,7 @@ impl Store {
         state: FileState,
         message: &str,
     ) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        let tx = self.write()?;
         tx.execute(
             "UPDATE files SET content_id = NULL, state = ?2, message = ?3, updated_at = ?4
              WHERE id = ?1",
@@ -928,7 +935,7 @@ impl Store {
     /// extractors, in one transaction; every file of the content is queued for the text index.
     pub fn save_output(&mut self, content_id: i64, out: &crate::extract::Output) -> Result<()> {
         let blob = |v: &[f32]| -> Vec<u8> { v.iter().flat_map(|x| x.to_le_bytes()).collect() };
-        let tx = self.conn.transaction()?;
+        let tx = self.write()?;
         for o in &out.outcomes {
             tx.execute(
                 "DELETE FROM segments WHERE content_id = ?1 AND extractor = ?2",
@@ -1209,7 +1216,7 @@ impl Store {
             self.fail_job(job, &format!("{error} (gave up after {attempts} attempts)"))?;
             return Ok(true);
         }
-        let tx = self.conn.transaction()?;
+        let tx = self.write()?;
         tx.execute(
             "UPDATE jobs SET state = 'queued', attempts = ?2, next_attempt = ?3, last_error = ?4
              WHERE id = ?1",
@@ -1231,7 +1238,7 @@ impl Store {
 
     /// A permanent failure: the file is failed with its message; the job is kept as failed.
     pub fn fail_job(&mut self, job: &Job, error: &str) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        let tx = self.write()?;
         tx.execute(
             "UPDATE jobs SET state = 'failed', attempts = attempts + 1, last_error = ?2
              WHERE id = ?1 AND state = 'running'",

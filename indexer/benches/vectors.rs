@@ -1,0 +1,99 @@
+//! Brute-force nearest neighbours over 384-d embeddings (not a test): the vector store
+//! (int8 codes, integer dot products, every core) against the f32 scan it replaced, on the
+//! same vectors and queries in the same run; medians of 30 queries, and how often both agree
+//! on the top 10.
+//!   cargo bench -p vx-indexer --bench vectors [-- ROWS...]
+
+use std::time::Instant;
+
+use vx_indexer::semantic::VectorStore;
+
+const DIM: usize = 384;
+
+struct Rng(u64);
+
+impl Rng {
+    fn unit(&mut self) -> Vec<f32> {
+        let v: Vec<f32> = (0..DIM)
+            .map(|_| {
+                self.0 ^= self.0 << 13;
+                self.0 ^= self.0 >> 7;
+                self.0 ^= self.0 << 17;
+                (self.0 % 20_000) as f32 / 10_000.0 - 1.0
+            })
+            .collect();
+        let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        v.into_iter().map(|x| x / n).collect()
+    }
+}
+
+/// The f32 scan the store used before: one float sum per row, then the k best.
+fn f32_nearest(data: &[f32], query: &[f32], k: usize) -> Vec<usize> {
+    let mut scored: Vec<(usize, f32)> = data
+        .chunks_exact(DIM)
+        .map(|row| row.iter().zip(query).map(|(a, b)| a * b).sum())
+        .enumerate()
+        .collect();
+    scored.select_nth_unstable_by(k - 1, |a, b| b.1.total_cmp(&a.1));
+    scored.truncate(k);
+    scored.sort_by(|a, b| b.1.total_cmp(&a.1));
+    scored.into_iter().map(|(i, _)| i).collect()
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn main() {
+    let rows: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let rows = if rows.is_empty() {
+        vec![100_000, 1_000_000]
+    } else {
+        rows
+    };
+    println!("| rows | f32 scan ms | int8 store ms | speed-up | f32 MiB | int8 MiB | top-10 agreement |");
+    println!("|---|---|---|---|---|---|---|");
+    for n in rows {
+        let mut rng = Rng(1);
+        // Clustered like embeddings of related sentences: 1,000 topics.
+        let topics: Vec<Vec<f32>> = (0..1000).map(|_| rng.unit()).collect();
+        let mut data = Vec::with_capacity(n * DIM);
+        let mut store = VectorStore::empty();
+        for i in 0..n {
+            let noise = rng.unit();
+            let v: Vec<f32> = topics[i % topics.len()]
+                .iter()
+                .zip(&noise)
+                .map(|(a, b)| a + 0.8 * b)
+                .collect();
+            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+            let v: Vec<f32> = v.into_iter().map(|x| x / norm).collect();
+            store.push(i as i64, i as i64, &v);
+            data.extend_from_slice(&v);
+        }
+        store.shrink();
+        let queries: Vec<Vec<f32>> = (0..30).map(|_| rng.unit()).collect();
+        let (mut old, mut new, mut agree) = (Vec::new(), Vec::new(), 0);
+        for q in &queries {
+            let t = Instant::now();
+            let a = f32_nearest(&data, q, 10);
+            old.push(t.elapsed().as_secs_f64() * 1000.0);
+            let t = Instant::now();
+            let b = store.nearest(q, 10);
+            new.push(t.elapsed().as_secs_f64() * 1000.0);
+            agree += b.iter().filter(|x| a.contains(&(x.0 as usize))).count();
+        }
+        let (old, new) = (median(old), median(new));
+        println!(
+            "| {n} | {old:.1} | {new:.1} | {:.1}x | {:.0} | {:.0} | {:.1} % |",
+            old / new,
+            (data.len() * 4) as f64 / (1 << 20) as f64,
+            store.memory_bytes() as f64 / (1 << 20) as f64,
+            agree as f64 / (queries.len() * 10) as f64 * 100.0
+        );
+    }
+}

@@ -1,0 +1,278 @@
+//! Search latency over RPC (not a test; scripts/bench-search.sh runs it): a catalogue of N
+//! synthetic text segments with 384-d embeddings (ten per recording), the release vxd serving it,
+//! and queries timed from the client: text only, semantic only and fused, while idle and while
+//! the workers extract real photos. Prints p50/p99 per mode, the vector store's memory and vxd's
+//! resident memory.
+//!
+//!   search_latency ITEMS PHOTOS_DIR   (vxd from target/release, models from VX_MODELS_DIR)
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use vx_client::*;
+use vx_indexer::Store;
+use vx_indexer::extract::{Outcome, Output, SegmentOut};
+use vx_indexer::store::{ContentMeta, FileStat};
+
+const DIM: usize = 384;
+const SEGMENTS_PER_FILE: usize = 10;
+const WORDS_PER_SEGMENT: usize = 12;
+/// Distinct words the synthetic text draws from (a realistic spread of postings).
+const VOCABULARY: usize = 5_000;
+const QUERIES_PER_MODE: usize = 200;
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn unit(&mut self) -> Vec<f32> {
+        let v: Vec<f32> = (0..DIM)
+            .map(|_| (self.next() % 20_000) as f32 / 10_000.0 - 1.0)
+            .collect();
+        let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        v.into_iter().map(|x| x / n).collect()
+    }
+}
+
+fn vocabulary() -> Vec<String> {
+    let words = include_str!("../../indexer/data/words.txt");
+    let mut rng = Rng(42);
+    let all: Vec<&str> = words.lines().filter(|w| w.len() >= 4).collect();
+    (0..VOCABULARY)
+        .map(|_| all[rng.below(all.len())].to_string())
+        .collect()
+}
+
+/// Fills a catalogue with `items` segments. The folder they are in does not exist: the files
+/// are offline (searchable like any other, never re-scanned or re-extracted).
+fn populate(db: &Path, items: usize, words: &[String]) {
+    let mut store = Store::open(db).unwrap();
+    let root = store.add_root(Path::new("/nonexistent/vx-bench"), 0).unwrap();
+    let mut rng = Rng(7);
+    let started = Instant::now();
+    let files = items.div_ceil(SEGMENTS_PER_FILE);
+    for f in 0..files {
+        let path = PathBuf::from(format!("/nonexistent/vx-bench/{:03}/rec-{f}.m4a", f % 500));
+        let stat = FileStat {
+            dev: 0,
+            inode: f as u64 + 1,
+            size: 1000,
+            mtime_ns: 0,
+        };
+        let file = store.insert_file(root, &path, &stat).unwrap();
+        let meta = ContentMeta {
+            kind: Some(MediaKind::Audio),
+            duration: Some(60.0),
+            ..ContentMeta::default()
+        };
+        let hash = blake3_like(f);
+        let (content, _) = store.insert_content(&hash, 1000, &meta).unwrap();
+        store
+            .conn()
+            .execute(
+                "UPDATE files SET content_id = ?1, state = 'offline', offline_from = 'indexed'
+                 WHERE id = ?2",
+                [content, file],
+            )
+            .unwrap();
+        let segments = (0..SEGMENTS_PER_FILE)
+            .map(|s| SegmentOut {
+                extractor: "transcript".into(),
+                source: "transcript".into(),
+                start: s as f64 * 6.0,
+                end: s as f64 * 6.0 + 6.0,
+                text: (0..WORDS_PER_SEGMENT)
+                    .map(|_| words[rng.below(words.len())].as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                confidence: 0.9,
+                embedding: Some(rng.unit()),
+            })
+            .collect();
+        let out = Output {
+            segments,
+            outcomes: vec![Outcome {
+                extractor: "transcript".into(),
+                version: 1,
+                error: None,
+                seconds: 0.0,
+            }],
+            ..Output::default()
+        };
+        store.save_output(content, &out).unwrap();
+        if f % 10_000 == 9_999 {
+            eprintln!("  {} segments written", (f + 1) * SEGMENTS_PER_FILE);
+        }
+    }
+    eprintln!(
+        "catalogue: {} segments in {} files written in {:.1} s",
+        files * SEGMENTS_PER_FILE,
+        files,
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// 32 distinct bytes per file.
+fn blake3_like(i: usize) -> [u8; 32] {
+    let mut h = [0u8; 32];
+    h[..8].copy_from_slice(&(i as u64).to_le_bytes());
+    h[8] = 0xB3;
+    h
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+fn rss_mib(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+async fn measure(
+    client: &VxClient,
+    queries: &[String],
+    channels: &[&str],
+) -> (f64, f64, f64) {
+    let mut times = Vec::new();
+    for q in queries {
+        let request = SearchRequest {
+            query: q.clone(),
+            kind: None,
+            path_prefix: None,
+            after: None,
+            before: None,
+            has: Vec::new(),
+            person: None,
+            channels: channels.iter().map(|c| c.to_string()).collect(),
+            limit: 20,
+        };
+        let t = Instant::now();
+        let r = client.search(context(), request).await.unwrap().unwrap();
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        assert!(!r.results.is_empty(), "no results for {q}");
+    }
+    times.sort_by(f64::total_cmp);
+    (
+        percentile(&times, 0.5),
+        percentile(&times, 0.99),
+        times.iter().sum::<f64>() / times.len() as f64,
+    )
+}
+
+fn spawn_vxd(data: &Path, socket: &Path) -> Child {
+    let bin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/release/vxd");
+    Command::new(&bin)
+        .env("VX_DATA_DIR", data)
+        .env("VX_SOCKET", socket)
+        .env("VX_CONFIG", data.join("none.toml"))
+        .env("VX_MIN_FREE_DISK_MB", "0")
+        .env("VX_PAUSE_ON_BATTERY", "false")
+        .env("VX_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{}: {e} (build with --release first)", bin.display()))
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let mut args = std::env::args().skip(1).filter(|a| a != "--bench");
+    let items: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(100_000);
+    let photos = PathBuf::from(args.next().expect("usage: search_latency ITEMS PHOTOS_DIR"));
+    let work = tempfile::Builder::new()
+        .prefix("vx-bench-search")
+        .tempdir()
+        .unwrap();
+    let data = work.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let socket = work.path().join("vxd.sock");
+    let words = vocabulary();
+    populate(&data.join("catalogue.sqlite3"), items, &words);
+
+    let started = Instant::now();
+    let mut vxd = spawn_vxd(&data, &socket);
+    let client = loop {
+        match connect(&socket).await {
+            Ok((c, _)) => break c,
+            Err(_) if started.elapsed() < Duration::from_secs(600) => {
+                tokio::time::sleep(Duration::from_millis(200)).await
+            }
+            Err(e) => panic!("vxd did not answer: {e}"),
+        }
+    };
+    loop {
+        let s = client.status(context()).await.unwrap().unwrap();
+        if s.idle && s.vectors as usize >= items {
+            eprintln!(
+                "vxd ready in {:.1} s (text index built from the catalogue, {} vectors loaded)",
+                started.elapsed().as_secs_f64(),
+                s.vectors
+            );
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+
+    let mut rng = Rng(99);
+    let queries: Vec<String> = (0..QUERIES_PER_MODE)
+        .map(|_| {
+            let n = 1 + rng.below(3);
+            (0..n)
+                .map(|_| words[rng.below(words.len())].as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    // Warm up: the text embedder loads on the first semantic query; pages come into memory.
+    measure(&client, &queries[..20], &[]).await;
+
+    let modes: [(&str, &[&str]); 3] = [
+        ("text", &["text"]),
+        ("semantic", &["semantic"]),
+        ("fused", &[]),
+    ];
+    let status = client.status(context()).await.unwrap().unwrap();
+    println!(
+        "\n{items} items: vector store {} vectors, {:.1} MiB; vxd resident {:.0} MiB",
+        status.vectors,
+        status.vector_bytes as f64 / (1 << 20) as f64,
+        rss_mib(vxd.id())
+    );
+    println!("| items | state | mode | p50 ms | p99 ms | mean ms |\n|---|---|---|---|---|---|");
+    for (name, channels) in modes {
+        let (p50, p99, mean) = measure(&client, &queries, channels).await;
+        println!("| {items} | idle | {name} | {p50:.1} | {p99:.1} | {mean:.1} |");
+    }
+
+    // Busy: the workers extract real photos meanwhile.
+    client
+        .add_root(context(), WirePath::new(&photos))
+        .await
+        .unwrap()
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    for (name, channels) in modes {
+        let (p50, p99, mean) = measure(&client, &queries, channels).await;
+        let s = client.status(context()).await.unwrap().unwrap();
+        let note = if s.idle { " (indexing ended during the run)" } else { "" };
+        println!("| {items} | indexing | {name}{note} | {p50:.1} | {p99:.1} | {mean:.1} |");
+    }
+    let _ = client.shutdown(context()).await;
+    let _ = vxd.wait();
+}
