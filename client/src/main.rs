@@ -42,6 +42,8 @@ enum ChannelArg {
     Text,
     /// Meaning: the query's text embedding against transcripts and text in pictures
     Semantic,
+    /// Looks: the query's CLIP embedding against pictures and video frames (CLIP installed)
+    Visual,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -405,6 +407,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     .map(|c| match c {
                         ChannelArg::Text => "text",
                         ChannelArg::Semantic => "semantic",
+                        ChannelArg::Visual => "visual",
                     })
                     .map(str::to_string)
                     .collect(),

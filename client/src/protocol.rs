@@ -231,7 +231,7 @@ pub struct SearchRequest {
     pub has: Vec<String>,
     /// Only files showing this person: a name given with `vx people name`, or a group number.
     pub person: Option<String>,
-    /// Rank with only these channels ("text", "semantic"); empty: all of them, fused.
+    /// Rank with only these channels ("text", "semantic", "visual"); empty: all, fused.
     pub channels: Vec<String>,
     pub limit: u32,
 }

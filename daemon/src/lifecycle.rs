@@ -116,12 +116,18 @@ pub fn init_logging(
     Ok(guard)
 }
 
-/// Lowers the daemon's CPU and I/O priority: indexing should never be felt by the person at
-/// the keyboard. (launchd's plist asks for the same on macOS.)
-pub fn lower_priority() {
+/// Nice value of the daemon process (socket, catalogue, index).
+pub const DAEMON_NICE: i32 = 10;
+/// Nice value of extraction workers: below the daemon's, so that a search answers quickly
+/// while both cores extract.
+pub const WORKER_NICE: i32 = 19;
+
+/// Lowers this process's CPU priority to `nice` and its I/O to the idle class: indexing
+/// should never be felt by the person at the keyboard. (launchd's plist asks for the same.)
+pub fn lower_priority(nice: i32) {
     // SAFETY: plain syscalls on this process.
     unsafe {
-        libc::setpriority(libc::PRIO_PROCESS, 0, 10);
+        libc::setpriority(libc::PRIO_PROCESS, 0, nice);
         #[cfg(target_os = "linux")]
         {
             // ioprio_set(IOPRIO_WHO_PROCESS, self, IOPRIO_CLASS_IDLE << 13)

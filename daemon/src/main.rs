@@ -94,6 +94,7 @@ fn run_worker(args: Args) -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(false)
         .try_init();
+    lifecycle::lower_priority(lifecycle::WORKER_NICE);
     let settings = isolate::WorkerSettings {
         models_dir: args.models_dir.unwrap_or_default(),
         thumbs_dir: args.thumbs_dir.unwrap_or_default(),
@@ -122,7 +123,7 @@ fn start(args: Args) -> Result<()> {
     let _lock = lifecycle::lock_data_dir(&data_dir)?;
     let _log_guard = lifecycle::init_logging(&config.log, &data_dir)?;
     let socket = args.socket.unwrap_or_else(vx_client::paths::socket_path);
-    lifecycle::lower_priority();
+    lifecycle::lower_priority(lifecycle::DAEMON_NICE);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("vxd-async")
@@ -171,8 +172,12 @@ async fn serve(config: Config, data_dir: PathBuf, socket: PathBuf) -> Result<()>
             "queued for extractors they have not run yet"
         );
     }
-    *shared.vectors.write().unwrap() =
-        vx_indexer::semantic::VectorStore::load(&Store::open(&db_path)?)?;
+    {
+        use vx_indexer::semantic::{Embedded, VectorStore};
+        let store = Store::open(&db_path)?;
+        *shared.vectors.write().unwrap() = VectorStore::load(&store, Embedded::TextSegments)?;
+        *shared.frames.write().unwrap() = VectorStore::load(&store, Embedded::Frames)?;
+    }
     let shared = Arc::new(shared);
 
     let (watch_tx, watch_rx) = tokio::sync::mpsc::unbounded_channel();

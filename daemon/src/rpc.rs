@@ -106,6 +106,40 @@ fn person_info(p: vx_indexer::people::PersonRow, shared: &Shared) -> Person {
     }
 }
 
+#[derive(Clone, Copy)]
+enum Channel {
+    /// The query's MiniLM embedding against embedded transcript and OCR segments.
+    Semantic,
+    /// The query's CLIP text embedding against picture and frame embeddings.
+    Visual,
+}
+
+/// Files whose embeddings are nearest the query's (none when the channel's model is not
+/// installed or nothing is embedded yet).
+fn vector_channel(
+    store: &Store,
+    shared: &Shared,
+    request: &SearchRequest,
+    channel: Channel,
+) -> Result<Vec<SearchHit>, RpcError> {
+    let vectors = match channel {
+        Channel::Semantic => &shared.vectors,
+        Channel::Visual => &shared.frames,
+    };
+    if vectors.read().unwrap().is_empty() {
+        return Ok(Vec::new());
+    }
+    let query = match channel {
+        Channel::Semantic => shared.embed_query(&request.query),
+        Channel::Visual => shared.embed_visual_query(&request.query),
+    };
+    let Some(q) = query else {
+        return Ok(Vec::new());
+    };
+    let vectors = vectors.read().unwrap();
+    vx_indexer::semantic::semantic_hits(store, &vectors, &q, request).map_err(internal)
+}
+
 fn status(store: &Store, shared: &Shared) -> Result<Status, RpcError> {
     let counts = store.state_counts().map_err(internal)?;
     let files = FileState::ALL
@@ -183,8 +217,10 @@ fn status(store: &Store, shared: &Shared) -> Result<Status, RpcError> {
         index_pending,
         skipped_not_media: store.not_media_count().map_err(internal)?,
         contents: store.content_count().map_err(internal)?,
-        vectors: shared.vectors.read().unwrap().len() as u64,
-        vector_bytes: shared.vectors.read().unwrap().memory_bytes() as u64,
+        vectors: (shared.vectors.read().unwrap().len() + shared.frames.read().unwrap().len())
+            as u64,
+        vector_bytes: (shared.vectors.read().unwrap().memory_bytes()
+            + shared.frames.read().unwrap().memory_bytes()) as u64,
         extractors: std::iter::once(ExtractorInfo {
             name: METADATA_EXTRACTOR.into(),
             version: METADATA_VERSION,
@@ -372,6 +408,7 @@ impl Vx for Server {
     }
 
     async fn search(self, _: Context, request: SearchRequest) -> Result<SearchResponse, RpcError> {
+        let pool = self.pool.clone();
         self.blocking(move |store, shared| {
             let started = Instant::now();
             if let Some(person) = &request.person {
@@ -387,25 +424,39 @@ impl Vx for Server {
                 limit: (limit * 2) as u32,
                 ..request.clone()
             };
-            let wants = |c: &str| request.channels.is_empty() || request.channels.iter().any(|x| x == c);
-            let text = if wants("text") {
-                shared
-                    .text
-                    .search(&wide)
-                    .map_err(|e| RpcError::BadQuery(e.to_string()))?
-            } else {
-                Vec::new()
+            let wants = |c: &str| {
+                request.channels.is_empty() || request.channels.iter().any(|x| x == c)
             };
-            let vectors = shared.vectors.read().unwrap();
-            // The semantic channel: the query's embedding against embedded text segments.
-            let semantic = if !wants("semantic") || request.query.trim().is_empty() || vectors.is_empty() {
-                Vec::new()
-            } else if let Some(q) = shared.embed_query(&request.query) {
-                vx_indexer::semantic::semantic_hits(store, &vectors, &q, &wide).map_err(internal)?
-            } else {
-                Vec::new()
-            };
-            let results = vx_indexer::semantic::fuse(vec![text, semantic], limit);
+            let has_words = !request.query.trim().is_empty();
+            // The channels run side by side: the query embeddings take longest.
+            let (text, semantic, visual) = std::thread::scope(|s| {
+                let text = s.spawn(|| {
+                    if wants("text") {
+                        shared.text.search(&wide)
+                    } else {
+                        Ok(Vec::new())
+                    }
+                });
+                let visual = s.spawn(|| {
+                    if wants("visual") && has_words {
+                        pool.with(|s| vector_channel(s, shared, &wide, Channel::Visual))
+                    } else {
+                        Ok(Vec::new())
+                    }
+                });
+                let semantic = if wants("semantic") && has_words {
+                    vector_channel(store, shared, &wide, Channel::Semantic)
+                } else {
+                    Ok(Vec::new())
+                };
+                (
+                    text.join().expect("text search does not panic"),
+                    semantic,
+                    visual.join().expect("visual search does not panic"),
+                )
+            });
+            let text = text.map_err(|e| RpcError::BadQuery(e.to_string()))?;
+            let results = vx_indexer::semantic::fuse(vec![text, semantic?, visual?], limit);
             Ok(SearchResponse {
                 results,
                 took_ms: started.elapsed().as_secs_f64() * 1000.0,
@@ -429,22 +480,9 @@ impl Vx for Server {
         self.blocking(move |store, shared| {
             let started = Instant::now();
             let details = show(store, shared, &path)?;
-            // What the file (or that moment of it) shows, in words: its tags' names and objects.
-            let words: Vec<String> = details
-                .segments
-                .iter()
-                .filter(|s| s.source == "tag" || s.source == "object")
-                .filter(|s| {
-                    at.is_none_or(|t| s.start <= t + 1e-3 && t <= s.end.max(s.start) + 1e-3)
-                })
-                .map(|s| s.text.split(" (").next().unwrap_or(&s.text).to_string())
-                .collect();
-            if words.is_empty() {
-                return Ok(SearchResponse {
-                    results: Vec::new(),
-                    took_ms: started.elapsed().as_secs_f64() * 1000.0,
-                });
-            }
+            let at_moment = |start: f64, end: f64| {
+                at.is_none_or(|t| start <= t + 1e-3 && t <= end.max(start) + 1e-3)
+            };
             let mut own: Vec<WirePath> = vec![details.path.clone()];
             own.extend(
                 details
@@ -452,21 +490,81 @@ impl Vx for Server {
                     .iter()
                     .flat_map(|c| c.copies.iter().cloned()),
             );
-            let request = SearchRequest {
-                query: words.join(" "),
+            let request = |query: String, person: Option<String>| SearchRequest {
+                query,
                 kind: None,
                 path_prefix: None,
                 after: None,
                 before: None,
                 has: Vec::new(),
-                person: None,
+                person,
                 channels: Vec::new(),
                 limit: limit.saturating_add(own.len() as u32),
             };
-            let mut results = shared
-                .text
-                .search(&request)
-                .map_err(|e| RpcError::BadQuery(e.to_string()))?;
+            let search = |r: &SearchRequest| {
+                shared
+                    .text
+                    .search(r)
+                    .map_err(|e| RpcError::BadQuery(e.to_string()))
+            };
+            let mut channels = Vec::new();
+            // What the file (or that moment of it) shows, in words: its tags' names and objects.
+            let words: Vec<String> = details
+                .segments
+                .iter()
+                .filter(|s| {
+                    (s.source == "tag" || s.source == "object") && at_moment(s.start, s.end)
+                })
+                .map(|s| s.text.split(" (").next().unwrap_or(&s.text).to_string())
+                .collect();
+            if !words.is_empty() {
+                channels.push(search(&request(words.join(" "), None))?);
+            }
+            // Who is in it: every file showing the same people.
+            let mut people: Vec<i64> = details
+                .faces
+                .iter()
+                .filter(|f| at_moment(f.time, f.time))
+                .filter_map(|f| f.person)
+                .collect();
+            people.sort_unstable();
+            people.dedup();
+            for id in people {
+                channels.push(search(&request(String::new(), Some(format!("#{id}"))))?);
+            }
+            // How it looks, when CLIP is installed: its frames' embeddings against all frames.
+            let content = store
+                .file_by_path(&details.path.to_path_buf())
+                .map_err(internal)?
+                .and_then(|f| f.content_id);
+            if let Some(content) = content {
+                let frames = store.frame_embeddings(content).map_err(internal)?;
+                // A moment is seen by the last embedded frame at or before it (scenes are
+                // embedded once, at their start); a whole file by all of them.
+                let mine: Vec<Vec<f32>> = match at {
+                    Some(t) => frames
+                        .iter()
+                        .rev()
+                        .find(|(time, _)| *time <= t + 1e-3)
+                        .or(frames.first())
+                        .map(|(_, v)| vec![v.clone()])
+                        .unwrap_or_default(),
+                    None => frames.into_iter().map(|(_, v)| v).collect(),
+                };
+                if let Some(query) = vx_indexer::semantic::mean_direction(&mine) {
+                    let frames = shared.frames.read().unwrap();
+                    channels.push(
+                        vx_indexer::semantic::semantic_hits(
+                            store,
+                            &frames,
+                            &query,
+                            &request(String::new(), None),
+                        )
+                        .map_err(internal)?,
+                    );
+                }
+            }
+            let mut results = vx_indexer::semantic::fuse(channels, limit as usize + own.len());
             results.retain(|h| !own.contains(&h.path));
             results.truncate(limit as usize);
             Ok(SearchResponse {

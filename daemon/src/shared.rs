@@ -7,8 +7,9 @@ use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use vx_indexer::TextIndex;
+use vx_indexer::semantic::Embedded;
 use vx_indexer::semantic::VectorStore;
-use vx_models::TextEmbedder;
+use vx_models::ModelSet;
 
 /// A wake-up that starts "set", so that work left by a crash is looked at immediately.
 pub struct Wakeup {
@@ -50,8 +51,11 @@ pub struct Shared {
     pub text: TextIndex,
     /// Text-segment embeddings for the semantic channel, reloaded after index updates.
     pub vectors: std::sync::RwLock<VectorStore>,
-    /// The query embedder, loaded on the first semantic search (or the reason it cannot be).
-    pub embedder: Mutex<Option<Result<TextEmbedder, String>>>,
+    /// Frame embeddings (CLIP) for the visual channel, likewise.
+    pub frames: std::sync::RwLock<VectorStore>,
+    /// The query's text embedders (MiniLM; CLIP's text side), each loaded on first use.
+    text_model: Mutex<Option<ModelSet>>,
+    clip_model: Mutex<Option<ModelSet>>,
     pub stop: AtomicBool,
     /// Paused by `vx pause`.
     pub paused: AtomicBool,
@@ -79,8 +83,10 @@ impl Shared {
             enabled: Vec::new(),
             data_dir,
             text,
-            vectors: std::sync::RwLock::new(VectorStore::empty()),
-            embedder: Mutex::new(None),
+            vectors: std::sync::RwLock::new(VectorStore::empty(Embedded::TextSegments)),
+            frames: std::sync::RwLock::new(VectorStore::empty(Embedded::Frames)),
+            text_model: Mutex::new(None),
+            clip_model: Mutex::new(None),
             stop: AtomicBool::new(false),
             paused: AtomicBool::new(false),
             auto_pause: Mutex::new(None),
@@ -94,26 +100,49 @@ impl Shared {
         }
     }
 
-    /// Embeds a query with the text model, loading it on first use. None when the semantic
-    /// channel is off (no model, no ONNX Runtime).
+    /// A model set for query embedding: one thread, loaded lazily, failures remembered.
+    fn query_models(&self) -> ModelSet {
+        let options = vx_models::RuntimeOptions {
+            library: self.onnxruntime.clone(),
+            threading: vx_models::Threading::CallerThread,
+        };
+        ModelSet::new(&self.models_dir, options, 1)
+    }
+
+    fn extractor_on(&self, name: &str) -> bool {
+        self.enabled.iter().any(|(n, _)| n == name)
+    }
+
+    /// Embeds a query with the text model (MiniLM). None when the semantic channel is off.
     pub fn embed_query(&self, query: &str) -> Option<Vec<f32>> {
-        if !self.enabled.iter().any(|(n, _)| n == "semantic") {
+        if !self.extractor_on("semantic") {
             return None;
         }
-        let mut slot = self.embedder.lock().unwrap();
-        let embedder = slot.get_or_insert_with(|| {
-            let options = vx_models::RuntimeOptions {
-                library: self.onnxruntime.clone(),
-                threading: vx_models::Threading::CallerThread,
-            };
-            vx_models::Runtime::get(&options)
-                .and_then(|rt| TextEmbedder::load(&rt, &self.models_dir))
-                .map_err(|e| {
-                    tracing::warn!("semantic search unavailable: {e}");
-                    e.to_string()
-                })
-        });
-        embedder.as_mut().ok()?.embed(&[query]).ok()?.pop()
+        let mut slot = self.text_model.lock().unwrap();
+        let models = slot.get_or_insert_with(|| self.query_models());
+        match models.text() {
+            Ok(m) => m.embed(&[query]).ok()?.pop(),
+            Err(e) => {
+                tracing::debug!("semantic search unavailable: {e}");
+                None
+            }
+        }
+    }
+
+    /// Embeds a query with CLIP's text encoder. None when no CLIP model is installed.
+    pub fn embed_visual_query(&self, query: &str) -> Option<Vec<f32>> {
+        if !self.extractor_on("visual") {
+            return None;
+        }
+        let mut slot = self.clip_model.lock().unwrap();
+        let models = slot.get_or_insert_with(|| self.query_models());
+        match models.clip() {
+            Ok(m) => m.embed_texts(&[query]).ok()?.pop(),
+            Err(e) => {
+                tracing::debug!("visual search unavailable: {e}");
+                None
+            }
+        }
     }
 
     /// Queues files whose content lacks an enabled extractor.

@@ -20,7 +20,8 @@ use crate::shared::Shared;
 const CRASH_ATTEMPTS: u32 = 2;
 
 const IDLE_WAIT: Duration = Duration::from_secs(1);
-/// How often the in-memory embeddings are rebuilt from scratch (between, they are appended to).
+/// At most how often the in-memory embeddings are rebuilt from scratch, when some were deleted
+/// or changed (otherwise new ones are appended).
 const FULL_VECTOR_RELOAD: Duration = Duration::from_secs(60);
 /// How often faces grouped since the last time are re-grouped (people::Store::regroup).
 const REGROUP_EVERY: Duration = Duration::from_secs(600);
@@ -199,7 +200,7 @@ fn index_writer(shared: &Shared) {
             return;
         }
     };
-    let mut last_full_load = std::time::Instant::now();
+    let mut vectors = VectorUpkeep::new(&store);
     let mut people = PeopleUpkeep::default();
     loop {
         let stopping = shared.stopping();
@@ -220,16 +221,8 @@ fn index_writer(shared: &Shared) {
             Ok(0) => {}
             Ok(n) => {
                 tracing::debug!(files = n, "text index updated");
-                // New embeddings are appended; a full reload now and then drops deleted ones.
-                let result = if last_full_load.elapsed() >= FULL_VECTOR_RELOAD {
-                    last_full_load = std::time::Instant::now();
-                    vx_indexer::semantic::VectorStore::load(&store)
-                        .map(|v| *shared.vectors.write().unwrap() = v)
-                } else {
-                    shared.vectors.write().unwrap().refresh(&store).map(|_| ())
-                };
-                if let Err(e) = result {
-                    tracing::error!("cannot load text embeddings: {e}");
+                if let Err(e) = vectors.update(&store, shared) {
+                    tracing::error!("cannot load embeddings: {e}");
                 }
             }
             Err(e) => tracing::error!("text index update failed (will retry): {e}"),
@@ -280,5 +273,39 @@ impl PeopleUpkeep {
             ),
             Err(e) => tracing::error!("cannot re-group people: {e}"),
         }
+    }
+}
+
+/// Keeps the in-memory vector stores in step with the catalogue: new rows are appended; when
+/// rows were deleted or changed (a trigger counts them), both are rebuilt, at most once a minute.
+struct VectorUpkeep {
+    changed_at_load: i64,
+    loaded: std::time::Instant,
+}
+
+impl VectorUpkeep {
+    fn new(store: &Store) -> VectorUpkeep {
+        VectorUpkeep {
+            changed_at_load: store.counter("vectors_changed").unwrap_or(0),
+            loaded: std::time::Instant::now(),
+        }
+    }
+
+    fn update(&mut self, store: &Store, shared: &Shared) -> Result<(), vx_indexer::StoreError> {
+        use vx_indexer::semantic::{Embedded, VectorStore};
+        let changed = store.counter("vectors_changed")?;
+        if changed != self.changed_at_load && self.loaded.elapsed() >= FULL_VECTOR_RELOAD {
+            // Built outside the locks: searches go on with the old ones meanwhile.
+            let text = VectorStore::load(store, Embedded::TextSegments)?;
+            let frames = VectorStore::load(store, Embedded::Frames)?;
+            *shared.vectors.write().unwrap() = text;
+            *shared.frames.write().unwrap() = frames;
+            self.changed_at_load = changed;
+            self.loaded = std::time::Instant::now();
+        } else {
+            shared.vectors.write().unwrap().refresh(store)?;
+            shared.frames.write().unwrap().refresh(store)?;
+        }
+        Ok(())
     }
 }

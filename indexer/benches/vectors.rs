@@ -55,14 +55,16 @@ fn main() {
     } else {
         rows
     };
-    println!("| rows | f32 scan ms | int8 store ms | speed-up | f32 MiB | int8 MiB | top-10 agreement |");
+    println!(
+        "| rows | f32 scan ms | int8 store ms | speed-up | f32 MiB | int8 MiB | top-10 agreement |"
+    );
     println!("|---|---|---|---|---|---|---|");
     for n in rows {
         let mut rng = Rng(1);
         // Clustered like embeddings of related sentences: 1,000 topics.
         let topics: Vec<Vec<f32>> = (0..1000).map(|_| rng.unit()).collect();
         let mut data = Vec::with_capacity(n * DIM);
-        let mut store = VectorStore::empty();
+        let mut store = VectorStore::empty(vx_indexer::semantic::Embedded::TextSegments);
         for i in 0..n {
             let noise = rng.unit();
             let v: Vec<f32> = topics[i % topics.len()]

@@ -136,4 +136,16 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE faces ADD COLUMN thumb TEXT;            -- face crop, relative to the thumbnails dir
     CREATE INDEX faces_person ON faces(person_id);
     "#,
+    // 4: count changes to loaded embeddings (deleted, or a frame's CLIP vector set later), so
+    // the in-memory vector stores reload in full only when appending cannot catch up.
+    r#"
+    INSERT OR IGNORE INTO counters(name, value) VALUES ('vectors_changed', 0);
+    CREATE TRIGGER segments_vector_gone AFTER DELETE ON segments WHEN OLD.embedding IS NOT NULL
+        BEGIN UPDATE counters SET value = value + 1 WHERE name = 'vectors_changed'; END;
+    CREATE TRIGGER frames_vector_gone AFTER DELETE ON frames WHEN OLD.clip IS NOT NULL
+        BEGIN UPDATE counters SET value = value + 1 WHERE name = 'vectors_changed'; END;
+    CREATE TRIGGER frames_vector_set AFTER UPDATE OF clip ON frames
+        WHEN OLD.clip IS NOT NEW.clip
+        BEGIN UPDATE counters SET value = value + 1 WHERE name = 'vectors_changed'; END;
+    "#,
 ];

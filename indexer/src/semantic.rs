@@ -15,14 +15,38 @@ const RRF_K: f32 = 60.0;
 /// Segments the semantic channel hands to fusion.
 const SEMANTIC_TOP: usize = 100;
 
-/// Text-segment embeddings in memory, as int8 with one scale per vector: a quarter of f32's
+/// What a vector store holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Embedded {
+    /// MiniLM embeddings of transcript and OCR segments: the semantic channel.
+    TextSegments,
+    /// CLIP embeddings of pictures and video frames: the visual channel.
+    Frames,
+}
+
+impl Embedded {
+    fn rows_after(self) -> &'static str {
+        match self {
+            Embedded::TextSegments => {
+                "SELECT id, content_id, embedding FROM segments
+                 WHERE embedding IS NOT NULL AND id > ?1 ORDER BY id"
+            }
+            Embedded::Frames => {
+                "SELECT id, content_id, clip FROM frames WHERE clip IS NOT NULL AND id > ?1 ORDER BY id"
+            }
+        }
+    }
+}
+
+/// Embeddings in memory (text segments or frames), as int8 with one scale per vector: a quarter of f32's
 /// memory and of the bytes each query streams through, ranking as f32 does (see the tests and
 /// docs/benchmarks.md). Brute force, on every core once there are enough rows to pay for it.
 pub struct VectorStore {
+    what: Embedded,
     dim: usize,
-    /// The highest segment id loaded: later ones are appended by `refresh`.
+    /// The highest row id loaded: later ones are appended by `refresh`.
     max_id: i64,
-    /// (segment id, content id) per row.
+    /// (segment or frame id, content id) per row.
     ids: Vec<(i64, i64)>,
     /// Row-major, `dim` values per row: round(value / scale).
     codes: Vec<i8>,
@@ -40,10 +64,7 @@ fn quantize(v: &[f32]) -> (Vec<i8>, f32) {
         return (vec![0; v.len()], 0.0);
     }
     let scale = max / 127.0;
-    (
-        v.iter().map(|x| (x / scale).round() as i8).collect(),
-        scale,
-    )
+    (v.iter().map(|x| (x / scale).round() as i8).collect(), scale)
 }
 
 /// Dot product of an int8 row with an int16 query, in integers (the compiler vectorises this
@@ -85,8 +106,9 @@ fn score(codes: &[i8], scales: &[f32], dim: usize, query: &[i16], out: &mut Vec<
 }
 
 impl VectorStore {
-    pub fn empty() -> VectorStore {
+    pub fn empty(what: Embedded) -> VectorStore {
         VectorStore {
+            what,
             dim: 0,
             max_id: 0,
             ids: Vec::new(),
@@ -95,17 +117,17 @@ impl VectorStore {
         }
     }
 
-    /// Every text-segment embedding in the catalogue.
-    pub fn load(store: &Store) -> Result<VectorStore> {
-        let mut vs = VectorStore::empty();
+    /// Every embedding of that kind in the catalogue.
+    pub fn load(store: &Store, what: Embedded) -> Result<VectorStore> {
+        let mut vs = VectorStore::empty(what);
         vs.append_from(store, 0)?;
         vs.shrink();
         Ok(vs)
     }
 
-    /// Appends the segments added since the last load, without copying what is loaded.
-    /// Segments deleted since stay until the next full `load` (search skips them); the caller
-    /// reloads fully now and then, which also catches ids SQLite reused.
+    /// Appends the rows added since the last load, without copying what is loaded. Rows
+    /// deleted or changed since stay as they were until the next full `load` (search skips
+    /// what is gone); the caller reloads fully now and then, which also catches reused ids.
     pub fn refresh(&mut self, store: &Store) -> Result<usize> {
         let before = self.ids.len();
         self.append_from(store, self.max_id)?;
@@ -113,10 +135,7 @@ impl VectorStore {
     }
 
     fn append_from(&mut self, store: &Store, after_id: i64) -> Result<()> {
-        let mut st = store.conn().prepare(
-            "SELECT id, content_id, embedding FROM segments
-             WHERE embedding IS NOT NULL AND id > ?1 ORDER BY id",
-        )?;
+        let mut st = store.conn().prepare(self.what.rows_after())?;
         let rows = st.query_map([after_id], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
@@ -211,7 +230,9 @@ impl VectorStore {
         let q: Vec<i16> = query.iter().map(|x| (x / q_scale).round() as i16).collect();
         let n = self.len();
         let threads = if n >= PARALLEL_ROWS {
-            std::thread::available_parallelism().map_or(1, |p| p.get()).min(8)
+            std::thread::available_parallelism()
+                .map_or(1, |p| p.get())
+                .min(8)
         } else {
             1
         };
@@ -242,8 +263,8 @@ impl VectorStore {
     }
 }
 
-/// Files (with their moments) that the nearest segments belong to, in rank order, after the
-/// request's filters.
+/// Files (with their moments) that the nearest rows belong to, in rank order, after the
+/// request's filters: the semantic channel over text segments, the visual one over frames.
 pub fn semantic_hits(
     store: &Store,
     vectors: &VectorStore,
@@ -255,6 +276,13 @@ pub fn semantic_hits(
     let mut seg = store
         .conn()
         .prepare_cached("SELECT source, start, end, text FROM segments WHERE id = ?1")?;
+    // A frame's moment: its time, and what the tagger saw then (for the human reader).
+    let mut frame = store.conn().prepare_cached(
+        "SELECT 'visual', f.time, f.time, coalesce((SELECT s.text FROM segments s
+           WHERE s.content_id = f.content_id AND s.source = 'tag'
+           AND s.start <= f.time + 0.001 AND s.end >= f.time - 0.001
+           ORDER BY s.confidence DESC LIMIT 1), '') FROM frames f WHERE f.id = ?1",
+    )?;
     let mut files = store.conn().prepare_cached(
         "SELECT f.path, c.kind, f.state, coalesce(c.taken, f.mtime_ns / 1000000000) FROM files f
          JOIN contents c ON c.id = f.content_id
@@ -276,7 +304,11 @@ pub fn semantic_hits(
                 EXISTS(SELECT 1 FROM segments WHERE content_id = ?1 AND source = 'ocr'),
                 EXISTS(SELECT 1 FROM faces WHERE content_id = ?1)",
     )?;
-    for (segment_id, content_id, score) in vectors.nearest(query, SEMANTIC_TOP) {
+    let (moment_of, channel) = match vectors.what {
+        Embedded::TextSegments => (&mut seg, "semantic"),
+        Embedded::Frames => (&mut frame, "visual"),
+    };
+    for (row_id, content_id, score) in vectors.nearest(query, SEMANTIC_TOP) {
         if let Some(person) = &req.person {
             let key = crate::people::person_key(person);
             if !store.content_shows(content_id, &key)? {
@@ -296,7 +328,7 @@ pub fn semantic_hits(
                 continue;
             }
         }
-        let Ok((source, start, end, text)) = seg.query_row([segment_id], |r| {
+        let Ok((source, start, end, text)) = moment_of.query_row([row_id], |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, f64>(1)?,
@@ -330,7 +362,11 @@ pub fn semantic_hits(
                 start,
                 end,
                 text: crate::extract::split_hidden(&text).0.to_string(),
-                sources: vec![source.clone(), "semantic".into()],
+                sources: if source == channel {
+                    vec![source.clone()]
+                } else {
+                    vec![source.clone(), channel.into()]
+                },
             };
             match by_path.get(&path) {
                 Some(&i) => {
@@ -352,6 +388,18 @@ pub fn semantic_hits(
         }
     }
     Ok(hits)
+}
+
+/// The unit-length mean of some embeddings (what several frames of one file show), if any.
+pub fn mean_direction(vectors: &[Vec<f32>]) -> Option<Vec<f32>> {
+    let first = vectors.first()?;
+    let dim = first.len();
+    let mut sum = vec![0f32; dim];
+    for v in vectors.iter().filter(|v| v.len() == dim) {
+        sum.iter_mut().zip(v).for_each(|(s, x)| *s += x);
+    }
+    let norm = sum.iter().map(|x| x * x).sum::<f32>().sqrt();
+    (norm > 0.0).then(|| sum.into_iter().map(|x| x / norm).collect())
 }
 
 /// Reciprocal rank fusion of per-channel file rankings: a file scores the sum of
@@ -457,21 +505,29 @@ mod tests {
         };
         let (a, _) = store.insert_content(b"a", 1, &meta).unwrap();
         store.save_output(a, &output("hello", [1.0, 0.0])).unwrap();
-        let mut vs = VectorStore::load(&store).unwrap();
+        let mut vs = VectorStore::load(&store, Embedded::TextSegments).unwrap();
         assert_eq!(vs.len(), 1);
         let (b, _) = store.insert_content(b"b", 1, &meta).unwrap();
         store.save_output(b, &output("world", [0.0, 1.0])).unwrap();
         assert_eq!(vs.refresh(&store).unwrap(), 1);
         assert_eq!(vs.refresh(&store).unwrap(), 0, "nothing new");
         // Re-running the extractor replaces the segment: the old vector is stale until a reload.
+        assert_eq!(store.counter("vectors_changed").unwrap(), 0);
         store
             .save_output(a, &output("hello again", [1.0, 0.0]))
             .unwrap();
+        assert_eq!(
+            store.counter("vectors_changed").unwrap(),
+            1,
+            "the replaced vector is counted, so the daemon reloads"
+        );
         vs.refresh(&store).unwrap();
         let nearest = vs.nearest(&[1.0, 0.0], 3);
         assert_eq!(nearest.len(), 3, "the stale row is still in memory");
         assert_eq!(
-            VectorStore::load(&store).unwrap().len(),
+            VectorStore::load(&store, Embedded::TextSegments)
+                .unwrap()
+                .len(),
             2,
             "a full load drops it"
         );
@@ -479,7 +535,7 @@ mod tests {
 
     #[test]
     fn nearest_vectors_by_dot_product() {
-        let mut vs = VectorStore::empty();
+        let mut vs = VectorStore::empty(Embedded::TextSegments);
         vs.push(1, 10, &[1.0, 0.0]);
         vs.push(2, 20, &[0.0, 1.0]);
         vs.push(3, 30, &[0.7, 0.7]);
@@ -487,7 +543,10 @@ mod tests {
         assert_eq!(vs.len(), 3, "another dimension is ignored");
         let n = vs.nearest(&[0.0, 1.0], 2);
         assert_eq!(n.iter().map(|x| x.0).collect::<Vec<_>>(), vec![2, 3]);
-        assert!((n[0].2 - 1.0).abs() < 0.01 && (n[1].2 - 0.7).abs() < 0.01, "{n:?}");
+        assert!(
+            (n[0].2 - 1.0).abs() < 0.01 && (n[1].2 - 0.7).abs() < 0.01,
+            "{n:?}"
+        );
         assert!(vs.nearest(&[1.0], 2).is_empty(), "dimension mismatch");
     }
 
@@ -512,7 +571,7 @@ mod tests {
         let mut seed = 7u64;
         let centres: Vec<Vec<f32>> = (0..50).map(|_| unit_vector(&mut seed, dim)).collect();
         let mut exact: Vec<Vec<f32>> = Vec::new();
-        let mut vs = VectorStore::empty();
+        let mut vs = VectorStore::empty(Embedded::TextSegments);
         for i in 0..(PARALLEL_ROWS + 5_000) {
             let noise = unit_vector(&mut seed, dim);
             let c = &centres[i % centres.len()];
@@ -533,7 +592,12 @@ mod tests {
             truth.sort_by(|a, b| b.1.total_cmp(&a.1));
             let got = vs.nearest(query, 10);
             assert_eq!(got[0].0 as usize, q * 997, "itself first");
-            assert!((got[1].2 - truth[1].1).abs() < 0.01, "{} vs {}", got[1].2, truth[1].1);
+            assert!(
+                (got[1].2 - truth[1].1).abs() < 0.01,
+                "{} vs {}",
+                got[1].2,
+                truth[1].1
+            );
             overlap += got
                 .iter()
                 .filter(|g| truth[..10].iter().any(|t| t.0 == g.0 as usize))

@@ -1083,6 +1083,25 @@ impl Store {
         Ok(rows)
     }
 
+    /// (time, CLIP embedding) of a content's frames that have one.
+    pub fn frame_embeddings(&self, content_id: i64) -> Result<Vec<(f64, Vec<f32>)>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT time, clip FROM frames WHERE content_id = ?1 AND clip IS NOT NULL ORDER BY time",
+        )?;
+        let rows = st
+            .query_map([content_id], |r| {
+                let blob: Vec<u8> = r.get(1)?;
+                Ok((
+                    r.get(0)?,
+                    blob.chunks_exact(4)
+                        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                        .collect(),
+                ))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
     /// (time, thumbnail relative path) of a content's frames.
     pub fn thumbnails(&self, content_id: i64) -> Result<Vec<(f64, String)>> {
         let mut st = self.conn.prepare_cached(

@@ -56,7 +56,9 @@ fn vocabulary() -> Vec<String> {
 /// are offline (searchable like any other, never re-scanned or re-extracted).
 fn populate(db: &Path, items: usize, words: &[String]) {
     let mut store = Store::open(db).unwrap();
-    let root = store.add_root(Path::new("/nonexistent/vx-bench"), 0).unwrap();
+    let root = store
+        .add_root(Path::new("/nonexistent/vx-bench"), 0)
+        .unwrap();
     let mut rng = Rng(7);
     let started = Instant::now();
     let files = items.div_ceil(SEGMENTS_PER_FILE);
@@ -144,11 +146,7 @@ fn rss_mib(pid: u32) -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
-async fn measure(
-    client: &VxClient,
-    queries: &[String],
-    channels: &[&str],
-) -> (f64, f64, f64) {
+async fn measure(client: &VxClient, queries: &[String], channels: &[&str]) -> (f64, f64, f64) {
     let mut times = Vec::new();
     for q in queries {
         let request = SearchRequest {
@@ -270,7 +268,11 @@ async fn main() {
     for (name, channels) in modes {
         let (p50, p99, mean) = measure(&client, &queries, channels).await;
         let s = client.status(context()).await.unwrap().unwrap();
-        let note = if s.idle { " (indexing ended during the run)" } else { "" };
+        let note = if s.idle {
+            " (indexing ended during the run)"
+        } else {
+            ""
+        };
         println!("| {items} | indexing | {name}{note} | {p50:.1} | {p99:.1} | {mean:.1} |");
     }
     let _ = client.shutdown(context()).await;

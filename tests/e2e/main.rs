@@ -9,3 +9,4 @@ mod pipeline;
 mod search_quality;
 mod service;
 mod support;
+mod visual;
