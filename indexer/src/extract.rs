@@ -18,7 +18,7 @@ pub const EXTRACTORS: &[(&str, u32)] = &[
     ("objects", 2),
     ("faces", 2),
     ("ocr", 2),
-    ("transcript", 1),
+    ("transcript", 2),
     ("semantic", 1),
     ("visual", 1),
 ];
@@ -453,8 +453,14 @@ pub fn extract(
                                     0.0,
                                 )
                             });
-                            out.segments.extend(segments?);
-                            spent = Some(secs);
+                            let mut segments = segments?;
+                            let started = Instant::now();
+                            if let (Some(pcm), Ok(events)) = (&decoded.audio, models.audio_events())
+                            {
+                                trim_lead_in(&mut segments, pcm, events)?;
+                            }
+                            out.segments.extend(segments);
+                            spent = Some(secs + started.elapsed().as_secs_f64());
                         }
                     }
                     "visual" => {
@@ -544,6 +550,40 @@ fn transcribe(t: &vx_models::Transcriber, pcm: &[f32]) -> Result<Vec<SegmentOut>
 }
 
 const RATE: usize = vx_models::transcriber::SAMPLE_RATE as usize;
+/// Speech probability from which a window counts as speech.
+const SPEECH: f32 = 0.5;
+/// Windows looked at from a segment's start for its speech onset (about 3.8 s).
+const LEAD_IN_WINDOWS: usize = 8;
+
+/// Whisper folds sound before speech (music, noise, a tone) into its first segment, which then
+/// starts too early. Each segment's start moves to the first audio-event window that holds
+/// speech, when that is later; a segment without such a window in its first seconds keeps its
+/// start.
+fn trim_lead_in(
+    segments: &mut [SegmentOut],
+    pcm: &[f32],
+    events: &mut vx_models::AudioEvents,
+) -> Result<(), ModelError> {
+    use vx_models::audio_events::HOP;
+    for s in segments.iter_mut() {
+        let first = (s.start * RATE as f64) as usize;
+        let last = ((s.end * RATE as f64) as usize).min(pcm.len());
+        let starts: Vec<usize> = (first..last).step_by(HOP).take(LEAD_IN_WINDOWS).collect();
+        let windows: Vec<&[f32]> = starts
+            .iter()
+            .map(|&a| &pcm[a..(a + vx_models::audio_events::WINDOW).min(pcm.len())])
+            .collect();
+        // Most segments start with speech: one window settles them.
+        if windows.is_empty() || events.speech(&windows[..1])?[0] >= SPEECH {
+            continue;
+        }
+        let speech = events.speech(&windows[1..])?;
+        if let Some(k) = speech.iter().position(|&p| p >= SPEECH) {
+            s.start = starts[k + 1] as f64 / RATE as f64;
+        }
+    }
+    Ok(())
+}
 
 /// Sample ranges with sound: 30 ms windows louder than a threshold relative to the clip's
 /// loud parts, joined across pauses shorter than 1.5 s, padded by 0.25 s.

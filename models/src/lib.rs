@@ -2,6 +2,7 @@
 //! or RPC. One ONNX Runtime per process ([`Runtime`]); one wrapper per model, each following
 //! the model pack's README exactly (input names, layout, pixel range, resize, decoding).
 
+pub mod audio_events;
 pub mod clip;
 pub mod detector;
 pub mod error;
@@ -16,6 +17,7 @@ pub mod tagger;
 pub mod text;
 pub mod transcriber;
 
+pub use audio_events::AudioEvents;
 pub use clip::Clip;
 pub use detector::{Detection, Detector};
 pub use error::{ModelError, Result};

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::error::{ModelError, Result};
 use crate::runtime::{Runtime, RuntimeOptions};
-use crate::{Clip, Detector, Faces, Ocr, Tagger, TextEmbedder, Transcriber};
+use crate::{AudioEvents, Clip, Detector, Faces, Ocr, Tagger, TextEmbedder, Transcriber};
 
 enum Slot<T> {
     Unloaded,
@@ -45,6 +45,7 @@ pub struct ModelSet {
     text: Slot<TextEmbedder>,
     transcriber: Slot<Arc<Transcriber>>,
     clip: Slot<Clip>,
+    audio_events: Slot<AudioEvents>,
 }
 
 macro_rules! onnx_model {
@@ -73,6 +74,7 @@ impl ModelSet {
             text: Slot::Unloaded,
             transcriber: Slot::Unloaded,
             clip: Slot::Unloaded,
+            audio_events: Slot::Unloaded,
         }
     }
 
@@ -81,6 +83,7 @@ impl ModelSet {
     onnx_model!(faces, Faces);
     onnx_model!(ocr, Ocr);
     onnx_model!(text, TextEmbedder);
+    onnx_model!(audio_events, AudioEvents);
 
     /// Shared, so that speech can be transcribed on its own thread while the visual models run.
     pub fn transcriber(&mut self) -> Result<Arc<Transcriber>> {

@@ -231,6 +231,52 @@ fn one_pass_extracts_everything_at_the_right_times_once() {
 }
 
 #[test]
+fn a_speech_moment_starts_when_the_speech_does_not_with_the_sound_before_it() {
+    let Some(shared) = pack() else { return };
+    let mut d = Daemon::new();
+    d.extra_env.push((
+        "VX_MODELS_DIR".into(),
+        shared.join("models").to_string_lossy().into_owned(),
+    ));
+    // 3 s of a tone over noise, then the reading: Whisper alone starts its segment at 0.
+    let speech = shared.join("media/librivox-0870.wav");
+    let rec = d.media.join("lead-in.wav");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=f=440:d=3,volume=0.3",
+        "-f",
+        "lavfi",
+        "-i",
+        "anoisesrc=d=3:a=0.05",
+        "-i",
+        speech.to_str().unwrap(),
+        "-filter_complex",
+        "[0][1]amix=inputs=2:normalize=0[lead];[lead][2]concat=n=2:v=0:a=1[a]",
+        "-map",
+        "[a]",
+        "-ar",
+        "16000",
+        "-ac",
+        "1",
+        rec.to_str().unwrap(),
+    ]);
+    d.start();
+    d.add_media_root();
+    d.ok(&["wait", "--timeout", "300"]);
+    let shown = d.show(&rec);
+    let first = segments(&shown, "transcript")
+        .first()
+        .map(|s| s["start"].as_f64().unwrap())
+        .unwrap_or_else(|| panic!("no transcript: {shown}"));
+    assert!(
+        (2.4..=3.3).contains(&first),
+        "speech starts at 3 s, its moment at {first}"
+    );
+}
+
+#[test]
 fn a_crashing_or_hanging_worker_costs_one_file_not_the_daemon() {
     let mut d = Daemon::new();
     d.extra_env
