@@ -1,6 +1,7 @@
 //! JSON forms of the protocol types for `--json`: paths as strings, times in seconds.
 //! Search's shape is a promise to scripts:
-//! `{"results":[{"path","kind","score","moments":[{"start","end","text","sources"}]}]}`.
+//! `{"results":[{"path","kind","score","online","thumbnail",
+//!   "moments":[{"start","end","text","sources","thumbnail"}]}]}`.
 
 use serde_json::{Value, json};
 use vx_client::*;
@@ -16,8 +17,10 @@ pub fn search(r: &SearchResponse) -> Value {
             "kind": h.kind.as_str(),
             "score": h.score,
             "online": h.online,
+            "thumbnail": h.thumbnail.as_ref().map(path),
             "moments": h.moments.iter().map(|m| json!({
                 "start": m.start, "end": m.end, "text": m.text, "sources": m.sources,
+                "thumbnail": m.thumbnail.as_ref().map(path),
             })).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
         "took_ms": r.took_ms,

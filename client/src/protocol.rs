@@ -243,6 +243,8 @@ pub struct Moment {
     pub text: String,
     /// Which channels matched (transcript, ocr, tag, ...).
     pub sources: Vec<String>,
+    /// The thumbnail of the frame shown at that moment (videos; pictures have one).
+    pub thumbnail: Option<WirePath>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -253,6 +255,8 @@ pub struct SearchHit {
     /// False when the file's root is missing or unmounted.
     pub online: bool,
     pub moments: Vec<Moment>,
+    /// The thumbnail of the file's best moment, or of the file.
+    pub thumbnail: Option<WirePath>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -106,6 +106,42 @@ fn person_info(p: vx_indexer::people::PersonRow, shared: &Shared) -> Person {
     }
 }
 
+/// Gives each moment the thumbnail of the frame shown then (the last at or before its start)
+/// and each hit its best moment's, or its first frame's.
+fn attach_thumbnails(
+    store: &Store,
+    shared: &Shared,
+    hits: &mut [SearchHit],
+) -> Result<(), vx_indexer::StoreError> {
+    let dir = shared.data_dir.join("thumbnails");
+    for hit in hits {
+        let Some(content) = store
+            .file_by_path(&hit.path.to_path_buf())?
+            .and_then(|f| f.content_id)
+        else {
+            continue;
+        };
+        let thumbs = store.thumbnails(content)?;
+        let at = |t: f64| {
+            thumbs
+                .iter()
+                .rev()
+                .find(|(time, _)| *time <= t + 1e-3)
+                .or(thumbs.first())
+                .map(|(_, rel)| WirePath::new(&dir.join(rel)))
+        };
+        for m in &mut hit.moments {
+            m.thumbnail = at(m.start);
+        }
+        hit.thumbnail = hit
+            .moments
+            .first()
+            .and_then(|m| m.thumbnail.clone())
+            .or_else(|| at(0.0));
+    }
+    Ok(())
+}
+
 #[derive(Clone, Copy)]
 enum Channel {
     /// The query's MiniLM embedding against embedded transcript and OCR segments.
@@ -456,7 +492,8 @@ impl Vx for Server {
                 )
             });
             let text = text.map_err(|e| RpcError::BadQuery(e.to_string()))?;
-            let results = vx_indexer::semantic::fuse(vec![text, semantic?, visual?], limit);
+            let mut results = vx_indexer::semantic::fuse(vec![text, semantic?, visual?], limit);
+            attach_thumbnails(store, shared, &mut results).map_err(internal)?;
             Ok(SearchResponse {
                 results,
                 took_ms: started.elapsed().as_secs_f64() * 1000.0,
@@ -567,6 +604,7 @@ impl Vx for Server {
             let mut results = vx_indexer::semantic::fuse(channels, limit as usize + own.len());
             results.retain(|h| !own.contains(&h.path));
             results.truncate(limit as usize);
+            attach_thumbnails(store, shared, &mut results).map_err(internal)?;
             Ok(SearchResponse {
                 results,
                 took_ms: started.elapsed().as_secs_f64() * 1000.0,

@@ -367,6 +367,7 @@ pub fn semantic_hits(
                 } else {
                     vec![source.clone(), channel.into()]
                 },
+                thumbnail: None,
             };
             match by_path.get(&path) {
                 Some(&i) => {
@@ -382,6 +383,7 @@ pub fn semantic_hits(
                         score,
                         online: state != "offline",
                         moments: vec![moment],
+                        thumbnail: None,
                     });
                 }
             }
@@ -461,7 +463,9 @@ mod tests {
                 end: start + 1.0,
                 text: "t".into(),
                 sources: vec![source.into()],
+                thumbnail: None,
             }],
+            thumbnail: None,
         }
     }
 

@@ -322,6 +322,7 @@ impl TextIndex {
                         score,
                         online: doc.get_first(f.online).and_then(|v| v.as_u64()) == Some(1),
                         moments: Vec::new(),
+                        thumbnail: None,
                     })
                 }
             };
@@ -353,6 +354,7 @@ impl TextIndex {
                     end,
                     text,
                     sources: vec![source.to_string()],
+                    thumbnail: None,
                 });
             }
         }

@@ -118,6 +118,11 @@ fn pictures_are_found_by_how_they_look() {
     let m = &clip["moments"][0];
     assert!((2.9..=6.0).contains(&m["start"].as_f64().unwrap()), "{m}");
     assert_eq!(m["sources"][0], "visual", "{m}");
+    // Each moment carries the thumbnail of the frame shown then: a blue JPEG, not the green one.
+    let thumb = m["thumbnail"].as_str().unwrap_or_else(|| panic!("{m}"));
+    assert!(thumb.ends_with("-3000.jpg"), "{thumb}");
+    assert!(std::path::Path::new(thumb).is_file());
+    assert_eq!(clip["thumbnail"], m["thumbnail"]);
 
     // Alike by looks: the other red picture; the video's first seconds look like the green one.
     let red = d.media.join("IMG_0001.png");
