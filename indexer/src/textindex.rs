@@ -22,7 +22,7 @@ use crate::paths::bytes_to_path;
 use crate::store::{IndexDoc, Store, StoreError};
 
 /// Bump when the schema or what goes into documents changes: the index is then rebuilt.
-const SCHEMA_VERSION: &str = "6";
+const SCHEMA_VERSION: &str = "7";
 /// Documents fetched per requested result, before grouping by file.
 const DOCS_PER_RESULT: usize = 8;
 /// Moments kept per file.
@@ -105,13 +105,19 @@ fn schema() -> (Schema, Fields) {
             .set_tokenizer(TOKENIZER)
             .set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
+    // File and folder names are names: every word in them counts ("many-001.mp4").
+    let names = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer("en_stem")
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
     let fields = Fields {
         file_id: b.add_u64_field("file_id", INDEXED | STORED | FAST),
         path: b.add_bytes_field("path", STORED),
         // Every folder above the file, so a path prefix filter is one term lookup.
         ancestors: b.add_bytes_field("ancestors", INDEXED),
-        name: b.add_text_field("name", words.clone()),
-        path_words: b.add_text_field("path_words", words.clone()),
+        name: b.add_text_field("name", names.clone()),
+        path_words: b.add_text_field("path_words", names),
         meta: b.add_text_field("meta", words.clone()),
         kind: b.add_text_field("kind", STRING | STORED),
         date: b.add_i64_field("date", INDEXED | STORED | FAST),
