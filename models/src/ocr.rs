@@ -21,6 +21,10 @@ const MAX_DET_SIDE: f32 = 2560.0;
 /// (it was 79 % of the time per photo before) and text people search for stays legible.
 const MAX_DET_PIXELS_ENLARGED: f32 = 1472.0 * 736.0;
 const MAX_DET_PIXELS_REDUCED: f32 = 736.0 * 736.0;
+/// Most photos hold no text: detection first runs on a quarter of the pixels, and the full
+/// detection (and recognition) only when that map has at least this many text pixels.
+const GATE_SHRINK: f32 = 4.0;
+const GATE_MIN_PIXELS: usize = 8;
 const MAX_SIDE: u32 = 2000;
 const MIN_SIDE: u32 = 30;
 const BIN_THRESHOLD: f32 = 0.3;
@@ -218,8 +222,9 @@ impl Ocr {
             .collect())
     }
 
-    /// Text boxes in `image`'s pixels, sorted top to bottom then left to right.
-    fn detect(&mut self, image: &RgbView) -> Result<Vec<[Pt; 4]>> {
+    /// The detector's text-probability map of `image` at (up to) `shrink` times fewer pixels
+    /// than the detection size, with its width and height.
+    fn probability_map(&mut self, image: &RgbView, shrink: f32) -> Result<(Vec<f32>, usize, usize)> {
         let (w, h) = (image.width as f32, image.height as f32);
         // Short side up to 736 as RapidOCR does, but the long side capped, so that a thin
         // strip does not become an enormous input.
@@ -233,7 +238,7 @@ impl Ocr {
         } else {
             MAX_DET_PIXELS_REDUCED
         };
-        let r = r.min(MAX_DET_SIDE / w.max(h)).min((cap / (w * h)).sqrt());
+        let r = r.min(MAX_DET_SIDE / w.max(h)).min((cap / (w * h)).sqrt()) / shrink.sqrt();
         let round32 = |v: f32| (((v.trunc() / 32.0).round_ties_even() * 32.0) as usize).max(32);
         let (dw, dh) = (round32(w * r), round32(h * r));
         let resized = image.resize(dw as u32, dh as u32, None)?;
@@ -246,7 +251,22 @@ impl Ocr {
         let (_, map) = outputs["sigmoid_0.tmp_0"]
             .try_extract_tensor::<f32>()
             .map_err(infer("text detector"))?;
-        let map = map.to_vec();
+        Ok((map.to_vec(), dw, dh))
+    }
+
+    /// Whether a quick look at fewer pixels finds anything that may be text.
+    fn may_hold_text(&mut self, image: &RgbView) -> Result<bool> {
+        let (map, _, _) = self.probability_map(image, GATE_SHRINK)?;
+        Ok(map.iter().filter(|p| **p > BIN_THRESHOLD).count() >= GATE_MIN_PIXELS)
+    }
+
+    /// Text boxes in `image`'s pixels, sorted top to bottom then left to right.
+    fn detect(&mut self, image: &RgbView) -> Result<Vec<[Pt; 4]>> {
+        if !self.may_hold_text(image)? {
+            return Ok(Vec::new());
+        }
+        let (w, h) = (image.width as f32, image.height as f32);
+        let (map, dw, dh) = self.probability_map(image, 1.0)?;
         // Threshold, then dilate with a 2x2 kernel.
         let thr: Vec<bool> = map.iter().map(|p| *p > BIN_THRESHOLD).collect();
         let mut mask = thr.clone();
