@@ -533,7 +533,7 @@ pub fn extract(
 /// transcribed each at its own offset, so that moments start when the speech does.
 fn transcribe(t: &vx_models::Transcriber, pcm: &[f32]) -> Result<Vec<SegmentOut>, ModelError> {
     let mut out = Vec::new();
-    for (a, b) in sound_regions(pcm) {
+    for (a, b) in whisper_spans(&sound_regions(pcm)) {
         let offset = a as f64 / RATE as f64;
         for s in t.transcribe(&pcm[a..b], vx_models::transcriber::SAMPLE_RATE)? {
             out.push(seg(
@@ -550,6 +550,22 @@ fn transcribe(t: &vx_models::Transcriber, pcm: &[f32]) -> Result<Vec<SegmentOut>
 }
 
 const RATE: usize = vx_models::transcriber::SAMPLE_RATE as usize;
+/// Whisper encodes audio in 30 s windows and pays a whole window for a shorter call.
+const WHISPER_WINDOW: usize = 30 * RATE;
+
+/// Sound regions joined into as few whisper calls as fit in 30 s windows: consecutive regions
+/// go in one call (with the quiet between them) while the call stays within one window; a
+/// longer region is a call of its own (whisper windows it).
+fn whisper_spans(regions: &[(usize, usize)]) -> Vec<(usize, usize)> {
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    for &(a, b) in regions {
+        match spans.last_mut() {
+            Some(last) if b - last.0 <= WHISPER_WINDOW => last.1 = b,
+            _ => spans.push((a, b)),
+        }
+    }
+    spans
+}
 /// Speech probability from which a window counts as speech.
 const SPEECH: f32 = 0.5;
 /// Windows looked at from a segment's start for its speech onset (about 3.8 s).
@@ -672,6 +688,19 @@ mod tests {
             got,
             vec![(0.0, 4.0, "cat"), (2.0, 4.0, "dog"), (6.0, 8.0, "cat")]
         );
+    }
+
+    #[test]
+    fn short_regions_share_a_whisper_window() {
+        let s = |a: usize, b: usize| (a * RATE, b * RATE);
+        // Three readings within 30 s: one call; then one that would overflow it starts another.
+        assert_eq!(
+            whisper_spans(&[s(2, 9), s(10, 17), s(19, 28), s(30, 40)]),
+            vec![s(2, 28), s(30, 40)]
+        );
+        // A region longer than a window stays whole.
+        assert_eq!(whisper_spans(&[s(0, 70), s(71, 75)]), vec![s(0, 70), s(71, 75)]);
+        assert!(whisper_spans(&[]).is_empty());
     }
 
     #[test]
