@@ -24,6 +24,8 @@ pub struct Request {
     pub path: Vec<u8>,
     pub hash_hex: String,
     pub wanted: Vec<(String, u32)>,
+    /// Cores no other worker will use meanwhile (speech may take them).
+    pub spare_threads: usize,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -137,6 +139,7 @@ pub fn worker_main(settings: WorkerSettings) -> anyhow::Result<()> {
                     &mut models,
                     &settings.thumbs_dir,
                     &req.hash_hex,
+                    req.spare_threads,
                 );
                 Response::Done {
                     meta: decoded.meta.clone(),
@@ -182,7 +185,7 @@ struct Running {
 
 /// Owns one worker process, starting it on demand and again after it dies.
 pub struct Supervisor {
-    settings: WorkerSettings,
+    pub settings: WorkerSettings,
     running: Option<Running>,
     pub timeout: Duration,
 }

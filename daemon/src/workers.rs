@@ -59,6 +59,7 @@ fn extract_in_worker(
         path: x.file.path.as_os_str().as_bytes().to_vec(),
         hash_hex: x.hash_hex(),
         wanted: x.wanted.clone(),
+        spare_threads: spare_threads(store, shared, supervisor.settings.model_threads),
     };
     let result = match supervisor.run(&req, &shared.stop) {
         Ok(Response::Done {
@@ -94,6 +95,27 @@ fn extract_in_worker(
         }
     };
     job::complete(store, job, retry, x, result)
+}
+
+/// Threads this job may add once its visual models are done: none while files wait (they
+/// will keep the other workers busy); else the idle workers' share of the CPU budget
+/// (`workers` x `model_threads`), so a lone video's speech finishes on the idle cores.
+fn spare_threads(store: &Store, shared: &Shared, model_threads: usize) -> usize {
+    let workers = shared.current.lock().unwrap().len();
+    let running = shared
+        .current
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|p| p.is_some())
+        .count()
+        .max(1);
+    match store.queue_depth() {
+        Ok((ready_or_running, _)) if ready_or_running as usize <= running => {
+            workers.saturating_sub(running) * model_threads.max(1)
+        }
+        _ => 0,
+    }
 }
 
 fn panic_message(p: &(dyn std::any::Any + Send)) -> String {

@@ -270,12 +270,15 @@ fn write_thumb(img: &RgbView, side: u32, path: &Path) -> Result<(), String> {
 
 /// Runs the `wanted` extractors (name, version) over `decoded`. Thumbnails go under
 /// `thumbs_dir`, named after `hash_hex`.
+/// `spare_threads`: cores nothing else will use meanwhile; speech takes them once the visual
+/// models are done.
 pub fn extract(
     decoded: &Decoded,
     wanted: &[(String, u32)],
     models: &mut ModelSet,
     thumbs_dir: &Path,
     hash_hex: &str,
+    spare_threads: usize,
 ) -> Output {
     let mut out = Output::default();
     let frames = &decoded.frames;
@@ -303,6 +306,7 @@ pub fn extract(
         })
         .collect();
     let mut text_segments: Vec<usize> = Vec::new();
+    let visual_done = std::sync::atomic::AtomicBool::new(false);
 
     std::thread::scope(|scope| {
         // Speech runs on its own thread, beside the visual models: a video uses both cores.
@@ -312,9 +316,18 @@ pub fn extract(
         ) {
             (true, Some(pcm)) => {
                 let transcriber = models.transcriber();
+                let visual_done = &visual_done;
+                // One thread beside the visual models, more once they are done.
+                let threads = move || {
+                    1 + if visual_done.load(std::sync::atomic::Ordering::Relaxed) {
+                        spare_threads
+                    } else {
+                        0
+                    }
+                };
                 Some(scope.spawn(move || {
                     let started = Instant::now();
-                    let segments = transcriber.and_then(|t| transcribe(&t, pcm));
+                    let segments = transcriber.and_then(|t| transcribe(&t, pcm, threads));
                     (segments, started.elapsed().as_secs_f64())
                 }))
             }
@@ -443,6 +456,7 @@ pub fn extract(
                         }
                     }
                     "transcript" => {
+                        visual_done.store(true, std::sync::atomic::Ordering::Relaxed);
                         if let Some(handle) = speech.take() {
                             let (segments, secs) = handle.join().unwrap_or_else(|_| {
                                 (
@@ -531,11 +545,21 @@ pub fn extract(
 
 /// Whisper folds leading silence into its first segment: the stretches with sound are
 /// transcribed each at its own offset, so that moments start when the speech does.
-fn transcribe(t: &vx_models::Transcriber, pcm: &[f32]) -> Result<Vec<SegmentOut>, ModelError> {
+/// Speech to timed segments, one whisper call per span of [`whisper_spans`], each on as many
+/// threads as `threads()` says when it starts.
+fn transcribe(
+    t: &vx_models::Transcriber,
+    pcm: &[f32],
+    threads: impl Fn() -> usize,
+) -> Result<Vec<SegmentOut>, ModelError> {
     let mut out = Vec::new();
-    for (a, b) in whisper_spans(&sound_regions(pcm)) {
+    for (a, b) in whisper_spans(&sound_regions(pcm))
+        .into_iter()
+        .flat_map(|span| window_pieces(pcm, span))
+    {
         let offset = a as f64 / RATE as f64;
-        for s in t.transcribe(&pcm[a..b], vx_models::transcriber::SAMPLE_RATE)? {
+        let rate = vx_models::transcriber::SAMPLE_RATE;
+        for s in t.transcribe_with(&pcm[a..b], rate, threads())? {
             out.push(seg(
                 "transcript",
                 "transcript",
@@ -552,6 +576,28 @@ fn transcribe(t: &vx_models::Transcriber, pcm: &[f32]) -> Result<Vec<SegmentOut>
 const RATE: usize = vx_models::transcriber::SAMPLE_RATE as usize;
 /// Whisper encodes audio in 30 s windows and pays a whole window for a shorter call.
 const WHISPER_WINDOW: usize = 30 * RATE;
+
+/// A span longer than a whisper window cut into pieces of at most one window, each cut at the
+/// quietest 100 ms of the piece's last 10 s (between words, not through one), so that each
+/// piece can start with the threads free by then.
+fn window_pieces(pcm: &[f32], (mut a, b): (usize, usize)) -> Vec<(usize, usize)> {
+    const STEP: usize = RATE / 10;
+    let mut pieces = Vec::new();
+    while b - a > WHISPER_WINDOW {
+        let search = a + WHISPER_WINDOW - 10 * RATE;
+        let cut = (search..a + WHISPER_WINDOW - STEP)
+            .step_by(STEP)
+            .min_by(|&x, &y| {
+                let energy = |s: usize| pcm[s..s + STEP].iter().map(|v| v * v).sum::<f32>();
+                energy(x).total_cmp(&energy(y))
+            })
+            .map_or(a + WHISPER_WINDOW, |c| c + STEP / 2);
+        pieces.push((a, cut));
+        a = cut;
+    }
+    pieces.push((a, b));
+    pieces
+}
 
 /// Sound regions joined into as few whisper calls as fit in 30 s windows: consecutive regions
 /// go in one call (with the quiet between them) while the call stays within one window; a
@@ -701,6 +747,24 @@ mod tests {
         // A region longer than a window stays whole.
         assert_eq!(whisper_spans(&[s(0, 70), s(71, 75)]), vec![s(0, 70), s(71, 75)]);
         assert!(whisper_spans(&[]).is_empty());
+    }
+
+    #[test]
+    fn long_speech_is_cut_between_words_into_window_pieces() {
+        // 70 s of tone with a pause at 26-26.5 s and at 55 s: cuts land in them.
+        let mut pcm: Vec<f32> = (0..70 * RATE).map(|i| (i as f32 * 0.05).sin() * 0.3).collect();
+        for pause in [26 * RATE..26 * RATE + RATE / 2, 55 * RATE..55 * RATE + RATE / 2] {
+            pcm[pause].iter_mut().for_each(|s| *s = 0.0);
+        }
+        let pieces = window_pieces(&pcm, (0, pcm.len()));
+        assert_eq!(pieces.len(), 3, "{pieces:?}");
+        let secs = |s: usize| s as f64 / RATE as f64;
+        assert!((26.0..26.5).contains(&secs(pieces[0].1)), "{pieces:?}");
+        assert!((55.0..55.5).contains(&secs(pieces[1].1)), "{pieces:?}");
+        assert_eq!((pieces[0].0, pieces[2].1), (0, pcm.len()));
+        assert!(pieces.windows(2).all(|w| w[0].1 == w[1].0));
+        assert!(pieces.iter().all(|(a, b)| b - a <= WHISPER_WINDOW));
+        assert_eq!(window_pieces(&pcm, (0, RATE)), vec![(0, RATE)]);
     }
 
     #[test]

@@ -55,6 +55,16 @@ impl Transcriber {
 
     /// Transcribes 16 kHz mono audio in -1..1. Silence and very short clips give no segments.
     pub fn transcribe(&self, pcm: &[f32], sample_rate: u32) -> Result<Vec<Segment>> {
+        self.transcribe_with(pcm, sample_rate, self.threads as usize)
+    }
+
+    /// As [`Transcriber::transcribe`] on `threads` threads (whisper scales well with them).
+    pub fn transcribe_with(
+        &self,
+        pcm: &[f32],
+        sample_rate: u32,
+        threads: usize,
+    ) -> Result<Vec<Segment>> {
         if sample_rate != SAMPLE_RATE {
             return Err(ModelError::BadInput(format!(
                 "the transcriber takes {SAMPLE_RATE} Hz audio, got {sample_rate} Hz: resample first"
@@ -74,7 +84,7 @@ impl Transcriber {
         };
         let mut state = self.ctx.create_state().map_err(fail)?;
         let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
-        params.set_n_threads(self.threads);
+        params.set_n_threads(threads.max(1) as i32);
         params.set_language(Some("en"));
         params.set_print_progress(false);
         params.set_print_realtime(false);
