@@ -745,15 +745,23 @@ mod tests {
             vec![s(2, 28), s(30, 40)]
         );
         // A region longer than a window stays whole.
-        assert_eq!(whisper_spans(&[s(0, 70), s(71, 75)]), vec![s(0, 70), s(71, 75)]);
+        assert_eq!(
+            whisper_spans(&[s(0, 70), s(71, 75)]),
+            vec![s(0, 70), s(71, 75)]
+        );
         assert!(whisper_spans(&[]).is_empty());
     }
 
     #[test]
     fn long_speech_is_cut_between_words_into_window_pieces() {
         // 70 s of tone with a pause at 26-26.5 s and at 55 s: cuts land in them.
-        let mut pcm: Vec<f32> = (0..70 * RATE).map(|i| (i as f32 * 0.05).sin() * 0.3).collect();
-        for pause in [26 * RATE..26 * RATE + RATE / 2, 55 * RATE..55 * RATE + RATE / 2] {
+        let mut pcm: Vec<f32> = (0..70 * RATE)
+            .map(|i| (i as f32 * 0.05).sin() * 0.3)
+            .collect();
+        for pause in [
+            26 * RATE..26 * RATE + RATE / 2,
+            55 * RATE..55 * RATE + RATE / 2,
+        ] {
             pcm[pause].iter_mut().for_each(|s| *s = 0.0);
         }
         let pieces = window_pieces(&pcm, (0, pcm.len()));

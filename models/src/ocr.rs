@@ -224,7 +224,11 @@ impl Ocr {
 
     /// The detector's text-probability map of `image` at (up to) `shrink` times fewer pixels
     /// than the detection size, with its width and height.
-    fn probability_map(&mut self, image: &RgbView, shrink: f32) -> Result<(Vec<f32>, usize, usize)> {
+    fn probability_map(
+        &mut self,
+        image: &RgbView,
+        shrink: f32,
+    ) -> Result<(Vec<f32>, usize, usize)> {
         let (w, h) = (image.width as f32, image.height as f32);
         // Short side up to 736 as RapidOCR does, but the long side capped, so that a thin
         // strip does not become an enormous input.
