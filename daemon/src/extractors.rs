@@ -62,15 +62,17 @@ pub fn states(
     for m in &manifest.models {
         if !out.iter().any(|(n, ..)| *n == m.extractor) {
             let state = check_model(models_dir, m, false);
+            // The audio-event model already serves the transcript (where speech starts).
+            let used = if m.extractor == "audio-events" {
+                "; the transcript uses it to start moments with the speech, sound tags are not extracted yet"
+            } else {
+                "; this vxd does not run it yet"
+            };
             out.push((
                 m.extractor.clone(),
                 1,
                 false,
-                Some(format!(
-                    "model {} is {}; this vxd does not run it yet",
-                    m.name,
-                    state.label()
-                )),
+                Some(format!("model {} is {}{used}", m.name, state.label())),
             ));
         }
     }

@@ -179,6 +179,16 @@ async fn serve(config: Config, data_dir: PathBuf, socket: PathBuf) -> Result<()>
         *shared.frames.write().unwrap() = VectorStore::load(&store, Embedded::Frames)?;
     }
     let shared = Arc::new(shared);
+    // Load the query embedders now rather than on the first search, which would wait for them.
+    {
+        let shared = shared.clone();
+        std::thread::Builder::new()
+            .name("warm-up".into())
+            .spawn(move || {
+                shared.embed_query("warm up");
+                shared.embed_visual_query("warm up");
+            })?;
+    }
 
     let (watch_tx, watch_rx) = tokio::sync::mpsc::unbounded_channel();
     let (cat_tx, cat_rx) = std::sync::mpsc::channel();
