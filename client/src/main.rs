@@ -81,7 +81,8 @@ enum Command {
         #[arg(long)]
         timeout: Option<f64>,
     },
-    /// Search by file name, folder words and metadata (kind, codec, year, month...)
+    /// Search by what files hold: speech, text in pictures, tags, objects, people, looks (with
+    /// CLIP), names, folders and metadata; files come with their best moments
     Search {
         /// Words to look for; may be empty when filters are given
         #[arg(default_value = "")]
