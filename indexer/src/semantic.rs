@@ -2,7 +2,7 @@
 //! product (100,000 384-d vectors take about 3 ms here), and fusion with the text index by
 //! reciprocal rank. Behind `VectorStore` so an approximate index can replace brute force.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::os::unix::ffi::OsStrExt;
 
 use vx_client::{MediaKind, Moment, SearchHit, SearchRequest, WirePath};
@@ -193,7 +193,14 @@ impl VectorStore {
     }
 
     /// The `k` best (row, score / query scale) among rows `first..first + rows`.
-    fn scan(&self, query: &[i16], first: usize, rows: usize, k: usize) -> Vec<(usize, f32)> {
+    fn scan(
+        &self,
+        query: &[i16],
+        first: usize,
+        rows: usize,
+        k: usize,
+        allow: Option<&HashSet<i64>>,
+    ) -> Vec<(usize, f32)> {
         let mut scores = Vec::with_capacity(rows);
         score(
             &self.codes[first * self.dim..(first + rows) * self.dim],
@@ -206,6 +213,7 @@ impl VectorStore {
             .into_iter()
             .enumerate()
             .map(|(i, s)| (first + i, s))
+            .filter(|(i, _)| allow.is_none_or(|a| a.contains(&self.ids[*i].1)))
             .collect();
         let k = k.min(scored.len());
         if k == 0 {
@@ -218,6 +226,16 @@ impl VectorStore {
 
     /// The `k` nearest (segment id, content id, score) by dot product.
     pub fn nearest(&self, query: &[f32], k: usize) -> Vec<(i64, i64, f32)> {
+        self.nearest_among(query, k, None)
+    }
+
+    /// As [`VectorStore::nearest`], only among rows of the `allow`ed contents.
+    pub fn nearest_among(
+        &self,
+        query: &[f32],
+        k: usize,
+        allow: Option<&HashSet<i64>>,
+    ) -> Vec<(i64, i64, f32)> {
         if query.len() != self.dim || self.dim == 0 || k == 0 {
             return Vec::new();
         }
@@ -238,7 +256,7 @@ impl VectorStore {
         };
         let per = n.div_ceil(threads);
         let mut best: Vec<(usize, f32)> = if threads == 1 {
-            self.scan(&q, 0, n, k)
+            self.scan(&q, 0, n, k, allow)
         } else {
             std::thread::scope(|s| {
                 let parts: Vec<_> = (0..threads)
@@ -246,7 +264,7 @@ impl VectorStore {
                         let first = t * per;
                         let rows = per.min(n.saturating_sub(first));
                         let q = &q;
-                        s.spawn(move || self.scan(q, first, rows, k))
+                        s.spawn(move || self.scan(q, first, rows, k, allow))
                     })
                     .collect();
                 parts
@@ -299,35 +317,14 @@ pub fn semantic_hits(
         b.push(b'/');
         b
     });
-    let mut has = store.conn().prepare_cached(
-        "SELECT EXISTS(SELECT 1 FROM segments WHERE content_id = ?1 AND source = 'transcript'),
-                EXISTS(SELECT 1 FROM segments WHERE content_id = ?1 AND source = 'ocr'),
-                EXISTS(SELECT 1 FROM faces WHERE content_id = ?1)",
-    )?;
     let (moment_of, channel) = match vectors.what {
         Embedded::TextSegments => (&mut seg, "semantic"),
         Embedded::Frames => (&mut frame, "visual"),
     };
-    for (row_id, content_id, score) in vectors.nearest(query, SEMANTIC_TOP) {
-        if let Some(person) = &req.person {
-            let key = crate::people::person_key(person);
-            if !store.content_shows(content_id, &key)? {
-                continue;
-            }
-        }
-        if !req.has.is_empty() {
-            let (speech, text, faces): (bool, bool, bool) =
-                has.query_row([content_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-            let ok = req.has.iter().all(|h| match h.as_str() {
-                "speech" => speech,
-                "text" => text,
-                "faces" => faces,
-                _ => false,
-            });
-            if !ok {
-                continue;
-            }
-        }
+    // Filters apply before ranking: the nearest rows are looked for among the files they allow.
+    let allowed = allowed_contents(store, req)?;
+    for (row_id, content_id, score) in vectors.nearest_among(query, SEMANTIC_TOP, allowed.as_ref())
+    {
         let Ok((source, start, end, text)) = moment_of.query_row([row_id], |r| {
             Ok((
                 r.get::<_, String>(0)?,
@@ -390,6 +387,83 @@ pub fn semantic_hits(
         }
     }
     Ok(hits)
+}
+
+/// The contents a request's filters allow, or None when it has none. (The text channel
+/// filters inside tantivy; the vector channels rank only among these.)
+pub fn allowed_contents(store: &Store, req: &SearchRequest) -> Result<Option<HashSet<i64>>> {
+    let filtered = req.kind.is_some()
+        || req.path_prefix.is_some()
+        || req.after.is_some()
+        || req.before.is_some()
+        || !req.has.is_empty()
+        || req.person.is_some();
+    if !filtered {
+        return Ok(None);
+    }
+    let prefix = req.path_prefix.as_ref().map(|p| {
+        let mut b = p
+            .to_path_buf()
+            .components()
+            .as_path()
+            .as_os_str()
+            .as_bytes()
+            .to_vec();
+        b.push(b'/');
+        b
+    });
+    let person = req.person.as_deref().map(crate::people::person_key);
+    // What a content has costs three lookups per file: only asked for when filtered by.
+    let has_columns = if req.has.is_empty() && person.is_none() {
+        "0, 0, 0"
+    } else {
+        "EXISTS(SELECT 1 FROM segments WHERE content_id = c.id AND source = 'transcript'),
+         EXISTS(SELECT 1 FROM segments WHERE content_id = c.id AND source = 'ocr'),
+         EXISTS(SELECT 1 FROM faces WHERE content_id = c.id)"
+    };
+    let mut st = store.conn().prepare(&format!(
+        "SELECT DISTINCT f.content_id, f.path, c.kind, coalesce(c.taken, f.mtime_ns / 1000000000),
+           {has_columns}
+         FROM files f JOIN contents c ON c.id = f.content_id
+         WHERE f.state IN ('indexed', 'offline') AND c.kind IS NOT NULL"
+    ))?;
+    let rows = st.query_map([], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, Vec<u8>>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, i64>(3)?,
+            [
+                r.get::<_, bool>(4)?,
+                r.get::<_, bool>(5)?,
+                r.get::<_, bool>(6)?,
+            ],
+        ))
+    })?;
+    let mut allowed = HashSet::new();
+    for row in rows {
+        let (content, path, kind, date, [speech, text, faces]) = row?;
+        let has = |h: &str| match h {
+            "speech" => speech,
+            "text" => text,
+            "faces" => faces,
+            _ => false,
+        };
+        let ok = req.kind.is_none_or(|k| MediaKind::parse(&kind) == Some(k))
+            && prefix.as_ref().is_none_or(|p| path.starts_with(p))
+            && req.after.is_none_or(|a| date >= a)
+            && req.before.is_none_or(|b| date < b)
+            && req.has.iter().all(|h| has(h))
+            && match &person {
+                Some(key) if faces => store.content_shows(content, key)?,
+                Some(_) => false,
+                None => true,
+            };
+        if ok {
+            allowed.insert(content);
+        }
+    }
+    Ok(Some(allowed))
 }
 
 /// The unit-length mean of some embeddings (what several frames of one file show), if any.
@@ -534,6 +608,89 @@ mod tests {
                 .len(),
             2,
             "a full load drops it"
+        );
+    }
+
+    #[test]
+    fn filters_apply_before_ranking() {
+        use crate::extract::{Outcome, Output, SegmentOut};
+        use crate::store::{ContentMeta, FileStat};
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("db")).unwrap();
+        let root = store.add_root(dir.path(), 1).unwrap();
+        // 150 recordings in a/ close to the query, one in b/ far from it.
+        let mut add = |i: usize, folder: &str, v: [f32; 2]| {
+            let path = dir.path().join(folder).join(format!("{i}.wav"));
+            let stat = FileStat {
+                dev: 1,
+                inode: i as u64 + 1,
+                size: 1,
+                mtime_ns: 0,
+            };
+            let file = store.insert_file(root, &path, &stat).unwrap();
+            let meta = ContentMeta {
+                kind: Some(MediaKind::Audio),
+                ..ContentMeta::default()
+            };
+            let (c, _) = store
+                .insert_content(format!("h{i}").as_bytes(), 1, &meta)
+                .unwrap();
+            store
+                .conn()
+                .execute(
+                    "UPDATE files SET content_id = ?1, state = 'indexed' WHERE id = ?2",
+                    [c, file],
+                )
+                .unwrap();
+            let out = Output {
+                segments: vec![SegmentOut {
+                    extractor: "transcript".into(),
+                    source: "transcript".into(),
+                    start: 0.0,
+                    end: 1.0,
+                    text: format!("words {i}"),
+                    confidence: 1.0,
+                    embedding: Some(v.to_vec()),
+                }],
+                outcomes: vec![Outcome {
+                    extractor: "transcript".into(),
+                    version: 1,
+                    error: None,
+                    seconds: 0.0,
+                }],
+                ..Output::default()
+            };
+            store.save_output(c, &out).unwrap();
+        };
+        for i in 0..150 {
+            add(i, "a", [1.0, 0.01 * i as f32]);
+        }
+        add(999, "b", [0.0, 1.0]);
+        let vs = VectorStore::load(&store, Embedded::TextSegments).unwrap();
+        let request = |prefix: Option<&str>| SearchRequest {
+            query: "q".into(),
+            kind: None,
+            path_prefix: prefix.map(|p| WirePath::new(&dir.path().join(p))),
+            after: None,
+            before: None,
+            has: Vec::new(),
+            person: None,
+            channels: Vec::new(),
+            limit: 10,
+        };
+        let all = semantic_hits(&store, &vs, &[1.0, 0.0], &request(None)).unwrap();
+        assert!(all.iter().all(|h| !h.path.display().contains("/b/")));
+        let b = semantic_hits(&store, &vs, &[1.0, 0.0], &request(Some("b"))).unwrap();
+        assert_eq!(b.len(), 1, "the far file, the only one in b/");
+        assert!(b[0].path.display().ends_with("b/999.wav"));
+        let speech_only = SearchRequest {
+            has: vec!["text".into()],
+            ..request(None)
+        };
+        assert!(
+            semantic_hits(&store, &vs, &[1.0, 0.0], &speech_only)
+                .unwrap()
+                .is_empty()
         );
     }
 
