@@ -20,6 +20,8 @@ fi
 
 PACKAGES=(libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev
   libclang-dev cmake nasm ffmpeg pkg-config systemd
+  # pip fetches the ONNX Runtime wheel and the packages models are built from
+  python3-pip
   # test media only: a font for drawn text, a speech synthesiser for spoken sentences
   fonts-dejavu-core espeak-ng)
 missing=()
