@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use rusqlite::{OptionalExtension, params};
 
-use crate::store::{Result, Store, StoreError, now};
+use crate::store::{Result, Store, StoreError, blob_f32, f32_blob as to_blob, now};
 
 /// Cosine similarity above which a face joins a group (FaceRes descriptors: the same face
 /// mirrored scores 0.85-0.96, different people 0.17-0.53).
@@ -45,14 +45,8 @@ pub struct Regrouped {
     pub removed: u64,
 }
 
-fn to_blob(v: &[f32]) -> Vec<u8> {
-    v.iter().flat_map(|x| x.to_le_bytes()).collect()
-}
-
 fn from_blob(b: &[u8]) -> Vec<f32> {
-    b.chunks_exact(4)
-        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-        .collect()
+    blob_f32(b).collect()
 }
 
 fn unit(v: &[f32]) -> Vec<f32> {

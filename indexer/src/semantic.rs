@@ -148,10 +148,7 @@ impl VectorStore {
             let (id, content, blob) = row?;
             self.max_id = self.max_id.max(id);
             v.clear();
-            v.extend(
-                blob.chunks_exact(4)
-                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
-            );
+            v.extend(crate::store::blob_f32(&blob));
             self.push(id, content, &v);
         }
         Ok(())
@@ -306,17 +303,7 @@ pub fn semantic_hits(
          JOIN contents c ON c.id = f.content_id
          WHERE f.content_id = ?1 AND f.state IN ('indexed', 'offline') AND c.kind IS NOT NULL",
     )?;
-    let prefix = req.path_prefix.as_ref().map(|p| {
-        let mut b = p
-            .to_path_buf()
-            .components()
-            .as_path()
-            .as_os_str()
-            .as_bytes()
-            .to_vec();
-        b.push(b'/');
-        b
-    });
+    let prefix = prefix_bytes(req);
     let (moment_of, channel) = match vectors.what {
         Embedded::TextSegments => (&mut seg, "semantic"),
         Embedded::Frames => (&mut frame, "visual"),
@@ -389,6 +376,21 @@ pub fn semantic_hits(
     Ok(hits)
 }
 
+/// `--path` as the bytes every path under it starts with ("/a/b/").
+fn prefix_bytes(req: &SearchRequest) -> Option<Vec<u8>> {
+    req.path_prefix.as_ref().map(|p| {
+        let mut b = p
+            .to_path_buf()
+            .components()
+            .as_path()
+            .as_os_str()
+            .as_bytes()
+            .to_vec();
+        b.push(b'/');
+        b
+    })
+}
+
 /// The contents a request's filters allow, or None when it has none. (The text channel
 /// filters inside tantivy; the vector channels rank only among these.)
 pub fn allowed_contents(store: &Store, req: &SearchRequest) -> Result<Option<HashSet<i64>>> {
@@ -401,17 +403,7 @@ pub fn allowed_contents(store: &Store, req: &SearchRequest) -> Result<Option<Has
     if !filtered {
         return Ok(None);
     }
-    let prefix = req.path_prefix.as_ref().map(|p| {
-        let mut b = p
-            .to_path_buf()
-            .components()
-            .as_path()
-            .as_os_str()
-            .as_bytes()
-            .to_vec();
-        b.push(b'/');
-        b
-    });
+    let prefix = prefix_bytes(req);
     let person = req.person.as_deref().map(crate::people::person_key);
     // What a content has costs three lookups per file: only asked for when filtered by.
     let has_columns = if req.has.is_empty() && person.is_none() {

@@ -32,6 +32,17 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// Embeddings and descriptors are stored as little-endian f32 blobs.
+pub(crate) fn f32_blob(v: &[f32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+/// The f32 values of a blob written by [`f32_blob`].
+pub(crate) fn blob_f32(b: &[u8]) -> impl Iterator<Item = f32> + '_ {
+    b.chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+}
+
 pub fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -934,7 +945,7 @@ impl Store {
     /// Stores what one extraction pass produced, replacing earlier results of the same
     /// extractors, in one transaction; every file of the content is queued for the text index.
     pub fn save_output(&mut self, content_id: i64, out: &crate::extract::Output) -> Result<()> {
-        let blob = |v: &[f32]| -> Vec<u8> { v.iter().flat_map(|x| x.to_le_bytes()).collect() };
+        let blob = f32_blob;
         let tx = self.write()?;
         for o in &out.outcomes {
             tx.execute(
@@ -1091,12 +1102,7 @@ impl Store {
         let rows = st
             .query_map([content_id], |r| {
                 let blob: Vec<u8> = r.get(1)?;
-                Ok((
-                    r.get(0)?,
-                    blob.chunks_exact(4)
-                        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                        .collect(),
-                ))
+                Ok((r.get(0)?, blob_f32(&blob).collect()))
             })?
             .collect::<rusqlite::Result<_>>()?;
         Ok(rows)
