@@ -449,7 +449,7 @@ impl Vx for Server {
             let started = Instant::now();
             if let Some(person) = &request.person {
                 let key = vx_indexer::people::person_key(person);
-                if !store.person_known(&key).map_err(internal)? {
+                if store.people_matching(&key).map_err(internal)?.is_empty() {
                     return Err(RpcError::NoSuchPerson(format!(
                         "no person is called {person:?}; `vx people` lists them and `vx people name ID NAME` names one"
                     )));

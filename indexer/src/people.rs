@@ -337,27 +337,24 @@ impl Store {
         Ok(())
     }
 
-    /// Whether some group answers to `--person` `key` (see [`person_key`]).
-    pub fn person_known(&self, key: &str) -> Result<bool> {
+    /// The groups that answer to `--person` `key` (see [`person_key`]): the one of that
+    /// number, or every one of that name.
+    pub fn people_matching(&self, key: &str) -> Result<Vec<i64>> {
         let mut st = self
             .conn
             .prepare_cached("SELECT id, name FROM people WHERE name IS NOT NULL OR id = ?1")?;
         let id = key.strip_prefix('#').and_then(|n| n.parse::<i64>().ok());
-        let found = st
-            .query_map([id.unwrap_or(-1)], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?))
-            })?
-            .filter_map(|r| r.ok())
-            .any(|(pid, name)| Some(pid) == id || name.is_some_and(|n| person_key(&n) == key));
-        Ok(found)
-    }
-
-    /// Whether a content shows the person `key` (see [`person_key`]).
-    pub fn content_shows(&self, content_id: i64, key: &str) -> Result<bool> {
-        Ok(self
-            .appearances(content_id)?
-            .iter()
-            .any(|a| person_keys(a).iter().any(|k| k == key)))
+        let rows = st.query_map([id.unwrap_or(-1)], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?))
+        })?;
+        let mut ids = Vec::new();
+        for row in rows {
+            let (pid, name) = row?;
+            if Some(pid) == id || name.is_some_and(|n| person_key(&n) == key) {
+                ids.push(pid);
+            }
+        }
+        Ok(ids)
     }
 
     /// The people seen in a content, with when.

@@ -404,20 +404,30 @@ pub fn allowed_contents(store: &Store, req: &SearchRequest) -> Result<Option<Has
         return Ok(None);
     }
     let prefix = prefix_bytes(req);
-    let person = req.person.as_deref().map(crate::people::person_key);
     // What a content has costs three lookups per file: only asked for when filtered by.
-    let has_columns = if req.has.is_empty() && person.is_none() {
+    let has_columns = if req.has.is_empty() {
         "0, 0, 0"
     } else {
         "EXISTS(SELECT 1 FROM segments WHERE content_id = c.id AND source = 'transcript'),
          EXISTS(SELECT 1 FROM segments WHERE content_id = c.id AND source = 'ocr'),
          EXISTS(SELECT 1 FROM faces WHERE content_id = c.id)"
     };
+    // The person is resolved to group ids once, then one lookup per file.
+    let shows_person = match &req.person {
+        Some(p) => {
+            let ids = store.people_matching(&crate::people::person_key(p))?;
+            let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+            format!(
+                "AND EXISTS(SELECT 1 FROM faces WHERE content_id = c.id AND person_id IN ({list}))"
+            )
+        }
+        None => String::new(),
+    };
     let mut st = store.conn().prepare(&format!(
         "SELECT DISTINCT f.content_id, f.path, c.kind, coalesce(c.taken, f.mtime_ns / 1000000000),
            {has_columns}
          FROM files f JOIN contents c ON c.id = f.content_id
-         WHERE f.state IN ('indexed', 'offline') AND c.kind IS NOT NULL"
+         WHERE f.state IN ('indexed', 'offline') AND c.kind IS NOT NULL {shows_person}"
     ))?;
     let rows = st.query_map([], |r| {
         Ok((
@@ -445,12 +455,7 @@ pub fn allowed_contents(store: &Store, req: &SearchRequest) -> Result<Option<Has
             && prefix.as_ref().is_none_or(|p| path.starts_with(p))
             && req.after.is_none_or(|a| date >= a)
             && req.before.is_none_or(|b| date < b)
-            && req.has.iter().all(|h| has(h))
-            && match &person {
-                Some(key) if faces => store.content_shows(content, key)?,
-                Some(_) => false,
-                None => true,
-            };
+            && req.has.iter().all(|h| has(h));
         if ok {
             allowed.insert(content);
         }
@@ -546,16 +551,10 @@ mod tests {
         assert_eq!(f[0].moments[0].sources, vec!["ocr", "semantic"]);
     }
 
-    #[test]
-    fn refresh_appends_new_embeddings_and_skips_deleted_ones() {
+    /// A transcript extraction with one embedded segment.
+    fn transcript(text: &str, v: &[f32]) -> crate::extract::Output {
         use crate::extract::{Outcome, Output, SegmentOut};
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("db")).unwrap();
-        let meta = crate::store::ContentMeta {
-            kind: Some(MediaKind::Audio),
-            ..Default::default()
-        };
-        let output = |text: &str, v: [f32; 2]| Output {
+        Output {
             segments: vec![SegmentOut {
                 extractor: "transcript".into(),
                 source: "transcript".into(),
@@ -571,20 +570,34 @@ mod tests {
                 error: None,
                 seconds: 0.0,
             }],
+            ..Output::default()
+        }
+    }
+
+    #[test]
+    fn refresh_appends_new_embeddings_and_skips_deleted_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("db")).unwrap();
+        let meta = crate::store::ContentMeta {
+            kind: Some(MediaKind::Audio),
             ..Default::default()
         };
         let (a, _) = store.insert_content(b"a", 1, &meta).unwrap();
-        store.save_output(a, &output("hello", [1.0, 0.0])).unwrap();
+        store
+            .save_output(a, &transcript("hello", &[1.0, 0.0]))
+            .unwrap();
         let mut vs = VectorStore::load(&store, Embedded::TextSegments).unwrap();
         assert_eq!(vs.len(), 1);
         let (b, _) = store.insert_content(b"b", 1, &meta).unwrap();
-        store.save_output(b, &output("world", [0.0, 1.0])).unwrap();
+        store
+            .save_output(b, &transcript("world", &[0.0, 1.0]))
+            .unwrap();
         assert_eq!(vs.refresh(&store).unwrap(), 1);
         assert_eq!(vs.refresh(&store).unwrap(), 0, "nothing new");
         // Re-running the extractor replaces the segment: the old vector is stale until a reload.
         assert_eq!(store.counter("vectors_changed").unwrap(), 0);
         store
-            .save_output(a, &output("hello again", [1.0, 0.0]))
+            .save_output(a, &transcript("hello again", &[1.0, 0.0]))
             .unwrap();
         assert_eq!(
             store.counter("vectors_changed").unwrap(),
@@ -605,7 +618,6 @@ mod tests {
 
     #[test]
     fn filters_apply_before_ranking() {
-        use crate::extract::{Outcome, Output, SegmentOut};
         use crate::store::{ContentMeta, FileStat};
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("db")).unwrap();
@@ -634,25 +646,9 @@ mod tests {
                     [c, file],
                 )
                 .unwrap();
-            let out = Output {
-                segments: vec![SegmentOut {
-                    extractor: "transcript".into(),
-                    source: "transcript".into(),
-                    start: 0.0,
-                    end: 1.0,
-                    text: format!("words {i}"),
-                    confidence: 1.0,
-                    embedding: Some(v.to_vec()),
-                }],
-                outcomes: vec![Outcome {
-                    extractor: "transcript".into(),
-                    version: 1,
-                    error: None,
-                    seconds: 0.0,
-                }],
-                ..Output::default()
-            };
-            store.save_output(c, &out).unwrap();
+            store
+                .save_output(c, &transcript(&format!("words {i}"), &v))
+                .unwrap();
         };
         for i in 0..150 {
             add(i, "a", [1.0, 0.01 * i as f32]);
