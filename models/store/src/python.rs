@@ -25,10 +25,10 @@ pub const ONNX: Env = Env {
     requirements: include_str!("../../convert/requirements-onnx.txt"),
 };
 
-/// TensorFlow and tf2onnx for the TF.js models (about 600 MB once installed).
+/// TensorFlow and tf2onnx for the TF.js models (1.3 GB once installed).
 pub const TFJS: Env = Env {
     name: "tfjs",
-    what: "tensorflow-cpu and tf2onnx, about 600 MB",
+    what: "tensorflow-cpu and tf2onnx, 1.3 GB",
     requirements: include_str!("../../convert/requirements-tfjs.txt"),
 };
 
