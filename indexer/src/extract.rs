@@ -114,36 +114,69 @@ fn collective_words(persons: usize) -> &'static [&'static str] {
 /// Mean absolute difference (0-255) below which a keyframe counts as the same scene.
 const SAME_SCENE: f32 = 6.0;
 
-/// Indices of the frames that start a new scene: each is compared, as a 16x16 grey
-/// thumbnail, with the first frame of the current scene.
-fn scene_starts(views: &[RgbView]) -> Vec<usize> {
-    let signature = |v: &RgbView| -> Option<Vec<f32>> {
-        let small = v.resize(16, 16, None).ok()?;
-        Some(
-            small
-                .data
-                .chunks(3)
-                .map(|p| 0.299 * p[0] as f32 + 0.587 * p[1] as f32 + 0.114 * p[2] as f32)
-                .collect(),
-        )
-    };
-    let mut starts = Vec::new();
-    let mut current: Option<Vec<f32>> = None;
-    for (i, v) in views.iter().enumerate() {
-        let sig = signature(v);
-        let same = match (&current, &sig) {
+/// The scenes of a run of keyframes. A keyframe that looks like the first of the current scene
+/// (compared as 16x16 grey thumbnails) extends it; one that looks like an earlier scene (a
+/// slide returned to, a cut back to a speaker) starts a scene showing that look again, and the
+/// visual models see each look once.
+struct Scenes {
+    /// The frame each scene starts at.
+    starts: Vec<usize>,
+    /// Each scene's look, numbered in order of first appearance.
+    look: Vec<usize>,
+    /// Each look's first scene.
+    firsts: Vec<usize>,
+}
+
+impl Scenes {
+    fn of(views: &[RgbView]) -> Scenes {
+        let signature = |v: &RgbView| -> Option<Vec<f32>> {
+            let small = v.resize(16, 16, None).ok()?;
+            Some(
+                small
+                    .data
+                    .chunks(3)
+                    .map(|p| 0.299 * p[0] as f32 + 0.587 * p[1] as f32 + 0.114 * p[2] as f32)
+                    .collect(),
+            )
+        };
+        let alike = |a: &Option<Vec<f32>>, b: &Option<Vec<f32>>| match (a, b) {
             (Some(a), Some(b)) => {
                 a.iter().zip(b).map(|(x, y)| (x - y).abs()).sum::<f32>() / a.len() as f32
                     <= SAME_SCENE
             }
             _ => false,
         };
-        if !same {
-            starts.push(i);
-            current = sig;
+        let mut scenes = Scenes {
+            starts: Vec::new(),
+            look: Vec::new(),
+            firsts: Vec::new(),
+        };
+        let mut looks: Vec<Option<Vec<f32>>> = Vec::new();
+        for (i, v) in views.iter().enumerate() {
+            let sig = signature(v);
+            if let Some(&current) = scenes.look.last()
+                && alike(&looks[current], &sig)
+            {
+                continue;
+            }
+            let look = match looks.iter().position(|l| alike(l, &sig)) {
+                Some(l) => l,
+                None => {
+                    scenes.firsts.push(scenes.starts.len());
+                    looks.push(sig);
+                    looks.len() - 1
+                }
+            };
+            scenes.starts.push(i);
+            scenes.look.push(look);
         }
+        scenes
     }
-    starts
+
+    /// The scenes that show `look`.
+    fn showing(&self, look: usize) -> impl Iterator<Item = usize> + '_ {
+        (0..self.look.len()).filter(move |&k| self.look[k] == look)
+    }
 }
 
 /// Merges equal texts of the same source on consecutive frames into one longer moment.
@@ -285,10 +318,11 @@ pub fn extract(
     let views: Vec<RgbView> = frames.iter().map(|f| f.image.view()).collect();
     let duration = decoded.meta.duration.unwrap_or(0.0);
     let is_image = decoded.meta.kind == Some(vx_client::MediaKind::Image);
-    // The visual models see each scene once: a keyframe that looks like the one before (a
-    // still shot, a slide, a talking head) extends that scene's moment instead.
-    let scene = scene_starts(&views);
-    let scene_views: Vec<RgbView> = scene.iter().map(|&i| views[i]).collect();
+    // The visual models see each look once (see `Scenes`); what they find is stored for every
+    // scene that shows it.
+    let scenes = Scenes::of(&views);
+    let scene = &scenes.starts;
+    let look_views: Vec<RgbView> = scenes.firsts.iter().map(|&k| views[scene[k]]).collect();
     let span = |k: usize| -> (f64, f64) {
         let start = frames[scene[k]].time;
         let end = match scene.get(k + 1) {
@@ -358,25 +392,26 @@ pub fn extract(
                     }
                     "tags" => {
                         let tagger = models.tagger()?;
-                        for (c, chunk) in scene_views.chunks(BATCH).enumerate() {
+                        for (c, chunk) in look_views.chunks(BATCH).enumerate() {
                             for (j, tags) in tagger
                                 .tag(chunk, TAGS_PER_FRAME, MIN_TAG_SCORE)?
                                 .into_iter()
                                 .enumerate()
                             {
-                                let (start, end) = span(c * BATCH + j);
-                                for t in tags {
-                                    let text = tag_text(&t);
-                                    out.segments
-                                        .push(seg(name, "tag", start, end, text, t.score));
+                                for k in scenes.showing(c * BATCH + j) {
+                                    let (start, end) = span(k);
+                                    for t in &tags {
+                                        let text = tag_text(t);
+                                        out.segments
+                                            .push(seg(name, "tag", start, end, text, t.score));
+                                    }
                                 }
                             }
                         }
                     }
                     "objects" => {
                         let det = models.detector()?;
-                        for (k, v) in scene_views.iter().enumerate() {
-                            let (start, end) = span(k);
+                        for (l, v) in look_views.iter().enumerate() {
                             let found = det
                                 .detect(std::slice::from_ref(v), vx_models::detector::MIN_SCORE)?
                                 .remove(0);
@@ -385,32 +420,36 @@ pub fn extract(
                                 .filter(|d| d.label == "person")
                                 .map(|d| d.score)
                                 .collect();
-                            for word in collective_words(persons.len()) {
-                                let score = persons.iter().copied().fold(0.0, f32::max);
-                                out.segments.push(seg(
-                                    name,
-                                    "object",
-                                    start,
-                                    end,
-                                    word.to_string(),
-                                    score,
-                                ));
-                            }
-                            for d in found {
-                                out.segments
-                                    .push(seg(name, "object", start, end, d.label, d.score));
+                            let score = persons.iter().copied().fold(0.0, f32::max);
+                            let words = collective_words(persons.len())
+                                .iter()
+                                .map(|w| (w.to_string(), score))
+                                .chain(found.into_iter().map(|d| (d.label, d.score)))
+                                .collect::<Vec<_>>();
+                            for k in scenes.showing(l) {
+                                let (start, end) = span(k);
+                                for (word, score) in &words {
+                                    out.segments.push(seg(
+                                        name,
+                                        "object",
+                                        start,
+                                        end,
+                                        word.clone(),
+                                        *score,
+                                    ));
+                                }
                             }
                         }
                     }
                     "faces" => {
                         let faces = models.faces()?;
-                        for (k, v) in scene_views.iter().enumerate() {
+                        for (l, v) in look_views.iter().enumerate() {
                             for (n, f) in faces
                                 .faces(v, vx_models::faces::MIN_SCORE)?
                                 .into_iter()
                                 .enumerate()
                             {
-                                let time = span(k).0;
+                                let time = span(scenes.firsts[l]).0;
                                 let rel = format!(
                                     "{}/{}-face-{}-{n}.jpg",
                                     &hash_hex[..2],
@@ -422,36 +461,43 @@ pub fn extract(
                                     .map_err(|e| tracing::warn!("face thumbnail: {e}"))
                                     .ok()
                                     .map(|_| rel);
-                                out.faces.push(FaceOut {
-                                    time,
-                                    thumb,
-                                    rect: [f.rect.x, f.rect.y, f.rect.w, f.rect.h],
-                                    score: f.score,
-                                    descriptor: f.descriptor,
-                                    age: f.age,
-                                    male: f.male,
-                                });
+                                for k in scenes.showing(l) {
+                                    out.faces.push(FaceOut {
+                                        time: span(k).0,
+                                        thumb: thumb.clone(),
+                                        rect: [f.rect.x, f.rect.y, f.rect.w, f.rect.h],
+                                        score: f.score,
+                                        descriptor: f.descriptor.clone(),
+                                        age: f.age,
+                                        male: f.male,
+                                    });
+                                }
                             }
                         }
                     }
                     "ocr" => {
                         let ocr = models.ocr()?;
-                        for (k, v) in scene_views.iter().enumerate() {
-                            let (start, end) = span(k);
-                            for line in ocr.read(v)? {
-                                // "Quarterlybudgetreview": shown as read, found as words.
-                                let text = match crate::wordsplit::respace(&line.text) {
-                                    Some(words) => format!("{}{HIDDEN_WORDS}{words}", line.text),
-                                    None => line.text,
-                                };
-                                out.segments.push(seg(
-                                    name,
-                                    "ocr",
-                                    start,
-                                    end,
-                                    text,
-                                    line.confidence,
-                                ));
+                        for (l, v) in look_views.iter().enumerate() {
+                            let lines = ocr.read(v)?;
+                            for k in scenes.showing(l) {
+                                let (start, end) = span(k);
+                                for line in &lines {
+                                    // "Quarterlybudgetreview": shown as read, found as words.
+                                    let text = match crate::wordsplit::respace(&line.text) {
+                                        Some(words) => {
+                                            format!("{}{HIDDEN_WORDS}{words}", line.text)
+                                        }
+                                        None => line.text.clone(),
+                                    };
+                                    out.segments.push(seg(
+                                        name,
+                                        "ocr",
+                                        start,
+                                        end,
+                                        text,
+                                        line.confidence,
+                                    ));
+                                }
                             }
                         }
                     }
@@ -479,9 +525,11 @@ pub fn extract(
                     }
                     "visual" => {
                         let clip = models.clip()?;
-                        for (c, chunk) in scene_views.chunks(BATCH).enumerate() {
+                        for (c, chunk) in look_views.chunks(BATCH).enumerate() {
                             for (j, e) in clip.embed_images(chunk)?.into_iter().enumerate() {
-                                frame_out[scene[c * BATCH + j]].clip = Some(e);
+                                for k in scenes.showing(c * BATCH + j) {
+                                    frame_out[scene[k]].clip = Some(e.clone());
+                                }
                             }
                         }
                     }
@@ -699,15 +747,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn similar_keyframes_are_one_scene() {
+    fn similar_keyframes_are_one_scene_and_a_return_shows_the_same_look() {
         let solid = |v: u8| vx_models::RgbImage {
             width: 32,
             height: 32,
             data: vec![v; 32 * 32 * 3],
         };
-        let frames = [solid(10), solid(12), solid(200), solid(198), solid(10)];
+        let frames = [
+            solid(10),
+            solid(12),
+            solid(200),
+            solid(198),
+            solid(10),
+            solid(90),
+        ];
         let views: Vec<RgbView> = frames.iter().map(|f| f.view()).collect();
-        assert_eq!(scene_starts(&views), vec![0, 2, 4]);
+        let scenes = Scenes::of(&views);
+        assert_eq!(scenes.starts, vec![0, 2, 4, 5]);
+        // The dark scene comes back at frame 4: the models see three looks, not four scenes.
+        assert_eq!(scenes.look, vec![0, 1, 0, 2]);
+        assert_eq!(scenes.firsts, vec![0, 1, 3]);
+        assert_eq!(scenes.showing(0).collect::<Vec<_>>(), vec![0, 2]);
     }
 
     #[test]
