@@ -241,6 +241,13 @@ enum DaemonAction {
 }
 
 fn main() -> ExitCode {
+    // `vx search ... | head` closes the pipe early: end quietly, as other command-line tools
+    // do, instead of panicking on the next print (Rust ignores SIGPIPE by default).
+    #[cfg(unix)]
+    // SAFETY: restoring the default action of a signal, before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

