@@ -478,24 +478,30 @@ pub fn extract(
                     "ocr" => {
                         let ocr = models.ocr()?;
                         for (l, v) in look_views.iter().enumerate() {
-                            let lines = ocr.read(v)?;
-                            for k in scenes.showing(l) {
-                                let (start, end) = span(k);
-                                for line in &lines {
-                                    // "Quarterlybudgetreview": shown as read, found as words.
+                            // "Quarterlybudgetreview": shown as read, found as words.
+                            let lines: Vec<(String, f32)> = ocr
+                                .read(v)?
+                                .into_iter()
+                                .map(|line| {
                                     let text = match crate::wordsplit::respace(&line.text) {
                                         Some(words) => {
                                             format!("{}{HIDDEN_WORDS}{words}", line.text)
                                         }
-                                        None => line.text.clone(),
+                                        None => line.text,
                                     };
+                                    (text, line.confidence)
+                                })
+                                .collect();
+                            for k in scenes.showing(l) {
+                                let (start, end) = span(k);
+                                for (text, confidence) in &lines {
                                     out.segments.push(seg(
                                         name,
                                         "ocr",
                                         start,
                                         end,
-                                        text,
-                                        line.confidence,
+                                        text.clone(),
+                                        *confidence,
                                     ));
                                 }
                             }

@@ -224,15 +224,6 @@ impl Conversion<'_> {
             std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
         }
         let mut made = |env: &python::Env| on(PackageEvent::Python { what: env.what });
-        let script = |name: &str, made: &mut dyn FnMut(&python::Env)| {
-            let env = python::env(self.cache, &python::ONNX, made)?;
-            python::script(
-                &env,
-                self.cache,
-                name,
-                &[self.from.as_os_str(), self.to.as_os_str()],
-            )
-        };
         match how {
             "whisper-ct2-to-ggml" => {
                 let assets = self
@@ -240,8 +231,10 @@ impl Conversion<'_> {
                     .ok_or("needs openai-whisper's assets (`with` in the manifest)")?;
                 self.write(&crate::whisper_ggml::convert(self.from, assets)?)
             }
-            "minilm-safetensors-to-onnx-int8" => script("minilm_to_onnx.py", &mut made),
-            "efficientnet-lite0-pth-to-onnx" => script("efficientnet_lite0_to_onnx.py", &mut made),
+            "minilm-safetensors-to-onnx-int8" => self.graph_builder("minilm_to_onnx.py", &mut made),
+            "efficientnet-lite0-pth-to-onnx" => {
+                self.graph_builder("efficientnet_lite0_to_onnx.py", &mut made)
+            }
             "tfjs-to-onnx" => self.tfjs(&mut made),
             _ => self.write(text_conversion(how, self.from)?.as_bytes()),
         }
@@ -249,6 +242,13 @@ impl Conversion<'_> {
 
     fn write(&self, bytes: &[u8]) -> Result<(), String> {
         std::fs::write(self.to, bytes).map_err(|e| format!("{}: {e}", self.to.display()))
+    }
+
+    /// A script of the numpy + onnx environment that reads the package file and writes the model.
+    fn graph_builder(&self, name: &str, made: &mut dyn FnMut(&python::Env)) -> Result<(), String> {
+        let env = python::env(self.cache, &python::ONNX, made)?;
+        let args = [self.from.as_os_str(), self.to.as_os_str()];
+        python::script(&env, self.cache, name, &args)
     }
 
     /// A TF.js graph model to ONNX: the missing op attributes filled in, tf2onnx at opset 13,

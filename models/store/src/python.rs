@@ -67,7 +67,7 @@ pub fn env(cache: &Path, env: &Env, on_make: &mut dyn FnMut(&Env)) -> Result<Pat
         let requirements = tmp.join("requirements.txt");
         std::fs::write(&requirements, env.requirements).map_err(|e| e.to_string())?;
         run(
-            Command::new(tmp.join("bin").join("python"))
+            python(&tmp)
                 .args([
                     "-m",
                     "pip",
@@ -98,20 +98,15 @@ pub fn script(env_dir: &Path, cache: &Path, name: &str, args: &[&OsStr]) -> Resu
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let path = dir.join(name);
     std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
-    run(
-        Command::new(env_dir.join("bin").join("python"))
-            .arg(&path)
-            .args(args),
-        name,
-    )
+    run(python(env_dir).arg(&path).args(args), name)
 }
 
 /// Runs a module of the environment (`python -m MODULE ARGS`).
 pub fn module(env_dir: &Path, module: &str, args: &[&OsStr]) -> Result<(), String> {
-    run(
-        Command::new(env_dir.join("bin").join("python"))
-            .args(["-m", module])
-            .args(args),
-        module,
-    )
+    run(python(env_dir).args(["-m", module]).args(args), module)
+}
+
+/// The environment's own interpreter (called directly: a venv needs no activation).
+fn python(env_dir: &Path) -> Command {
+    Command::new(env_dir.join("bin").join("python"))
 }
