@@ -100,13 +100,36 @@ fn main() {
         1000.0 / b32
     );
 
-    let whisper = Transcriber::load(&pack, 2).unwrap();
-    let mut pcm = common::wav("librivox-0870.wav");
-    pcm.extend(common::wav("librivox-0880.wav"));
-    let secs = pcm.len() as f64 / 16000.0;
-    let ms = per_item(1, || whisper.transcribe(&pcm, 16000).map(|_| 1).unwrap());
-    println!(
-        "Whisper tiny.en (2 threads), {secs:.1} s of speech: {ms:.0} ms, real-time factor {:.3}",
-        ms / 1000.0 / secs
-    );
+    // Whisper on the two clips, and on 60 s of them looped (two 30 s windows and more), with
+    // the weights as stored (f16) and as vx loads them (8-bit), alternating.
+    let mut clips = common::wav("librivox-0870.wav");
+    clips.extend(common::wav("librivox-0880.wav"));
+    let minute: Vec<f32> = clips.iter().copied().cycle().take(60 * 16000).collect();
+    for (weights, threads) in [
+        (WhisperWeights::AsStored, 2),
+        (WhisperWeights::Int8, 2),
+        (WhisperWeights::AsStored, 1),
+        (WhisperWeights::Int8, 1),
+    ] {
+        let loaded = std::time::Instant::now();
+        let whisper = Transcriber::load_as(&pack, threads, weights).unwrap();
+        let load = loaded.elapsed().as_secs_f64() * 1000.0;
+        for pcm in [&clips, &minute] {
+            let secs = pcm.len() as f64 / 16000.0;
+            // Three runs, no warm-up: a minute of speech takes seconds.
+            let ms = median(
+                (0..3)
+                    .map(|_| {
+                        let t = Instant::now();
+                        whisper.transcribe(pcm, 16000).unwrap();
+                        t.elapsed().as_secs_f64() * 1000.0
+                    })
+                    .collect(),
+            );
+            println!(
+                "Whisper tiny.en {weights:?} ({threads} threads, loaded in {load:.0} ms), {secs:.1} s of speech: {ms:.0} ms, real-time factor {:.3}",
+                ms / 1000.0 / secs
+            );
+        }
+    }
 }

@@ -28,7 +28,7 @@ pub use runtime::{Runtime, RuntimeOptions, Threading};
 pub use set::ModelSet;
 pub use tagger::{Tag, Tagger};
 pub use text::TextEmbedder;
-pub use transcriber::{Segment, Transcriber};
+pub use transcriber::{Segment, Transcriber, WhisperWeights};
 
 /// The model pack to use: `VX_MODELS_DIR`, if set.
 pub fn pack_from_env() -> Option<std::path::PathBuf> {

@@ -22,6 +22,16 @@ pub struct Segment {
     pub no_speech: f32,
 }
 
+/// How whisper's weight matrices are held in memory.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum WhisperWeights {
+    /// 8-bit (q8_0), made from the stored file at load: faster, same words on the samples.
+    #[default]
+    Int8,
+    /// As stored in the model file (f16).
+    AsStored,
+}
+
 pub struct Transcriber {
     ctx: WhisperContext,
     threads: i32,
@@ -33,19 +43,35 @@ fn rms(pcm: &[f32]) -> f32 {
 }
 
 impl Transcriber {
-    /// Loads `whisper/ggml-tiny.en.bin` from a pack; `threads` for whisper.cpp's own pool.
+    /// Loads `whisper/ggml-tiny.en.bin` from a pack with 8-bit weights; `threads` for
+    /// whisper.cpp's own pool.
     pub fn load(pack: &Path, threads: usize) -> Result<Transcriber> {
+        Transcriber::load_as(pack, threads, WhisperWeights::default())
+    }
+
+    pub fn load_as(pack: &Path, threads: usize, weights: WhisperWeights) -> Result<Transcriber> {
         static LOGS: Once = Once::new();
         LOGS.call_once(whisper_rs::install_logging_hooks);
         let path = pack.join("whisper").join("ggml-tiny.en.bin");
         if !path.is_file() {
             return Err(ModelError::Missing(path));
         }
-        let ctx = WhisperContext::new_with_params(&path, WhisperContextParameters::default())
-            .map_err(|e| ModelError::Load {
-                path: path.clone(),
-                message: e.to_string(),
-            })?;
+        let failed = |message: String| ModelError::Load {
+            path: path.clone(),
+            message,
+        };
+        let stored = std::fs::read(&path).map_err(|e| failed(e.to_string()))?;
+        let model = match weights {
+            WhisperWeights::Int8 => {
+                vx_model_store::whisper_q8::quantize(&stored).map_err(failed)?
+            }
+            WhisperWeights::AsStored => stored,
+        };
+        let ctx = WhisperContext::new_from_buffer_with_params(
+            &model,
+            WhisperContextParameters::default(),
+        )
+        .map_err(|e| failed(e.to_string()))?;
         Ok(Transcriber {
             ctx,
             threads: threads.max(1) as i32,

@@ -3,12 +3,14 @@
 //! store never holds a half-written model. No ONNX Runtime here: the `vx` client links this.
 
 mod fetch;
+mod half;
 mod manifest;
 mod packages;
 mod python;
 mod runtime_lib;
 mod verify;
 mod whisper_ggml;
+pub mod whisper_q8;
 
 use std::path::{Path, PathBuf};
 

@@ -7,6 +7,8 @@ use std::path::Path;
 
 use base64::Engine;
 
+use crate::half::f16_to_f32;
+
 /// Whisper tiny.en's shape: the hparams header, and the sizes the tensors are split at.
 const HPARAMS: [i32; 11] = [51864, 1500, 384, 6, 4, 448, 384, 6, 4, 80, 1];
 const STATE: usize = 384;
@@ -85,24 +87,6 @@ fn read_ct2(b: &[u8]) -> Result<HashMap<String, Var<'_>>, String> {
         vars.insert(name, Var { dims, data });
     }
     Ok(vars)
-}
-
-/// IEEE half to single precision.
-fn f16_to_f32(h: u16) -> f32 {
-    let sign = u32::from(h >> 15) << 31;
-    let exp = u32::from((h >> 10) & 0x1f);
-    let frac = u32::from(h & 0x3ff);
-    let bits = match (exp, frac) {
-        (0, 0) => sign,
-        (0, _) => {
-            // Subnormal: normalise.
-            let shift = frac.leading_zeros() - 21;
-            sign | ((127 - 15 + 1 - shift) << 23) | ((frac << shift) & 0x3ff) << 13
-        }
-        (31, _) => sign | 0x7f80_0000 | (frac << 13),
-        _ => sign | ((exp + 127 - 15) << 23) | (frac << 13),
-    };
-    f32::from_bits(bits)
 }
 
 struct Ggml {
@@ -372,25 +356,4 @@ fn tempdir_in(near: &Path) -> Result<std::path::PathBuf, String> {
     ));
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     Ok(dir)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::f16_to_f32;
-
-    #[test]
-    fn half_floats_widen_exactly() {
-        assert_eq!(f16_to_f32(0x3c00), 1.0);
-        assert_eq!(f16_to_f32(0xc000), -2.0);
-        assert_eq!(f16_to_f32(0x0000), 0.0);
-        assert_eq!(f16_to_f32(0x7bff), 65504.0);
-        assert_eq!(f16_to_f32(0x0001), 2f32.powi(-24), "smallest subnormal");
-        assert_eq!(
-            f16_to_f32(0x03ff),
-            1023.0 * 2f32.powi(-24),
-            "largest subnormal"
-        );
-        assert!(f16_to_f32(0x7c00).is_infinite());
-        assert!(f16_to_f32(0x7e00).is_nan());
-    }
 }
