@@ -65,6 +65,11 @@ file_timeout_secs = 600
 # Address-space limit of each worker process in MB (0 = none). [VX_WORKER_MEMORY_MB]
 worker_memory_mb = 6144
 
+# A worker process with nothing to do for this many seconds exits, giving back the memory its
+# models hold (up to about 1 GB); the next file starts it again, loading models in about half a
+# second (0 = keep workers running). [VX_WORKER_IDLE_SECS]
+worker_idle_secs = 120
+
 # Log filter, in tracing's EnvFilter syntax (error, warn, info, debug, trace). [VX_LOG]
 log = "info"
 "#;
@@ -88,6 +93,7 @@ pub struct Config {
     pub model_threads: usize,
     pub file_timeout_secs: u64,
     pub worker_memory_mb: u64,
+    pub worker_idle_secs: u64,
     pub log: String,
 }
 
@@ -110,6 +116,7 @@ impl Default for Config {
             model_threads: 0,
             file_timeout_secs: 600,
             worker_memory_mb: 6144,
+            worker_idle_secs: 120,
             log: "info".into(),
         }
     }
@@ -169,6 +176,7 @@ impl Config {
         env_parse("VX_MODEL_THREADS", &mut self.model_threads)?;
         env_parse("VX_FILE_TIMEOUT_SECS", &mut self.file_timeout_secs)?;
         env_parse("VX_WORKER_MEMORY_MB", &mut self.worker_memory_mb)?;
+        env_parse("VX_WORKER_IDLE_SECS", &mut self.worker_idle_secs)?;
         env_parse("VX_LOG", &mut self.log)?;
         Ok(())
     }

@@ -188,6 +188,9 @@ pub struct Supervisor {
     pub settings: WorkerSettings,
     running: Option<Running>,
     pub timeout: Duration,
+    /// How long a worker process may wait for work before it is stopped (None: forever).
+    idle_exit: Option<Duration>,
+    last_used: Instant,
 }
 
 fn signal_name(sig: i32) -> String {
@@ -203,11 +206,31 @@ fn signal_name(sig: i32) -> String {
 }
 
 impl Supervisor {
-    pub fn new(settings: WorkerSettings, timeout: Duration) -> Supervisor {
+    pub fn new(
+        settings: WorkerSettings,
+        timeout: Duration,
+        idle_exit: Option<Duration>,
+    ) -> Supervisor {
         Supervisor {
             settings,
             running: None,
             timeout,
+            idle_exit,
+            last_used: Instant::now(),
+        }
+    }
+
+    /// Stops the worker process once it has waited for work longer than allowed: its models'
+    /// memory goes back to the system, and the next file starts a new one. It holds no work
+    /// between files, so it is simply killed.
+    pub fn stop_if_idle(&mut self) {
+        let Some(limit) = self.idle_exit else { return };
+        if self.running.is_some() && self.last_used.elapsed() >= limit {
+            let how = self.reap(true);
+            tracing::debug!(
+                idle_secs = limit.as_secs(),
+                "idle worker process stopped ({how})"
+            );
         }
     }
 
@@ -240,6 +263,7 @@ impl Supervisor {
             let mut child = cmd
                 .spawn()
                 .map_err(|e| Failure::Io(format!("cannot start a worker: {e}")))?;
+            tracing::debug!(pid = child.id(), "worker process started");
             let stdin = child.stdin.take().expect("piped");
             let stdout = BufReader::new(child.stdout.take().expect("piped"));
             self.running = Some(Running {
@@ -271,6 +295,16 @@ impl Supervisor {
     /// Sends one request and waits for its answer, within the time limit. `cancel` ends the
     /// wait early (shutdown).
     pub fn run(
+        &mut self,
+        req: &Request,
+        cancel: &std::sync::atomic::AtomicBool,
+    ) -> Result<Response, Failure> {
+        let answer = self.ask(req, cancel);
+        self.last_used = Instant::now();
+        answer
+    }
+
+    fn ask(
         &mut self,
         req: &Request,
         cancel: &std::sync::atomic::AtomicBool,

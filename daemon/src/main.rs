@@ -221,6 +221,7 @@ async fn serve(config: Config, data_dir: PathBuf, socket: PathBuf) -> Result<()>
         retry,
         worker_settings,
         Duration::from_secs(config.file_timeout_secs.max(1)),
+        (config.worker_idle_secs > 0).then(|| Duration::from_secs(config.worker_idle_secs)),
     )?;
     threads.push(workers::spawn_index_writer(&shared)?);
     threads.push(catalog_thread);

@@ -34,11 +34,12 @@ pub fn spawn_workers(
     retry: RetryPolicy,
     settings: WorkerSettings,
     timeout: Duration,
+    idle_exit: Option<Duration>,
 ) -> std::io::Result<Vec<JoinHandle<()>>> {
     (0..count)
         .map(|i| {
             let shared = shared.clone();
-            let supervisor = Supervisor::new(settings.clone(), timeout);
+            let supervisor = Supervisor::new(settings.clone(), timeout, idle_exit);
             std::thread::Builder::new()
                 .name(format!("worker-{i}"))
                 .spawn(move || worker(i, &shared, retry, supervisor))
@@ -135,12 +136,14 @@ fn worker(index: usize, shared: &Shared, retry: RetryPolicy, mut supervisor: Sup
     };
     while !shared.stopping() {
         if shared.pause_reason().is_some() {
+            supervisor.stop_if_idle();
             shared.workers_wake.wait(IDLE_WAIT);
             continue;
         }
         let job = match store.claim_job() {
             Ok(Some(job)) => job,
             Ok(None) => {
+                supervisor.stop_if_idle();
                 shared.workers_wake.wait(IDLE_WAIT);
                 continue;
             }

@@ -86,3 +86,38 @@ fn protocol_mismatch_names_both_versions() {
         "{msg}"
     );
 }
+
+/// Worker processes of this daemon (their thumbnails dir is under its data dir).
+fn worker_processes(d: &Daemon) -> usize {
+    let data = d.data.to_string_lossy().into_owned();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| std::fs::read(e.ok()?.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .filter(|c| c.contains("--worker") && c.contains(&data))
+        .count()
+}
+
+#[test]
+fn idle_workers_exit_and_a_new_file_brings_one_back() {
+    let mut d = Daemon::new();
+    d.extra_env.push(("VX_WORKER_IDLE_SECS".into(), "1".into()));
+    make_image(&d.media.join("first.png"));
+    d.start();
+    d.add_media_root();
+    d.ok(&["wait", "--timeout", "60"]);
+    d.eventually(15, "idle worker processes to exit", || {
+        worker_processes(&d) == 0
+    });
+    assert!(
+        d.stderr().contains("idle worker process stopped"),
+        "{}",
+        tail(&d.stderr(), 20)
+    );
+    // Other content (a copy of the first would need no extraction).
+    make_video(&d.media.join("second.mp4"));
+    d.eventually(30, "the new file to be indexed", || d.count("indexed") == 2);
+    let started = d.stderr().matches("worker process started").count();
+    assert!(started >= 2, "a worker started again: {started} starts");
+    d.eventually(15, "and to exit again", || worker_processes(&d) == 0);
+}
