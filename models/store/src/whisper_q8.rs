@@ -86,7 +86,7 @@ fn quantize_blocks(f16: &[u8], out: &mut [u8]) {
     quantize_blocks_portable(f16, out);
 }
 
-/// The same loop compiled for AVX2 (three times faster than the baseline build's SSE2).
+/// The same loop compiled for AVX2: 0.08 s for tiny.en, against 0.11 s with the baseline SSE2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 fn quantize_blocks_avx2(f16: &[u8], out: &mut [u8]) {
@@ -118,7 +118,12 @@ pub fn quantize(f16: &[u8]) -> Result<Vec<u8>, String> {
         return Ok(f16.to_vec());
     }
     let (n_mels, n_fft) = (r.count()?, r.count()?);
-    r.take(4 * n_mels * n_fft)?;
+    r.take(
+        n_mels
+            .checked_mul(n_fft)
+            .and_then(|n| n.checked_mul(4))
+            .ok_or("mel filters of impossible size")?,
+    )?;
     for _ in 0..r.count()? {
         let len = r.count()?;
         r.take(len)?;
@@ -137,8 +142,12 @@ pub fn quantize(f16: &[u8]) -> Result<Vec<u8>, String> {
             .map(|_| r.count())
             .collect::<Result<Vec<_>, _>>()?;
         let name = String::from_utf8_lossy(r.take(name_len)?).into_owned();
-        let width = if ttype == TYPE_F16 { 2 } else { 4 };
-        let data = r.take(dims.iter().product::<usize>() * width)?;
+        let width: usize = if ttype == TYPE_F16 { 2 } else { 4 };
+        let bytes = dims
+            .iter()
+            .try_fold(width, |n, d| n.checked_mul(*d))
+            .ok_or_else(|| format!("tensor {name}: impossible shape {dims:?}"))?;
+        let data = r.take(bytes)?;
         // Vectors, f32 tensors (the convolutions' biases) and the embeddings above stay.
         if n_dims != 2 || ttype != TYPE_F16 || KEEP.contains(&name.as_str()) {
             out.extend_from_slice(&f16[start..r.at]);
@@ -295,5 +304,7 @@ mod tests {
         assert!(quantize(&cut).unwrap_err().contains("truncated"));
         let odd = file(FTYPE_F16, &[tensor("w", &[33, 1], TYPE_F16, &[0; 66])]);
         assert!(quantize(&odd).unwrap_err().contains("whole blocks"));
+        let huge = file(FTYPE_F16, &[tensor("w", &[i32::MAX; 3], TYPE_F16, &[])]);
+        assert!(quantize(&huge).unwrap_err().contains("impossible shape"));
     }
 }
