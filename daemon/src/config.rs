@@ -59,7 +59,8 @@ min_free_disk_mb = 1024
 model_threads = 0
 
 # Extraction runs in a separate worker process per worker thread. A file taking longer than
-# this is abandoned (the worker is restarted) and retried once. [VX_FILE_TIMEOUT_SECS]
+# this, plus half a second per second of audio or video, is abandoned (the worker is
+# restarted) and retried once. [VX_FILE_TIMEOUT_SECS]
 file_timeout_secs = 600
 
 # Address-space limit of each worker process in MB (0 = none). [VX_WORKER_MEMORY_MB]

@@ -28,8 +28,13 @@ pub struct Request {
     pub spare_threads: usize,
 }
 
+/// What the worker writes for a file: `Decoded` for audio and video, then one of the others.
 #[derive(Serialize, Deserialize)]
 pub enum Response {
+    /// The file decoded; its extraction may take time in proportion to this duration.
+    Decoded {
+        media_seconds: f64,
+    },
     Done {
         meta: ContentMeta,
         output: Box<Output>,
@@ -69,8 +74,8 @@ impl WorkerSettings {
     }
 }
 
-/// Test hook: VX_TEST_WORKER_FAULT=SUBSTRING:segv|kill|hang|abort|oom makes the worker fail that
-/// way on files whose path contains SUBSTRING.
+/// Test hook: VX_TEST_WORKER_FAULT=SUBSTRING:segv|kill|hang|abort|oom|sleep makes the worker
+/// fail that way (or take 4 s more) on files whose path contains SUBSTRING, once decoded.
 fn test_fault(path: &Path) {
     let Ok(spec) = std::env::var("VX_TEST_WORKER_FAULT") else {
         return;
@@ -103,6 +108,7 @@ fn test_fault(path: &Path) {
         "hang" => loop {
             std::thread::sleep(Duration::from_secs(3600));
         },
+        "sleep" => std::thread::sleep(Duration::from_secs(4)),
         _ => {}
     }
 }
@@ -129,10 +135,13 @@ pub fn worker_main(settings: WorkerSettings) -> anyhow::Result<()> {
         let line = line?;
         let req: Request = serde_json::from_str(&line)?;
         let path = PathBuf::from(std::ffi::OsString::from_vec(req.path));
-        test_fault(&path);
         let opens_before = DECODE_OPENS.load(std::sync::atomic::Ordering::Relaxed);
         let response = match decode(&path, &policy) {
             Ok(decoded) => {
+                if let Some(media_seconds) = decoded.meta.duration.filter(|d| *d > 0.0) {
+                    answer(&mut stdout, &Response::Decoded { media_seconds })?;
+                }
+                test_fault(&path);
                 let output = extract(
                     &decoded,
                     &order(req.wanted),
@@ -152,10 +161,15 @@ pub fn worker_main(settings: WorkerSettings) -> anyhow::Result<()> {
             Err(ProbeError::Corrupt(m)) => Response::Corrupt(m),
             Err(ProbeError::Io(m)) => Response::Io(m),
         };
-        serde_json::to_writer(&mut stdout, &response)?;
-        stdout.write_all(b"\n")?;
-        stdout.flush()?;
+        answer(&mut stdout, &response)?;
     }
+    Ok(())
+}
+
+fn answer(out: &mut impl Write, response: &Response) -> anyhow::Result<()> {
+    serde_json::to_writer(&mut *out, response)?;
+    out.write_all(b"\n")?;
+    out.flush()?;
     Ok(())
 }
 
@@ -184,6 +198,12 @@ struct Running {
 }
 
 /// Owns one worker process, starting it on demand and again after it dies.
+/// Extraction time allowed per second of audio or video on top of the per-file limit: Whisper
+/// takes about a tenth of real time on one core here, so this leaves room for slow machines.
+const TIME_PER_MEDIA_SECOND: f64 = 0.5;
+/// Durations claimed beyond a day are not believed (a damaged header).
+const MAX_MEDIA_SECONDS: f64 = 86_400.0;
+
 pub struct Supervisor {
     pub settings: WorkerSettings,
     running: Option<Running>,
@@ -320,6 +340,7 @@ impl Supervisor {
             return Err(Failure::Crashed(how));
         }
         let started = Instant::now();
+        let mut limit = timeout;
         let fd = r.stdout.get_ref().as_raw_fd();
         let mut answer = String::new();
         loop {
@@ -338,13 +359,22 @@ impl Supervisor {
                 }
                 answer.push_str(&String::from_utf8_lossy(&chunk));
                 if answer.ends_with('\n') {
-                    return serde_json::from_str(&answer)
-                        .map_err(|e| Failure::Io(format!("bad answer from worker: {e}")));
+                    match serde_json::from_str(&answer) {
+                        // Long recordings get time in proportion to their length.
+                        Ok(Response::Decoded { media_seconds }) => {
+                            let extra =
+                                media_seconds.min(MAX_MEDIA_SECONDS) * TIME_PER_MEDIA_SECOND;
+                            limit = timeout + Duration::from_secs_f64(extra);
+                            answer.clear();
+                        }
+                        Ok(response) => return Ok(response),
+                        Err(e) => return Err(Failure::Io(format!("bad answer from worker: {e}"))),
+                    }
                 }
             }
-            if started.elapsed() >= timeout {
+            if started.elapsed() >= limit {
                 self.reap(true);
-                return Err(Failure::TimedOut(timeout.as_secs()));
+                return Err(Failure::TimedOut(limit.as_secs()));
             }
             if cancel.load(std::sync::atomic::Ordering::Relaxed) {
                 self.reap(true);

@@ -79,6 +79,9 @@ fn extract_in_worker(
         Ok(Response::NotMedia(m)) => Err(ProbeError::NotMedia(m)),
         Ok(Response::Corrupt(m)) => Err(ProbeError::Corrupt(m)),
         Ok(Response::Io(m)) => Err(ProbeError::Io(m)),
+        Ok(Response::Decoded { .. }) => {
+            Err(ProbeError::Io("the worker answered out of turn".into()))
+        }
         Err(_) if shared.stopping() => {
             store.release_job(job.id)?;
             return Ok(Outcome::Cancelled);

@@ -337,6 +337,41 @@ fn a_crashing_or_hanging_worker_costs_one_file_not_the_daemon() {
 }
 
 #[test]
+fn long_recordings_get_time_in_proportion_to_their_length() {
+    // Both take 4 s more than the 2 s limit; the 20 s recording has 10 s more to do it in, the
+    // 2 s one only 1 s.
+    let mut d = Daemon::new();
+    d.extra_env
+        .push(("VX_TEST_WORKER_FAULT".into(), "slow:sleep".into()));
+    d.extra_env
+        .push(("VX_FILE_TIMEOUT_SECS".into(), "2".into()));
+    let long = d.media.join("slow-long.mp3");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440",
+        "-t",
+        "20",
+        long.to_str().unwrap(),
+    ]);
+    make_audio(&d.media.join("slow-short.mp3"));
+    d.start();
+    d.add_media_root();
+    d.ok(&["wait", "--timeout", "60"]);
+    assert_eq!(d.show(&long)["state"], "indexed");
+    let short = d.show(&d.media.join("slow-short.mp3"));
+    assert_eq!(short["state"], "failed");
+    assert!(
+        short["message"]
+            .as_str()
+            .unwrap()
+            .contains("timed out after 3 s"),
+        "{short}"
+    );
+}
+
+#[test]
 fn a_runaway_allocation_hits_the_memory_limit_and_fails_the_file() {
     let mut d = Daemon::new();
     d.extra_env
