@@ -346,15 +346,7 @@ fn long_recordings_get_time_in_proportion_to_their_length() {
     d.extra_env
         .push(("VX_FILE_TIMEOUT_SECS".into(), "2".into()));
     let long = d.media.join("slow-long.mp3");
-    ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=frequency=440",
-        "-t",
-        "20",
-        long.to_str().unwrap(),
-    ]);
+    make_tone(&long, 20);
     make_audio(&d.media.join("slow-short.mp3"));
     d.start();
     d.add_media_root();

@@ -59,13 +59,18 @@ pub fn make_image(path: &Path) {
 }
 
 pub fn make_audio(path: &Path) {
+    make_tone(path, 2);
+}
+
+/// `secs` seconds of a 440 Hz tone.
+pub fn make_tone(path: &Path, secs: u32) {
     ffmpeg(&[
         "-f",
         "lavfi",
         "-i",
         "sine=frequency=440",
         "-t",
-        "2",
+        &secs.to_string(),
         path.to_str().unwrap(),
     ]);
 }
