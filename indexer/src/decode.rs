@@ -32,7 +32,9 @@ pub struct DecodePolicy {
     /// At least one frame every this many seconds (long GOPs): gaps are filled by decoding
     /// from the keyframe before them.
     pub max_gap: f64,
-    /// A cap on frames per file.
+    /// A cap on frames per file, so that a long video fits in memory (at most 1280x720 RGB,
+    /// 2.8 MB a frame); a video longer than `max_frames * min_interval` gets its frames spread
+    /// evenly over its whole length instead.
     pub max_frames: usize,
     pub audio: bool,
 }
@@ -44,7 +46,7 @@ impl Default for DecodePolicy {
             max_pixels: 150_000_000,
             min_interval: 1.0,
             max_gap: 10.0,
-            max_frames: 2000,
+            max_frames: 500,
             audio: true,
         }
     }
@@ -406,6 +408,7 @@ fn decode_ffmpeg(path: &Path, policy: &DecodePolicy) -> Result<Decoded, ProbeErr
         .and_then(|i| ictx.stream(i))
         .map(|s| s.parameters().id().name().to_string());
     let duration = (ictx.duration() > 0).then(|| ictx.duration() as f64 / 1_000_000.0);
+    let policy = &spread_over(policy, duration);
     let image = video.is_some() && is_image_format(&format);
     meta.taken = ictx
         .metadata()
@@ -559,6 +562,17 @@ fn decode_ffmpeg(path: &Path, policy: &DecodePolicy) -> Result<Decoded, ProbeErr
         frames,
         audio: (!pcm.is_empty()).then_some(pcm),
     })
+}
+
+/// The policy for a file of this duration: when `max_frames` at `min_interval` would not reach
+/// the end, frames are taken further apart (and gaps filled no closer) so that they do.
+fn spread_over(policy: &DecodePolicy, duration: Option<f64>) -> DecodePolicy {
+    let mut p = policy.clone();
+    if let Some(d) = duration.filter(|d| d.is_finite()) {
+        p.min_interval = p.min_interval.max(d / p.max_frames.max(1) as f64);
+        p.max_gap = p.max_gap.max(p.min_interval);
+    }
+    p
 }
 
 /// Times inside gaps longer than `max_gap` between kept frames (and before the end).
@@ -738,6 +752,40 @@ mod tests {
         assert!((pcm.len() as i64 - 32_000).abs() < 200, "{}", pcm.len());
         let rms = (pcm.iter().map(|s| s * s).sum::<f32>() / pcm.len() as f32).sqrt();
         assert!(rms > 0.05, "the tone survives resampling: {rms}");
+    }
+
+    #[test]
+    fn a_video_longer_than_the_frame_cap_gets_frames_to_its_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let clip = dir.path().join("long.mp4");
+        ffmpeg_cli(&[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=160x120:rate=10",
+            "-t",
+            "20",
+            "-g",
+            "10",
+            "-pix_fmt",
+            "yuv420p",
+            clip.to_str().unwrap(),
+        ]);
+        let policy = DecodePolicy {
+            max_frames: 5,
+            ..DecodePolicy::default()
+        };
+        let times: Vec<i64> = decode(&clip, &policy)
+            .unwrap()
+            .frames
+            .iter()
+            .map(|f| f.time.round() as i64)
+            .collect();
+        assert_eq!(
+            times,
+            vec![0, 4, 8, 12, 16],
+            "5 frames, 4 s apart, not 0-4 s"
+        );
     }
 
     #[test]
