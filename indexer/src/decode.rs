@@ -754,35 +754,37 @@ mod tests {
         assert!(rms > 0.05, "the tone survives resampling: {rms}");
     }
 
-    #[test]
-    fn a_video_longer_than_the_frame_cap_gets_frames_to_its_end() {
+    /// A 160x120 test-pattern clip of `secs` seconds at 10 fps, a keyframe every `gop` frames;
+    /// the seconds of the frames `policy` decodes from it.
+    fn frame_times(secs: u32, gop: u32, policy: &DecodePolicy) -> Vec<i64> {
         let dir = tempfile::tempdir().unwrap();
-        let clip = dir.path().join("long.mp4");
+        let clip = dir.path().join("clip.mp4");
+        let (secs, gop) = (secs.to_string(), gop.to_string());
         ffmpeg_cli(&[
             "-f",
             "lavfi",
             "-i",
             "testsrc=size=160x120:rate=10",
             "-t",
-            "20",
+            &secs,
             "-g",
-            "10",
+            &gop,
             "-pix_fmt",
             "yuv420p",
             clip.to_str().unwrap(),
         ]);
+        let d = decode(&clip, policy).unwrap();
+        d.frames.iter().map(|f| f.time.round() as i64).collect()
+    }
+
+    #[test]
+    fn a_video_longer_than_the_frame_cap_gets_frames_to_its_end() {
         let policy = DecodePolicy {
             max_frames: 5,
             ..DecodePolicy::default()
         };
-        let times: Vec<i64> = decode(&clip, &policy)
-            .unwrap()
-            .frames
-            .iter()
-            .map(|f| f.time.round() as i64)
-            .collect();
         assert_eq!(
-            times,
+            frame_times(20, 10, &policy),
             vec![0, 4, 8, 12, 16],
             "5 frames, 4 s apart, not 0-4 s"
         );
@@ -790,30 +792,11 @@ mod tests {
 
     #[test]
     fn long_gops_get_a_frame_every_max_gap() {
-        let dir = tempfile::tempdir().unwrap();
-        let clip = dir.path().join("long_gop.mp4");
-        ffmpeg_cli(&[
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=size=160x120:rate=10",
-            "-t",
-            "12",
-            "-g",
-            "1000",
-            "-pix_fmt",
-            "yuv420p",
-            clip.to_str().unwrap(),
-        ]);
-        let d = decode(
-            &clip,
-            &DecodePolicy {
-                max_gap: 4.0,
-                ..DecodePolicy::default()
-            },
-        )
-        .unwrap();
-        let times: Vec<i64> = d.frames.iter().map(|f| f.time.round() as i64).collect();
+        let policy = DecodePolicy {
+            max_gap: 4.0,
+            ..DecodePolicy::default()
+        };
+        let times = frame_times(12, 1000, &policy);
         assert_eq!(
             times,
             vec![0, 4, 8],
