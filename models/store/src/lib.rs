@@ -2,6 +2,7 @@
 //! fetching from a mirror, always writing to a temporary file, verifying, then renaming, so the
 //! store never holds a half-written model. No ONNX Runtime here: the `vx` client links this.
 
+mod bytes;
 mod fetch;
 mod half;
 mod manifest;

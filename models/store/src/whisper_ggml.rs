@@ -7,6 +7,7 @@ use std::path::Path;
 
 use base64::Engine;
 
+use crate::bytes::Reader;
 use crate::half::f16_to_f32;
 
 /// Whisper tiny.en's shape: the hparams header, and the sizes the tensors are split at.
@@ -23,52 +24,23 @@ struct Var<'a> {
     data: &'a [u8],
 }
 
-struct Reader<'a> {
-    b: &'a [u8],
-    i: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
-        let end = self
-            .i
-            .checked_add(n)
-            .filter(|&e| e <= self.b.len())
-            .ok_or("the CTranslate2 file is truncated")?;
-        let s = &self.b[self.i..end];
-        self.i = end;
-        Ok(s)
-    }
-    fn u8(&mut self) -> Result<u8, String> {
-        Ok(self.take(1)?[0])
-    }
-    fn u16(&mut self) -> Result<u16, String> {
-        Ok(u16::from_le_bytes(
-            self.take(2)?.try_into().expect("2 bytes"),
-        ))
-    }
-    fn u32(&mut self) -> Result<u32, String> {
-        Ok(u32::from_le_bytes(
-            self.take(4)?.try_into().expect("4 bytes"),
-        ))
-    }
-    fn name(&mut self) -> Result<String, String> {
-        let n = self.u16()? as usize;
-        let raw = self.take(n)?;
-        Ok(String::from_utf8_lossy(raw)
-            .trim_end_matches('\0')
-            .to_string())
-    }
+/// A CTranslate2 name: u16 length, then the bytes (NUL-terminated).
+fn read_name(r: &mut Reader) -> Result<String, String> {
+    let n = r.u16()? as usize;
+    let raw = r.take(n)?;
+    Ok(String::from_utf8_lossy(raw)
+        .trim_end_matches('\0')
+        .to_string())
 }
 
 /// The variables of a CTranslate2 `model.bin` (binary version 6).
 fn read_ct2(b: &[u8]) -> Result<HashMap<String, Var<'_>>, String> {
-    let mut r = Reader { b, i: 0 };
+    let mut r = Reader::new(b);
     let version = r.u32()?;
     if version != 6 {
         return Err(format!("CTranslate2 binary version {version}, expected 6"));
     }
-    let spec = r.name()?;
+    let spec = read_name(&mut r)?;
     if spec != "WhisperSpec" {
         return Err(format!("a {spec} model, not Whisper"));
     }
@@ -76,7 +48,7 @@ fn read_ct2(b: &[u8]) -> Result<HashMap<String, Var<'_>>, String> {
     let count = r.u32()?;
     let mut vars = HashMap::new();
     for _ in 0..count {
-        let name = r.name()?;
+        let name = read_name(&mut r)?;
         let rank = r.u8()? as usize;
         let dims = (0..rank)
             .map(|_| r.u32().map(|d| d as usize))
@@ -131,7 +103,7 @@ fn rows<'a>(v: &Var<'a>, a: usize, b: usize) -> (Vec<usize>, &'a [u8]) {
 /// Builds the ggml file from `model_bin` and openai-whisper's `assets` folder.
 pub(crate) fn convert(model_bin: &Path, assets: &Path) -> Result<Vec<u8>, String> {
     let bytes = std::fs::read(model_bin).map_err(|e| format!("{}: {e}", model_bin.display()))?;
-    let vars = read_ct2(&bytes)?;
+    let vars = read_ct2(&bytes).map_err(|e| format!("{}: {e}", model_bin.display()))?;
     let var = |name: &str| -> Result<&Var, String> {
         vars.get(name)
             .ok_or_else(|| format!("{name} is not in the CTranslate2 model"))

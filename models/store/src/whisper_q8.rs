@@ -7,6 +7,7 @@
 //! of ggml's `quantize_row_q8_0_ref`, which whisper.cpp's `quantize` tool uses (tests/q8.rs
 //! compares them), computed here in a loop that vectorises: ggml's takes 0.28 s for tiny.en.
 
+use crate::bytes::Reader;
 use crate::half::{f16_to_f32, f32_to_f16};
 
 const GGML_MAGIC: u32 = 0x6767_6d6c;
@@ -22,33 +23,6 @@ const KEEP: [&str; 2] = [
     "encoder.positional_embedding",
     "decoder.positional_embedding",
 ];
-
-struct Cursor<'a> {
-    b: &'a [u8],
-    at: usize,
-}
-
-impl<'a> Cursor<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
-        let end = self
-            .at
-            .checked_add(n)
-            .filter(|&e| e <= self.b.len())
-            .ok_or_else(|| format!("truncated at byte {}", self.at))?;
-        let s = &self.b[self.at..end];
-        self.at = end;
-        Ok(s)
-    }
-    fn i32(&mut self) -> Result<i32, String> {
-        Ok(i32::from_le_bytes(
-            self.take(4)?.try_into().expect("4 bytes"),
-        ))
-    }
-    fn count(&mut self) -> Result<usize, String> {
-        let v = self.i32()?;
-        usize::try_from(v).map_err(|_| format!("negative count {v} at byte {}", self.at - 4))
-    }
-}
 
 /// C's `roundf` (halves away from zero) of a block value, |x| <= 127 (larger is clamped).
 #[inline(always)]
@@ -106,7 +80,7 @@ fn quantize_blocks_portable(f16: &[u8], out: &mut [u8]) {
 /// The ggml file `f16` with its weight matrices in q8_0. A file that is not f16 (already
 /// quantised, or f32) is returned as it is.
 pub fn quantize(f16: &[u8]) -> Result<Vec<u8>, String> {
-    let mut r = Cursor { b: f16, at: 0 };
+    let mut r = Reader::new(f16);
     if r.i32()? as u32 != GGML_MAGIC {
         return Err("not a ggml Whisper file (bad magic)".into());
     }
@@ -135,7 +109,7 @@ pub fn quantize(f16: &[u8]) -> Result<Vec<u8>, String> {
         out.extend_from_slice(&h.to_le_bytes());
     }
     out.extend_from_slice(&f16[48..r.at]);
-    while r.at < f16.len() {
+    while !r.is_done() {
         let start = r.at;
         let (n_dims, name_len, ttype) = (r.count()?, r.count()?, r.i32()?);
         let dims = (0..n_dims)
