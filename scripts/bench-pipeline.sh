@@ -32,29 +32,28 @@ for img in astronaut chelsea coffee; do
     ffmpeg -loglevel error -y -i "$MEDIA/$img.png" -vf "scale=2048:-2" -q:v "$q" "$WORK/images/photos-again/$img-q$q.jpg"
   done
 done
-# 60 s of 1080p H.264, a keyframe every 2 s, the pictures 5 s each, speech throughout.
+# 60 s of 1080p H.264, a keyframe every 2 s, speech throughout, from the four pictures (5 s of
+# each) arranged by a filter graph ending in [v]: talk FILTER OUT.
 scale='scale=1920:1080:force_original_aspect_ratio=decrease,pad=1920:1080:(ow-iw)/2:(oh-ih)/2,setsar=1,format=yuv420p'
-ffmpeg -loglevel error -y \
-  -loop 1 -framerate 25 -t 5 -i "$MEDIA/astronaut.png" -loop 1 -framerate 25 -t 5 -i "$MEDIA/chelsea.png" \
-  -loop 1 -framerate 25 -t 5 -i "$MEDIA/coffee.png" -loop 1 -framerate 25 -t 5 -i "$MEDIA/page.png" \
-  -stream_loop -1 -i "$MEDIA/librivox-0870.wav" \
-  -filter_complex "[0]$scale[a];[1]$scale[b];[2]$scale[c];[3]$scale[d];[a][b][c][d]concat=n=4:v=1:a=0,loop=loop=2:size=500:start=0[v]" \
-  -map "[v]" -map 4:a -t 60 -r 25 -g 50 -keyint_min 50 -sc_threshold 0 -c:v libx264 -pix_fmt yuv420p -c:a aac \
+talk() {
+  ffmpeg -loglevel error -y \
+    -loop 1 -framerate 25 -t 5 -i "$MEDIA/astronaut.png" -loop 1 -framerate 25 -t 5 -i "$MEDIA/chelsea.png" \
+    -loop 1 -framerate 25 -t 5 -i "$MEDIA/coffee.png" -loop 1 -framerate 25 -t 5 -i "$MEDIA/page.png" \
+    -stream_loop -1 -i "$MEDIA/librivox-0870.wav" -filter_complex "$1" \
+    -map "[v]" -map 4:a -t 60 -r 25 -g 50 -keyint_min 50 -sc_threshold 0 -c:v libx264 -pix_fmt yuv420p -c:a aac \
+    "$2"
+}
+# The pictures in turn, three rounds.
+talk "[0]$scale[a];[1]$scale[b];[2]$scale[c];[3]$scale[d];[a][b][c][d]concat=n=4:v=1:a=0,loop=loop=2:size=500:start=0[v]" \
   "$WORK/video/talk_1080p.mp4"
-# The same minute with nothing shown twice: each picture as is, mirrored and upside down (12 scenes
-# that all differ, so no look is reused).
+# Nothing shown twice: each picture as is, mirrored and upside down (12 scenes that all differ,
+# so no look is reused).
 looks=""; order=""
 for i in 0 1 2 3; do
   looks+="[$i]$scale,split=3[p$i][m$i][u$i];[m$i]hflip[h$i];[u$i]vflip[v$i];"
 done
 for k in p h v; do for i in 0 1 2 3; do order+="[$k$i]"; done; done
-ffmpeg -loglevel error -y \
-  -loop 1 -framerate 25 -t 5 -i "$MEDIA/astronaut.png" -loop 1 -framerate 25 -t 5 -i "$MEDIA/chelsea.png" \
-  -loop 1 -framerate 25 -t 5 -i "$MEDIA/coffee.png" -loop 1 -framerate 25 -t 5 -i "$MEDIA/page.png" \
-  -stream_loop -1 -i "$MEDIA/librivox-0870.wav" \
-  -filter_complex "$looks${order}concat=n=12:v=1:a=0[v]" \
-  -map "[v]" -map 4:a -t 60 -r 25 -g 50 -keyint_min 50 -sc_threshold 0 -c:v libx264 -pix_fmt yuv420p -c:a aac \
-  "$WORK/video-unique/talk_unique_1080p.mp4"
+talk "$looks${order}concat=n=12:v=1:a=0[v]" "$WORK/video-unique/talk_unique_1080p.mp4"
 
 echo "=== in-process"
 VX_BENCH_VIDEO="$WORK/video/talk_1080p.mp4" VX_BENCH_IMAGES="$WORK/images/photos" cargo bench -q -p vx-indexer --bench pipeline
