@@ -111,7 +111,7 @@ fn main() {
         (WhisperWeights::AsStored, 1),
         (WhisperWeights::Int8, 1),
     ] {
-        let loaded = std::time::Instant::now();
+        let loaded = Instant::now();
         let whisper = Transcriber::load_as(&pack, threads, weights).unwrap();
         let load = loaded.elapsed().as_secs_f64() * 1000.0;
         for pcm in [&clips, &minute] {

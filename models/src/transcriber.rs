@@ -49,6 +49,7 @@ impl Transcriber {
         Transcriber::load_as(pack, threads, WhisperWeights::default())
     }
 
+    /// As [`Transcriber::load`], with the weights held as `weights` says.
     pub fn load_as(pack: &Path, threads: usize, weights: WhisperWeights) -> Result<Transcriber> {
         static LOGS: Once = Once::new();
         LOGS.call_once(whisper_rs::install_logging_hooks);
