@@ -177,6 +177,24 @@ impl Scenes {
     fn showing(&self, look: usize) -> impl Iterator<Item = usize> + '_ {
         (0..self.look.len()).filter(move |&k| self.look[k] == look)
     }
+
+    /// What a model found in `look` (texts with scores), as segments at every scene showing
+    /// it, each over its `span`.
+    fn segments(
+        &self,
+        look: usize,
+        span: impl Fn(usize) -> (f64, f64),
+        (extractor, source): (&str, &str),
+        found: &[(String, f32)],
+        out: &mut Vec<SegmentOut>,
+    ) {
+        for k in self.showing(look) {
+            let (start, end) = span(k);
+            for (text, score) in found {
+                out.push(seg(extractor, source, start, end, text.clone(), *score));
+            }
+        }
+    }
 }
 
 /// Merges equal texts of the same source on consecutive frames into one longer moment.
@@ -398,14 +416,15 @@ pub fn extract(
                                 .into_iter()
                                 .enumerate()
                             {
-                                for k in scenes.showing(c * BATCH + j) {
-                                    let (start, end) = span(k);
-                                    for t in &tags {
-                                        let text = tag_text(t);
-                                        out.segments
-                                            .push(seg(name, "tag", start, end, text, t.score));
-                                    }
-                                }
+                                let found: Vec<(String, f32)> =
+                                    tags.iter().map(|t| (tag_text(t), t.score)).collect();
+                                scenes.segments(
+                                    c * BATCH + j,
+                                    span,
+                                    (name, "tag"),
+                                    &found,
+                                    &mut out.segments,
+                                );
                             }
                         }
                     }
@@ -426,19 +445,7 @@ pub fn extract(
                                 .map(|w| (w.to_string(), score))
                                 .chain(found.into_iter().map(|d| (d.label, d.score)))
                                 .collect::<Vec<_>>();
-                            for k in scenes.showing(l) {
-                                let (start, end) = span(k);
-                                for (word, score) in &words {
-                                    out.segments.push(seg(
-                                        name,
-                                        "object",
-                                        start,
-                                        end,
-                                        word.clone(),
-                                        *score,
-                                    ));
-                                }
-                            }
+                            scenes.segments(l, span, (name, "object"), &words, &mut out.segments);
                         }
                     }
                     "faces" => {
@@ -492,19 +499,7 @@ pub fn extract(
                                     (text, line.confidence)
                                 })
                                 .collect();
-                            for k in scenes.showing(l) {
-                                let (start, end) = span(k);
-                                for (text, confidence) in &lines {
-                                    out.segments.push(seg(
-                                        name,
-                                        "ocr",
-                                        start,
-                                        end,
-                                        text.clone(),
-                                        *confidence,
-                                    ));
-                                }
-                            }
+                            scenes.segments(l, span, (name, "ocr"), &lines, &mut out.segments);
                         }
                     }
                     "transcript" => {
