@@ -250,9 +250,7 @@ fn kill_9_during_indexing_converges_with_a_sound_database() {
 
 #[test]
 fn removing_the_last_file_of_a_content_removes_its_results_and_thumbnails() {
-    let mut d = Daemon::new();
-    d.extra_env
-        .push(("VX_ORPHAN_GRACE_SECS".into(), "0".into()));
+    let mut d = Daemon::with_env(&[("VX_ORPHAN_GRACE_SECS", "0")]);
     d.start();
     make_image(&d.media.join("gone_soon.png"));
     make_video(&d.media.join("stays.mp4"));

@@ -100,8 +100,7 @@ fn worker_processes(d: &Daemon) -> usize {
 
 #[test]
 fn idle_workers_exit_and_a_new_file_brings_one_back() {
-    let mut d = Daemon::new();
-    d.extra_env.push(("VX_WORKER_IDLE_SECS".into(), "1".into()));
+    let mut d = Daemon::with_env(&[("VX_WORKER_IDLE_SECS", "1")]);
     make_image(&d.media.join("first.png"));
     d.start();
     d.add_media_root();

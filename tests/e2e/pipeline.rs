@@ -285,11 +285,10 @@ fn a_speech_moment_starts_when_the_speech_does_not_with_the_sound_before_it() {
 
 #[test]
 fn a_crashing_or_hanging_worker_costs_one_file_not_the_daemon() {
-    let mut d = Daemon::new();
-    d.extra_env
-        .push(("VX_TEST_WORKER_FAULT".into(), "crashme:segv".into()));
-    d.extra_env
-        .push(("VX_FILE_TIMEOUT_SECS".into(), "3".into()));
+    let mut d = Daemon::with_env(&[
+        ("VX_TEST_WORKER_FAULT", "crashme:segv"),
+        ("VX_FILE_TIMEOUT_SECS", "3"),
+    ]);
     make_image(&d.media.join("crashme.png"));
     make_audio(&d.media.join("fine.mp3"));
     make_video(&d.media.join("fine.mp4"));
@@ -317,11 +316,10 @@ fn a_crashing_or_hanging_worker_costs_one_file_not_the_daemon() {
     );
 
     // A hang is cut off by the time limit; a SIGKILL (as from the OOM killer) is a crash too.
-    let mut d = Daemon::new();
-    d.extra_env
-        .push(("VX_TEST_WORKER_FAULT".into(), "stuck:hang".into()));
-    d.extra_env
-        .push(("VX_FILE_TIMEOUT_SECS".into(), "2".into()));
+    let mut d = Daemon::with_env(&[
+        ("VX_TEST_WORKER_FAULT", "stuck:hang"),
+        ("VX_FILE_TIMEOUT_SECS", "2"),
+    ]);
     make_image(&d.media.join("stuck.png"));
     d.start();
     d.add_media_root();
@@ -340,11 +338,10 @@ fn a_crashing_or_hanging_worker_costs_one_file_not_the_daemon() {
 fn long_recordings_get_time_in_proportion_to_their_length() {
     // Both take 4 s more than the 2 s limit; the 20 s recording has 10 s more to do it in, the
     // 2 s one only 1 s.
-    let mut d = Daemon::new();
-    d.extra_env
-        .push(("VX_TEST_WORKER_FAULT".into(), "slow:sleep".into()));
-    d.extra_env
-        .push(("VX_FILE_TIMEOUT_SECS".into(), "2".into()));
+    let mut d = Daemon::with_env(&[
+        ("VX_TEST_WORKER_FAULT", "slow:sleep"),
+        ("VX_FILE_TIMEOUT_SECS", "2"),
+    ]);
     let long = d.media.join("slow-long.mp3");
     make_tone(&long, 20);
     make_audio(&d.media.join("slow-short.mp3"));
@@ -365,11 +362,10 @@ fn long_recordings_get_time_in_proportion_to_their_length() {
 
 #[test]
 fn a_runaway_allocation_hits_the_memory_limit_and_fails_the_file() {
-    let mut d = Daemon::new();
-    d.extra_env
-        .push(("VX_TEST_WORKER_FAULT".into(), "greedy:oom".into()));
-    d.extra_env
-        .push(("VX_WORKER_MEMORY_MB".into(), "1024".into()));
+    let mut d = Daemon::with_env(&[
+        ("VX_TEST_WORKER_FAULT", "greedy:oom"),
+        ("VX_WORKER_MEMORY_MB", "1024"),
+    ]);
     make_image(&d.media.join("greedy.png"));
     make_image(&d.media.join("modest.jpg"));
     d.start();

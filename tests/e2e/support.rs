@@ -101,6 +101,14 @@ impl Daemon {
         }
     }
 
+    /// As `new`, with more environment for vxd and vx.
+    pub fn with_env(env: &[(&str, &str)]) -> Daemon {
+        let mut d = Daemon::new();
+        d.extra_env
+            .extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        d
+    }
+
     pub fn started() -> Daemon {
         let mut d = Daemon::new();
         d.start();
