@@ -197,13 +197,13 @@ struct Running {
     stdout: BufReader<ChildStdout>,
 }
 
-/// Owns one worker process, starting it on demand and again after it dies.
 /// Extraction time allowed per second of audio or video on top of the per-file limit: Whisper
 /// takes about a tenth of real time on one core here, so this leaves room for slow machines.
 const TIME_PER_MEDIA_SECOND: f64 = 0.5;
 /// Durations claimed beyond a day are not believed (a damaged header).
 const MAX_MEDIA_SECONDS: f64 = 86_400.0;
 
+/// Owns one worker process, starting it on demand and again after it dies.
 pub struct Supervisor {
     pub settings: WorkerSettings,
     running: Option<Running>,

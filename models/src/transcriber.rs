@@ -66,7 +66,7 @@ impl Transcriber {
             WhisperWeights::Int8 => {
                 vx_model_store::whisper_q8::quantize(&stored).map_err(failed)?
             }
-            WhisperWeights::AsStored => stored,
+            WhisperWeights::AsStored => stored.as_slice().into(),
         };
         let ctx = WhisperContext::new_from_buffer_with_params(
             &model,

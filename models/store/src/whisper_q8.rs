@@ -7,6 +7,8 @@
 //! of ggml's `quantize_row_q8_0_ref`, which whisper.cpp's `quantize` tool uses (tests/q8.rs
 //! compares them), computed here in a loop that vectorises: ggml's takes 0.28 s for tiny.en.
 
+use std::borrow::Cow;
+
 use crate::bytes::Reader;
 use crate::half::{f16_to_f32, f32_to_f16};
 
@@ -79,7 +81,7 @@ fn quantize_blocks_portable(f16: &[u8], out: &mut [u8]) {
 
 /// The ggml file `f16` with its weight matrices in q8_0. A file that is not f16 (already
 /// quantised, or f32) is returned as it is.
-pub fn quantize(f16: &[u8]) -> Result<Vec<u8>, String> {
+pub fn quantize(f16: &[u8]) -> Result<Cow<'_, [u8]>, String> {
     let mut r = Reader::new(f16);
     if r.i32()? as u32 != GGML_MAGIC {
         return Err("not a ggml Whisper file (bad magic)".into());
@@ -89,7 +91,7 @@ pub fn quantize(f16: &[u8]) -> Result<Vec<u8>, String> {
         *h = r.i32()?;
     }
     if hparams[10] != FTYPE_F16 {
-        return Ok(f16.to_vec());
+        return Ok(Cow::Borrowed(f16));
     }
     let (n_mels, n_fft) = (r.count()?, r.count()?);
     r.take(
@@ -142,7 +144,7 @@ pub fn quantize(f16: &[u8]) -> Result<Vec<u8>, String> {
         out.resize(at + data.len() / (2 * BLOCK) * BLOCK_BYTES, 0);
         quantize_blocks(data, &mut out[at..]);
     }
-    Ok(out)
+    Ok(Cow::Owned(out))
 }
 
 #[cfg(test)]
@@ -221,11 +223,11 @@ mod tests {
         ];
         let name = "encoder.blocks.0.mlp.0.weight";
         let matrix = tensor(name, &[64, 2], TYPE_F16, &half(&values));
-        let q = quantize(&file(
+        let whole = file(
             FTYPE_F16,
             &[kept[0].clone(), matrix.clone(), kept[1].clone()],
-        ))
-        .unwrap();
+        );
+        let q = quantize(&whole).unwrap();
 
         let src = file(FTYPE_F16, &[]);
         assert_eq!(&q[..44], &src[..44], "magic and hparams up to ftype");

@@ -63,7 +63,8 @@ fn blocks_match_ggml_on_varied_values() {
     }
     halves[..64].fill(0); // an all-zero block: scale 0
     let per_row = 256;
-    let ours = quantize(&one_matrix(&halves, per_row)).unwrap();
+    let file = one_matrix(&halves, per_row);
+    let ours = quantize(&file).unwrap();
     let header = 4 + 11 * 4 + 8 + 4 + 5 * 4 + 1;
     let reference = ggml_q8_0(&halves, per_row);
     assert_eq!(ours.len(), header + reference.len());
