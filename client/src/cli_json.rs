@@ -45,6 +45,7 @@ pub fn status(s: &Status) -> Value {
         "queue_depth": s.queue_depth,
         "retry_waiting": s.retry_waiting,
         "index_pending": s.index_pending,
+        "pending_without_job": s.pending_without_job,
         "skipped_not_media": s.skipped_not_media,
         "current": s.current.iter().map(path).collect::<Vec<_>>(),
         "rate": s.rate,

@@ -378,8 +378,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 }
                 if deadline.is_some_and(|d| Instant::now() >= d) {
                     eprintln!(
-                        "vx: still busy after {} s ({} queued, {} waiting for the index)",
+                        "vx: still busy after {} s ({} files pending, {} jobs queued, {} waiting for the index)",
                         timeout.unwrap_or_default(),
+                        count(&s, FileState::Pending),
                         s.queue_depth,
                         s.index_pending
                     );
@@ -620,6 +621,13 @@ fn print_status(s: &Status) {
     for r in &s.roots {
         print!("  ");
         print_root(r);
+    }
+    if s.pending_without_job > 0 {
+        println!(
+            "problem:    {} pending files have no job to run them; vxd queues them again when \
+             its queue runs dry (or restart it: `vx daemon stop; vx daemon start`)",
+            s.pending_without_job
+        );
     }
     if !s.problems.is_empty() {
         println!("problems (`vx show PATH` for details; `vx reindex` retries failed files):");

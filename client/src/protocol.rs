@@ -192,7 +192,7 @@ pub struct Status {
     pub paused: bool,
     /// Why work is paused (by `vx pause`, or later by the power source).
     pub pause_reason: Option<String>,
-    /// Nothing queued, nothing running, nothing waiting to be indexed.
+    /// No file pending, nothing queued or running, nothing waiting to be indexed.
     pub idle: bool,
     pub files: Vec<StateCount>,
     /// Jobs ready to run or running.
@@ -205,6 +205,9 @@ pub struct Status {
     pub eta_secs: Option<f64>,
     /// Catalogue changes not yet in the text index.
     pub index_pending: u64,
+    /// Pending files with no job to run them: always 0 unless something is wrong (vxd repairs
+    /// them when it starts and when its queue runs dry).
+    pub pending_without_job: u64,
     /// Not-media files seen: they are counted, never searched.
     pub skipped_not_media: u64,
     pub contents: u64,

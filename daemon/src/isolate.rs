@@ -3,7 +3,7 @@
 //! then serves one file at a time over its stdin and stdout (JSON lines). A segfault, abort,
 //! runaway allocation or hang takes down only that process; the supervisor restarts it.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, Read, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::ffi::OsStringExt;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
@@ -74,8 +74,9 @@ impl WorkerSettings {
     }
 }
 
-/// Test hook: VX_TEST_WORKER_FAULT=SUBSTRING:segv|kill|hang|abort|oom|sleep makes the worker
-/// fail that way (or take 4 s more) on files whose path contains SUBSTRING, once decoded.
+/// Test hook: VX_TEST_WORKER_FAULT=SUBSTRING:segv|kill|hang|halfline|abort|oom|sleep makes the
+/// worker fail that way (halfline: hang after writing half an answer; sleep: take 4 s more) on
+/// files whose path contains SUBSTRING, once decoded.
 fn test_fault(path: &Path) {
     let Ok(spec) = std::env::var("VX_TEST_WORKER_FAULT") else {
         return;
@@ -108,6 +109,15 @@ fn test_fault(path: &Path) {
         "hang" => loop {
             std::thread::sleep(Duration::from_secs(3600));
         },
+        "halfline" => {
+            let mut out = std::io::stdout().lock();
+            let _ = out
+                .write_all(br#"{"Done":{"meta":"#)
+                .and_then(|_| out.flush());
+            loop {
+                std::thread::sleep(Duration::from_secs(3600));
+            }
+        }
         "sleep" => std::thread::sleep(Duration::from_secs(4)),
         _ => {}
     }
@@ -194,8 +204,14 @@ impl std::fmt::Display for Failure {
 struct Running {
     child: Child,
     stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
+    /// Non-blocking: read only after poll says so, so that no read can outlast the time limit.
+    stdout: ChildStdout,
+    /// Bytes read that do not yet make a whole line.
+    unread: Vec<u8>,
 }
+
+/// An answer longer than this is not believed.
+const MAX_ANSWER_BYTES: usize = 1 << 30;
 
 /// Extraction time allowed per second of audio or video on top of the per-file limit: Whisper
 /// takes about a tenth of real time on one core here, so this leaves room for slow machines.
@@ -285,11 +301,14 @@ impl Supervisor {
                 .map_err(|e| Failure::Io(format!("cannot start a worker: {e}")))?;
             tracing::debug!(pid = child.id(), "worker process started");
             let stdin = child.stdin.take().expect("piped");
-            let stdout = BufReader::new(child.stdout.take().expect("piped"));
+            let stdout = child.stdout.take().expect("piped");
+            set_nonblocking(stdout.as_raw_fd())
+                .map_err(|e| Failure::Io(format!("cannot set up a worker's pipe: {e}")))?;
             self.running = Some(Running {
                 child,
                 stdin,
                 stdout,
+                unread: Vec::new(),
             });
         }
         Ok(self.running.as_mut().expect("just started"))
@@ -341,38 +360,27 @@ impl Supervisor {
         }
         let started = Instant::now();
         let mut limit = timeout;
-        let fd = r.stdout.get_ref().as_raw_fd();
-        let mut answer = String::new();
+        let fd = r.stdout.as_raw_fd();
+        let mut chunk = vec![0u8; 1 << 16];
         loop {
-            // Whatever is already buffered first; then wait on the pipe at most a second at a time.
-            if !r.stdout.buffer().is_empty() || poll_readable(fd, 1000) {
-                let mut chunk = Vec::new();
-                let n = r
-                    .stdout
-                    .by_ref()
-                    .take(1 << 30)
-                    .read_until(b'\n', &mut chunk)
-                    .unwrap_or(0);
-                if n == 0 {
-                    let how = self.reap(false);
-                    return Err(Failure::Crashed(how));
-                }
-                answer.push_str(&String::from_utf8_lossy(&chunk));
-                if answer.ends_with('\n') {
-                    match serde_json::from_str(&answer) {
-                        // Long recordings get time in proportion to their length.
-                        Ok(Response::Decoded { media_seconds }) => {
-                            let extra =
-                                media_seconds.min(MAX_MEDIA_SECONDS) * TIME_PER_MEDIA_SECOND;
-                            limit = timeout + Duration::from_secs_f64(extra);
-                            answer.clear();
-                        }
-                        Ok(response) => return Ok(response),
-                        Err(e) => return Err(Failure::Io(format!("bad answer from worker: {e}"))),
+            // Every whole line already read first.
+            while let Some(end) = r.unread.iter().position(|&b| b == b'\n') {
+                let line: Vec<u8> = r.unread.drain(..=end).collect();
+                match serde_json::from_slice(&line) {
+                    // Long recordings get time in proportion to their length.
+                    Ok(Response::Decoded { media_seconds }) => {
+                        let extra = media_seconds.min(MAX_MEDIA_SECONDS) * TIME_PER_MEDIA_SECOND;
+                        limit = timeout + Duration::from_secs_f64(extra);
+                    }
+                    Ok(response) => return Ok(response),
+                    Err(e) => {
+                        self.reap(true);
+                        return Err(Failure::Io(format!("bad answer from worker: {e}")));
                     }
                 }
             }
-            if started.elapsed() >= limit {
+            let elapsed = started.elapsed();
+            if elapsed >= limit {
                 self.reap(true);
                 return Err(Failure::TimedOut(limit.as_secs()));
             }
@@ -380,8 +388,42 @@ impl Supervisor {
                 self.reap(true);
                 return Err(Failure::Io("shutting down".into()));
             }
+            if r.unread.len() > MAX_ANSWER_BYTES {
+                self.reap(true);
+                return Err(Failure::Io("the worker's answer is too long".into()));
+            }
+            // Wait on the pipe at most a second at a time, and never past the limit.
+            let wait = (limit - elapsed).min(Duration::from_secs(1));
+            if !poll_readable(fd, wait.as_millis().max(1) as i32) {
+                continue;
+            }
+            match r.stdout.read(&mut chunk) {
+                Ok(0) => {
+                    let how = self.reap(false);
+                    return Err(Failure::Crashed(how));
+                }
+                Ok(n) => r.unread.extend_from_slice(&chunk[..n]),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted
+                    ) => {}
+                Err(_) => {
+                    let how = self.reap(true);
+                    return Err(Failure::Crashed(how));
+                }
+            }
         }
     }
+}
+
+fn set_nonblocking(fd: i32) -> std::io::Result<()> {
+    // SAFETY: fcntl on a descriptor this process owns.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    if flags < 0 || unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 fn poll_readable(fd: i32, ms: i32) -> bool {

@@ -150,6 +150,15 @@ async fn serve(config: Config, data_dir: PathBuf, socket: PathBuf) -> Result<()>
             "resuming jobs interrupted by the last stop"
         );
     }
+    // The database keeps every pending file's job itself (migration 5); a catalogue from before
+    // that, or a damaged one, is repaired here.
+    let repaired = store.repair_pending_jobs()?;
+    if repaired > 0 {
+        tracing::warn!(
+            files = repaired,
+            "pending files had no job to run them; queued them again"
+        );
+    }
     let (text, created) = TextIndex::open(&data_dir.join("index"))?;
     if created {
         let n = store.index_everything()?;
@@ -175,8 +184,8 @@ async fn serve(config: Config, data_dir: PathBuf, socket: PathBuf) -> Result<()>
     {
         use vx_indexer::semantic::{Embedded, VectorStore};
         let store = Store::open(&db_path)?;
-        *shared.vectors.write().unwrap() = VectorStore::load(&store, Embedded::TextSegments)?;
-        *shared.frames.write().unwrap() = VectorStore::load(&store, Embedded::Frames)?;
+        *shared.vectors.write() = VectorStore::load(&store, Embedded::TextSegments)?;
+        *shared.frames.write() = VectorStore::load(&store, Embedded::Frames)?;
     }
     let shared = Arc::new(shared);
     // Load the query embedders now rather than on the first search, which would wait for them.
@@ -306,7 +315,7 @@ async fn watch_circumstances(
         .await
         .unwrap_or(None);
         let changed = {
-            let mut current = shared.auto_pause.lock().unwrap();
+            let mut current = shared.auto_pause.lock();
             let changed = *current != reason;
             *current = reason.clone();
             changed

@@ -1,8 +1,10 @@
 //! The tarpc service over the Unix socket. Handlers never block tokio: catalogue reads run on
 //! the blocking pool with pooled SQLite connections.
 
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
+
+use parking_lot::Mutex;
 use std::time::Instant;
 
 use tarpc::context::Context;
@@ -30,12 +32,12 @@ impl Pool {
     }
 
     fn with<T>(&self, f: impl FnOnce(&Store) -> Result<T, RpcError>) -> Result<T, RpcError> {
-        let store = match self.idle.lock().unwrap().pop() {
+        let store = match self.idle.lock().pop() {
             Some(s) => s,
             None => Store::open(&self.db).map_err(internal)?,
         };
         let result = f(&store);
-        self.idle.lock().unwrap().push(store);
+        self.idle.lock().push(store);
         result
     }
 }
@@ -162,7 +164,7 @@ fn vector_channel(
         Channel::Semantic => &shared.vectors,
         Channel::Visual => &shared.frames,
     };
-    if vectors.read().unwrap().is_empty() {
+    if vectors.read().is_empty() {
         return Ok(Vec::new());
     }
     let query = match channel {
@@ -172,7 +174,7 @@ fn vector_channel(
     let Some(q) = query else {
         return Ok(Vec::new());
     };
-    let vectors = vectors.read().unwrap();
+    let vectors = vectors.read();
     vx_indexer::semantic::semantic_hits(store, &vectors, &q, request).map_err(internal)
 }
 
@@ -191,7 +193,12 @@ fn status(store: &Store, shared: &Shared) -> Result<Status, RpcError> {
         .collect();
     let (queue_depth, retry_waiting) = store.queue_depth().map_err(internal)?;
     let index_pending = store.index_pending().map_err(internal)?;
-    let idle = queue_depth == 0
+    let pending = counts
+        .iter()
+        .find(|(s, _)| *s == FileState::Pending)
+        .map_or(0, |c| c.1);
+    let idle = pending == 0
+        && queue_depth == 0
         && index_pending == 0
         && !shared.rebuild_index.load(Ordering::SeqCst)
         && shared.catalog_pending.load(Ordering::SeqCst) == 0
@@ -243,7 +250,6 @@ fn status(store: &Store, shared: &Shared) -> Result<Status, RpcError> {
         current: shared
             .current
             .lock()
-            .unwrap()
             .iter()
             .flatten()
             .map(|p| WirePath::new(p))
@@ -251,12 +257,12 @@ fn status(store: &Store, shared: &Shared) -> Result<Status, RpcError> {
         rate,
         eta_secs: (rate > 0.0 && queue_depth > 0).then(|| queue_depth as f64 / rate),
         index_pending,
+        pending_without_job: store.pending_without_job().map_err(internal)?,
         skipped_not_media: store.not_media_count().map_err(internal)?,
         contents: store.content_count().map_err(internal)?,
-        vectors: (shared.vectors.read().unwrap().len() + shared.frames.read().unwrap().len())
+        vectors: (shared.vectors.read().len() + shared.frames.read().len()) as u64,
+        vector_bytes: (shared.vectors.read().memory_bytes() + shared.frames.read().memory_bytes())
             as u64,
-        vector_bytes: (shared.vectors.read().unwrap().memory_bytes()
-            + shared.frames.read().unwrap().memory_bytes()) as u64,
         extractors: std::iter::once(ExtractorInfo {
             name: METADATA_EXTRACTOR.into(),
             version: METADATA_VERSION,
@@ -589,7 +595,7 @@ impl Vx for Server {
                     None => frames.into_iter().map(|(_, v)| v).collect(),
                 };
                 if let Some(query) = vx_indexer::semantic::mean_direction(&mine) {
-                    let frames = shared.frames.read().unwrap();
+                    let frames = shared.frames.read();
                     channels.push(
                         vx_indexer::semantic::semantic_hits(
                             store,

@@ -297,22 +297,22 @@ impl Scanner {
                 outer.path.display()
             )));
         }
-        let id = store.add_root(&canonical, meta.dev()).map_err(internal)?;
+        let inner: Vec<&RootRow> = roots
+            .iter()
+            .filter(|r| r.path.starts_with(&canonical))
+            .collect();
         // Roots inside the new one are absorbed: their files keep their records.
-        for inner in roots.iter().filter(|r| r.path.starts_with(&canonical)) {
-            store
-                .conn()
-                .execute(
-                    "UPDATE files SET root_id = ?1 WHERE root_id = ?2",
-                    [id, inner.id],
-                )
-                .and_then(|_| {
-                    store
-                        .conn()
-                        .execute("DELETE FROM roots WHERE id = ?1", [inner.id])
-                })
-                .map_err(|e| RpcError::Internal(e.to_string()))?;
-            let _ = self.watch.send(WatchCmd::Unwatch(inner.path.clone()));
+        let id = store
+            .in_transaction(|store| {
+                let id = store.add_root(&canonical, meta.dev())?;
+                for r in &inner {
+                    store.absorb_root(id, r.id)?;
+                }
+                Ok(id)
+            })
+            .map_err(internal)?;
+        for r in inner {
+            let _ = self.watch.send(WatchCmd::Unwatch(r.path.clone()));
         }
         let _ = self.watch.send(WatchCmd::Watch(canonical.clone()));
         tracing::info!(root = %canonical.display(), "watching new folder");

@@ -3,9 +3,9 @@
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+use parking_lot::{Condvar, Mutex, RwLock};
 use vx_indexer::TextIndex;
 use vx_indexer::semantic::Embedded;
 use vx_indexer::semantic::VectorStore;
@@ -26,17 +26,14 @@ impl Wakeup {
     }
 
     pub fn wake(&self) {
-        *self.flag.lock().unwrap() = true;
+        *self.flag.lock() = true;
         self.cv.notify_all();
     }
 
     /// Waits until woken or `timeout` passes, and clears the flag.
     pub fn wait(&self, timeout: Duration) {
-        let guard = self.flag.lock().unwrap();
-        let (mut guard, _) = self
-            .cv
-            .wait_timeout_while(guard, timeout, |set| !*set)
-            .unwrap();
+        let mut guard = self.flag.lock();
+        self.cv.wait_while_for(&mut guard, |set| !*set, timeout);
         *guard = false;
     }
 }
@@ -50,9 +47,9 @@ pub struct Shared {
     pub enabled: Vec<(String, u32)>,
     pub text: TextIndex,
     /// Text-segment embeddings for the semantic channel, reloaded after index updates.
-    pub vectors: std::sync::RwLock<VectorStore>,
+    pub vectors: RwLock<VectorStore>,
     /// Frame embeddings (CLIP) for the visual channel, likewise.
-    pub frames: std::sync::RwLock<VectorStore>,
+    pub frames: RwLock<VectorStore>,
     /// The query's text embedders (MiniLM; CLIP's text side), each loaded on first use.
     text_model: Mutex<Option<ModelSet>>,
     clip_model: Mutex<Option<ModelSet>>,
@@ -83,8 +80,8 @@ impl Shared {
             enabled: Vec::new(),
             data_dir,
             text,
-            vectors: std::sync::RwLock::new(VectorStore::empty(Embedded::TextSegments)),
-            frames: std::sync::RwLock::new(VectorStore::empty(Embedded::Frames)),
+            vectors: RwLock::new(VectorStore::empty(Embedded::TextSegments)),
+            frames: RwLock::new(VectorStore::empty(Embedded::Frames)),
             text_model: Mutex::new(None),
             clip_model: Mutex::new(None),
             stop: AtomicBool::new(false),
@@ -118,7 +115,7 @@ impl Shared {
         if !self.extractor_on("semantic") {
             return None;
         }
-        let mut slot = self.text_model.lock().unwrap();
+        let mut slot = self.text_model.lock();
         let models = slot.get_or_insert_with(|| self.query_models());
         match models.text() {
             Ok(m) => m.embed(&[query]).ok()?.pop(),
@@ -134,7 +131,7 @@ impl Shared {
         if !self.extractor_on("visual") {
             return None;
         }
-        let mut slot = self.clip_model.lock().unwrap();
+        let mut slot = self.clip_model.lock();
         let models = slot.get_or_insert_with(|| self.query_models());
         match models.clip() {
             Ok(m) => m.embed_texts(&[query]).ok()?.pop(),
@@ -155,7 +152,7 @@ impl Shared {
         if self.paused.load(Ordering::Relaxed) {
             return Some("paused by `vx pause`; `vx resume` continues".into());
         }
-        self.auto_pause.lock().unwrap().clone()
+        self.auto_pause.lock().clone()
     }
 
     pub fn stopping(&self) -> bool {
@@ -163,7 +160,7 @@ impl Shared {
     }
 
     pub fn file_finished(&self) {
-        let mut f = self.finished.lock().unwrap();
+        let mut f = self.finished.lock();
         let now = Instant::now();
         f.push_back(now);
         while f.front().is_some_and(|t| now - *t > RATE_WINDOW) {
@@ -173,7 +170,7 @@ impl Shared {
 
     /// Files per second over the last minute (or since the first file in it).
     pub fn rate(&self) -> f64 {
-        let f = self.finished.lock().unwrap();
+        let f = self.finished.lock();
         let now = Instant::now();
         let recent: Vec<_> = f.iter().filter(|t| now - **t <= RATE_WINDOW).collect();
         match recent.first() {

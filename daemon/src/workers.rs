@@ -5,7 +5,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use std::os::unix::ffi::OsStrExt;
 
@@ -105,11 +105,10 @@ fn extract_in_worker(
 /// will keep the other workers busy); else the idle workers' share of the CPU budget
 /// (`workers` x `model_threads`), so a lone video's speech finishes on the idle cores.
 fn spare_threads(store: &Store, shared: &Shared, model_threads: usize) -> usize {
-    let workers = shared.current.lock().unwrap().len();
+    let workers = shared.current.lock().len();
     let running = shared
         .current
         .lock()
-        .unwrap()
         .iter()
         .filter(|p| p.is_some())
         .count()
@@ -129,6 +128,21 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "unknown panic".into())
 }
 
+/// How often an idle queue is checked for pending files without a job.
+const REPAIR_EVERY: Duration = Duration::from_secs(60);
+
+/// The database keeps a job for every pending file; this is the check that it did.
+fn repair_pending_jobs(store: &Store) {
+    match store.repair_pending_jobs() {
+        Ok(0) => {}
+        Ok(n) => tracing::error!(
+            files = n,
+            "pending files had no job to run them; queued them again"
+        ),
+        Err(e) => tracing::error!("cannot check the job queue: {e}"),
+    }
+}
+
 fn worker(index: usize, shared: &Shared, retry: RetryPolicy, mut supervisor: Supervisor) {
     let mut store = match Store::open(&shared.db_path) {
         Ok(s) => s,
@@ -137,6 +151,7 @@ fn worker(index: usize, shared: &Shared, retry: RetryPolicy, mut supervisor: Sup
             return;
         }
     };
+    let mut last_repair = Instant::now();
     while !shared.stopping() {
         if shared.pause_reason().is_some() {
             supervisor.stop_if_idle();
@@ -146,6 +161,10 @@ fn worker(index: usize, shared: &Shared, retry: RetryPolicy, mut supervisor: Sup
         let job = match store.claim_job() {
             Ok(Some(job)) => job,
             Ok(None) => {
+                if index == 0 && last_repair.elapsed() >= REPAIR_EVERY {
+                    last_repair = Instant::now();
+                    repair_pending_jobs(&store);
+                }
                 supervisor.stop_if_idle();
                 shared.workers_wake.wait(IDLE_WAIT);
                 continue;
@@ -157,7 +176,7 @@ fn worker(index: usize, shared: &Shared, retry: RetryPolicy, mut supervisor: Sup
             }
         };
         let path = store.file(job.file_id).ok().flatten().map(|f| f.path);
-        shared.current.lock().unwrap()[index] = path.clone();
+        shared.current.lock()[index] = path.clone();
         let result = catch_unwind(AssertUnwindSafe(|| {
             match job::prepare(&mut store, &job, retry, &shared.enabled, &shared.stop)? {
                 Step::Done(outcome) => Ok(outcome),
@@ -166,7 +185,7 @@ fn worker(index: usize, shared: &Shared, retry: RetryPolicy, mut supervisor: Sup
                 }
             }
         }));
-        shared.current.lock().unwrap()[index] = None;
+        shared.current.lock()[index] = None;
         let shown = path
             .as_deref()
             .map(|p| p.display().to_string())
@@ -326,13 +345,13 @@ impl VectorUpkeep {
             // Built outside the locks: searches go on with the old ones meanwhile.
             let text = VectorStore::load(store, Embedded::TextSegments)?;
             let frames = VectorStore::load(store, Embedded::Frames)?;
-            *shared.vectors.write().unwrap() = text;
-            *shared.frames.write().unwrap() = frames;
+            *shared.vectors.write() = text;
+            *shared.frames.write() = frames;
             self.changed_at_load = changed;
             self.loaded = std::time::Instant::now();
         } else {
-            shared.vectors.write().unwrap().refresh(store)?;
-            shared.frames.write().unwrap().refresh(store)?;
+            shared.vectors.write().refresh(store)?;
+            shared.frames.write().refresh(store)?;
         }
         Ok(())
     }

@@ -101,12 +101,18 @@ impl Catalog {
     /// Marks a root missing and its files offline. Returns true if it was not already missing.
     pub fn mark_missing(&mut self, root: &RootRow, reason: &str) -> Result<bool> {
         let newly = root.state != "missing";
+        let offline = self.store.in_transaction(|store| {
+            let n = if newly {
+                store.set_root_offline(root.id)?
+            } else {
+                0
+            };
+            store.set_root_state(root.id, "missing", Some(reason))?;
+            Ok(n)
+        })?;
         if newly {
-            let n = self.store.set_root_offline(root.id)?;
-            tracing::warn!(root = %root.path.display(), files = n, "{reason}");
+            tracing::warn!(root = %root.path.display(), files = offline, "{reason}");
         }
-        self.store
-            .set_root_state(root.id, "missing", Some(reason))?;
         Ok(newly)
     }
 
@@ -123,13 +129,18 @@ impl Catalog {
             });
         }
         if root.state == "missing" {
-            let n = self.store.set_root_online(root.id)?;
-            self.store.set_root_state(root.id, "watching", None)?;
             // The disk may be back on a new device number.
-            if let Ok(m) = std::fs::metadata(&root.path) {
-                self.store
-                    .set_root_dev(root.id, std::os::unix::fs::MetadataExt::dev(&m))?;
-            }
+            let dev = std::fs::metadata(&root.path)
+                .map(|m| std::os::unix::fs::MetadataExt::dev(&m))
+                .ok();
+            let n = self.store.in_transaction(|store| {
+                let n = store.set_root_online(root.id)?;
+                store.set_root_state(root.id, "watching", None)?;
+                if let Some(dev) = dev {
+                    store.set_root_dev(root.id, dev)?;
+                }
+                Ok(n)
+            })?;
             tracing::info!(root = %root.path.display(), files = n, "folder is back online");
         }
         self.scan_tree(&root, &root.path, cancel)
@@ -146,8 +157,8 @@ impl Catalog {
             .collect();
         let mut unreadable: Vec<PathBuf> = Vec::new();
         let mut fresh: Vec<(PathBuf, FileStat)> = Vec::new();
-        let mut pending = 0usize;
-        self.store.conn().execute_batch("BEGIN IMMEDIATE")?;
+        // Known files whose stat moved, written a batch per transaction as the walk goes.
+        let mut seen_again: Vec<(FileRow, FileStat)> = Vec::new();
         // Symlinks are not followed, so links (and their loops) are never walked.
         let walk = walkdir::WalkDir::new(dir)
             .follow_links(false)
@@ -178,18 +189,15 @@ impl Catalog {
             report.seen += 1;
             let path = entry.into_path();
             match known.remove(&path) {
-                Some(row) => {
-                    let o = self.observe_known(&row, &stat)?;
-                    report.add(o);
-                    pending += (o != Observed::Unchanged) as usize;
-                }
+                Some(row) if row.stat == stat && row.state != FileState::Offline => {}
+                Some(row) => seen_again.push((row, stat)),
                 None => fresh.push((path, stat)),
             }
-            if pending >= BATCH {
-                self.store.conn().execute_batch("COMMIT; BEGIN IMMEDIATE")?;
-                pending = 0;
+            if seen_again.len() >= BATCH {
+                self.observe_known_batch(&mut seen_again, &mut report)?;
             }
         }
+        self.observe_known_batch(&mut seen_again, &mut report)?;
         let interrupted = cancel.load(Ordering::Relaxed);
         // What is left in `known` is gone from disk, unless it lies in an unreadable folder
         // (or the scan was interrupted). New paths that share an inode with a gone file are moves.
@@ -202,24 +210,25 @@ impl Catalog {
                 gone_by_inode.insert((row.stat.dev, row.stat.inode), row);
             }
         }
-        for (i, (path, stat)) in fresh.iter().enumerate() {
-            match gone_by_inode.remove(&(stat.dev, stat.inode)) {
-                Some(row) if row.stat.same_content_as(stat) => {
-                    self.store.move_file(row.id, root.id, path, stat)?;
-                    report.moved += 1;
-                }
-                other => {
-                    if let Some(row) = other {
-                        gone_by_inode.insert((row.stat.dev, row.stat.inode), row);
+        for batch in fresh.chunks(BATCH) {
+            self.store.in_transaction(|store| {
+                for (path, stat) in batch {
+                    match gone_by_inode.remove(&(stat.dev, stat.inode)) {
+                        Some(row) if row.stat.same_content_as(stat) => {
+                            store.move_file(row.id, root.id, path, stat)?;
+                            report.moved += 1;
+                        }
+                        other => {
+                            if let Some(row) = other {
+                                gone_by_inode.insert((row.stat.dev, row.stat.inode), row);
+                            }
+                            report.add(observe_new(store, root, path, stat)?);
+                        }
                     }
-                    report.add(self.observe_new(root, path, stat)?);
                 }
-            }
-            if i % BATCH == BATCH - 1 {
-                self.store.conn().execute_batch("COMMIT; BEGIN IMMEDIATE")?;
-            }
+                Ok(())
+            })?;
         }
-        self.store.conn().execute_batch("COMMIT")?;
         let gone: Vec<i64> = gone_by_inode.values().map(|r| r.id).collect();
         report.deleted = gone.len() as u64;
         if !gone.is_empty() {
@@ -228,33 +237,23 @@ impl Catalog {
         Ok(report)
     }
 
-    fn observe_known(&mut self, row: &FileRow, stat: &FileStat) -> Result<Observed> {
-        if row.stat == *stat && row.state != FileState::Offline {
-            return Ok(Observed::Unchanged);
+    /// Records, in one transaction, known files seen with another stat (or back from offline).
+    fn observe_known_batch(
+        &mut self,
+        batch: &mut Vec<(FileRow, FileStat)>,
+        report: &mut ScanReport,
+    ) -> Result<()> {
+        if batch.is_empty() {
+            return Ok(());
         }
-        if row.stat == *stat {
-            // Offline file seen again: back to where it was.
-            self.store.conn().execute(
-                "UPDATE files SET state = coalesce(offline_from, 'pending'), offline_from = NULL
-                 WHERE id = ?1",
-                [row.id],
-            )?;
-            return Ok(Observed::Unchanged);
-        }
-        self.store.mark_changed(row.id, stat)?;
-        Ok(Observed::Changed)
-    }
-
-    /// A path the catalogue does not know: a move of a file that is gone, or a new file.
-    fn observe_new(&mut self, root: &RootRow, path: &Path, stat: &FileStat) -> Result<Observed> {
-        for cand in self.store.files_by_inode(stat.dev, stat.inode)? {
-            if cand.stat.same_content_as(stat) && !same_file_still_there(&cand.path, stat) {
-                self.store.move_file(cand.id, root.id, path, stat)?;
-                return Ok(Observed::Moved);
+        self.store.in_transaction(|store| {
+            for (row, stat) in batch.iter() {
+                report.add(observe_known(store, row, stat)?);
             }
-        }
-        self.store.insert_file(root.id, path, stat)?;
-        Ok(Observed::New)
+            Ok(())
+        })?;
+        batch.clear();
+        Ok(())
     }
 
     /// Applies what notifications reported for these paths. Returns the roots found missing.
@@ -285,10 +284,14 @@ impl Catalog {
                 report.scan.deleted += r.deleted;
             } else if m.is_file() {
                 let stat = FileStat::from_metadata(&m);
-                let o = match self.store.file_by_path(path)? {
-                    Some(row) => self.observe_known(&row, &stat)?,
-                    None => self.observe_new(&root, path, &stat)?,
-                };
+                // Read and write at once, so that a job forgetting a vanished file cannot come
+                // in between.
+                let o = self
+                    .store
+                    .in_transaction(|store| match store.file_by_path(path)? {
+                        Some(row) => observe_known(store, &row, &stat),
+                        None => observe_new(store, &root, path, &stat),
+                    })?;
                 report.scan.add(o);
             } else if let Some(row) = self.store.file_by_path(path)? {
                 // Replaced by a symlink or something else that is not a file.
@@ -318,6 +321,31 @@ impl Catalog {
         }
         Ok(report)
     }
+}
+
+fn observe_known(store: &Store, row: &FileRow, stat: &FileStat) -> Result<Observed> {
+    if row.stat == *stat && row.state != FileState::Offline {
+        return Ok(Observed::Unchanged);
+    }
+    if row.stat == *stat {
+        // Offline file seen again: back to where it was.
+        store.set_file_online(row.id)?;
+        return Ok(Observed::Unchanged);
+    }
+    store.mark_changed(row.id, stat)?;
+    Ok(Observed::Changed)
+}
+
+/// A path the catalogue does not know: a move of a file that is gone, or a new file.
+fn observe_new(store: &Store, root: &RootRow, path: &Path, stat: &FileStat) -> Result<Observed> {
+    for cand in store.files_by_inode(stat.dev, stat.inode)? {
+        if cand.stat.same_content_as(stat) && !same_file_still_there(&cand.path, stat) {
+            store.move_file(cand.id, root.id, path, stat)?;
+            return Ok(Observed::Moved);
+        }
+    }
+    store.insert_file(root.id, path, stat)?;
+    Ok(Observed::New)
 }
 
 #[derive(Debug, Default)]

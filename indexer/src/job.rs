@@ -6,6 +6,7 @@ use std::sync::atomic::AtomicBool;
 
 use vx_client::FileState;
 
+use crate::catalog::root_absence;
 use crate::extract::Output;
 use crate::hash::{HashError, hash_file, hex};
 use crate::paths::has_media_extension;
@@ -16,6 +17,9 @@ use crate::store::{ContentMeta, ContentRow, FileRow, FileStat, Job, Result, Stor
 pub const METADATA_EXTRACTOR: &str = "metadata";
 pub const METADATA_VERSION: u32 = 1;
 
+/// How long a job waits for a folder that looks unmounted to come back.
+const ROOT_ABSENT_RETRY_SECS: i64 = 30;
+
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outcome {
     /// Settled in this state.
@@ -24,7 +28,7 @@ pub enum Outcome {
     Retrying(String),
     /// The file changed while it was read; queued again.
     Deferred,
-    /// The file is gone; the watcher will forget it.
+    /// The file is gone from where it was catalogued, and was forgotten.
     Vanished,
     /// Shutdown: the job was put back.
     Cancelled,
@@ -92,8 +96,7 @@ pub fn prepare(
     let stat = match std::fs::symlink_metadata(&file.path) {
         Ok(m) => FileStat::from_metadata(&m),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            store.drop_job(job.id)?;
-            return Ok(Step::Done(Outcome::Vanished));
+            return vanished(store, job, &file).map(Step::Done);
         }
         Err(e) => return transient(store, job, retry, format!("cannot stat: {e}")),
     };
@@ -133,10 +136,7 @@ pub fn prepare(
                     store.defer_job(job.file_id, 2)?;
                     return Ok(Step::Done(Outcome::Deferred));
                 }
-                Err(_) => {
-                    store.drop_job(job.id)?;
-                    return Ok(Step::Done(Outcome::Vanished));
-                }
+                Err(_) => return vanished(store, job, &file).map(Step::Done),
             }
             (store.content_by_hash(&hash)?, hash.to_vec())
         }
@@ -167,6 +167,27 @@ pub fn prepare(
         content,
         wanted,
     })))
+}
+
+/// The file is not at its catalogued path. Its folder unmounted: the job waits, and the
+/// scanner takes the file offline meanwhile. Otherwise it was deleted or renamed: it is
+/// forgotten (a rename is catalogued afresh from its notice), unless the catalogue has already
+/// moved it, in which case the job runs again at the new place.
+fn vanished(store: &mut Store, job: &Job, file: &FileRow) -> Result<Outcome> {
+    if file.state == FileState::Offline {
+        store.drop_job(job.id)?;
+        return Ok(Outcome::Vanished);
+    }
+    let root = store.root(file.root_id)?;
+    if root.as_ref().and_then(root_absence).is_some() {
+        store.defer_job(file.id, ROOT_ABSENT_RETRY_SECS)?;
+        return Ok(Outcome::Deferred);
+    }
+    if store.forget_vanished(job, &file.path)? {
+        Ok(Outcome::Vanished)
+    } else {
+        Ok(Outcome::Deferred)
+    }
 }
 
 /// The state a file of this content settles in, and why.
@@ -215,6 +236,10 @@ pub fn complete(
 ) -> Result<Outcome> {
     let (meta, output) = match result {
         Ok(r) => (Some(r.0), Some(r.1)),
+        // Renamed or deleted while the worker read it: not an error of the file.
+        Err(ProbeError::Io(_)) if std::fs::symlink_metadata(&x.file.path).is_err() => {
+            return vanished(store, job, &x.file);
+        }
         Err(ProbeError::Io(msg)) => {
             return match transient(store, job, retry, msg)? {
                 Step::Done(o) => Ok(o),

@@ -148,4 +148,28 @@ pub const MIGRATIONS: &[&str] = &[
         WHEN OLD.clip IS NOT NEW.clip
         BEGIN UPDATE counters SET value = value + 1 WHERE name = 'vectors_changed'; END;
     "#,
+    // 5: every pending file has a job that will run it (queued or running), kept by the
+    // database in the same transaction as every change that makes a file pending or ends a job:
+    // a file made pending gets one (or its failed one back in the queue), and a job deleted
+    // while its file is still pending is put back. Without this, a job that ended early (its
+    // file renamed while queued) left the file pending for good.
+    r#"
+    CREATE TRIGGER pending_gets_job_ins AFTER INSERT ON files WHEN NEW.state = 'pending'
+        BEGIN
+            INSERT INTO jobs(file_id, created_at) SELECT NEW.id, unixepoch()
+                WHERE NOT EXISTS (SELECT 1 FROM jobs WHERE file_id = NEW.id);
+        END;
+    CREATE TRIGGER pending_gets_job_upd AFTER UPDATE OF state ON files WHEN NEW.state = 'pending'
+        BEGIN
+            INSERT INTO jobs(file_id, created_at) SELECT NEW.id, unixepoch()
+                WHERE NOT EXISTS (SELECT 1 FROM jobs WHERE file_id = NEW.id);
+            UPDATE jobs SET state = 'queued', attempts = 0, next_attempt = 0
+                WHERE file_id = NEW.id AND state = 'failed';
+        END;
+    CREATE TRIGGER pending_keeps_job AFTER DELETE ON jobs
+        WHEN EXISTS (SELECT 1 FROM files WHERE id = OLD.file_id AND state = 'pending')
+        BEGIN
+            INSERT INTO jobs(file_id, created_at) VALUES (OLD.file_id, unixepoch());
+        END;
+    "#,
 ];

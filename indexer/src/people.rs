@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::store::{Result, Store, StoreError, blob_f32, f32_blob as to_blob, now};
 
@@ -103,178 +103,181 @@ const QUEUE_FILES_OF_PERSON: &str = "INSERT INTO index_queue(file_id)
 
 impl Store {
     /// Gives every face without a person one. Returns how many faces were grouped.
-    pub fn group_new_faces(&mut self, threshold: f32) -> Result<u64> {
-        let tx = self.write()?;
-        // (id, sum of descriptors, its unit vector)
-        let mut groups: Vec<(i64, Vec<f32>, Vec<f32>)> = {
-            let mut st = tx.prepare("SELECT id, centroid FROM people")?;
-            st.query_map([], |r| Ok((r.get(0)?, from_blob(&r.get::<_, Vec<u8>>(1)?))))?
-                .map(|g| g.map(|(id, sum): (i64, Vec<f32>)| (id, unit(&sum), sum)))
-                .map(|g| g.map(|(id, u, sum)| (id, sum, u)))
-                .collect::<rusqlite::Result<_>>()?
-        };
-        let new: Vec<(i64, i64, Vec<f32>)> = {
-            let mut st = tx.prepare(
-                "SELECT id, content_id, descriptor FROM faces WHERE person_id IS NULL ORDER BY id",
-            )?;
-            st.query_map([], |r| {
-                Ok((r.get(0)?, r.get(1)?, from_blob(&r.get::<_, Vec<u8>>(2)?)))
-            })?
-            .collect::<rusqlite::Result<_>>()?
-        };
-        let mut touched: Vec<i64> = Vec::new();
-        for (face_id, content_id, descriptor) in &new {
-            let d = unit(descriptor);
-            let best = groups
-                .iter()
-                .enumerate()
-                .map(|(i, (_, _, u))| (i, dot(u, &d)))
-                .filter(|(_, s)| *s >= threshold)
-                .max_by(|a, b| a.1.total_cmp(&b.1));
-            let person = match best {
-                Some((i, _)) => {
-                    let (id, sum, u) = &mut groups[i];
-                    sum.iter_mut().zip(&d).for_each(|(c, x)| *c += x);
-                    *u = unit(sum);
-                    tx.execute(
-                        "UPDATE people SET centroid = ?2, faces = faces + 1 WHERE id = ?1",
-                        params![*id, to_blob(sum)],
-                    )?;
-                    *id
-                }
-                None => {
-                    tx.execute(
-                        "INSERT INTO people(centroid, faces, created_at) VALUES (?1, 1, ?2)",
-                        params![to_blob(&d), now()],
-                    )?;
-                    let id = tx.last_insert_rowid();
-                    groups.push((id, d.clone(), d));
-                    id
-                }
+    pub fn group_new_faces(&self, threshold: f32) -> Result<u64> {
+        self.in_transaction(|s| {
+            let tx = &s.conn;
+            // (id, sum of descriptors, its unit vector)
+            let mut groups: Vec<(i64, Vec<f32>, Vec<f32>)> = {
+                let mut st = tx.prepare("SELECT id, centroid FROM people")?;
+                st.query_map([], |r| Ok((r.get(0)?, from_blob(&r.get::<_, Vec<u8>>(1)?))))?
+                    .map(|g| g.map(|(id, sum): (i64, Vec<f32>)| (id, unit(&sum), sum)))
+                    .map(|g| g.map(|(id, u, sum)| (id, sum, u)))
+                    .collect::<rusqlite::Result<_>>()?
             };
-            tx.execute(
-                "UPDATE faces SET person_id = ?2 WHERE id = ?1",
-                params![face_id, person],
-            )?;
-            touched.push(*content_id);
-        }
-        touched.sort_unstable();
-        touched.dedup();
-        for c in touched {
-            tx.execute(
-                "INSERT INTO index_queue(file_id) SELECT id FROM files WHERE content_id = ?1",
-                [c],
-            )?;
-        }
-        tx.commit()?;
-        Ok(new.len() as u64)
+            let new: Vec<(i64, i64, Vec<f32>)> = {
+                let mut st = tx.prepare(
+                    "SELECT id, content_id, descriptor FROM faces WHERE person_id IS NULL ORDER BY id",
+                )?;
+                st.query_map([], |r| {
+                    Ok((r.get(0)?, r.get(1)?, from_blob(&r.get::<_, Vec<u8>>(2)?)))
+                })?
+                .collect::<rusqlite::Result<_>>()?
+            };
+            let mut touched: Vec<i64> = Vec::new();
+            for (face_id, content_id, descriptor) in &new {
+                let d = unit(descriptor);
+                let best = groups
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (_, _, u))| (i, dot(u, &d)))
+                    .filter(|(_, s)| *s >= threshold)
+                    .max_by(|a, b| a.1.total_cmp(&b.1));
+                let person = match best {
+                    Some((i, _)) => {
+                        let (id, sum, u) = &mut groups[i];
+                        sum.iter_mut().zip(&d).for_each(|(c, x)| *c += x);
+                        *u = unit(sum);
+                        tx.execute(
+                            "UPDATE people SET centroid = ?2, faces = faces + 1 WHERE id = ?1",
+                            params![*id, to_blob(sum)],
+                        )?;
+                        *id
+                    }
+                    None => {
+                        tx.execute(
+                            "INSERT INTO people(centroid, faces, created_at) VALUES (?1, 1, ?2)",
+                            params![to_blob(&d), now()],
+                        )?;
+                        let id = tx.last_insert_rowid();
+                        groups.push((id, d.clone(), d));
+                        id
+                    }
+                };
+                tx.execute(
+                    "UPDATE faces SET person_id = ?2 WHERE id = ?1",
+                    params![face_id, person],
+                )?;
+                touched.push(*content_id);
+            }
+            touched.sort_unstable();
+            touched.dedup();
+            for c in touched {
+                tx.execute(
+                    "INSERT INTO index_queue(file_id) SELECT id FROM files WHERE content_id = ?1",
+                    [c],
+                )?;
+            }
+            Ok(new.len() as u64)
+        })
     }
 
     /// Keeps groups clean: recomputes centroids from their members, detaches faces that fell
     /// below `threshold` of their own group (they are grouped again by the next
     /// [`Store::group_new_faces`]), merges groups whose centroids come within
     /// [`MERGE_THRESHOLD`] (never two named ones) and removes empty groups.
-    pub fn regroup(&mut self, threshold: f32) -> Result<Regrouped> {
+    pub fn regroup(&self, threshold: f32) -> Result<Regrouped> {
         let mut report = Regrouped::default();
-        let tx = self.write()?;
-        // Pass 1: centroids from members, streamed (descriptors are never all in memory).
-        let mut sums: HashMap<i64, (Vec<f32>, u64)> = HashMap::new();
-        {
-            let mut st =
-                tx.prepare("SELECT person_id, descriptor FROM faces WHERE person_id IS NOT NULL")?;
-            let mut rows = st.query([])?;
-            while let Some(r) = rows.next()? {
-                let d = unit(&from_blob(&r.get::<_, Vec<u8>>(1)?));
-                let e = sums
-                    .entry(r.get(0)?)
-                    .or_insert_with(|| (vec![0.0; d.len()], 0));
-                e.0.iter_mut().zip(&d).for_each(|(c, x)| *c += x);
-                e.1 += 1;
-            }
-        }
-        // Pass 2: faces far from their own group's centroid leave it (never the last one).
-        let mut leaving: Vec<(i64, i64, Vec<f32>)> = Vec::new();
-        {
-            let mut st = tx.prepare(
-                "SELECT fa.id, fa.person_id, fa.descriptor FROM faces fa
-                 JOIN people p ON p.id = fa.person_id WHERE NOT p.pinned",
-            )?;
-            let mut rows = st.query([])?;
-            while let Some(r) = rows.next()? {
-                let person: i64 = r.get(1)?;
-                let d = unit(&from_blob(&r.get::<_, Vec<u8>>(2)?));
-                let (sum, count) = &sums[&person];
-                if *count > 1 && dot(&unit(sum), &d) < threshold {
-                    leaving.push((r.get(0)?, person, d));
+        self.in_transaction(|s| {
+            let tx = &s.conn;
+            // Pass 1: centroids from members, streamed (descriptors are never all in memory).
+            let mut sums: HashMap<i64, (Vec<f32>, u64)> = HashMap::new();
+            {
+                let mut st =
+                    tx.prepare("SELECT person_id, descriptor FROM faces WHERE person_id IS NOT NULL")?;
+                let mut rows = st.query([])?;
+                while let Some(r) = rows.next()? {
+                    let d = unit(&from_blob(&r.get::<_, Vec<u8>>(1)?));
+                    let e = sums
+                        .entry(r.get(0)?)
+                        .or_insert_with(|| (vec![0.0; d.len()], 0));
+                    e.0.iter_mut().zip(&d).for_each(|(c, x)| *c += x);
+                    e.1 += 1;
                 }
             }
-        }
-        for (face, person, d) in &leaving {
-            let (sum, count) = sums.get_mut(person).expect("summed above");
-            if *count <= 1 {
-                continue;
-            }
-            sum.iter_mut().zip(d).for_each(|(c, x)| *c -= x);
-            *count -= 1;
-            tx.execute("UPDATE faces SET person_id = NULL WHERE id = ?1", [face])?;
-            report.detached += 1;
-        }
-        // Merges: the smaller group joins the larger, or an unpinned one the pinned one.
-        let mut people: Vec<(i64, bool, Vec<f32>, u64)> = {
-            let mut st = tx.prepare("SELECT id, pinned FROM people ORDER BY id")?;
-            st.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, bool>(1)?)))?
-                .collect::<rusqlite::Result<Vec<_>>>()?
-                .into_iter()
-                .filter_map(|(id, named)| {
-                    sums.get(&id)
-                        .map(|(s, n)| (id, named, unit(s), *n))
-                        .filter(|p| p.3 > 0)
-                })
-                .collect()
-        };
-        let mut i = 0;
-        'next: while i < people.len() {
-            let mut j = i + 1;
-            while j < people.len() {
-                let (a, b) = (&people[i], &people[j]);
-                if !(a.1 && b.1) && dot(&a.2, &b.2) >= MERGE_THRESHOLD {
-                    let keep_a = a.1 || (!b.1 && a.3 >= b.3);
-                    let (into, from) = if keep_a { (i, j) } else { (j, i) };
-                    merge_rows(&tx, people[into].0, people[from].0)?;
-                    let from_sum = sums.remove(&people[from].0).expect("has members");
-                    let into_sum = sums.get_mut(&people[into].0).expect("has members");
-                    into_sum
-                        .0
-                        .iter_mut()
-                        .zip(&from_sum.0)
-                        .for_each(|(c, x)| *c += x);
-                    into_sum.1 += from_sum.1;
-                    people[into].1 |= people[from].1;
-                    people[into].2 = unit(&into_sum.0);
-                    people[into].3 = into_sum.1;
-                    people.remove(from);
-                    report.merged += 1;
-                    if from == i {
-                        // people[i] is now the next group: compare it from the start.
-                        continue 'next;
+            // Pass 2: faces far from their own group's centroid leave it (never the last one).
+            let mut leaving: Vec<(i64, i64, Vec<f32>)> = Vec::new();
+            {
+                let mut st = tx.prepare(
+                    "SELECT fa.id, fa.person_id, fa.descriptor FROM faces fa
+                     JOIN people p ON p.id = fa.person_id WHERE NOT p.pinned",
+                )?;
+                let mut rows = st.query([])?;
+                while let Some(r) = rows.next()? {
+                    let person: i64 = r.get(1)?;
+                    let d = unit(&from_blob(&r.get::<_, Vec<u8>>(2)?));
+                    let (sum, count) = &sums[&person];
+                    if *count > 1 && dot(&unit(sum), &d) < threshold {
+                        leaving.push((r.get(0)?, person, d));
                     }
+                }
+            }
+            for (face, person, d) in &leaving {
+                let (sum, count) = sums.get_mut(person).expect("summed above");
+                if *count <= 1 {
                     continue;
                 }
-                j += 1;
+                sum.iter_mut().zip(d).for_each(|(c, x)| *c -= x);
+                *count -= 1;
+                tx.execute("UPDATE faces SET person_id = NULL WHERE id = ?1", [face])?;
+                report.detached += 1;
             }
-            i += 1;
-        }
-        for (id, (sum, count)) in &sums {
-            tx.execute(
-                "UPDATE people SET centroid = ?2, faces = ?3 WHERE id = ?1",
-                params![id, to_blob(sum), *count as i64],
-            )?;
-        }
-        report.removed = tx.execute(
-            "DELETE FROM people WHERE NOT EXISTS (SELECT 1 FROM faces WHERE person_id = people.id)",
-            [],
-        )? as u64;
-        tx.commit()?;
+            // Merges: the smaller group joins the larger, or an unpinned one the pinned one.
+            let mut people: Vec<(i64, bool, Vec<f32>, u64)> = {
+                let mut st = tx.prepare("SELECT id, pinned FROM people ORDER BY id")?;
+                st.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, bool>(1)?)))?
+                    .collect::<rusqlite::Result<Vec<_>>>()?
+                    .into_iter()
+                    .filter_map(|(id, named)| {
+                        sums.get(&id)
+                            .map(|(s, n)| (id, named, unit(s), *n))
+                            .filter(|p| p.3 > 0)
+                    })
+                    .collect()
+            };
+            let mut i = 0;
+            'next: while i < people.len() {
+                let mut j = i + 1;
+                while j < people.len() {
+                    let (a, b) = (&people[i], &people[j]);
+                    if !(a.1 && b.1) && dot(&a.2, &b.2) >= MERGE_THRESHOLD {
+                        let keep_a = a.1 || (!b.1 && a.3 >= b.3);
+                        let (into, from) = if keep_a { (i, j) } else { (j, i) };
+                        merge_rows(tx, people[into].0, people[from].0)?;
+                        let from_sum = sums.remove(&people[from].0).expect("has members");
+                        let into_sum = sums.get_mut(&people[into].0).expect("has members");
+                        into_sum
+                            .0
+                            .iter_mut()
+                            .zip(&from_sum.0)
+                            .for_each(|(c, x)| *c += x);
+                        into_sum.1 += from_sum.1;
+                        people[into].1 |= people[from].1;
+                        people[into].2 = unit(&into_sum.0);
+                        people[into].3 = into_sum.1;
+                        people.remove(from);
+                        report.merged += 1;
+                        if from == i {
+                            // people[i] is now the next group: compare it from the start.
+                            continue 'next;
+                        }
+                        continue;
+                    }
+                    j += 1;
+                }
+                i += 1;
+            }
+            for (id, (sum, count)) in &sums {
+                tx.execute(
+                    "UPDATE people SET centroid = ?2, faces = ?3 WHERE id = ?1",
+                    params![id, to_blob(sum), *count as i64],
+                )?;
+            }
+            report.removed = tx.execute(
+                "DELETE FROM people WHERE NOT EXISTS (SELECT 1 FROM faces WHERE person_id = people.id)",
+                [],
+            )? as u64;
+            Ok(())
+        })?;
         Ok(report)
     }
 
@@ -312,29 +315,31 @@ impl Store {
     }
 
     /// Names (or with None, unnames) a group; its files are indexed again under the name.
-    pub fn name_person(&mut self, id: i64, name: Option<&str>) -> Result<()> {
+    pub fn name_person(&self, id: i64, name: Option<&str>) -> Result<()> {
         self.person_exists(id)?;
-        let tx = self.write()?;
-        tx.execute(
-            "UPDATE people SET name = ?2, pinned = 1 WHERE id = ?1",
-            params![id, name],
-        )?;
-        tx.execute(QUEUE_FILES_OF_PERSON, [id])?;
-        tx.commit()?;
-        Ok(())
+        self.in_transaction(|s| {
+            let tx = &s.conn;
+            tx.execute(
+                "UPDATE people SET name = ?2, pinned = 1 WHERE id = ?1",
+                params![id, name],
+            )?;
+            tx.execute(QUEUE_FILES_OF_PERSON, [id])?;
+            Ok(())
+        })
     }
 
     /// Moves every face of group `from` into group `into` and removes `from`.
-    pub fn merge_people(&mut self, into: i64, from: i64) -> Result<()> {
+    pub fn merge_people(&self, into: i64, from: i64) -> Result<()> {
         if into == from {
             return Err(StoreError::SamePerson(into));
         }
         self.person_exists(into)?;
         self.person_exists(from)?;
-        let tx = self.write()?;
-        merge_rows(&tx, into, from)?;
-        tx.commit()?;
-        Ok(())
+        self.in_transaction(|s| {
+            let tx = &s.conn;
+            merge_rows(tx, into, from)?;
+            Ok(())
+        })
     }
 
     /// The groups that answer to `--person` `key` (see [`person_key`]): the one of that
@@ -377,7 +382,7 @@ impl Store {
 }
 
 /// Moves faces and centroid of `from` into `into`, keeps a name, queues the files for the index.
-fn merge_rows(tx: &rusqlite::Transaction<'_>, into: i64, from: i64) -> Result<()> {
+fn merge_rows(tx: &Connection, into: i64, from: i64) -> Result<()> {
     let (sum_from, faces_from, name_from): (Vec<u8>, i64, Option<String>) = tx.query_row(
         "SELECT centroid, faces, name FROM people WHERE id = ?1",
         [from],
@@ -431,7 +436,7 @@ mod tests {
     /// A store with one file per content, each content holding the given faces.
     fn store_with(contents: &[Vec<FaceOut>]) -> (tempfile::TempDir, Store, Vec<i64>) {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("db")).unwrap();
+        let store = Store::open(&dir.path().join("db")).unwrap();
         let root = store.add_root(dir.path(), 1).unwrap();
         let mut ids = Vec::new();
         for (i, faces) in contents.iter().enumerate() {
@@ -475,7 +480,7 @@ mod tests {
 
     #[test]
     fn faces_join_the_nearest_group_or_start_one() {
-        let (_d, mut store, _) = store_with(&[
+        let (_d, store, _) = store_with(&[
             vec![face(0, 0.0), face(5, 0.0)],
             vec![face(0, 0.3)],
             vec![face(0, 0.2), face(9, 0.1)],
@@ -489,7 +494,7 @@ mod tests {
 
     #[test]
     fn naming_and_merging_survive_regrouping() {
-        let (_d, mut store, contents) =
+        let (_d, store, contents) =
             store_with(&[vec![face(0, 0.0)], vec![face(0, 0.1)], vec![face(3, 0.0)]]);
         store.group_new_faces(JOIN_THRESHOLD).unwrap();
         let people = store.people().unwrap();
@@ -521,18 +526,18 @@ mod tests {
     #[test]
     fn regrouping_merges_drifted_groups_and_drops_empty_ones() {
         // Two groups that started apart (0.5 similar) and were then bridged by later faces.
-        let (_d, mut store, contents) = store_with(&[vec![face(0, 0.0)], vec![face(0, 1.7)]]);
+        let (_d, store, contents) = store_with(&[vec![face(0, 0.0)], vec![face(0, 1.7)]]);
         store.group_new_faces(0.9).unwrap();
         assert_eq!(groups(&store), vec![1, 1]);
         let report = store.regroup(0.3).unwrap();
         assert_eq!(report.merged, 0, "0.5 is below the merge threshold");
-        let (_d2, mut close, _) = store_with(&[vec![face(0, 0.0)], vec![face(0, 0.8)]]);
+        let (_d2, close, _) = store_with(&[vec![face(0, 0.0)], vec![face(0, 0.8)]]);
         close.group_new_faces(0.95).unwrap();
         assert_eq!(groups(&close), vec![1, 1]);
         assert_eq!(close.regroup(0.3).unwrap().merged, 1);
         assert_eq!(groups(&close), vec![2]);
         // A face that drifted from an unpinned group's centroid leaves it and starts its own.
-        let (_d3, mut loose, _) = store_with(&[vec![face(0, 0.0)], vec![face(0, 1.7)]]);
+        let (_d3, loose, _) = store_with(&[vec![face(0, 0.0)], vec![face(0, 1.7)]]);
         loose.group_new_faces(0.3).unwrap();
         assert_eq!(groups(&loose), vec![2]);
         assert_eq!(loose.regroup(0.9).unwrap().detached, 1);

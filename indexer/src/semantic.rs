@@ -577,7 +577,7 @@ mod tests {
     #[test]
     fn refresh_appends_new_embeddings_and_skips_deleted_ones() {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("db")).unwrap();
+        let store = Store::open(&dir.path().join("db")).unwrap();
         let meta = crate::store::ContentMeta {
             kind: Some(MediaKind::Audio),
             ..Default::default()
@@ -620,10 +620,10 @@ mod tests {
     fn filters_apply_before_ranking() {
         use crate::store::{ContentMeta, FileStat};
         let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("db")).unwrap();
+        let store = Store::open(&dir.path().join("db")).unwrap();
         let root = store.add_root(dir.path(), 1).unwrap();
         // 150 recordings in a/ close to the query, one in b/ far from it.
-        let mut add = |i: usize, folder: &str, v: [f32; 2]| {
+        let add = |i: usize, folder: &str, v: [f32; 2]| {
             let path = dir.path().join(folder).join(format!("{i}.wav"));
             let stat = FileStat {
                 dev: 1,

@@ -1,12 +1,13 @@
 //! The SQLite catalogue: the source of truth. WAL mode, versioned migrations, one connection per
 //! thread (open one `Store` per thread; SQLite serialises writers and `busy_timeout` waits).
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use vx_client::{FileState, MediaKind};
 
 use crate::migrations::MIGRATIONS;
@@ -246,6 +247,40 @@ fn name_of(path: &Path) -> String {
 
 pub struct Store {
     pub(crate) conn: Connection,
+    /// How many [`Store::in_transaction`] calls are open on this connection.
+    depth: Cell<u32>,
+}
+
+/// Ends the transaction (or savepoint) it guards with a rollback unless it was committed: on an
+/// error, on a panic, or when the commit itself failed (a full disk).
+struct Open<'s> {
+    store: &'s Store,
+    done: bool,
+}
+
+impl Open<'_> {
+    fn end(&mut self, sql: &str) -> rusqlite::Result<()> {
+        self.store.conn.execute_batch(sql)?;
+        self.done = true;
+        Ok(())
+    }
+}
+
+impl Drop for Open<'_> {
+    fn drop(&mut self) {
+        let depth = self.store.depth.get();
+        if !self.done {
+            let undo = if depth > 1 {
+                format!("ROLLBACK TO vx{depth}; RELEASE vx{depth}")
+            } else {
+                "ROLLBACK".to_string()
+            };
+            if let Err(e) = self.store.conn.execute_batch(&undo) {
+                tracing::error!("rolling back a transaction failed: {e}");
+            }
+        }
+        self.store.depth.set(depth - 1);
+    }
 }
 
 impl Store {
@@ -258,12 +293,15 @@ impl Store {
              PRAGMA synchronous = NORMAL;
              PRAGMA foreign_keys = ON;",
         )?;
-        let mut store = Store { conn };
+        let store = Store {
+            conn,
+            depth: Cell::new(0),
+        };
         store.migrate(path)?;
         Ok(store)
     }
 
-    fn migrate(&mut self, path: &Path) -> Result<()> {
+    fn migrate(&self, path: &Path) -> Result<()> {
         let version: usize =
             self.conn
                 .query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
@@ -275,20 +313,38 @@ impl Store {
             });
         }
         for (i, step) in MIGRATIONS.iter().enumerate().skip(version) {
-            let tx = self.write()?;
-            tx.execute_batch(step)?;
-            tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
-            tx.commit()?;
+            self.in_transaction(|s| {
+                let tx = &s.conn;
+                tx.execute_batch(step)?;
+                tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
+                Ok(())
+            })?;
             tracing::info!(version = i + 1, "applied database migration");
         }
         Ok(())
     }
 
-    /// A write transaction that takes the lock at once: a read that later upgrades to a write
-    /// fails immediately (no busy wait) when another connection wrote in between.
-    pub(crate) fn write(&mut self) -> rusqlite::Result<Transaction<'_>> {
-        self.conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+    /// Runs `f` as one write transaction, the only way vx writes more than one statement:
+    /// committed when `f` returns Ok; rolled back when it returns an error, panics, or the
+    /// commit fails, so the connection never keeps SQLite's write lock. The outermost call takes
+    /// the lock at once (BEGIN IMMEDIATE: a read that later upgrades cannot fail half-way); a
+    /// nested call is a savepoint inside it, undone alone when it fails.
+    pub fn in_transaction<T>(&self, f: impl FnOnce(&Store) -> Result<T>) -> Result<T> {
+        let depth = self.depth.get() + 1;
+        let (begin, commit) = if depth == 1 {
+            ("BEGIN IMMEDIATE".to_string(), "COMMIT".to_string())
+        } else {
+            (format!("SAVEPOINT vx{depth}"), format!("RELEASE vx{depth}"))
+        };
+        self.conn.execute_batch(&begin)?;
+        self.depth.set(depth);
+        let mut open = Open {
+            store: self,
+            done: false,
+        };
+        let value = f(self)?;
+        open.end(&commit)?;
+        Ok(value)
     }
 
     pub fn schema_version(&self) -> Result<i64> {
@@ -301,10 +357,6 @@ impl Store {
         Ok(self
             .conn
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
-    }
-
-    pub fn transaction(&mut self) -> Result<Transaction<'_>> {
-        Ok(self.write()?)
     }
 
     pub fn conn(&self) -> &Connection {
@@ -378,19 +430,33 @@ impl Store {
         Ok(())
     }
 
+    /// Moves the files of root `inner` to root `outer`, which now holds its folder, and forgets
+    /// `inner`.
+    pub fn absorb_root(&self, outer: i64, inner: i64) -> Result<()> {
+        self.in_transaction(|s| {
+            s.conn.execute(
+                "UPDATE files SET root_id = ?1 WHERE root_id = ?2",
+                [outer, inner],
+            )?;
+            s.conn.execute("DELETE FROM roots WHERE id = ?1", [inner])?;
+            Ok(())
+        })
+    }
+
     /// Forgets a root and its files; contents they leave orphaned are collected later.
-    pub fn remove_root(&mut self, id: i64) -> Result<u64> {
-        let tx = self.write()?;
-        tx.execute(
-            "UPDATE contents SET orphaned_at = ?2 WHERE id IN
-               (SELECT content_id FROM files WHERE root_id = ?1) AND NOT EXISTS
-               (SELECT 1 FROM files f WHERE f.content_id = contents.id AND f.root_id != ?1)",
-            params![id, now()],
-        )?;
-        let n = tx.execute("DELETE FROM files WHERE root_id = ?1", [id])?;
-        tx.execute("DELETE FROM roots WHERE id = ?1", [id])?;
-        tx.commit()?;
-        Ok(n as u64)
+    pub fn remove_root(&self, id: i64) -> Result<u64> {
+        self.in_transaction(|s| {
+            let tx = &s.conn;
+            tx.execute(
+                "UPDATE contents SET orphaned_at = ?2 WHERE id IN
+                   (SELECT content_id FROM files WHERE root_id = ?1) AND NOT EXISTS
+                   (SELECT 1 FROM files f WHERE f.content_id = contents.id AND f.root_id != ?1)",
+                params![id, now()],
+            )?;
+            let n = tx.execute("DELETE FROM files WHERE root_id = ?1", [id])?;
+            tx.execute("DELETE FROM roots WHERE id = ?1", [id])?;
+            Ok(n as u64)
+        })
     }
 
     pub fn root_file_counts(&self) -> Result<HashMap<i64, u64>> {
@@ -418,6 +484,16 @@ impl Store {
              updated_at = ?2 WHERE root_id = ?1 AND state = 'offline'",
             params![root_id, now()],
         )? as u64)
+    }
+
+    /// An offline file seen again: back to the state it had before.
+    pub fn set_file_online(&self, id: i64) -> Result<()> {
+        self.conn.execute(
+            "UPDATE files SET state = coalesce(offline_from, 'pending'), offline_from = NULL
+             WHERE id = ?1",
+            [id],
+        )?;
+        Ok(())
     }
 
     // ---- files ----
@@ -479,40 +555,44 @@ impl Store {
 
     /// Records a new file as pending and queues its job.
     pub fn insert_file(&self, root_id: i64, path: &Path, stat: &FileStat) -> Result<i64> {
-        self.conn.execute(
-            "INSERT INTO files(root_id, path, name, dev, inode, size, mtime_ns, state, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8)",
-            params![
-                root_id,
-                path_bytes(path),
-                name_of(path),
-                stat.dev as i64,
-                stat.inode as i64,
-                stat.size as i64,
-                stat.mtime_ns,
-                now()
-            ],
-        )?;
-        let id = self.conn.last_insert_rowid();
-        self.enqueue(id)?;
-        Ok(id)
+        self.in_transaction(|s| {
+            s.conn.execute(
+                "INSERT INTO files(root_id, path, name, dev, inode, size, mtime_ns, state, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8)",
+                params![
+                    root_id,
+                    path_bytes(path),
+                    name_of(path),
+                    stat.dev as i64,
+                    stat.inode as i64,
+                    stat.size as i64,
+                    stat.mtime_ns,
+                    now()
+                ],
+            )?;
+            let id = s.conn.last_insert_rowid();
+            s.enqueue(id)?;
+            Ok(id)
+        })
     }
 
     /// The file's bytes may have changed: new stat, pending again, job queued.
     pub fn mark_changed(&self, id: i64, stat: &FileStat) -> Result<()> {
-        self.conn.execute(
-            "UPDATE files SET dev = ?2, inode = ?3, size = ?4, mtime_ns = ?5, state = 'pending',
-             offline_from = NULL, message = NULL, updated_at = ?6 WHERE id = ?1",
-            params![
-                id,
-                stat.dev as i64,
-                stat.inode as i64,
-                stat.size as i64,
-                stat.mtime_ns,
-                now()
-            ],
-        )?;
-        self.enqueue(id)
+        self.in_transaction(|s| {
+            s.conn.execute(
+                "UPDATE files SET dev = ?2, inode = ?3, size = ?4, mtime_ns = ?5, state = 'pending',
+                 offline_from = NULL, message = NULL, updated_at = ?6 WHERE id = ?1",
+                params![
+                    id,
+                    stat.dev as i64,
+                    stat.inode as i64,
+                    stat.size as i64,
+                    stat.mtime_ns,
+                    now()
+                ],
+            )?;
+            s.enqueue(id)
+        })
     }
 
     /// A rename or move: same file, same content, new place. Nothing is re-extracted.
@@ -534,25 +614,28 @@ impl Store {
     }
 
     /// Forgets files; contents left without a file are marked for later collection.
-    pub fn delete_files(&mut self, ids: &[i64]) -> Result<()> {
-        let tx = self.write()?;
-        {
-            let mut content = tx.prepare_cached("SELECT content_id FROM files WHERE id = ?1")?;
-            let mut del = tx.prepare_cached("DELETE FROM files WHERE id = ?1")?;
-            let mut orphan = tx.prepare_cached(
-                "UPDATE contents SET orphaned_at = ?2 WHERE id = ?1
-                 AND NOT EXISTS (SELECT 1 FROM files WHERE content_id = ?1)",
-            )?;
-            for &id in ids {
-                let cid: Option<i64> = content.query_row([id], |r| r.get(0)).optional()?.flatten();
-                del.execute([id])?;
-                if let Some(cid) = cid {
-                    orphan.execute(params![cid, now()])?;
+    pub fn delete_files(&self, ids: &[i64]) -> Result<()> {
+        self.in_transaction(|s| {
+            let tx = &s.conn;
+            {
+                let mut content =
+                    tx.prepare_cached("SELECT content_id FROM files WHERE id = ?1")?;
+                let mut del = tx.prepare_cached("DELETE FROM files WHERE id = ?1")?;
+                let mut orphan = tx.prepare_cached(
+                    "UPDATE contents SET orphaned_at = ?2 WHERE id = ?1
+                     AND NOT EXISTS (SELECT 1 FROM files WHERE content_id = ?1)",
+                )?;
+                for &id in ids {
+                    let cid: Option<i64> =
+                        content.query_row([id], |r| r.get(0)).optional()?.flatten();
+                    del.execute([id])?;
+                    if let Some(cid) = cid {
+                        orphan.execute(params![cid, now()])?;
+                    }
                 }
             }
-        }
-        tx.commit()?;
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Deletes contents orphaned for longer than `grace_secs` (with their results).
@@ -683,61 +766,58 @@ impl Store {
     /// Links a file to its content and settles its state, in one transaction with its job.
     /// Returns false (and keeps the job) when the file changed since it was read.
     pub fn finish_file(
-        &mut self,
+        &self,
         job: &Job,
         content_id: i64,
         stat: &FileStat,
         state: FileState,
         message: Option<&str>,
     ) -> Result<bool> {
-        let tx = self.write()?;
-        let n = tx.execute(
-            "UPDATE files SET content_id = ?2, state = ?3, message = ?4, updated_at = ?5
-             WHERE id = ?1 AND size = ?6 AND mtime_ns = ?7",
-            params![
-                job.file_id,
-                content_id,
-                state.as_str(),
-                message,
-                now(),
-                stat.size as i64,
-                stat.mtime_ns
-            ],
-        )?;
-        if n == 0 {
-            return Ok(false);
-        }
-        tx.execute(
-            "UPDATE contents SET orphaned_at = NULL WHERE id = ?1",
-            [content_id],
-        )?;
-        tx.execute(
-            "DELETE FROM jobs WHERE id = ?1 AND state = 'running'",
-            [job.id],
-        )?;
-        tx.commit()?;
-        Ok(true)
+        self.in_transaction(|s| {
+            let tx = &s.conn;
+            let n = tx.execute(
+                "UPDATE files SET content_id = ?2, state = ?3, message = ?4, updated_at = ?5
+                 WHERE id = ?1 AND size = ?6 AND mtime_ns = ?7",
+                params![
+                    job.file_id,
+                    content_id,
+                    state.as_str(),
+                    message,
+                    now(),
+                    stat.size as i64,
+                    stat.mtime_ns
+                ],
+            )?;
+            if n == 0 {
+                return Ok(false);
+            }
+            tx.execute(
+                "UPDATE contents SET orphaned_at = NULL WHERE id = ?1",
+                [content_id],
+            )?;
+            tx.execute(
+                "DELETE FROM jobs WHERE id = ?1 AND state = 'running'",
+                [job.id],
+            )?;
+            Ok(true)
+        })
     }
 
     /// Settles a file that has no content to speak of (an empty file).
-    pub fn settle_without_content(
-        &mut self,
-        job: &Job,
-        state: FileState,
-        message: &str,
-    ) -> Result<()> {
-        let tx = self.write()?;
-        tx.execute(
-            "UPDATE files SET content_id = NULL, state = ?2, message = ?3, updated_at = ?4
-             WHERE id = ?1",
-            params![job.file_id, state.as_str(), message, now()],
-        )?;
-        tx.execute(
-            "DELETE FROM jobs WHERE id = ?1 AND state = 'running'",
-            [job.id],
-        )?;
-        tx.commit()?;
-        Ok(())
+    pub fn settle_without_content(&self, job: &Job, state: FileState, message: &str) -> Result<()> {
+        self.in_transaction(|s| {
+            let tx = &s.conn;
+            tx.execute(
+                "UPDATE files SET content_id = NULL, state = ?2, message = ?3, updated_at = ?4
+                 WHERE id = ?1",
+                params![job.file_id, state.as_str(), message, now()],
+            )?;
+            tx.execute(
+                "DELETE FROM jobs WHERE id = ?1 AND state = 'running'",
+                [job.id],
+            )?;
+            Ok(())
+        })
     }
 
     /// Runs a file's job again in `secs` seconds (it was still being written).
@@ -944,127 +1024,128 @@ impl Store {
 
     /// Stores what one extraction pass produced, replacing earlier results of the same
     /// extractors, in one transaction; every file of the content is queued for the text index.
-    pub fn save_output(&mut self, content_id: i64, out: &crate::extract::Output) -> Result<()> {
+    pub fn save_output(&self, content_id: i64, out: &crate::extract::Output) -> Result<()> {
         let blob = f32_blob;
-        let tx = self.write()?;
-        for o in &out.outcomes {
-            tx.execute(
-                "DELETE FROM segments WHERE content_id = ?1 AND extractor = ?2",
-                params![content_id, o.extractor],
-            )?;
-            match o.extractor.as_str() {
-                "faces" => {
-                    tx.execute("DELETE FROM faces WHERE content_id = ?1", [content_id])?;
-                }
-                "thumbnails" | "visual" => {
-                    let col = if o.extractor == "visual" {
-                        "clip"
-                    } else {
-                        "thumb"
-                    };
-                    tx.execute(
-                        &format!("UPDATE frames SET {col} = NULL WHERE content_id = ?1"),
-                        [content_id],
-                    )?;
-                }
-                _ => {}
-            }
-            tx.execute(
-                "INSERT INTO extractions(content_id, extractor, version, status, error, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT(content_id, extractor, version) DO UPDATE SET status = excluded.status,
-                   error = excluded.error, runs = runs + 1, updated_at = excluded.updated_at",
-                params![
-                    content_id,
-                    o.extractor,
-                    o.version,
-                    if o.error.is_some() { "failed" } else { "done" },
-                    o.error,
-                    now()
-                ],
-            )?;
-            tx.execute(
-                "INSERT INTO counters(name, value) VALUES (?1, 1)
-                 ON CONFLICT(name) DO UPDATE SET value = value + 1",
-                [format!("runs:{}", o.extractor)],
-            )?;
-        }
-        {
-            let mut ins = tx.prepare_cached(
-                "INSERT INTO segments(content_id, extractor, source, start, end, text, confidence, embedding)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?;
-            for sg in &out.segments {
-                ins.execute(params![
-                    content_id,
-                    sg.extractor,
-                    sg.source,
-                    sg.start,
-                    sg.end,
-                    sg.text,
-                    sg.confidence as f64,
-                    sg.embedding.as_deref().map(blob)
-                ])?;
-            }
-            let mut face = tx.prepare_cached(
-                "INSERT INTO faces(content_id, time, x, y, w, h, score, descriptor, age, male, thumb)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            )?;
-            for f in &out.faces {
-                face.execute(params![
-                    content_id,
-                    f.time,
-                    f.rect[0] as f64,
-                    f.rect[1] as f64,
-                    f.rect[2] as f64,
-                    f.rect[3] as f64,
-                    f.score as f64,
-                    blob(&f.descriptor),
-                    f.age as f64,
-                    f.male as f64,
-                    f.thumb
-                ])?;
-            }
-            // Frames: one row per time; each extractor fills its own column.
-            for fr in out
-                .frames
-                .iter()
-                .filter(|f| f.thumb.is_some() || f.clip.is_some())
-            {
-                let id: Option<i64> = tx
-                    .query_row(
-                        "SELECT id FROM frames WHERE content_id = ?1 AND abs(time - ?2) < 0.0005",
-                        params![content_id, fr.time],
-                        |r| r.get(0),
-                    )
-                    .optional()?;
-                let id = match id {
-                    Some(id) => id,
-                    None => {
-                        tx.execute(
-                            "INSERT INTO frames(content_id, time) VALUES (?1, ?2)",
-                            params![content_id, fr.time],
-                        )?;
-                        tx.last_insert_rowid()
+        self.in_transaction(|s| {
+            let tx = &s.conn;
+            for o in &out.outcomes {
+                tx.execute(
+                    "DELETE FROM segments WHERE content_id = ?1 AND extractor = ?2",
+                    params![content_id, o.extractor],
+                )?;
+                match o.extractor.as_str() {
+                    "faces" => {
+                        tx.execute("DELETE FROM faces WHERE content_id = ?1", [content_id])?;
                     }
-                };
-                if let Some(t) = &fr.thumb {
-                    tx.execute("UPDATE frames SET thumb = ?2 WHERE id = ?1", params![id, t])?;
+                    "thumbnails" | "visual" => {
+                        let col = if o.extractor == "visual" {
+                            "clip"
+                        } else {
+                            "thumb"
+                        };
+                        tx.execute(
+                            &format!("UPDATE frames SET {col} = NULL WHERE content_id = ?1"),
+                            [content_id],
+                        )?;
+                    }
+                    _ => {}
                 }
-                if let Some(c) = &fr.clip {
-                    tx.execute(
-                        "UPDATE frames SET clip = ?2 WHERE id = ?1",
-                        params![id, blob(c)],
-                    )?;
+                tx.execute(
+                    "INSERT INTO extractions(content_id, extractor, version, status, error, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT(content_id, extractor, version) DO UPDATE SET status = excluded.status,
+                       error = excluded.error, runs = runs + 1, updated_at = excluded.updated_at",
+                    params![
+                        content_id,
+                        o.extractor,
+                        o.version,
+                        if o.error.is_some() { "failed" } else { "done" },
+                        o.error,
+                        now()
+                    ],
+                )?;
+                tx.execute(
+                    "INSERT INTO counters(name, value) VALUES (?1, 1)
+                     ON CONFLICT(name) DO UPDATE SET value = value + 1",
+                    [format!("runs:{}", o.extractor)],
+                )?;
+            }
+            {
+                let mut ins = tx.prepare_cached(
+                    "INSERT INTO segments(content_id, extractor, source, start, end, text, confidence, embedding)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                )?;
+                for sg in &out.segments {
+                    ins.execute(params![
+                        content_id,
+                        sg.extractor,
+                        sg.source,
+                        sg.start,
+                        sg.end,
+                        sg.text,
+                        sg.confidence as f64,
+                        sg.embedding.as_deref().map(blob)
+                    ])?;
+                }
+                let mut face = tx.prepare_cached(
+                    "INSERT INTO faces(content_id, time, x, y, w, h, score, descriptor, age, male, thumb)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                )?;
+                for f in &out.faces {
+                    face.execute(params![
+                        content_id,
+                        f.time,
+                        f.rect[0] as f64,
+                        f.rect[1] as f64,
+                        f.rect[2] as f64,
+                        f.rect[3] as f64,
+                        f.score as f64,
+                        blob(&f.descriptor),
+                        f.age as f64,
+                        f.male as f64,
+                        f.thumb
+                    ])?;
+                }
+                // Frames: one row per time; each extractor fills its own column.
+                for fr in out
+                    .frames
+                    .iter()
+                    .filter(|f| f.thumb.is_some() || f.clip.is_some())
+                {
+                    let id: Option<i64> = tx
+                        .query_row(
+                            "SELECT id FROM frames WHERE content_id = ?1 AND abs(time - ?2) < 0.0005",
+                            params![content_id, fr.time],
+                            |r| r.get(0),
+                        )
+                        .optional()?;
+                    let id = match id {
+                        Some(id) => id,
+                        None => {
+                            tx.execute(
+                                "INSERT INTO frames(content_id, time) VALUES (?1, ?2)",
+                                params![content_id, fr.time],
+                            )?;
+                            tx.last_insert_rowid()
+                        }
+                    };
+                    if let Some(t) = &fr.thumb {
+                        tx.execute("UPDATE frames SET thumb = ?2 WHERE id = ?1", params![id, t])?;
+                    }
+                    if let Some(c) = &fr.clip {
+                        tx.execute(
+                            "UPDATE frames SET clip = ?2 WHERE id = ?1",
+                            params![id, blob(c)],
+                        )?;
+                    }
                 }
             }
-        }
-        tx.execute(
-            "INSERT INTO index_queue(file_id) SELECT id FROM files WHERE content_id = ?1",
-            [content_id],
-        )?;
-        tx.commit()?;
-        Ok(())
+            tx.execute(
+                "INSERT INTO index_queue(file_id) SELECT id FROM files WHERE content_id = ?1",
+                [content_id],
+            )?;
+            Ok(())
+        })
     }
 
     /// (time, x, y, w, h, score, age) of each face found in a content.
@@ -1230,7 +1311,7 @@ impl Store {
     /// A transient failure: retry later, or give up after `max_attempts`.
     /// Returns true when the job was given up.
     pub fn retry_or_fail(
-        &mut self,
+        &self,
         job: &Job,
         error: &str,
         max_attempts: u32,
@@ -1241,57 +1322,108 @@ impl Store {
             self.fail_job(job, &format!("{error} (gave up after {attempts} attempts)"))?;
             return Ok(true);
         }
-        let tx = self.write()?;
-        tx.execute(
-            "UPDATE jobs SET state = 'queued', attempts = ?2, next_attempt = ?3, last_error = ?4
-             WHERE id = ?1",
-            params![job.id, attempts, now() + backoff_secs, error],
-        )?;
-        tx.execute(
-            "UPDATE files SET message = ?2, updated_at = ?3 WHERE id = ?1",
-            params![
-                job.file_id,
-                format!(
-                    "{error} (attempt {attempts} of {max_attempts}, retrying in {backoff_secs} s)"
-                ),
-                now()
-            ],
-        )?;
-        tx.commit()?;
+        self.in_transaction(|s| {
+            let tx = &s.conn;
+            tx.execute(
+                "UPDATE jobs SET state = 'queued', attempts = ?2, next_attempt = ?3, last_error = ?4
+                 WHERE id = ?1",
+                params![job.id, attempts, now() + backoff_secs, error],
+            )?;
+            tx.execute(
+                "UPDATE files SET message = ?2, updated_at = ?3 WHERE id = ?1",
+                params![
+                    job.file_id,
+                    format!(
+                        "{error} (attempt {attempts} of {max_attempts}, retrying in {backoff_secs} s)"
+                    ),
+                    now()
+                ],
+            )?;
+            Ok(())
+        })?;
         Ok(false)
     }
 
     /// A permanent failure: the file is failed with its message; the job is kept as failed.
-    pub fn fail_job(&mut self, job: &Job, error: &str) -> Result<()> {
-        let tx = self.write()?;
-        tx.execute(
-            "UPDATE jobs SET state = 'failed', attempts = attempts + 1, last_error = ?2
-             WHERE id = ?1 AND state = 'running'",
-            params![job.id, error],
-        )?;
-        if tx.changes() == 0 {
-            return Ok(()); // the file changed meanwhile and was queued afresh
-        }
-        tx.execute(
-            "UPDATE files SET state = 'failed', message = ?2, updated_at = ?3 WHERE id = ?1",
-            params![job.file_id, error, now()],
-        )?;
-        tx.commit()?;
-        Ok(())
+    pub fn fail_job(&self, job: &Job, error: &str) -> Result<()> {
+        self.in_transaction(|s| {
+            let tx = &s.conn;
+            tx.execute(
+                "UPDATE jobs SET state = 'failed', attempts = attempts + 1, last_error = ?2
+                 WHERE id = ?1 AND state = 'running'",
+                params![job.id, error],
+            )?;
+            if tx.changes() == 0 {
+                return Ok(()); // the file changed meanwhile and was queued afresh
+            }
+            tx.execute(
+                "UPDATE files SET state = 'failed', message = ?2, updated_at = ?3 WHERE id = ?1",
+                params![job.file_id, error, now()],
+            )?;
+            Ok(())
+        })
     }
 
     /// Queues failed files again (`vx reindex`).
     pub fn requeue_failed(&self) -> Result<u64> {
-        let n = self.conn.execute(
-            "UPDATE files SET state = 'pending', message = NULL WHERE state = 'failed'",
+        self.in_transaction(|s| {
+            let n = s.conn.execute(
+                "UPDATE files SET state = 'pending', message = NULL WHERE state = 'failed'",
+                [],
+            )?;
+            s.conn.execute(
+                "INSERT INTO jobs(file_id, created_at) SELECT id, ?1 FROM files WHERE state = 'pending'
+                 ON CONFLICT(file_id) DO UPDATE SET state = 'queued', attempts = 0, next_attempt = 0",
+                [now()],
+            )?;
+            Ok(n as u64)
+        })
+    }
+
+    /// Pending files without a job that will run them: none, unless the catalogue was written
+    /// by a vx from before the database kept this itself (migration 5) or was damaged.
+    pub fn pending_without_job(&self) -> Result<u64> {
+        Ok(self.conn.query_row(
+            "SELECT count(*) FROM files f WHERE f.state = 'pending' AND NOT EXISTS
+               (SELECT 1 FROM jobs j WHERE j.file_id = f.id AND j.state IN ('queued', 'running'))",
             [],
-        )?;
-        self.conn.execute(
-            "INSERT INTO jobs(file_id, created_at) SELECT id, ?1 FROM files WHERE state = 'pending'
-             ON CONFLICT(file_id) DO UPDATE SET state = 'queued', attempts = 0, next_attempt = 0",
-            [now()],
-        )?;
-        Ok(n as u64)
+            |r| r.get::<_, i64>(0),
+        )? as u64)
+    }
+
+    /// Gives every pending file without a runnable job one. Returns how many it repaired.
+    pub fn repair_pending_jobs(&self) -> Result<u64> {
+        self.in_transaction(|s| {
+            let n = s.conn.execute(
+                "INSERT INTO jobs(file_id, created_at)
+                 SELECT f.id, ?1 FROM files f WHERE f.state = 'pending' AND NOT EXISTS
+                   (SELECT 1 FROM jobs j WHERE j.file_id = f.id AND j.state IN ('queued', 'running'))
+                 ON CONFLICT(file_id) DO UPDATE SET state = 'queued', attempts = 0, next_attempt = 0",
+                [now()],
+            )?;
+            Ok(n as u64)
+        })
+    }
+
+    /// Forgets a file that is gone from `path`, its catalogued place, while its job ran (a
+    /// deletion whose notice has not arrived yet, or a rename: the new name is catalogued as a
+    /// new file when its notice arrives, and a content already known is not extracted again).
+    /// Returns false when the catalogue has meanwhile moved it elsewhere (the rename arrived
+    /// first): then its job is queued again, to run at its new place.
+    pub fn forget_vanished(&self, job: &Job, path: &Path) -> Result<bool> {
+        self.in_transaction(|s| {
+            let at_path: bool = s.conn.query_row(
+                "SELECT count(*) FROM files WHERE id = ?1 AND path = ?2",
+                params![job.file_id, path_bytes(path)],
+                |r| r.get::<_, i64>(0).map(|n| n > 0),
+            )?;
+            if at_path {
+                s.delete_files(&[job.file_id])?;
+            } else {
+                s.release_job(job.id)?;
+            }
+            Ok(at_path)
+        })
     }
 
     /// (ready or running, waiting for a retry)
@@ -1358,7 +1490,7 @@ mod tests {
 
     #[test]
     fn queue_claims_each_job_once_and_backs_off() {
-        let (_d, mut store) = store();
+        let (_d, store) = store();
         let root = store.add_root(Path::new("/r"), 1).unwrap();
         let a = store
             .insert_file(root, Path::new("/r/a.jpg"), &stat(1, 10))
@@ -1397,7 +1529,7 @@ mod tests {
 
     #[test]
     fn finish_is_refused_when_the_file_changed_meanwhile() {
-        let (_d, mut store) = store();
+        let (_d, store) = store();
         let root = store.add_root(Path::new("/r"), 1).unwrap();
         let id = store
             .insert_file(root, Path::new("/r/a.jpg"), &stat(1, 10))
@@ -1421,7 +1553,7 @@ mod tests {
 
     #[test]
     fn every_visible_change_lands_in_the_index_outbox() {
-        let (_d, mut store) = store();
+        let (_d, store) = store();
         let root = store.add_root(Path::new("/r"), 1).unwrap();
         let id = store
             .insert_file(root, Path::new("/r/a.jpg"), &stat(1, 10))
@@ -1440,7 +1572,7 @@ mod tests {
 
     #[test]
     fn orphaned_contents_are_collected_after_grace() {
-        let (_d, mut store) = store();
+        let (_d, store) = store();
         let root = store.add_root(Path::new("/r"), 1).unwrap();
         let id = store
             .insert_file(root, Path::new("/r/a.jpg"), &stat(1, 10))
@@ -1462,5 +1594,141 @@ mod tests {
             store.extractions(c).unwrap().is_empty(),
             "results go with their content"
         );
+    }
+
+    #[test]
+    fn every_pending_file_keeps_a_job_that_will_run() {
+        let (_d, store) = store();
+        let root = store.add_root(Path::new("/r"), 1).unwrap();
+        let a = store
+            .insert_file(root, Path::new("/r/a.jpg"), &stat(1, 10))
+            .unwrap();
+        let job = store.claim_job().unwrap().unwrap();
+        // A job ended while its file is still pending is put back.
+        store.drop_job(job.id).unwrap();
+        assert_eq!(store.pending_without_job().unwrap(), 0);
+        assert_eq!(store.claim_job().unwrap().unwrap().file_id, a);
+        // A failed file made pending again gets its failed job back in the queue.
+        let job = Job {
+            id: store
+                .conn
+                .query_row("SELECT id FROM jobs", [], |r| r.get(0))
+                .unwrap(),
+            file_id: a,
+            attempts: 0,
+        };
+        store.fail_job(&job, "broken").unwrap();
+        assert_eq!(store.queue_depth().unwrap(), (0, 0));
+        store.mark_changed(a, &stat(1, 11)).unwrap();
+        assert_eq!(store.queue_depth().unwrap(), (1, 0));
+        // Back from offline as pending: a job again.
+        store.set_root_offline(root).unwrap();
+        store.conn.execute("DELETE FROM jobs", []).unwrap();
+        store.set_root_online(root).unwrap();
+        assert_eq!(store.file(a).unwrap().unwrap().state, FileState::Pending);
+        assert_eq!(store.queue_depth().unwrap(), (1, 0));
+        // A deleted file takes its job with it, for good.
+        store.delete_files(&[a]).unwrap();
+        assert_eq!(store.queue_depth().unwrap(), (0, 0));
+        assert_eq!(
+            store
+                .conn
+                .query_row("SELECT count(*) FROM jobs", [], |r| r.get::<_, i64>(0))
+                .unwrap(),
+            0
+        );
+    }
+
+    #[test]
+    fn pending_files_without_a_job_are_found_and_repaired() {
+        let (_d, store) = store();
+        let root = store.add_root(Path::new("/r"), 1).unwrap();
+        let a = store
+            .insert_file(root, Path::new("/r/a.jpg"), &stat(1, 10))
+            .unwrap();
+        // A catalogue written before the triggers existed.
+        store
+            .conn
+            .execute_batch("DROP TRIGGER pending_keeps_job; DELETE FROM jobs;")
+            .unwrap();
+        assert_eq!(store.pending_without_job().unwrap(), 1);
+        assert_eq!(store.repair_pending_jobs().unwrap(), 1);
+        assert_eq!(store.pending_without_job().unwrap(), 0);
+        assert_eq!(store.claim_job().unwrap().unwrap().file_id, a);
+        assert_eq!(store.repair_pending_jobs().unwrap(), 0);
+    }
+
+    #[test]
+    fn a_vanished_file_is_forgotten_unless_it_was_moved_meanwhile() {
+        let (_d, store) = store();
+        let root = store.add_root(Path::new("/r"), 1).unwrap();
+        let a = store
+            .insert_file(root, Path::new("/r/a.jpg"), &stat(1, 10))
+            .unwrap();
+        let job = store.claim_job().unwrap().unwrap();
+        // The rename's notice came first: the job runs again, at the new place.
+        store
+            .move_file(a, root, Path::new("/r/b.jpg"), &stat(1, 10))
+            .unwrap();
+        assert!(!store.forget_vanished(&job, Path::new("/r/a.jpg")).unwrap());
+        let again = store.claim_job().unwrap().unwrap();
+        assert_eq!(again.file_id, a);
+        // Gone from where it is catalogued: forgotten, job and all.
+        assert!(
+            store
+                .forget_vanished(&again, Path::new("/r/b.jpg"))
+                .unwrap()
+        );
+        assert!(store.file(a).unwrap().is_none());
+        assert_eq!(store.queue_depth().unwrap(), (0, 0));
+    }
+
+    #[test]
+    fn a_failed_transaction_leaves_nothing_and_no_lock() {
+        let (d, store) = store();
+        let root = store.add_root(Path::new("/r"), 1).unwrap();
+        let files = |s: &Store| -> i64 {
+            s.conn
+                .query_row("SELECT count(*) FROM files", [], |r| r.get(0))
+                .unwrap()
+        };
+        // An error half-way: the first insert is undone.
+        let err = store.in_transaction(|s| {
+            s.insert_file(root, Path::new("/r/a.jpg"), &stat(1, 10))?;
+            s.conn.execute("INSERT INTO no_such_table VALUES (1)", [])?;
+            Ok(())
+        });
+        assert!(err.is_err());
+        assert_eq!(files(&store), 0);
+        // A panic half-way: undone too.
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            store.in_transaction(|s| -> Result<()> {
+                s.insert_file(root, Path::new("/r/a.jpg"), &stat(1, 10))?;
+                panic!("half-way");
+            })
+        }));
+        assert!(panicked.is_err());
+        assert_eq!(files(&store), 0);
+        // A nested failure is undone alone; the outer transaction goes on.
+        store
+            .in_transaction(|s| {
+                s.insert_file(root, Path::new("/r/a.jpg"), &stat(1, 10))?;
+                let inner = s.in_transaction(|s| {
+                    s.insert_file(root, Path::new("/r/b.jpg"), &stat(2, 10))?;
+                    s.conn.execute("INSERT INTO no_such_table VALUES (1)", [])?;
+                    Ok(())
+                });
+                assert!(inner.is_err());
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(files(&store), 1);
+        // And the write lock is free: another connection writes at once.
+        let other = Store::open(&d.path().join("db")).unwrap();
+        other.conn.busy_timeout(Duration::ZERO).unwrap();
+        other
+            .insert_file(root, Path::new("/r/c.jpg"), &stat(3, 10))
+            .unwrap();
+        assert_eq!(files(&other), 2);
     }
 }

@@ -7,7 +7,9 @@ use vx_models::audio_events::{HOP, WINDOW};
 
 #[test]
 fn speech_is_told_from_silence_and_a_tone() {
-    let Some(pack) = common::pack() else { return };
+    let Some(pack) = common::pack_with("audio-events") else {
+        return;
+    };
     let mut events = AudioEvents::load(&common::runtime(), &pack).unwrap();
     let speech = common::wav("librivox-0870.wav");
     let windows: Vec<&[f32]> = (0..3).map(|k| &speech[k * HOP..k * HOP + WINDOW]).collect();

@@ -55,7 +55,7 @@ fn vocabulary() -> Vec<String> {
 /// Fills a catalogue with `items` segments. The folder they are in does not exist: the files
 /// are offline (searchable like any other, never re-scanned or re-extracted).
 fn populate(db: &Path, items: usize, words: &[String]) {
-    let mut store = Store::open(db).unwrap();
+    let store = Store::open(db).unwrap();
     let root = store
         .add_root(Path::new("/nonexistent/vx-bench"), 0)
         .unwrap();

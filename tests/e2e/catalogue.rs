@@ -271,3 +271,75 @@ fn removing_the_last_file_of_a_content_removes_its_results_and_thumbnails() {
     d.eventually(10, "thumbnail removed with its content", || !thumb.exists());
     assert_eq!(d.status()["contents"], 1);
 }
+
+/// Indexed and pending counts from `vx status`.
+fn progress(d: &Daemon) -> (u64, u64) {
+    let s = d.status();
+    (
+        s["files"]["indexed"].as_u64().unwrap(),
+        s["files"]["pending"].as_u64().unwrap(),
+    )
+}
+
+/// The photo import of a phone: a few hundred photos land in "untitled folder", which is
+/// renamed while vxd is indexing them, and then renamed again.
+#[test]
+fn a_folder_renamed_twice_while_its_files_are_indexed_loses_none() {
+    const PHOTOS: u64 = 300;
+    let d = Daemon::started();
+    d.add_media_root();
+    d.wait_idle();
+    let staging = d.dir.path().join("import");
+    fs::create_dir(&staging).unwrap();
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=size=160x120:rate=25",
+        "-frames:v",
+        &PHOTOS.to_string(),
+        staging.join("IMG_%04d.png").to_str().unwrap(),
+    ]);
+    let names = ["untitled folder", "Rome 2023", "Rome 2023 (trip)"];
+    fs::rename(&staging, d.media.join(names[0])).unwrap();
+    let mut renamed_while_pending = 0;
+    for pair in names.windows(2) {
+        // Some indexed, some not yet.
+        d.eventually(60, "indexing under way", || {
+            let (indexed, pending) = progress(&d);
+            indexed > 0 && pending > 0 || indexed == PHOTOS
+        });
+        renamed_while_pending += (progress(&d).1 > 0) as u32;
+        fs::rename(d.media.join(pair[0]), d.media.join(pair[1])).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    assert!(
+        renamed_while_pending > 0,
+        "indexing ended before the renames: make more photos"
+    );
+    d.ok(&["wait", "--timeout", "120"]);
+    let status = d.status();
+    assert_eq!(status["files"]["indexed"], PHOTOS, "{status}");
+    assert_eq!(status["files"]["pending"], 0, "{status}");
+    assert_eq!(status["pending_without_job"], 0, "{status}");
+    // The catalogue holds exactly what is on disk.
+    let db = d.db();
+    let mut st = db.prepare("SELECT path FROM files").unwrap();
+    let mut catalogued: Vec<String> = st
+        .query_map([], |r| r.get::<_, Vec<u8>>(0))
+        .unwrap()
+        .map(|p| String::from_utf8(p.unwrap()).unwrap())
+        .collect();
+    catalogued.sort();
+    let folder = d.media.join(names[2]);
+    let mut on_disk: Vec<String> = fs::read_dir(&folder)
+        .unwrap()
+        .map(|e| e.unwrap().path().to_str().unwrap().to_string())
+        .collect();
+    on_disk.sort();
+    assert_eq!(catalogued, on_disk);
+    // Every photo is found at its final place.
+    let found = d.search(&["IMG", "--limit", "1000"]);
+    assert_eq!(found.len() as u64, PHOTOS);
+    assert!(found.iter().all(|p| p.contains(names[2])), "{found:?}");
+}

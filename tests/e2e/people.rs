@@ -15,9 +15,9 @@ fn faces_become_a_person_who_is_named_and_found() {
     let mut d = Daemon::new();
     d.extra_env.push((
         "VX_MODELS_DIR".into(),
-        shared.join("models").to_string_lossy().into_owned(),
+        shared.models.to_string_lossy().into_owned(),
     ));
-    let media = shared.join("media");
+    let media = shared.media;
     for photo in ["astronaut.png", "chelsea.png", "coffee.png"] {
         std::fs::copy(media.join(photo), d.media.join(photo)).unwrap();
     }

@@ -9,8 +9,8 @@ use crate::support::*;
 
 /// 16 s: grey, coffee.png from 4 to 8 s and again from 14 s, page.png from 10 to 13 s;
 /// speech from 2 s.
-fn slideshow(shared: &Path, out: &Path) {
-    let m = shared.join("media");
+fn slideshow(media: &Path, out: &Path) {
+    let m = media;
     ffmpeg(&[
         "-f",
         "lavfi",
@@ -82,11 +82,11 @@ fn one_pass_extracts_everything_at_the_right_times_once() {
     let mut d = Daemon::new();
     d.extra_env.push((
         "VX_MODELS_DIR".into(),
-        shared.join("models").to_string_lossy().into_owned(),
+        shared.models.to_string_lossy().into_owned(),
     ));
-    slideshow(&shared, &d.media.join("slideshow.mp4"));
+    slideshow(&shared.media, &d.media.join("slideshow.mp4"));
     for photo in ["astronaut.png", "coffee.png"] {
-        std::fs::copy(shared.join("media").join(photo), d.media.join(photo)).unwrap();
+        std::fs::copy(shared.media.join(photo), d.media.join(photo)).unwrap();
     }
     d.start();
     d.add_media_root();
@@ -243,10 +243,10 @@ fn a_speech_moment_starts_when_the_speech_does_not_with_the_sound_before_it() {
     let mut d = Daemon::new();
     d.extra_env.push((
         "VX_MODELS_DIR".into(),
-        shared.join("models").to_string_lossy().into_owned(),
+        shared.models.to_string_lossy().into_owned(),
     ));
     // 3 s of a tone over noise, then the reading: Whisper alone starts its segment at 0.
-    let speech = shared.join("media/librivox-0870.wav");
+    let speech = shared.media.join("librivox-0870.wav");
     let rec = d.media.join("lead-in.wav");
     ffmpeg(&[
         "-f",
@@ -315,23 +315,28 @@ fn a_crashing_or_hanging_worker_costs_one_file_not_the_daemon() {
         "retried once, then failed"
     );
 
-    // A hang is cut off by the time limit; a SIGKILL (as from the OOM killer) is a crash too.
-    let mut d = Daemon::with_env(&[
-        ("VX_TEST_WORKER_FAULT", "stuck:hang"),
-        ("VX_FILE_TIMEOUT_SECS", "2"),
-    ]);
-    make_image(&d.media.join("stuck.png"));
-    d.start();
-    d.add_media_root();
-    d.ok(&["wait", "--timeout", "60"]);
-    let stuck = d.show(&d.media.join("stuck.png"));
-    assert!(
-        stuck["message"]
-            .as_str()
-            .unwrap()
-            .contains("timed out after 2 s"),
-        "{stuck}"
-    );
+    // A hang is cut off by the time limit, and so is a worker that hangs half-way through
+    // writing its answer; the next file is indexed.
+    for (fault, file) in [("hang", "stuck.png"), ("halfline", "halfway.png")] {
+        let mut d = Daemon::with_env(&[
+            ("VX_TEST_WORKER_FAULT", &format!("{file}:{fault}")),
+            ("VX_FILE_TIMEOUT_SECS", "2"),
+        ]);
+        make_image(&d.media.join(file));
+        make_video(&d.media.join("after.mp4"));
+        d.start();
+        d.add_media_root();
+        d.ok(&["wait", "--timeout", "60"]);
+        let stuck = d.show(&d.media.join(file));
+        assert!(
+            stuck["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("timed out after 2 s"),
+            "{fault}: {stuck}"
+        );
+        assert_eq!(d.show(&d.media.join("after.mp4"))["state"], "indexed");
+    }
 }
 
 #[test]

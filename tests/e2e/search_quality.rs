@@ -101,7 +101,7 @@ fn patterns(dir: &Path) {
 }
 
 /// Files named as in judged.json, in `dir`.
-fn build_media(shared: &Path, dir: &Path) {
+fn build_media(media: &Path, dir: &Path) {
     for (i, sentence) in SPOKEN.iter().enumerate() {
         let out = dir.join(format!("REC_400{}.wav", i + 1));
         let ok = std::process::Command::new("espeak-ng")
@@ -120,7 +120,7 @@ fn build_media(shared: &Path, dir: &Path) {
         );
     }
     patterns(dir);
-    let m = shared.join("media");
+    let m = media;
     let src = |name: &str| m.join(name).to_str().unwrap().to_string();
     let dst = |name: &str| dir.join(name).to_str().unwrap().to_string();
     for (from, to) in [
@@ -374,9 +374,9 @@ fn fused_search_finds_the_judged_files_and_moments() {
     let mut d = Daemon::new();
     d.extra_env.push((
         "VX_MODELS_DIR".into(),
-        shared.join("models").to_string_lossy().into_owned(),
+        shared.models.to_string_lossy().into_owned(),
     ));
-    build_media(&shared, &d.media);
+    build_media(&shared.media, &d.media);
     d.start();
     d.add_media_root();
     d.ok(&["wait", "--timeout", "600"]);

@@ -275,16 +275,19 @@ impl Drop for Daemon {
     }
 }
 
-/// ../shared (the model pack and test media), or None after saying why the test is skipped.
-pub fn pack() -> Option<PathBuf> {
-    let pack = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared");
-    if pack.join("models/SHA256SUMS").is_file() && pack.join("media/coffee.png").is_file() {
-        Some(pack)
-    } else {
-        eprintln!(
-            "skipped: no model pack and media at {} (CI has them)",
-            pack.display()
-        );
-        None
-    }
+/// What the model tests need from outside the repository (see vx_testkit).
+pub struct Pack {
+    /// The model pack, or a store built from packages.
+    pub models: PathBuf,
+    /// The sample media of ../shared/media/README.md.
+    pub media: PathBuf,
+}
+
+/// The model pack and the sample media, or None after a skip the caller asked for; without
+/// them, the test fails saying what is missing.
+pub fn pack() -> Option<Pack> {
+    Some(Pack {
+        models: vx_testkit::models_dir()?,
+        media: vx_testkit::media_dir()?,
+    })
 }

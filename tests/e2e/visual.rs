@@ -41,7 +41,7 @@ fn pictures_are_found_by_how_they_look() {
     let Some(shared) = pack() else { return };
     let mut d = Daemon::new();
     let models = d.dir.path().join("models");
-    models_with_clip(&shared.join("models"), &models);
+    models_with_clip(&shared.models, &models);
     d.extra_env.push((
         "VX_MODELS_DIR".into(),
         models.to_string_lossy().into_owned(),

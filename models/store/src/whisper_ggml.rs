@@ -92,12 +92,22 @@ impl Ggml {
     }
 }
 
-/// Rows `a..b` of a variable (row-major), with its shape.
-fn rows<'a>(v: &Var<'a>, a: usize, b: usize) -> (Vec<usize>, &'a [u8]) {
-    let per: usize = 2 * v.dims[1..].iter().product::<usize>();
+/// Rows `a..b` of a float16 variable (row-major), with its shape; an error when the variable
+/// has no such rows.
+fn rows<'a>(v: &Var<'a>, a: usize, b: usize) -> Result<(Vec<usize>, &'a [u8]), String> {
+    let short = || format!("a variable of shape {:?} has no rows {a}..{b}", v.dims);
+    let (first, rest) = v.dims.split_first().ok_or_else(short)?;
+    let per = rest
+        .iter()
+        .try_fold(2usize, |n, d| n.checked_mul(*d))
+        .ok_or_else(short)?;
+    if a > b || b > *first {
+        return Err(short());
+    }
+    let data = v.data.get(a * per..b * per).ok_or_else(short)?;
     let mut dims = v.dims.clone();
     dims[0] = b - a;
-    (dims, &v.data[a * per..b * per])
+    Ok((dims, data))
 }
 
 /// Builds the ggml file from `model_bin` and openai-whisper's `assets` folder.
@@ -134,11 +144,11 @@ pub(crate) fn convert(model_bin: &Path, assets: &Path) -> Result<Vec<u8>, String
     let put = |g: &mut Ggml, name: &str, from: &str, span: Option<(usize, usize)>| {
         let v = var(from)?;
         let (dims, data) = match span {
-            Some((a, b)) => rows(v, a, b),
+            Some((a, b)) => rows(v, a, b)?,
             None => (v.dims.clone(), v.data),
         };
         let dims = if name.ends_with("conv1.bias") || name.ends_with("conv2.bias") {
-            vec![dims[0], 1]
+            vec![*dims.first().ok_or(format!("{from} has no shape"))?, 1]
         } else {
             dims
         };
@@ -310,14 +320,28 @@ fn mel_filters(assets: &Path) -> Result<Vec<u8>, String> {
         Err("cannot unpack mel_filters.npz".to_string())
     };
     let _ = std::fs::remove_dir_all(&tmp);
-    let npy = npy?;
-    // .npy 1.0: magic (6), version (2), u16 header length, header, data.
-    let header = u16::from_le_bytes([npy[8], npy[9]]) as usize;
-    let text = String::from_utf8_lossy(&npy[10..10 + header]);
-    if !text.contains("'<f4'") || !text.contains("(80, 201)") {
+    mel_npy_data(&npy?)
+}
+
+/// The data of an .npy 1.0 file holding 80 x 201 float32: magic (6), version (2), u16 header
+/// length, header, data. Every length is checked: a truncated download is an error, not a panic.
+fn mel_npy_data(npy: &[u8]) -> Result<Vec<u8>, String> {
+    let mut r = Reader::new(npy);
+    let magic = r.take(6)?;
+    if magic != b"\x93NUMPY" {
+        return Err("mel_80.npy is not a .npy file".into());
+    }
+    r.take(2)?;
+    let header_len = r.u16()? as usize;
+    let text = String::from_utf8_lossy(r.take(header_len)?);
+    if !text.contains("'<f4'") || !text.contains("(80, 201)") || text.contains("True") {
         return Err(format!("mel_80.npy is not 80 x 201 float32: {text}"));
     }
-    Ok(npy[10 + header..].to_vec())
+    let data = r.take((N_MELS * N_FFT_BINS) as usize * 4)?;
+    if !r.is_done() {
+        return Err("mel_80.npy has bytes after its 80 x 201 floats".into());
+    }
+    Ok(data.to_vec())
 }
 
 fn tempdir_in(near: &Path) -> Result<std::path::PathBuf, String> {
@@ -328,4 +352,64 @@ fn tempdir_in(near: &Path) -> Result<std::path::PathBuf, String> {
     ));
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     Ok(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An .npy 1.0 file of 80 x 201 float32, as numpy writes it.
+    fn npy() -> Vec<u8> {
+        let mut header =
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (80, 201), }".to_string();
+        while !(10 + header.len() + 1).is_multiple_of(64) {
+            header.push(' ');
+        }
+        header.push('\n');
+        let mut b = b"\x93NUMPY\x01\x00".to_vec();
+        b.extend_from_slice(&(header.len() as u16).to_le_bytes());
+        b.extend_from_slice(header.as_bytes());
+        b.extend((0..80 * 201).flat_map(|i| (i as f32).to_le_bytes()));
+        b
+    }
+
+    #[test]
+    fn every_truncation_of_the_mel_filters_is_an_error() {
+        let whole = npy();
+        let data = mel_npy_data(&whole).unwrap();
+        assert_eq!(data.len(), 80 * 201 * 4);
+        assert_eq!(&data[4..8], &1f32.to_le_bytes());
+        for n in 0..whole.len() {
+            assert!(mel_npy_data(&whole[..n]).is_err(), "cut at {n}");
+        }
+        let mut longer = whole.clone();
+        longer.push(0);
+        assert!(mel_npy_data(&longer).is_err());
+        // A header length past the end of the file.
+        let mut lying = whole[..12].to_vec();
+        lying[8..10].copy_from_slice(&u16::MAX.to_le_bytes());
+        assert!(mel_npy_data(&lying).is_err());
+    }
+
+    #[test]
+    fn rows_outside_a_variable_are_an_error() {
+        let data = [0u8; 2 * 3 * 4];
+        let v = Var {
+            dims: vec![3, 4],
+            data: &data,
+        };
+        assert_eq!(rows(&v, 1, 3).unwrap().0, vec![2, 4]);
+        assert!(rows(&v, 2, 4).is_err());
+        assert!(rows(&v, 2, 1).is_err());
+        let short = Var {
+            dims: vec![3, 4],
+            data: &data[..10],
+        };
+        assert!(rows(&short, 0, 3).is_err());
+        let scalar = Var {
+            dims: vec![],
+            data: &data,
+        };
+        assert!(rows(&scalar, 0, 1).is_err());
+    }
 }

