@@ -44,7 +44,7 @@ cargo test --workspace --no-fail-fast || status=$?
 if [[ -s $log ]]; then
   echo
   echo "test.sh: tests that did not run all of what they test:"
-  sort "$log" | while IFS=$'\t' read -r kind test reason; do
+  sort -u "$log" | while IFS=$'\t' read -r kind test reason; do
     echo "  $kind  $test: $reason"
   done
 fi

@@ -30,7 +30,7 @@ fn truncated_wrong_and_missing_model_files() {
     );
     // The wrong model: loads, but the first run says the input does not fit.
     std::fs::copy(
-        pack.join("quality/brisque.onnx"),
+        pack.join("text/minilm-l6-v2.onnx"),
         tmp.path().join("tags/efficientnet-lite0-imagenet.onnx"),
     )
     .unwrap();

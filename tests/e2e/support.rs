@@ -291,3 +291,11 @@ pub fn pack() -> Option<Pack> {
         media: vx_testkit::media_dir()?,
     })
 }
+
+/// [`pack`] when its models include `model`, which a store built from packages may lack (the
+/// gap is then logged by name).
+pub fn pack_with(model: &str) -> Option<Pack> {
+    let pack = pack()?;
+    vx_testkit::model(model)?;
+    Some(pack)
+}

@@ -193,8 +193,8 @@ pub fn model(name: &str) -> Option<PathBuf> {
     None
 }
 
-/// Whether the models dir lacks `name` only because it has no package source yet: the models
-/// a store built from packages is allowed to miss.
-pub fn is_package_gap(name: &str) -> bool {
-    !manifest_model(name).from_packages
+/// Whether the models dir lacks the model `name` only because it has no package source yet (a
+/// store built from packages cannot have it); such a gap is logged by name, as [`model`] does.
+pub fn package_gap(name: &str) -> bool {
+    !manifest_model(name).from_packages && model(name).is_none()
 }
