@@ -13,6 +13,7 @@ use ffmpeg_next as ffmpeg;
 use vx_client::MediaKind;
 use vx_models::RgbImage;
 
+use crate::orientation::{display_matrix_orientation, exif_orientation, orient};
 use crate::probe::{ProbeError, init};
 use crate::store::ContentMeta;
 
@@ -141,7 +142,7 @@ fn decode_jpeg(path: &Path, policy: &DecodePolicy) -> Result<Decoded, ProbeError
         return Err(corrupt("damaged JPEG (short pixel data)"));
     }
     let exif = crate::probe::read_exif(path);
-    let o = exif.as_ref().and_then(orientation).unwrap_or(1);
+    let o = exif.as_ref().and_then(exif_orientation).unwrap_or(1);
     let mut image = orient(
         RgbImage {
             width: w,
@@ -173,45 +174,6 @@ fn decode_jpeg(path: &Path, policy: &DecodePolicy) -> Result<Decoded, ProbeError
         frames: vec![Frame { time: 0.0, image }],
         audio: None,
     })
-}
-
-fn orientation(exif: &exif::Exif) -> Option<u32> {
-    exif.get_field(exif::Tag::Orientation, exif::In::PRIMARY)?
-        .value
-        .get_uint(0)
-}
-
-/// Applies an EXIF orientation (1-8) so that the picture stands as the camera saw it.
-pub fn orient(img: RgbImage, o: u32) -> RgbImage {
-    if !(2..=8).contains(&o) {
-        return img;
-    }
-    let (w, h) = (img.width as usize, img.height as usize);
-    let swap = o >= 5;
-    let (nw, nh) = if swap { (h, w) } else { (w, h) };
-    let mut out = vec![0u8; w * h * 3];
-    for y in 0..h {
-        for x in 0..w {
-            // Destination of source pixel (x, y) for each orientation.
-            let (dx, dy) = match o {
-                2 => (w - 1 - x, y),
-                3 => (w - 1 - x, h - 1 - y),
-                4 => (x, h - 1 - y),
-                5 => (y, x),
-                6 => (h - 1 - y, x),
-                7 => (h - 1 - y, w - 1 - x),
-                _ => (y, w - 1 - x), // 8
-            };
-            let s = (y * w + x) * 3;
-            let d = (dy * nw + dx) * 3;
-            out[d..d + 3].copy_from_slice(&img.data[s..s + 3]);
-        }
-    }
-    RgbImage {
-        width: nw as u32,
-        height: nh as u32,
-        data: out,
-    }
 }
 
 /// Converts decoded video frames to RGB at a bounded size.
@@ -538,9 +500,29 @@ fn decode_ffmpeg(path: &Path, policy: &DecodePolicy) -> Result<Decoded, ProbeErr
     }
     let _ = keyframes_seen;
 
+    // Upright: a still by its EXIF orientation, a video by its display matrix.
+    let o = if image {
+        crate::probe::read_exif(path)
+            .as_ref()
+            .and_then(exif_orientation)
+            .unwrap_or(1)
+    } else {
+        video
+            .and_then(|i| ictx.stream(i))
+            .and_then(|s| stream_orientation(&s, path))
+            .unwrap_or(1)
+    };
+    if o != 1 {
+        for f in &mut frames {
+            f.image = orient(std::mem::take(&mut f.image), o);
+        }
+    }
     if let Some(f) = frames.first() {
         let (_, d, _) = vdec.as_ref().expect("frames come from the video decoder");
-        let (w, h) = (d.width(), d.height());
+        let (mut w, mut h) = (d.width(), d.height());
+        if o >= 5 {
+            std::mem::swap(&mut w, &mut h);
+        }
         meta.width = Some(if w > 0 { w } else { f.image.width });
         meta.height = Some(if h > 0 { h } else { f.image.height });
     }
@@ -562,6 +544,26 @@ fn decode_ffmpeg(path: &Path, policy: &DecodePolicy) -> Result<Decoded, ProbeErr
         frames,
         audio: (!pcm.is_empty()).then_some(pcm),
     })
+}
+
+/// The orientation a video stream's display matrix asks for; None without one, or (logged)
+/// when it is not a turn by a multiple of 90 degrees, which leaves the frames as stored.
+fn stream_orientation(stream: &ffmpeg::format::stream::Stream, path: &Path) -> Option<u32> {
+    let side = stream
+        .side_data()
+        .find(|d| d.kind() == ffmpeg::packet::side_data::Type::DisplayMatrix)?;
+    let bytes = side.data();
+    if bytes.len() < 36 {
+        tracing::warn!(path = %path.display(), "display matrix of {} bytes, not 36: ignored", bytes.len());
+        return None;
+    }
+    let mut m = [0i32; 9];
+    for (v, b) in m.iter_mut().zip(bytes.chunks_exact(4)) {
+        *v = i32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
+    }
+    display_matrix_orientation(&m)
+        .map_err(|e| tracing::warn!(path = %path.display(), "{e}: frames kept as stored"))
+        .ok()
 }
 
 /// The policy for a file of this duration: when `max_frames` at `min_interval` would not reach
@@ -835,24 +837,66 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("megapixel limit"), "{err}");
-        // Orientation 6 turns the picture a quarter clockwise.
-        let img = RgbImage {
-            width: 2,
-            height: 1,
-            data: vec![1, 1, 1, 2, 2, 2],
-        };
-        let o = orient(img, 6);
-        assert_eq!((o.width, o.height), (1, 2));
-        assert_eq!(o.data, vec![1, 1, 1, 2, 2, 2]);
-        let o = orient(
-            RgbImage {
-                width: 2,
-                height: 1,
-                data: vec![1, 1, 1, 2, 2, 2],
-            },
-            8,
-        );
-        assert_eq!(o.data, vec![2, 2, 2, 1, 1, 1]);
+    }
+
+    /// Whether the pixel at (x, y) is mostly red (else mostly blue).
+    fn red_at(img: &RgbImage, x: u32, y: u32) -> bool {
+        let i = ((y * img.width + x) * 3) as usize;
+        img.data[i] > 150 && img.data[i + 2] < 100
+    }
+
+    #[test]
+    fn a_portrait_phone_video_stands_upright() {
+        let dir = tempfile::tempdir().unwrap();
+        // Upright: 96x128, red above blue. Stored as phones do: turned a quarter anticlockwise
+        // (128x96, red on the left), HEVC in MOV, with a display matrix that turns it back.
+        let mov = dir.path().join("IMG_0001.MOV");
+        ffmpeg_cli(&[
+            "-f",
+            "lavfi",
+            "-i",
+            "color=red:s=96x64:d=2",
+            "-f",
+            "lavfi",
+            "-i",
+            "color=blue:s=96x64:d=2",
+            "-filter_complex",
+            "[0][1]vstack,transpose=cclock,format=yuv420p",
+            "-c:v",
+            "libx265",
+            "-x265-params",
+            "log-level=error",
+            "-tag:v",
+            "hvc1",
+            mov.to_str().unwrap(),
+        ]);
+        // The display matrix, written the way exiftool writes QuickTime's Rotation tag.
+        let ok = Command::new("exiftool")
+            .args(["-q", "-overwrite_original", "-Rotation=90"])
+            .arg(&mov)
+            .status()
+            .expect("exiftool (scripts/setup.sh installs it)")
+            .success();
+        assert!(ok, "exiftool -Rotation=90");
+        // FFmpeg's own player view, as the reference.
+        let shown = dir.path().join("shown.png");
+        ffmpeg_cli(&[
+            "-i",
+            mov.to_str().unwrap(),
+            "-frames:v",
+            "1",
+            shown.to_str().unwrap(),
+        ]);
+        let reference = decode(&shown, &DecodePolicy::default()).unwrap();
+        let d = decode(&mov, &DecodePolicy::default()).unwrap();
+        for (who, img) in [
+            ("ffmpeg", &reference.frames[0].image),
+            ("vx", &d.frames[0].image),
+        ] {
+            assert_eq!((img.width, img.height), (96, 128), "{who}");
+            assert!(red_at(img, 48, 10) && !red_at(img, 48, 118), "{who}");
+        }
+        assert_eq!((d.meta.width, d.meta.height), (Some(96), Some(128)));
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod extract;
 pub mod hash;
 pub mod job;
 mod migrations;
+pub mod orientation;
 pub mod paths;
 pub mod people;
 pub mod probe;

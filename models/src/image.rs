@@ -15,7 +15,7 @@ pub struct RgbView<'a> {
 }
 
 /// An owned RGB8 image.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RgbImage {
     pub width: u32,
     pub height: u32,
