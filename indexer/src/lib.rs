@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod decode;
 pub mod extract;
 pub mod hash;
+pub mod heif;
 pub mod job;
 mod migrations;
 pub mod orientation;

@@ -1,6 +1,7 @@
 //! End-to-end tests: one binary, a module per area (see docs/ARCHITECTURE.md).
 
 mod bad_input;
+mod camera;
 mod catalogue;
 mod lifecycle;
 mod models;
