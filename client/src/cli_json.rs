@@ -78,6 +78,8 @@ pub fn details(d: &FileDetails) -> Value {
             "video_codec": c.video_codec,
             "audio_codec": c.audio_codec,
             "taken": c.taken,
+            "location": c.location.map(|(lat, lon)| json!({"latitude": lat, "longitude": lon})),
+            "place": c.place,
             "copies": c.copies.iter().map(path).collect::<Vec<_>>(),
         })),
         "extractions": d.extractions.iter().map(|e| json!({

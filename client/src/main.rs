@@ -107,6 +107,13 @@ enum Command {
         /// Rank with only this channel (repeatable; default: all, fused) to compare them
         #[arg(long, value_enum)]
         channel: Vec<ChannelArg>,
+        /// Only files taken near a place: LAT,LON, or a place where photos here were taken
+        /// ("Rome", "Rome, Italy")
+        #[arg(long, value_name = "PLACE")]
+        near: Option<String>,
+        /// How near, with --near
+        #[arg(long, default_value_t = 25.0, requires = "near")]
+        km: f64,
         #[arg(long, default_value_t = 20)]
         limit: u32,
         #[arg(long)]
@@ -398,6 +405,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             has,
             person,
             channel,
+            near,
+            km,
             limit,
             json,
         } => {
@@ -430,6 +439,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     })
                     .map(str::to_string)
                     .collect(),
+                near,
+                km,
                 limit,
             };
             let r = client.search(ctx(), request).await??;
@@ -721,6 +732,10 @@ fn print_details(d: &FileDetails) {
         }
         if let Some(t) = c.taken {
             println!("  taken:    {}", dates::format_time(t));
+        }
+        if let Some((lat, lon)) = c.location {
+            let place = c.place.as_deref().unwrap_or("no named place near");
+            println!("  place:    {place} ({lat:.5}, {lon:.5})");
         }
         println!("  content:  {}", c.hash);
         for copy in &c.copies {

@@ -236,6 +236,10 @@ pub struct SearchRequest {
     pub person: Option<String>,
     /// Rank with only these channels ("text", "semantic", "visual"); empty: all, fused.
     pub channels: Vec<String>,
+    /// Only files taken within `km` of a place: "LAT,LON", or the name of a place where photos
+    /// in the catalogue were taken ("Rome", "Rome, Italy").
+    pub near: Option<String>,
+    pub km: f64,
     pub limit: u32,
 }
 
@@ -280,6 +284,10 @@ pub struct ContentInfo {
     pub audio_codec: Option<String>,
     /// Creation time from the container or EXIF, Unix seconds.
     pub taken: Option<i64>,
+    /// Where it was taken (GPS), latitude and longitude in degrees.
+    pub location: Option<(f64, f64)>,
+    /// The place there: "Rome, Latium, Italy".
+    pub place: Option<String>,
     /// Other files with the same content.
     pub copies: Vec<WirePath>,
 }

@@ -36,7 +36,7 @@ pub enum Response {
         media_seconds: f64,
     },
     Done {
-        meta: ContentMeta,
+        meta: Box<ContentMeta>,
         output: Box<Output>,
         decode_opens: u64,
     },
@@ -161,7 +161,7 @@ pub fn worker_main(settings: WorkerSettings) -> anyhow::Result<()> {
                     req.spare_threads,
                 );
                 Response::Done {
-                    meta: decoded.meta.clone(),
+                    meta: Box::new(decoded.meta.clone()),
                     output: Box::new(output),
                     decode_opens: DECODE_OPENS.load(std::sync::atomic::Ordering::Relaxed)
                         - opens_before,

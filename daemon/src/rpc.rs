@@ -3,14 +3,14 @@
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-
-use parking_lot::Mutex;
 use std::time::Instant;
 
+use parking_lot::Mutex;
 use tarpc::context::Context;
 use tokio::sync::{oneshot, watch};
 use vx_client::*;
 use vx_indexer::Store;
+use vx_indexer::geo::distance_km;
 use vx_indexer::hash::hex;
 use vx_indexer::job::{METADATA_EXTRACTOR, METADATA_VERSION};
 
@@ -372,6 +372,8 @@ fn show(store: &Store, shared: &Shared, path: &WirePath) -> Result<FileDetails, 
             video_codec: c.meta.video_codec,
             audio_codec: c.meta.audio_codec,
             taken: c.meta.taken,
+            location: c.meta.location,
+            place: c.meta.place.map(|p| p.name),
             copies: store
                 .files_of_content(c.id)
                 .map_err(internal)?
@@ -462,8 +464,13 @@ impl Vx for Server {
                 }
             }
             let limit = request.limit.clamp(1, 10_000) as usize;
+            let near = match &request.near {
+                Some(place) => Some(near_centres(store, place)?),
+                None => None,
+            };
+            // A place filter is applied to the fused results: the channels look further.
             let wide = SearchRequest {
-                limit: (limit * 2) as u32,
+                limit: if near.is_some() { 10_000 } else { (limit * 2) as u32 },
                 ..request.clone()
             };
             let wants = |c: &str| {
@@ -498,7 +505,22 @@ impl Vx for Server {
                 )
             });
             let text = text.map_err(|e| RpcError::BadQuery(e.to_string()))?;
-            let mut results = vx_indexer::semantic::fuse(vec![text, semantic?, visual?], limit);
+            let fused = if near.is_some() { wide.limit as usize } else { limit };
+            let mut results = vx_indexer::semantic::fuse(vec![text, semantic?, visual?], fused);
+            if let Some(centres) = &near {
+                let km = if request.km > 0.0 { request.km } else { 25.0 };
+                let mut kept = Vec::new();
+                for hit in results {
+                    let at = store.location_of(&hit.path.to_path_buf()).map_err(internal)?;
+                    if at.is_some_and(|at| centres.iter().any(|c| distance_km(*c, at) <= km)) {
+                        kept.push(hit);
+                    }
+                    if kept.len() == limit {
+                        break;
+                    }
+                }
+                results = kept;
+            }
             attach_thumbnails(store, shared, &mut results).map_err(internal)?;
             Ok(SearchResponse {
                 results,
@@ -541,6 +563,8 @@ impl Vx for Server {
                 before: None,
                 has: Vec::new(),
                 person,
+                near: None,
+                km: 0.0,
                 channels: Vec::new(),
                 limit: limit.saturating_add(own.len() as u32),
             };
@@ -702,4 +726,28 @@ impl Vx for Server {
         let _ = self.shutdown.send(true);
         Ok(())
     }
+}
+
+/// The points `--near` means: "LAT,LON", or the places of that name where files in the
+/// catalogue were taken.
+fn near_centres(store: &Store, place: &str) -> Result<Vec<(f64, f64)>, RpcError> {
+    if let Some((lat, lon)) = place.split_once(',')
+        && let (Ok(lat), Ok(lon)) = (lat.trim().parse::<f64>(), lon.trim().parse::<f64>())
+    {
+        return vx_indexer::geo::checked(lat, lon)
+            .map(|c| vec![c])
+            .ok_or_else(|| {
+                RpcError::BadQuery(format!(
+                    "--near {place}: latitude must be within ±90 and longitude within ±180"
+                ))
+            });
+    }
+    let centres = store.place_centres(place).map_err(internal)?;
+    if centres.is_empty() {
+        return Err(RpcError::BadQuery(format!(
+            "no photo or video here was taken in a place called {place:?} (places come from \
+             GPS; `vx show FILE` shows a file's); give coordinates instead: --near 41.89,12.49"
+        )));
+    }
+    Ok(centres.into_iter().map(|(_, at)| at).collect())
 }

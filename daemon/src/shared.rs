@@ -144,7 +144,10 @@ impl Shared {
 
     /// Queues files whose content lacks an enabled extractor.
     pub fn enabled_store_queue(&self, db: &std::path::Path) -> Result<u64, vx_indexer::StoreError> {
-        vx_indexer::Store::open(db)?.enqueue_missing(&self.enabled)
+        use vx_indexer::job::{METADATA_EXTRACTOR, METADATA_VERSION};
+        let store = vx_indexer::Store::open(db)?;
+        Ok(store.enqueue_missing(&self.enabled)?
+            + store.enqueue_stale_meta(METADATA_EXTRACTOR, METADATA_VERSION)?)
     }
 
     /// Why no new work should start, if it should not.

@@ -74,7 +74,7 @@ fn extract_in_worker(
                     tracing::warn!(path = %x.file.path.display(), extractor = %o.extractor, "{e}");
                 }
             }
-            Ok((meta, *output))
+            Ok((*meta, *output))
         }
         Ok(Response::NotMedia(m)) => Err(ProbeError::NotMedia(m)),
         Ok(Response::Corrupt(m)) => Err(ProbeError::Corrupt(m)),

@@ -84,13 +84,18 @@ pub fn decode(path: &Path, policy: &DecodePolicy) -> Result<Decoded, ProbeError>
             .map_err(|e| ProbeError::Io(e.to_string()))?;
         b
     };
-    if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        return decode_jpeg(path, policy);
-    }
-    if crate::heif::is_heif(&head) {
-        return crate::heif::decode_heif(path, &head, policy);
-    }
-    decode_ffmpeg(path, policy)
+    let mut decoded = if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        decode_jpeg(path, policy)
+    } else if crate::heif::is_heif(&head) {
+        crate::heif::decode_heif(path, &head, policy)
+    } else {
+        decode_ffmpeg(path, policy)
+    }?;
+    decoded.meta.place = decoded
+        .meta
+        .location
+        .and_then(|(lat, lon)| crate::geo::place_at(lat, lon));
+    Ok(decoded)
 }
 
 pub(crate) fn scaled_size(w: u32, h: u32, max_side: u32) -> (u32, u32) {
@@ -172,6 +177,7 @@ fn decode_jpeg(path: &Path, policy: &DecodePolicy) -> Result<Decoded, ProbeError
         height: Some(oh),
         video_codec: Some("mjpeg".into()),
         taken: exif.as_ref().and_then(crate::probe::exif_time),
+        location: exif.as_ref().and_then(crate::geo::exif_coordinates),
         ..ContentMeta::default()
     };
     Ok(Decoded {
@@ -505,12 +511,17 @@ fn decode_ffmpeg(path: &Path, policy: &DecodePolicy) -> Result<Decoded, ProbeErr
     }
     let _ = keyframes_seen;
 
-    // Upright: a still by its EXIF orientation, a video by its display matrix.
+    // Upright: a still by its EXIF orientation, a video by its display matrix. Where: a still's
+    // EXIF GPS, a video's ISO 6709 location (QuickTime's key, or MP4's ©xyz as FFmpeg names it).
+    let exif = image.then(|| crate::probe::read_exif(path)).flatten();
+    meta.location = match &exif {
+        Some(exif) => crate::geo::exif_coordinates(exif),
+        None => ["com.apple.quicktime.location.ISO6709", "location"]
+            .iter()
+            .find_map(|k| ictx.metadata().get(k).and_then(crate::geo::iso6709)),
+    };
     let o = if image {
-        crate::probe::read_exif(path)
-            .as_ref()
-            .and_then(exif_orientation)
-            .unwrap_or(1)
+        exif.as_ref().and_then(exif_orientation).unwrap_or(1)
     } else {
         video
             .and_then(|i| ictx.stream(i))
@@ -540,9 +551,7 @@ fn decode_ffmpeg(path: &Path, policy: &DecodePolicy) -> Result<Decoded, ProbeErr
     });
     meta.duration = if image { None } else { duration };
     if image && meta.taken.is_none() {
-        meta.taken = crate::probe::read_exif(path)
-            .as_ref()
-            .and_then(crate::probe::exif_time);
+        meta.taken = exif.as_ref().and_then(crate::probe::exif_time);
     }
     Ok(Decoded {
         meta,

@@ -109,6 +109,7 @@ pub fn decode_heif(path: &Path, head: &[u8], policy: &DecodePolicy) -> Result<De
         height: Some(full_h),
         video_codec: Some(if format == "avif" { "av1" } else { "hevc" }.into()),
         taken: exif.as_ref().and_then(crate::probe::exif_time),
+        location: exif.as_ref().and_then(crate::geo::exif_coordinates),
         ..ContentMeta::default()
     };
     Ok(Decoded {

@@ -15,7 +15,9 @@ use crate::store::{ContentMeta, ContentRow, FileRow, FileStat, Job, Result, Stor
 
 /// The built-in extractor every content gets: what the container says (kind, size, codecs...).
 pub const METADATA_EXTRACTOR: &str = "metadata";
-pub const METADATA_VERSION: u32 = 1;
+/// 2: HEIC and AVIF decoded, videos turned by their display matrix, where it was taken (GPS)
+/// and the place there. A content decoded by an older version is decoded again once.
+pub const METADATA_VERSION: u32 = 2;
 
 /// How long a job waits for a folder that looks unmounted to come back.
 const ROOT_ABSENT_RETRY_SECS: i64 = 30;
@@ -56,6 +58,9 @@ pub struct Extraction {
     pub hash: Vec<u8>,
     /// None: a content never seen before (decoding also yields its metadata).
     pub content: Option<ContentRow>,
+    /// The content is known, but its metadata (and its verdict, media or not) comes from an
+    /// older decoder: decoding replaces them.
+    pub refresh_meta: bool,
     pub wanted: Vec<(String, u32)>,
 }
 
@@ -141,21 +146,28 @@ pub fn prepare(
             (store.content_by_hash(&hash)?, hash.to_vec())
         }
     };
-    let wanted: Vec<(String, u32)> = match &content {
-        None => enabled.to_vec(),
-        // Not media: nothing to extract, ever.
-        Some(c) if c.meta.kind.is_none() => Vec::new(),
+    let (wanted, refresh_meta) = match &content {
+        None => (enabled.to_vec(), false),
         Some(c) => {
             let done = store.extractions_done(c.id)?;
-            enabled
+            let current = done
                 .iter()
-                .filter(|e| !done.contains(e))
-                .cloned()
-                .collect()
+                .any(|(e, v)| e == METADATA_EXTRACTOR && *v == METADATA_VERSION);
+            let wanted = match c.meta.kind {
+                // Not media, and this decoder says so too: nothing to extract, ever.
+                None if current => Vec::new(),
+                _ => enabled
+                    .iter()
+                    .filter(|e| !done.contains(e))
+                    .cloned()
+                    .collect(),
+            };
+            (wanted, !current)
         }
     };
     if let Some(c) = &content
         && wanted.is_empty()
+        && !refresh_meta
     {
         let state = settle(store, job, &file, c, &stat)?;
         return Ok(Step::Done(state));
@@ -165,6 +177,7 @@ pub fn prepare(
         stat,
         hash,
         content,
+        refresh_meta,
         wanted,
     })))
 }
@@ -262,6 +275,15 @@ pub fn complete(
         ),
     };
     let content = match &x.content {
+        Some(c) if x.refresh_meta => {
+            let meta = meta.unwrap_or_default();
+            store.replace_content_meta(c.id, &meta, METADATA_EXTRACTOR, METADATA_VERSION)?;
+            ContentRow {
+                id: c.id,
+                hash: c.hash.clone(),
+                meta,
+            }
+        }
         Some(c) => c.clone(),
         None => {
             let meta = meta.unwrap_or_default();

@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod decode;
 pub mod extract;
+pub mod geo;
 pub mod hash;
 pub mod heif;
 pub mod job;

@@ -172,4 +172,11 @@ pub const MIGRATIONS: &[&str] = &[
             INSERT INTO jobs(file_id, created_at) VALUES (OLD.file_id, unixepoch());
         END;
     "#,
+    // 6: where a photo or video was taken (GPS) and the place there.
+    r#"
+    ALTER TABLE contents ADD COLUMN latitude REAL;
+    ALTER TABLE contents ADD COLUMN longitude REAL;
+    ALTER TABLE contents ADD COLUMN place TEXT;        -- "Rome, Latium, Italy"
+    ALTER TABLE contents ADD COLUMN place_terms TEXT;  -- every word search finds the place by
+    "#,
 ];

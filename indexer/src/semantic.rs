@@ -663,6 +663,8 @@ mod tests {
             before: None,
             has: Vec::new(),
             person: None,
+            near: None,
+            km: 0.0,
             channels: Vec::new(),
             limit: 10,
         };

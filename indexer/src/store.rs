@@ -109,6 +109,10 @@ pub struct ContentMeta {
     pub audio_codec: Option<String>,
     pub taken: Option<i64>,
     pub error: Option<String>,
+    /// Where it was taken (GPS), degrees.
+    pub location: Option<(f64, f64)>,
+    /// The place there, if any.
+    pub place: Option<crate::geo::Place>,
 }
 
 #[derive(Clone, Debug)]
@@ -207,8 +211,10 @@ fn file_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FileRow> {
     })
 }
 
-const CONTENT_COLS: &str =
-    "id, hash, kind, format, duration, width, height, video_codec, audio_codec, taken, error";
+const CONTENT_COLS: &str = "id, hash, kind, format, duration, width, height, video_codec, \
+     audio_codec, taken, error, latitude, longitude, place, place_terms";
+/// How many columns CONTENT_COLS names (the columns after them are numbered from here).
+const CONTENT_COL_COUNT: usize = 15;
 
 fn content_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ContentRow> {
     let kind: Option<String> = r.get(2)?;
@@ -225,6 +231,18 @@ fn content_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ContentRow> {
             audio_codec: r.get(8)?,
             taken: r.get(9)?,
             error: r.get(10)?,
+            location: r
+                .get::<_, Option<f64>>(11)?
+                .zip(r.get::<_, Option<f64>>(12)?),
+            place: r
+                .get::<_, Option<String>>(13)?
+                .map(|name| -> rusqlite::Result<_> {
+                    Ok(crate::geo::Place {
+                        name,
+                        terms: r.get::<_, Option<String>>(14)?.unwrap_or_default(),
+                    })
+                })
+                .transpose()?,
         },
     })
 }
@@ -729,7 +747,8 @@ impl Store {
     ) -> Result<(i64, bool)> {
         let inserted = self.conn.execute(
             "INSERT INTO contents(hash, size, kind, format, duration, width, height, video_codec,
-             audio_codec, taken, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+             audio_codec, taken, error, latitude, longitude, place, place_terms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
              ON CONFLICT(hash) DO NOTHING",
             params![
                 hash,
@@ -742,7 +761,11 @@ impl Store {
                 meta.video_codec,
                 meta.audio_codec,
                 meta.taken,
-                meta.error
+                meta.error,
+                meta.location.map(|l| l.0),
+                meta.location.map(|l| l.1),
+                meta.place.as_ref().map(|p| &p.name),
+                meta.place.as_ref().map(|p| &p.terms),
             ],
         )? == 1;
         let id = self
@@ -751,6 +774,112 @@ impl Store {
                 r.get(0)
             })?;
         Ok((id, inserted))
+    }
+
+    /// Where the places called `name` are, by the photos and videos taken there: one point per
+    /// place (the mean of its files'). `name` is the place's own name, optionally followed by
+    /// words of its region or country ("Rome", "Rome, Italy").
+    pub fn place_centres(&self, name: &str) -> Result<Vec<(String, (f64, f64))>> {
+        let mut parts = name.split(',').map(|p| p.trim().to_lowercase());
+        let Some(first) = parts.next().filter(|p| !p.is_empty()) else {
+            return Ok(Vec::new());
+        };
+        let within: Vec<String> = parts.filter(|p| !p.is_empty()).collect();
+        let mut st = self.conn.prepare_cached(
+            "SELECT place, place_terms, avg(latitude), avg(longitude) FROM contents
+             WHERE place IS NOT NULL AND lower(place) LIKE ?1 || '%' GROUP BY place",
+        )?;
+        let rows = st
+            .query_map([&first], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    (r.get::<_, f64>(2)?, r.get::<_, f64>(3)?),
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows
+            .into_iter()
+            .filter(|(place, terms, _)| {
+                let named = place.split(',').next().unwrap_or("").trim().to_lowercase() == first;
+                let terms = terms.to_lowercase();
+                named && within.iter().all(|w| terms.contains(w.as_str()))
+            })
+            .map(|(place, _, at)| (place, at))
+            .collect())
+    }
+
+    /// Where the file at `path` was taken, when its content says.
+    pub fn location_of(&self, path: &Path) -> Result<Option<(f64, f64)>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT c.latitude, c.longitude FROM files f JOIN contents c ON c.id = f.content_id
+                 WHERE f.path = ?1 AND c.latitude IS NOT NULL",
+                [path_bytes(path)],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+    }
+
+    /// Replaces a content's metadata with what a newer decoder (`extractor` at `version`) found,
+    /// forgetting the older versions' record; its files are indexed again.
+    pub fn replace_content_meta(
+        &self,
+        id: i64,
+        meta: &ContentMeta,
+        extractor: &str,
+        version: u32,
+    ) -> Result<()> {
+        self.in_transaction(|s| {
+            s.conn.execute(
+                "UPDATE contents SET kind = ?2, format = ?3, duration = ?4, width = ?5,
+                 height = ?6, video_codec = ?7, audio_codec = ?8, taken = ?9, error = ?10,
+                 latitude = ?11, longitude = ?12, place = ?13, place_terms = ?14 WHERE id = ?1",
+                params![
+                    id,
+                    meta.kind.map(|k| k.as_str()),
+                    meta.format,
+                    meta.duration,
+                    meta.width,
+                    meta.height,
+                    meta.video_codec,
+                    meta.audio_codec,
+                    meta.taken,
+                    meta.error,
+                    meta.location.map(|l| l.0),
+                    meta.location.map(|l| l.1),
+                    meta.place.as_ref().map(|p| &p.name),
+                    meta.place.as_ref().map(|p| &p.terms),
+                ],
+            )?;
+            s.conn.execute(
+                "DELETE FROM extractions WHERE content_id = ?1 AND extractor = ?2 AND version < ?3",
+                params![id, extractor, version],
+            )?;
+            s.record_extraction(id, extractor, version, meta.error.as_deref())?;
+            s.conn.execute(
+                "INSERT INTO index_queue(file_id) SELECT id FROM files WHERE content_id = ?1",
+                [id],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Queues every file whose content was decoded by an older version of `extractor` (the
+    /// built-in metadata one), so that a better decoder sees old files again: formats it could
+    /// not read before, and what it now reads from the rest. Returns how many were queued.
+    pub fn enqueue_stale_meta(&self, extractor: &str, version: u32) -> Result<u64> {
+        Ok(self.conn.execute(
+            "INSERT INTO jobs(file_id, created_at)
+             SELECT f.id, ?3 FROM files f JOIN contents c ON c.id = f.content_id
+             WHERE f.state IN ('indexed', 'failed', 'skipped')
+             AND NOT EXISTS (SELECT 1 FROM extractions e WHERE e.content_id = c.id
+                             AND e.extractor = ?1 AND e.version >= ?2)
+             ON CONFLICT(file_id) DO UPDATE SET state = 'queued', attempts = 0, next_attempt = 0
+               WHERE jobs.state = 'failed'",
+            params![extractor, version, now()],
+        )? as u64)
     }
 
     pub fn files_of_content(&self, content_id: i64) -> Result<Vec<PathBuf>> {
@@ -960,11 +1089,12 @@ impl Store {
                 ),
                 [file_id],
                 |r| {
+                    let n = CONTENT_COL_COUNT;
                     Ok((
-                        bytes_to_path(r.get::<_, Vec<u8>>(11)?),
-                        r.get::<_, String>(12)?,
-                        r.get::<_, String>(13)?,
-                        r.get::<_, i64>(14)?,
+                        bytes_to_path(r.get::<_, Vec<u8>>(n)?),
+                        r.get::<_, String>(n + 1)?,
+                        r.get::<_, String>(n + 2)?,
+                        r.get::<_, i64>(n + 3)?,
                         content_row(r)?,
                     ))
                 },

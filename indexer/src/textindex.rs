@@ -155,6 +155,7 @@ fn meta_words(doc: &IndexDoc) -> String {
         words.push(t.year().to_string());
         words.push(t.month().to_string().to_lowercase());
     }
+    words.extend(m.place.iter().map(|p| p.terms.clone()));
     words.join(" ")
 }
 

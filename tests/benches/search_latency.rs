@@ -157,6 +157,8 @@ async fn measure(client: &VxClient, queries: &[String], channels: &[&str]) -> (f
             before: None,
             has: Vec::new(),
             person: None,
+            near: None,
+            km: 0.0,
             channels: channels.iter().map(|c| c.to_string()).collect(),
             limit: 20,
         };

@@ -147,3 +147,189 @@ fn phone_photos_and_portrait_videos_are_indexed_upright() {
     }
     assert_eq!(d.show(&mov)["content"]["kind"], "video");
 }
+
+/// Tags a file with exiftool.
+fn exiftool(file: &Path, tags: &[&str]) {
+    let mut args = vec!["-q", "-overwrite_original"];
+    args.extend_from_slice(tags);
+    args.push(file.to_str().unwrap());
+    run("exiftool", &args);
+}
+
+#[test]
+fn photos_and_videos_are_found_by_where_they_were_taken() {
+    let d = Daemon::started();
+    let tmp = d.dir.path();
+    // A photo taken in Rome (EXIF GPS), the same scene as an iPhone HEIC, a clip from Paris
+    // as an iPhone writes it (QuickTime's ISO 6709 key), and one from Tokyo as an MP4 (©xyz).
+    let rome = d.media.join("DSC_0001.JPG");
+    red_over_blue(&rome, "[0][1]vstack", true);
+    exiftool(
+        &rome,
+        &[
+            "-GPSLatitude=41.8902",
+            "-GPSLatitudeRef=N",
+            "-GPSLongitude=12.4922",
+            "-GPSLongitudeRef=E",
+            "-DateTimeOriginal=2023:06:10 12:00:00",
+        ],
+    );
+    let heic_src = tmp.join("heic.jpg");
+    red_over_blue(&heic_src, "[0][1]hstack", true);
+    exiftool(
+        &heic_src,
+        &[
+            "-GPSLatitude=41.9022",
+            "-GPSLatitudeRef=N",
+            "-GPSLongitude=12.4539",
+            "-GPSLongitudeRef=E",
+        ],
+    );
+    run(
+        "heif-enc",
+        &[
+            heic_src.to_str().unwrap(),
+            "-o",
+            d.media.join("IMG_0002.HEIC").to_str().unwrap(),
+        ],
+    );
+    let paris = d.media.join("IMG_0003.MOV");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=s=160x120:d=2",
+        paris.to_str().unwrap(),
+    ]);
+    exiftool(&paris, &["-Keys:GPSCoordinates=48.8584, 2.2945, 30"]);
+    let tokyo = d.media.join("clip.mp4");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=s=160x120:d=2",
+        "-metadata",
+        "location=+35.6586+139.7454/",
+        tokyo.to_str().unwrap(),
+    ]);
+    // GPS without a fix (0, 0): no place.
+    let nowhere = d.media.join("nowhere.jpg");
+    make_image(&nowhere);
+    exiftool(&nowhere, &["-GPSLatitude=0", "-GPSLongitude=0"]);
+    d.add_media_root();
+    d.wait_idle();
+
+    let shown = d.show(&rome);
+    assert_eq!(shown["content"]["place"], "Rome, Latium, Italy", "{shown}");
+    let loc = &shown["content"]["location"];
+    assert!(
+        (loc["latitude"].as_f64().unwrap() - 41.8902).abs() < 1e-4,
+        "{shown}"
+    );
+    let text = d.ok(&["show", rome.to_str().unwrap()]);
+    assert!(
+        text.contains("place:    Rome, Latium, Italy (41.89020, 12.49220)"),
+        "{text}"
+    );
+    assert_eq!(
+        d.show(&nowhere)["content"]["place"],
+        serde_json::Value::Null
+    );
+
+    let names = |args: &[&str]| -> Vec<String> {
+        let mut found: Vec<String> = d
+            .search(args)
+            .iter()
+            .map(|p| {
+                Path::new(p)
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        found.sort();
+        found
+    };
+    assert_eq!(names(&["rome"]), ["DSC_0001.JPG", "IMG_0002.HEIC"]);
+    assert_eq!(names(&["italy 2023"]), ["DSC_0001.JPG"]);
+    assert_eq!(names(&["paris"]), ["IMG_0003.MOV"]);
+    assert_eq!(names(&["tokyo japan"]), ["clip.mp4"]);
+    // By distance: from a place where photos here were taken, or from coordinates.
+    assert_eq!(
+        names(&["--near", "Rome"]),
+        ["DSC_0001.JPG", "IMG_0002.HEIC"]
+    );
+    assert_eq!(
+        names(&["--near", "rome, italy", "--km", "1"]),
+        ["DSC_0001.JPG"]
+    );
+    assert_eq!(
+        names(&["--near", "48.86,2.29", "--km", "5"]),
+        ["IMG_0003.MOV"]
+    );
+    assert_eq!(
+        names(&["--near", "41.89,12.49", "--km", "2000"]),
+        ["DSC_0001.JPG", "IMG_0002.HEIC", "IMG_0003.MOV"]
+    );
+    let out = d.vx(&["search", "--near", "Atlantis"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no photo or video here was taken in a place called"),
+        "{err}"
+    );
+}
+
+/// A catalogue written by a vx that could not read HEIC (metadata version 1) is decoded again
+/// by this one: the photo it called corrupt is indexed, and a JPEG's GPS becomes a place.
+#[test]
+fn files_an_older_decoder_misread_are_decoded_again() {
+    let mut d = Daemon::started();
+    let tmp = d.dir.path();
+    red_over_blue(&tmp.join("up.png"), "[0][1]vstack", true);
+    let heic = d.media.join("IMG_0001.HEIC");
+    run(
+        "heif-enc",
+        &[
+            tmp.join("up.png").to_str().unwrap(),
+            "-o",
+            heic.to_str().unwrap(),
+        ],
+    );
+    let jpeg = d.media.join("DSC_0002.JPG");
+    red_over_blue(&jpeg, "[0][1]hstack", true);
+    exiftool(
+        &jpeg,
+        &[
+            "-GPSLatitude=41.8902",
+            "-GPSLatitudeRef=N",
+            "-GPSLongitude=12.4922",
+            "-GPSLongitudeRef=E",
+        ],
+    );
+    d.add_media_root();
+    d.wait_idle();
+    d.stop();
+    // What the older vx left: the HEIC failed as not media, no places, metadata version 1.
+    let db = d.db();
+    db.execute_batch(
+        "UPDATE contents SET kind = NULL, format = NULL, width = NULL, height = NULL,
+           error = 'not a media file: ffmpeg does not recognise it'
+           WHERE id = (SELECT content_id FROM files WHERE name = 'IMG_0001.HEIC');
+         UPDATE files SET state = 'failed', message = 'corrupt: named like media, but ffmpeg does not recognise it'
+           WHERE name = 'IMG_0001.HEIC';
+         UPDATE contents SET latitude = NULL, longitude = NULL, place = NULL, place_terms = NULL;
+         UPDATE extractions SET version = 1 WHERE extractor = 'metadata';",
+    )
+    .unwrap();
+    drop(db);
+    d.start();
+    d.wait_idle();
+    let shown = d.show(&heic);
+    assert_eq!(shown["state"], "indexed", "{shown}");
+    assert_eq!(shown["content"]["format"], "heif", "{shown}");
+    assert_eq!(d.show(&jpeg)["content"]["place"], "Rome, Latium, Italy");
+    assert_eq!(d.search(&["rome"]).len(), 1);
+    assert_eq!(d.count("failed"), 0);
+}
