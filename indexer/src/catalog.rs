@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use vx_client::FileState;
 
-use crate::paths::is_ignored_path;
+use crate::paths::{IGNORE_MARKERS, is_ignored_path, is_marked_ignored};
 use crate::store::{FileRow, FileStat, Result, RootRow, Store};
 
 /// Rows written per transaction during a scan: big enough to be fast, small enough that
@@ -70,6 +70,10 @@ fn dir_is_empty(dir: &Path) -> bool {
     std::fs::read_dir(dir)
         .map(|mut d| d.next().is_none())
         .unwrap_or(true)
+}
+
+fn has_ignore_marker(dir: &Path) -> bool {
+    IGNORE_MARKERS.iter().any(|m| dir.join(m).exists())
 }
 
 fn same_file_still_there(path: &Path, stat: &FileStat) -> bool {
@@ -163,7 +167,11 @@ impl Catalog {
         let walk = walkdir::WalkDir::new(dir)
             .follow_links(false)
             .into_iter()
-            .filter_entry(|e| e.depth() == 0 || !is_ignored_path(&root.path, e.path()));
+            .filter_entry(|e| {
+                e.depth() == 0
+                    || !is_ignored_path(&root.path, e.path())
+                        && !(e.file_type().is_dir() && has_ignore_marker(e.path()))
+            });
         for entry in walk {
             if cancel.load(Ordering::Relaxed) {
                 break;
@@ -272,7 +280,10 @@ impl Catalog {
             let Some(root) = self.store.root_containing(path)? else {
                 continue;
             };
-            if root.state == "missing" || is_ignored_path(&root.path, path) && *path != root.path {
+            if root.state == "missing"
+                || *path != root.path
+                    && (is_ignored_path(&root.path, path) || is_marked_ignored(&root.path, path))
+            {
                 continue;
             }
             if m.is_dir() {
@@ -483,6 +494,62 @@ mod tests {
             FileState::Pending,
             "back to its state before going offline"
         );
+    }
+
+    #[test]
+    fn photo_libraries_give_their_originals_and_marked_folders_nothing() {
+        let mut f = fixture();
+        let lib = f.root.join("Photos Library.photoslibrary");
+        for dir in [
+            "originals/A",
+            "resources/derivatives/A",
+            "database",
+            "private",
+        ] {
+            fs::create_dir_all(lib.join(dir)).unwrap();
+        }
+        fs::write(lib.join("originals/A/IMG_1.heic"), b"one").unwrap();
+        fs::write(
+            lib.join("resources/derivatives/A/IMG_1_1_105_c.jpeg"),
+            b"two",
+        )
+        .unwrap();
+        fs::write(lib.join("database/Photos.sqlite"), b"three").unwrap();
+        fs::create_dir_all(f.root.join("Lightroom/Catalog Previews.lrdata/0")).unwrap();
+        fs::write(
+            f.root.join("Lightroom/Catalog Previews.lrdata/0/p.lrprev"),
+            b"4",
+        )
+        .unwrap();
+        fs::create_dir_all(f.root.join("WhatsApp/Stickers")).unwrap();
+        fs::write(f.root.join("WhatsApp/Stickers/.nomedia"), b"").unwrap();
+        fs::write(f.root.join("WhatsApp/Stickers/s.webp"), b"five").unwrap();
+        fs::write(f.root.join("WhatsApp/photo.jpg"), b"six").unwrap();
+        let r = f.catalog.scan_root(f.root_id, &NO).unwrap();
+        let mut found: Vec<String> = f
+            .catalog
+            .store()
+            .files_of_root(f.root_id)
+            .unwrap()
+            .iter()
+            .map(|r| r.path.strip_prefix(&f.root).unwrap().display().to_string())
+            .collect();
+        found.sort();
+        assert_eq!(
+            found,
+            [
+                "Photos Library.photoslibrary/originals/A/IMG_1.heic",
+                "WhatsApp/photo.jpg"
+            ]
+        );
+        assert_eq!(r.new, 2);
+        // A notice about a file in a marked folder is ignored too.
+        fs::write(f.root.join("WhatsApp/Stickers/t.webp"), b"seven").unwrap();
+        let r = f
+            .catalog
+            .reconcile(&[f.root.join("WhatsApp/Stickers/t.webp")], &NO)
+            .unwrap();
+        assert_eq!(r.scan.new, 0);
     }
 
     #[test]

@@ -44,14 +44,57 @@ pub fn is_ignored_name(name: &[u8]) -> bool {
             .any(|s| name.len() > s.len() && name.ends_with(s))
 }
 
-/// True when any component of `path` below `root` is ignored.
+/// Photo libraries kept by apps as one folder (a package on macOS): Apple Photos, iPhoto and
+/// Aperture. Only their originals are the user's photos; the rest (derivatives, thumbnails,
+/// caches, databases) would find each photo three to five times.
+const LIBRARY_PACKAGES: &[&str] = &[".photoslibrary", ".photolibrary", ".aplibrary"];
+/// Where such a library keeps the originals: Photos 5 and later, then iPhoto and Aperture.
+const LIBRARY_ORIGINALS: &[&str] = &["originals", "Masters"];
+/// Folders of previews and caches that apps keep beside a catalogue (Lightroom's `.lrdata`).
+const CACHE_FOLDERS: &[&str] = &[".lrdata"];
+
+fn ends_with_ignore_case(name: &[u8], suffix: &str) -> bool {
+    name.len() > suffix.len()
+        && name[name.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
+}
+
+/// True when any component of `path` below `root` is ignored: a hidden or temporary name, an
+/// app's cache folder, or anything in a photo library package outside its originals.
 pub fn is_ignored_path(root: &Path, path: &Path) -> bool {
-    path.strip_prefix(root)
-        .map(|rel| {
-            rel.components()
-                .any(|c| is_ignored_name(c.as_os_str().as_bytes()))
-        })
-        .unwrap_or(true)
+    let Ok(rel) = path.strip_prefix(root) else {
+        return true;
+    };
+    let mut parts = rel
+        .components()
+        .map(|c| c.as_os_str().as_bytes())
+        .peekable();
+    while let Some(name) = parts.next() {
+        if is_ignored_name(name) || CACHE_FOLDERS.iter().any(|s| ends_with_ignore_case(name, s)) {
+            return true;
+        }
+        if LIBRARY_PACKAGES
+            .iter()
+            .any(|s| ends_with_ignore_case(name, s))
+            && parts
+                .peek()
+                .is_some_and(|next| !LIBRARY_ORIGINALS.iter().any(|o| o.as_bytes() == *next))
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// Files that tell media scanners to leave their folder alone: Android's `.nomedia`, and vx's
+/// own `.vxignore`.
+pub const IGNORE_MARKERS: &[&str] = &[".nomedia", ".vxignore"];
+
+/// True when a folder between `root` (exclusive: a folder the user added is theirs to add) and
+/// `path` (inclusive, when it is a folder) holds an ignore marker.
+pub fn is_marked_ignored(root: &Path, path: &Path) -> bool {
+    path.ancestors()
+        .take_while(|dir| *dir != root && dir.starts_with(root))
+        .any(|dir| IGNORE_MARKERS.iter().any(|m| dir.join(m).exists()))
 }
 
 /// Extensions that promise media: a file with one that cannot be decoded is reported as failed
