@@ -80,6 +80,7 @@ pub fn details(d: &FileDetails) -> Value {
             "taken": c.taken,
             "location": c.location.map(|(lat, lon)| json!({"latitude": lat, "longitude": lon})),
             "place": c.place,
+            "camera": c.camera,
             "copies": c.copies.iter().map(path).collect::<Vec<_>>(),
         })),
         "extractions": d.extractions.iter().map(|e| json!({

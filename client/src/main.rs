@@ -114,6 +114,10 @@ enum Command {
         /// How near, with --near
         #[arg(long, default_value_t = 25.0, requires = "near")]
         km: f64,
+        /// Only pictures taken with this camera or lens, or of this kind: "iphone 15",
+        /// "canon", "screenshot", "selfie"
+        #[arg(long)]
+        camera: Option<String>,
         #[arg(long, default_value_t = 20)]
         limit: u32,
         #[arg(long)]
@@ -407,6 +411,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             channel,
             near,
             km,
+            camera,
             limit,
             json,
         } => {
@@ -441,6 +446,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     .collect(),
                 near,
                 km,
+                camera,
                 limit,
             };
             let r = client.search(ctx(), request).await??;
@@ -732,6 +738,9 @@ fn print_details(d: &FileDetails) {
         }
         if let Some(t) = c.taken {
             println!("  taken:    {}", dates::format_time(t));
+        }
+        if let Some(camera) = &c.camera {
+            println!("  camera:   {camera}");
         }
         if let Some((lat, lon)) = c.location {
             let place = c.place.as_deref().unwrap_or("no named place near");

@@ -240,6 +240,9 @@ pub struct SearchRequest {
     /// in the catalogue were taken ("Rome", "Rome, Italy").
     pub near: Option<String>,
     pub km: f64,
+    /// Only pictures taken with this camera, or lens, or kind ("iphone 15", "screenshot"):
+    /// every word must appear in what took it.
+    pub camera: Option<String>,
     pub limit: u32,
 }
 
@@ -288,6 +291,8 @@ pub struct ContentInfo {
     pub location: Option<(f64, f64)>,
     /// The place there: "Rome, Latium, Italy".
     pub place: Option<String>,
+    /// What took it: "Apple iPhone 15, iPhone 15 front camera 2.69mm f/1.9, selfie".
+    pub camera: Option<String>,
     /// Other files with the same content.
     pub copies: Vec<WirePath>,
 }

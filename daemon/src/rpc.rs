@@ -374,6 +374,7 @@ fn show(store: &Store, shared: &Shared, path: &WirePath) -> Result<FileDetails, 
             taken: c.meta.taken,
             location: c.meta.location,
             place: c.meta.place.map(|p| p.name),
+            camera: c.meta.camera,
             copies: store
                 .files_of_content(c.id)
                 .map_err(internal)?
@@ -468,9 +469,15 @@ impl Vx for Server {
                 Some(place) => Some(near_centres(store, place)?),
                 None => None,
             };
-            // A place filter is applied to the fused results: the channels look further.
+            let camera: Option<Vec<String>> = request
+                .camera
+                .as_ref()
+                .map(|c| c.split_whitespace().map(str::to_lowercase).collect());
+            // Place and camera filters are applied to the fused results: the channels look
+            // further.
+            let filtered = near.is_some() || camera.is_some();
             let wide = SearchRequest {
-                limit: if near.is_some() { 10_000 } else { (limit * 2) as u32 },
+                limit: if filtered { 10_000 } else { (limit * 2) as u32 },
                 ..request.clone()
             };
             let wants = |c: &str| {
@@ -505,14 +512,28 @@ impl Vx for Server {
                 )
             });
             let text = text.map_err(|e| RpcError::BadQuery(e.to_string()))?;
-            let fused = if near.is_some() { wide.limit as usize } else { limit };
+            let fused = if filtered { wide.limit as usize } else { limit };
             let mut results = vx_indexer::semantic::fuse(vec![text, semantic?, visual?], fused);
-            if let Some(centres) = &near {
+            if filtered {
                 let km = if request.km > 0.0 { request.km } else { 25.0 };
                 let mut kept = Vec::new();
                 for hit in results {
-                    let at = store.location_of(&hit.path.to_path_buf()).map_err(internal)?;
-                    if at.is_some_and(|at| centres.iter().any(|c| distance_km(*c, at) <= km)) {
+                    let path = hit.path.to_path_buf();
+                    let near_ok = match &near {
+                        Some(centres) => store.location_of(&path).map_err(internal)?.is_some_and(
+                            |at| centres.iter().any(|c| distance_km(*c, at) <= km),
+                        ),
+                        None => true,
+                    };
+                    let camera_ok = match &camera {
+                        Some(words) => store
+                            .camera_of(&path)
+                            .map_err(internal)?
+                            .map(|c| c.to_lowercase())
+                            .is_some_and(|c| words.iter().all(|w| c.contains(w.as_str()))),
+                        None => true,
+                    };
+                    if near_ok && camera_ok {
                         kept.push(hit);
                     }
                     if kept.len() == limit {
@@ -565,6 +586,7 @@ impl Vx for Server {
                 person,
                 near: None,
                 km: 0.0,
+                camera: None,
                 channels: Vec::new(),
                 limit: limit.saturating_add(own.len() as u32),
             };

@@ -95,6 +95,10 @@ pub fn decode(path: &Path, policy: &DecodePolicy) -> Result<Decoded, ProbeError>
         .meta
         .location
         .and_then(|(lat, lon)| crate::geo::place_at(lat, lon));
+    if decoded.meta.kind == Some(MediaKind::Image) {
+        let exif = crate::probe::read_exif(path);
+        decoded.meta.camera = crate::camera::describe(exif.as_ref(), path);
+    }
     Ok(decoded)
 }
 

@@ -1,6 +1,7 @@
 //! vx's indexing core: media probing, the SQLite catalogue and job queue, the tantivy text
 //! index, and search. Knows nothing of sockets or RPC; the daemon drives it.
 
+pub mod camera;
 pub mod catalog;
 pub mod decode;
 pub mod extract;

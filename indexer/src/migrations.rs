@@ -172,8 +172,9 @@ pub const MIGRATIONS: &[&str] = &[
             INSERT INTO jobs(file_id, created_at) VALUES (OLD.file_id, unixepoch());
         END;
     "#,
-    // 6: where a photo or video was taken (GPS) and the place there.
+    // 6: where a photo or video was taken (GPS) and the place there; what took it.
     r#"
+    ALTER TABLE contents ADD COLUMN camera TEXT;       -- "Apple iPhone 15, ... front camera ..."
     ALTER TABLE contents ADD COLUMN latitude REAL;
     ALTER TABLE contents ADD COLUMN longitude REAL;
     ALTER TABLE contents ADD COLUMN place TEXT;        -- "Rome, Latium, Italy"

@@ -665,6 +665,7 @@ mod tests {
             person: None,
             near: None,
             km: 0.0,
+            camera: None,
             channels: Vec::new(),
             limit: 10,
         };

@@ -113,6 +113,8 @@ pub struct ContentMeta {
     pub location: Option<(f64, f64)>,
     /// The place there, if any.
     pub place: Option<crate::geo::Place>,
+    /// What took it: camera, lens, "screenshot", "selfie" (see camera.rs).
+    pub camera: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -212,9 +214,9 @@ fn file_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FileRow> {
 }
 
 const CONTENT_COLS: &str = "id, hash, kind, format, duration, width, height, video_codec, \
-     audio_codec, taken, error, latitude, longitude, place, place_terms";
+     audio_codec, taken, error, latitude, longitude, place, place_terms, camera";
 /// How many columns CONTENT_COLS names (the columns after them are numbered from here).
-const CONTENT_COL_COUNT: usize = 15;
+const CONTENT_COL_COUNT: usize = 16;
 
 fn content_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ContentRow> {
     let kind: Option<String> = r.get(2)?;
@@ -243,6 +245,7 @@ fn content_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ContentRow> {
                     })
                 })
                 .transpose()?,
+            camera: r.get(15)?,
         },
     })
 }
@@ -747,8 +750,8 @@ impl Store {
     ) -> Result<(i64, bool)> {
         let inserted = self.conn.execute(
             "INSERT INTO contents(hash, size, kind, format, duration, width, height, video_codec,
-             audio_codec, taken, error, latitude, longitude, place, place_terms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+             audio_codec, taken, error, latitude, longitude, place, place_terms, camera)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
              ON CONFLICT(hash) DO NOTHING",
             params![
                 hash,
@@ -766,6 +769,7 @@ impl Store {
                 meta.location.map(|l| l.1),
                 meta.place.as_ref().map(|p| &p.name),
                 meta.place.as_ref().map(|p| &p.terms),
+                meta.camera,
             ],
         )? == 1;
         let id = self
@@ -809,6 +813,20 @@ impl Store {
             .collect())
     }
 
+    /// What took the file at `path` (see camera.rs), when its content says.
+    pub fn camera_of(&self, path: &Path) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT c.camera FROM files f JOIN contents c ON c.id = f.content_id
+                 WHERE f.path = ?1",
+                [path_bytes(path)],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten())
+    }
+
     /// Where the file at `path` was taken, when its content says.
     pub fn location_of(&self, path: &Path) -> Result<Option<(f64, f64)>> {
         Ok(self
@@ -835,7 +853,8 @@ impl Store {
             s.conn.execute(
                 "UPDATE contents SET kind = ?2, format = ?3, duration = ?4, width = ?5,
                  height = ?6, video_codec = ?7, audio_codec = ?8, taken = ?9, error = ?10,
-                 latitude = ?11, longitude = ?12, place = ?13, place_terms = ?14 WHERE id = ?1",
+                 latitude = ?11, longitude = ?12, place = ?13, place_terms = ?14, camera = ?15
+                 WHERE id = ?1",
                 params![
                     id,
                     meta.kind.map(|k| k.as_str()),
@@ -851,6 +870,7 @@ impl Store {
                     meta.location.map(|l| l.1),
                     meta.place.as_ref().map(|p| &p.name),
                     meta.place.as_ref().map(|p| &p.terms),
+                    meta.camera,
                 ],
             )?;
             s.conn.execute(

@@ -156,6 +156,7 @@ fn meta_words(doc: &IndexDoc) -> String {
         words.push(t.month().to_string().to_lowercase());
     }
     words.extend(m.place.iter().map(|p| p.terms.clone()));
+    words.extend(m.camera.iter().cloned());
     words.join(" ")
 }
 

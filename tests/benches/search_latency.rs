@@ -159,6 +159,7 @@ async fn measure(client: &VxClient, queries: &[String], channels: &[&str]) -> (f
             person: None,
             near: None,
             km: 0.0,
+            camera: None,
             channels: channels.iter().map(|c| c.to_string()).collect(),
             limit: 20,
         };

@@ -333,3 +333,60 @@ fn files_an_older_decoder_misread_are_decoded_again() {
     assert_eq!(d.search(&["rome"]).len(), 1);
     assert_eq!(d.count("failed"), 0);
 }
+
+#[test]
+fn pictures_are_found_by_what_took_them() {
+    let d = Daemon::started();
+    let selfie = d.media.join("IMG_0001.JPG");
+    red_over_blue(&selfie, "[0][1]vstack", true);
+    exiftool(
+        &selfie,
+        &[
+            "-Make=Apple",
+            "-Model=iPhone 15",
+            "-LensModel=iPhone 15 front camera 2.69mm f/1.9",
+        ],
+    );
+    let canon = d.media.join("_MG_0002.JPG");
+    red_over_blue(&canon, "[0][1]hstack", true);
+    exiftool(
+        &canon,
+        &[
+            "-Make=Canon",
+            "-Model=Canon EOS R5",
+            "-LensModel=RF24-105mm F4 L IS USM",
+        ],
+    );
+    std::fs::create_dir(d.media.join("Screenshots")).unwrap();
+    make_image(&d.media.join("Screenshots/Screenshot_20230101-101010.png"));
+    d.add_media_root();
+    d.wait_idle();
+    let shown = d.ok(&["show", selfie.to_str().unwrap()]);
+    assert!(
+        shown.contains("camera:   Apple iPhone 15, selfie, iPhone 15 front camera 2.69mm f/1.9"),
+        "{shown}"
+    );
+    let names = |args: &[&str]| -> Vec<String> {
+        let mut found: Vec<String> = d
+            .search(args)
+            .iter()
+            .map(|p| {
+                Path::new(p)
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        found.sort();
+        found
+    };
+    assert_eq!(names(&["iphone 15"]), ["IMG_0001.JPG"]);
+    assert_eq!(names(&["canon r5"]), ["_MG_0002.JPG"]);
+    assert_eq!(names(&["--camera", "selfie"]), ["IMG_0001.JPG"]);
+    assert_eq!(names(&["--camera", "canon"]), ["_MG_0002.JPG"]);
+    assert_eq!(
+        names(&["--camera", "screenshot"]),
+        ["Screenshot_20230101-101010.png"]
+    );
+}
