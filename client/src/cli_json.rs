@@ -47,6 +47,7 @@ pub fn status(s: &Status) -> Value {
         "index_pending": s.index_pending,
         "pending_without_job": s.pending_without_job,
         "skipped_not_media": s.skipped_not_media,
+        "skipped_unsupported": s.skipped_unsupported,
         "current": s.current.iter().map(path).collect::<Vec<_>>(),
         "rate": s.rate,
         "eta_secs": s.eta_secs,

@@ -601,6 +601,12 @@ fn print_status(s: &Status) {
             s.skipped_not_media
         );
     }
+    if s.skipped_unsupported > 0 {
+        println!(
+            "            {} skipped files are in a format this vx cannot read yet (`vx show FILE` says which)",
+            s.skipped_unsupported
+        );
+    }
     if s.vectors > 0 {
         println!(
             "semantic:   {} text embeddings in memory ({:.1} MiB)",

@@ -210,6 +210,8 @@ pub struct Status {
     pub pending_without_job: u64,
     /// Not-media files seen: they are counted, never searched.
     pub skipped_not_media: u64,
+    /// Files in a format vx knows but this build cannot read yet (camera RAW).
+    pub skipped_unsupported: u64,
     pub contents: u64,
     /// Text embeddings held in memory for semantic search, and the bytes they take.
     pub vectors: u64,

@@ -238,6 +238,7 @@ fn status(store: &Store, shared: &Shared) -> Result<Status, RpcError> {
             .map(problem),
     );
     let pause_reason = shared.pause_reason();
+    let skipped = store.skipped_counts().map_err(internal)?;
     Ok(Status {
         daemon_version: env!("CARGO_PKG_VERSION").into(),
         pid: std::process::id(),
@@ -258,7 +259,8 @@ fn status(store: &Store, shared: &Shared) -> Result<Status, RpcError> {
         eta_secs: (rate > 0.0 && queue_depth > 0).then(|| queue_depth as f64 / rate),
         index_pending,
         pending_without_job: store.pending_without_job().map_err(internal)?,
-        skipped_not_media: store.not_media_count().map_err(internal)?,
+        skipped_not_media: skipped.0,
+        skipped_unsupported: skipped.1,
         contents: store.content_count().map_err(internal)?,
         vectors: (shared.vectors.read().len() + shared.frames.read().len()) as u64,
         vector_bytes: (shared.vectors.read().memory_bytes() + shared.frames.read().memory_bytes())

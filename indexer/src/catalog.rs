@@ -76,6 +76,11 @@ fn has_ignore_marker(dir: &Path) -> bool {
     IGNORE_MARKERS.iter().any(|m| dir.join(m).exists())
 }
 
+/// Whether a scan leaves this entry (and what is below it) alone.
+fn skipped_entry(root: &Path, e: &walkdir::DirEntry) -> bool {
+    is_ignored_path(root, e.path()) || e.file_type().is_dir() && has_ignore_marker(e.path())
+}
+
 fn same_file_still_there(path: &Path, stat: &FileStat) -> bool {
     std::fs::symlink_metadata(path)
         .map(|m| {
@@ -167,11 +172,7 @@ impl Catalog {
         let walk = walkdir::WalkDir::new(dir)
             .follow_links(false)
             .into_iter()
-            .filter_entry(|e| {
-                e.depth() == 0
-                    || !is_ignored_path(&root.path, e.path())
-                        && !(e.file_type().is_dir() && has_ignore_marker(e.path()))
-            });
+            .filter_entry(|e| e.depth() == 0 || !skipped_entry(&root.path, e));
         for entry in walk {
             if cancel.load(Ordering::Relaxed) {
                 break;

@@ -9,7 +9,7 @@ use vx_client::FileState;
 use crate::catalog::root_absence;
 use crate::extract::Output;
 use crate::hash::{HashError, hash_file, hex};
-use crate::paths::has_media_extension;
+use crate::paths::{has_media_extension, unsupported_format};
 use crate::probe::ProbeError;
 use crate::store::{ContentMeta, ContentRow, FileRow, FileStat, Job, Result, Store};
 
@@ -207,6 +207,11 @@ fn vanished(store: &mut Store, job: &Job, file: &FileRow) -> Result<Outcome> {
 fn state_for(file: &FileRow, meta: &ContentMeta) -> (FileState, Option<String>) {
     match (&meta.kind, &meta.error) {
         (Some(_), _) => (FileState::Indexed, None),
+        // FFmpeg may take a RAW file for a TIFF and fail on it: without the right decoder
+        // there is no telling a damaged one from a good one.
+        (None, Some(_)) if unsupported_format(&file.path).is_some() => {
+            (FileState::Skipped, unsupported_format(&file.path))
+        }
         (None, Some(e)) if e.starts_with("corrupt") => (FileState::Failed, Some(e.clone())),
         // Named like media but unrecognisable: damaged, as far as the user is concerned.
         (None, Some(e)) if has_media_extension(&file.path) => (

@@ -97,6 +97,23 @@ pub fn is_marked_ignored(root: &Path, path: &Path) -> bool {
         .any(|dir| IGNORE_MARKERS.iter().any(|m| dir.join(m).exists()))
 }
 
+/// Formats vx knows but this build cannot decode, by extension: what they are and what reading
+/// them needs. A file of one that FFmpeg cannot read either is skipped with this reason, not
+/// failed as damaged.
+pub fn unsupported_format(path: &Path) -> Option<String> {
+    const RAW: &[&str] = &[
+        "cr2", "cr3", "crw", "nef", "nrw", "arw", "srf", "sr2", "raf", "orf", "rw2", "pef", "dng",
+        "srw", "x3f", "3fr", "iiq", "erf", "mef", "mos", "kdc", "dcr", "rwl",
+    ];
+    let ext = path.extension()?.to_str()?;
+    RAW.iter().any(|x| x.eq_ignore_ascii_case(ext)).then(|| {
+        format!(
+            "unsupported format: camera RAW (.{ext}) (needs LibRaw, which this vx is not built \
+             with yet; the file is kept and read when a vx that can is installed)"
+        )
+    })
+}
+
 /// Extensions that promise media: a file with one that cannot be decoded is reported as failed
 /// (corrupt), one without is simply skipped as "not media".
 pub fn has_media_extension(path: &Path) -> bool {

@@ -701,12 +701,15 @@ impl Store {
     }
 
     /// Skipped files whose content is not media.
-    pub fn not_media_count(&self) -> Result<u64> {
+    /// Skipped files: (not media or empty, in a format this vx cannot read yet).
+    pub fn skipped_counts(&self) -> Result<(u64, u64)> {
         Ok(self.conn.query_row(
-            "SELECT count(*) FROM files WHERE state = 'skipped'",
+            "SELECT coalesce(sum(message IS NULL OR message NOT LIKE 'unsupported format:%'), 0),
+                    coalesce(sum(message LIKE 'unsupported format:%'), 0)
+             FROM files WHERE state = 'skipped'",
             [],
-            |r| r.get::<_, i64>(0),
-        )? as u64)
+            |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
+        )?)
     }
 
     pub fn content_count(&self) -> Result<u64> {

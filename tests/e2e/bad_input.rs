@@ -21,6 +21,9 @@ fn corrupt_truncated_empty_and_non_media_files() {
     .unwrap();
     fs::write(d.media.join("empty.mp3"), b"").unwrap();
     fs::write(d.media.join("notes.txt"), b"shopping list").unwrap();
+    let mut raw = b"II*\0\x08\0\0\0".to_vec();
+    raw.resize(4096, 0);
+    fs::write(d.media.join("DSC_0001.NEF"), raw).unwrap();
     make_image(&d.media.join("good.png"));
     d.add_media_root();
     d.wait_idle();
@@ -51,6 +54,16 @@ fn corrupt_truncated_empty_and_non_media_files() {
             .any(|p| p["path"].as_str().unwrap().ends_with("random.jpg"))
     );
     assert_eq!(status["skipped_not_media"], 2);
+    // A format vx knows but cannot read yet is skipped, saying so, not called damaged.
+    let raw = state("DSC_0001.NEF");
+    assert_eq!(raw["state"], "skipped", "{raw}");
+    assert!(
+        raw["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("unsupported format: camera RAW")
+    );
+    assert_eq!(status["skipped_unsupported"], 1);
     // `vx reindex` retries failed files, which fail again with the same message.
     d.ok(&["reindex"]);
     d.wait_idle();
