@@ -7,6 +7,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params};
 use vx_client::{FileState, MediaKind};
 
@@ -217,6 +218,38 @@ const CONTENT_COLS: &str = "id, hash, kind, format, duration, width, height, vid
      audio_codec, taken, error, latitude, longitude, place, place_terms, camera";
 /// How many columns CONTENT_COLS names (the columns after them are numbered from here).
 const CONTENT_COL_COUNT: usize = 16;
+
+/// The columns of `contents` that a decoder fills, in the order of [`meta_values`].
+const META_COLS: &str = "kind, format, duration, width, height, video_codec, audio_codec, taken, \
+     error, latitude, longitude, place, place_terms, camera";
+const META_COL_COUNT: usize = 14;
+
+fn meta_values(meta: &ContentMeta) -> [Value; META_COL_COUNT] {
+    [
+        Value::from(meta.kind.map(|k| k.as_str().to_string())),
+        Value::from(meta.format.clone()),
+        Value::from(meta.duration),
+        Value::from(meta.width),
+        Value::from(meta.height),
+        Value::from(meta.video_codec.clone()),
+        Value::from(meta.audio_codec.clone()),
+        Value::from(meta.taken),
+        Value::from(meta.error.clone()),
+        Value::from(meta.location.map(|l| l.0)),
+        Value::from(meta.location.map(|l| l.1)),
+        Value::from(meta.place.as_ref().map(|p| p.name.clone())),
+        Value::from(meta.place.as_ref().map(|p| p.terms.clone())),
+        Value::from(meta.camera.clone()),
+    ]
+}
+
+/// "?from, ?from+1, ..." for `n` parameters.
+fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("?{i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 fn content_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ContentRow> {
     let kind: Option<String> = r.get(2)?;
@@ -752,28 +785,16 @@ impl Store {
         meta: &ContentMeta,
     ) -> Result<(i64, bool)> {
         let inserted = self.conn.execute(
-            "INSERT INTO contents(hash, size, kind, format, duration, width, height, video_codec,
-             audio_codec, taken, error, latitude, longitude, place, place_terms, camera)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
-             ON CONFLICT(hash) DO NOTHING",
-            params![
-                hash,
-                size as i64,
-                meta.kind.map(|k| k.as_str()),
-                meta.format,
-                meta.duration,
-                meta.width,
-                meta.height,
-                meta.video_codec,
-                meta.audio_codec,
-                meta.taken,
-                meta.error,
-                meta.location.map(|l| l.0),
-                meta.location.map(|l| l.1),
-                meta.place.as_ref().map(|p| &p.name),
-                meta.place.as_ref().map(|p| &p.terms),
-                meta.camera,
-            ],
+            &format!(
+                "INSERT INTO contents(hash, size, {META_COLS}) VALUES (?1, ?2, {})
+                 ON CONFLICT(hash) DO NOTHING",
+                placeholders(3, META_COL_COUNT)
+            ),
+            rusqlite::params_from_iter(
+                [Value::from(hash.to_vec()), Value::from(size as i64)]
+                    .into_iter()
+                    .chain(meta_values(meta)),
+            ),
         )? == 1;
         let id = self
             .conn
@@ -854,27 +875,13 @@ impl Store {
     ) -> Result<()> {
         self.in_transaction(|s| {
             s.conn.execute(
-                "UPDATE contents SET kind = ?2, format = ?3, duration = ?4, width = ?5,
-                 height = ?6, video_codec = ?7, audio_codec = ?8, taken = ?9, error = ?10,
-                 latitude = ?11, longitude = ?12, place = ?13, place_terms = ?14, camera = ?15
-                 WHERE id = ?1",
-                params![
-                    id,
-                    meta.kind.map(|k| k.as_str()),
-                    meta.format,
-                    meta.duration,
-                    meta.width,
-                    meta.height,
-                    meta.video_codec,
-                    meta.audio_codec,
-                    meta.taken,
-                    meta.error,
-                    meta.location.map(|l| l.0),
-                    meta.location.map(|l| l.1),
-                    meta.place.as_ref().map(|p| &p.name),
-                    meta.place.as_ref().map(|p| &p.terms),
-                    meta.camera,
-                ],
+                &format!(
+                    "UPDATE contents SET ({META_COLS}) = ({}) WHERE id = ?1",
+                    placeholders(2, META_COL_COUNT)
+                ),
+                rusqlite::params_from_iter(
+                    std::iter::once(Value::from(id)).chain(meta_values(meta)),
+                ),
             )?;
             s.conn.execute(
                 "DELETE FROM extractions WHERE content_id = ?1 AND extractor = ?2 AND version < ?3",

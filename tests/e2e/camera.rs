@@ -148,6 +148,23 @@ fn phone_photos_and_portrait_videos_are_indexed_upright() {
     assert_eq!(d.show(&mov)["content"]["kind"], "video");
 }
 
+/// The file names `vx search ARGS` finds, sorted.
+fn names(d: &Daemon, args: &[&str]) -> Vec<String> {
+    let mut found: Vec<String> = d
+        .search(args)
+        .iter()
+        .map(|p| {
+            Path::new(p)
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    found.sort();
+    found
+}
+
 /// Tags a file with exiftool.
 fn exiftool(file: &Path, tags: &[&str]) {
     let mut args = vec!["-q", "-overwrite_original"];
@@ -236,40 +253,25 @@ fn photos_and_videos_are_found_by_where_they_were_taken() {
         serde_json::Value::Null
     );
 
-    let names = |args: &[&str]| -> Vec<String> {
-        let mut found: Vec<String> = d
-            .search(args)
-            .iter()
-            .map(|p| {
-                Path::new(p)
-                    .file_name()
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned()
-            })
-            .collect();
-        found.sort();
-        found
-    };
-    assert_eq!(names(&["rome"]), ["DSC_0001.JPG", "IMG_0002.HEIC"]);
-    assert_eq!(names(&["italy 2023"]), ["DSC_0001.JPG"]);
-    assert_eq!(names(&["paris"]), ["IMG_0003.MOV"]);
-    assert_eq!(names(&["tokyo japan"]), ["clip.mp4"]);
+    assert_eq!(names(&d, &["rome"]), ["DSC_0001.JPG", "IMG_0002.HEIC"]);
+    assert_eq!(names(&d, &["italy 2023"]), ["DSC_0001.JPG"]);
+    assert_eq!(names(&d, &["paris"]), ["IMG_0003.MOV"]);
+    assert_eq!(names(&d, &["tokyo japan"]), ["clip.mp4"]);
     // By distance: from a place where photos here were taken, or from coordinates.
     assert_eq!(
-        names(&["--near", "Rome"]),
+        names(&d, &["--near", "Rome"]),
         ["DSC_0001.JPG", "IMG_0002.HEIC"]
     );
     assert_eq!(
-        names(&["--near", "rome, italy", "--km", "1"]),
+        names(&d, &["--near", "rome, italy", "--km", "1"]),
         ["DSC_0001.JPG"]
     );
     assert_eq!(
-        names(&["--near", "48.86,2.29", "--km", "5"]),
+        names(&d, &["--near", "48.86,2.29", "--km", "5"]),
         ["IMG_0003.MOV"]
     );
     assert_eq!(
-        names(&["--near", "41.89,12.49", "--km", "2000"]),
+        names(&d, &["--near", "41.89,12.49", "--km", "2000"]),
         ["DSC_0001.JPG", "IMG_0002.HEIC", "IMG_0003.MOV"]
     );
     let out = d.vx(&["search", "--near", "Atlantis"]);
@@ -366,27 +368,12 @@ fn pictures_are_found_by_what_took_them() {
         shown.contains("camera:   Apple iPhone 15, selfie, iPhone 15 front camera 2.69mm f/1.9"),
         "{shown}"
     );
-    let names = |args: &[&str]| -> Vec<String> {
-        let mut found: Vec<String> = d
-            .search(args)
-            .iter()
-            .map(|p| {
-                Path::new(p)
-                    .file_name()
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned()
-            })
-            .collect();
-        found.sort();
-        found
-    };
-    assert_eq!(names(&["iphone 15"]), ["IMG_0001.JPG"]);
-    assert_eq!(names(&["canon r5"]), ["_MG_0002.JPG"]);
-    assert_eq!(names(&["--camera", "selfie"]), ["IMG_0001.JPG"]);
-    assert_eq!(names(&["--camera", "canon"]), ["_MG_0002.JPG"]);
+    assert_eq!(names(&d, &["iphone 15"]), ["IMG_0001.JPG"]);
+    assert_eq!(names(&d, &["canon r5"]), ["_MG_0002.JPG"]);
+    assert_eq!(names(&d, &["--camera", "selfie"]), ["IMG_0001.JPG"]);
+    assert_eq!(names(&d, &["--camera", "canon"]), ["_MG_0002.JPG"]);
     assert_eq!(
-        names(&["--camera", "screenshot"]),
+        names(&d, &["--camera", "screenshot"]),
         ["Screenshot_20230101-101010.png"]
     );
 }
