@@ -520,21 +520,16 @@ impl Vx for Server {
                 let km = if request.km > 0.0 { request.km } else { 25.0 };
                 let mut kept = Vec::new();
                 for hit in results {
-                    let path = hit.path.to_path_buf();
-                    let near_ok = match &near {
-                        Some(centres) => store.location_of(&path).map_err(internal)?.is_some_and(
-                            |at| centres.iter().any(|c| distance_km(*c, at) <= km),
-                        ),
-                        None => true,
-                    };
-                    let camera_ok = match &camera {
-                        Some(words) => store
-                            .camera_of(&path)
-                            .map_err(internal)?
-                            .map(|c| c.to_lowercase())
-                            .is_some_and(|c| words.iter().all(|w| c.contains(w.as_str()))),
-                        None => true,
-                    };
+                    let (at, took) = store
+                        .origin_of(&hit.path.to_path_buf())
+                        .map_err(internal)?;
+                    let near_ok = near.as_ref().is_none_or(|centres| {
+                        at.is_some_and(|at| centres.iter().any(|c| distance_km(*c, at) <= km))
+                    });
+                    let camera_ok = camera.as_ref().is_none_or(|words| {
+                        took.map(|c| c.to_lowercase())
+                            .is_some_and(|c| words.iter().all(|w| c.contains(w.as_str())))
+                    });
                     if near_ok && camera_ok {
                         kept.push(hit);
                     }

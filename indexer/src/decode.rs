@@ -95,11 +95,17 @@ pub fn decode(path: &Path, policy: &DecodePolicy) -> Result<Decoded, ProbeError>
         .meta
         .location
         .and_then(|(lat, lon)| crate::geo::place_at(lat, lon));
-    if decoded.meta.kind == Some(MediaKind::Image) {
-        let exif = crate::probe::read_exif(path);
-        decoded.meta.camera = crate::camera::describe(exif.as_ref(), path);
-    }
     Ok(decoded)
+}
+
+/// What a still's EXIF (read once by its decoder) says of when, where and with what it was
+/// taken.
+pub(crate) fn still_meta(meta: &mut ContentMeta, exif: Option<&exif::Exif>, path: &Path) {
+    if let Some(exif) = exif {
+        meta.taken = meta.taken.or_else(|| crate::probe::exif_time(exif));
+        meta.location = crate::geo::exif_coordinates(exif);
+    }
+    meta.camera = crate::camera::describe(exif, path);
 }
 
 pub(crate) fn scaled_size(w: u32, h: u32, max_side: u32) -> (u32, u32) {
@@ -174,16 +180,15 @@ fn decode_jpeg(path: &Path, policy: &DecodePolicy) -> Result<Decoded, ProbeError
     }
     // Full-resolution size, as the picture stands after orientation.
     let (ow, oh) = if o >= 5 { (fh, fw) } else { (fw, fh) };
-    let meta = ContentMeta {
+    let mut meta = ContentMeta {
         kind: Some(MediaKind::Image),
         format: Some("jpeg".into()),
         width: Some(ow),
         height: Some(oh),
         video_codec: Some("mjpeg".into()),
-        taken: exif.as_ref().and_then(crate::probe::exif_time),
-        location: exif.as_ref().and_then(crate::geo::exif_coordinates),
         ..ContentMeta::default()
     };
+    still_meta(&mut meta, exif.as_ref(), path);
     Ok(Decoded {
         meta,
         frames: vec![Frame { time: 0.0, image }],
@@ -518,12 +523,13 @@ fn decode_ffmpeg(path: &Path, policy: &DecodePolicy) -> Result<Decoded, ProbeErr
     // Upright: a still by its EXIF orientation, a video by its display matrix. Where: a still's
     // EXIF GPS, a video's ISO 6709 location (QuickTime's key, or MP4's ©xyz as FFmpeg names it).
     let exif = image.then(|| crate::probe::read_exif(path)).flatten();
-    meta.location = match &exif {
-        Some(exif) => crate::geo::exif_coordinates(exif),
-        None => ["com.apple.quicktime.location.ISO6709", "location"]
+    if image {
+        still_meta(&mut meta, exif.as_ref(), path);
+    } else {
+        meta.location = ["com.apple.quicktime.location.ISO6709", "location"]
             .iter()
-            .find_map(|k| ictx.metadata().get(k).and_then(crate::geo::iso6709)),
-    };
+            .find_map(|k| ictx.metadata().get(k).and_then(crate::geo::iso6709));
+    }
     let o = if image {
         exif.as_ref().and_then(exif_orientation).unwrap_or(1)
     } else {
@@ -554,9 +560,6 @@ fn decode_ffmpeg(path: &Path, policy: &DecodePolicy) -> Result<Decoded, ProbeErr
         MediaKind::Audio
     });
     meta.duration = if image { None } else { duration };
-    if image && meta.taken.is_none() {
-        meta.taken = exif.as_ref().and_then(crate::probe::exif_time);
-    }
     Ok(Decoded {
         meta,
         frames,

@@ -102,16 +102,15 @@ pub fn decode_heif(path: &Path, head: &[u8], policy: &DecodePolicy) -> Result<De
             .resize(tw, th, None)
             .map_err(|e| corrupt(what, e))?;
     }
-    let meta = ContentMeta {
+    let mut meta = ContentMeta {
         kind: Some(MediaKind::Image),
         format: Some(format.into()),
         width: Some(full_w),
         height: Some(full_h),
         video_codec: Some(if format == "avif" { "av1" } else { "hevc" }.into()),
-        taken: exif.as_ref().and_then(crate::probe::exif_time),
-        location: exif.as_ref().and_then(crate::geo::exif_coordinates),
         ..ContentMeta::default()
     };
+    crate::decode::still_meta(&mut meta, exif.as_ref(), path);
     Ok(Decoded {
         meta,
         frames: vec![Frame {

@@ -219,6 +219,9 @@ const CONTENT_COLS: &str = "id, hash, kind, format, duration, width, height, vid
 /// How many columns CONTENT_COLS names (the columns after them are numbered from here).
 const CONTENT_COL_COUNT: usize = 16;
 
+/// Where a file was taken (latitude, longitude) and what took it.
+pub type Origin = (Option<(f64, f64)>, Option<String>);
+
 /// The columns of `contents` that a decoder fills, in the order of [`meta_values`].
 const META_COLS: &str = "kind, format, duration, width, height, video_codec, audio_codec, taken, \
      error, latitude, longitude, place, place_terms, camera";
@@ -837,31 +840,22 @@ impl Store {
             .collect())
     }
 
-    /// What took the file at `path` (see camera.rs), when its content says.
-    pub fn camera_of(&self, path: &Path) -> Result<Option<String>> {
+    /// Where the file at `path` was taken and what took it (see camera.rs), as far as its
+    /// content says: the place and camera filters of search.
+    pub fn origin_of(&self, path: &Path) -> Result<Origin> {
         Ok(self
             .conn
             .query_row(
-                "SELECT c.camera FROM files f JOIN contents c ON c.id = f.content_id
-                 WHERE f.path = ?1",
+                "SELECT c.latitude, c.longitude, c.camera FROM files f
+                 JOIN contents c ON c.id = f.content_id WHERE f.path = ?1",
                 [path_bytes(path)],
-                |r| r.get(0),
+                |r| {
+                    let at = r.get::<_, Option<f64>>(0)?.zip(r.get::<_, Option<f64>>(1)?);
+                    Ok((at, r.get(2)?))
+                },
             )
             .optional()?
-            .flatten())
-    }
-
-    /// Where the file at `path` was taken, when its content says.
-    pub fn location_of(&self, path: &Path) -> Result<Option<(f64, f64)>> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT c.latitude, c.longitude FROM files f JOIN contents c ON c.id = f.content_id
-                 WHERE f.path = ?1 AND c.latitude IS NOT NULL",
-                [path_bytes(path)],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?)
+            .unwrap_or_default())
     }
 
     /// Replaces a content's metadata with what a newer decoder (`extractor` at `version`) found,
