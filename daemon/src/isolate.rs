@@ -139,6 +139,12 @@ pub fn worker_main(settings: WorkerSettings) -> anyhow::Result<()> {
         settings.model_threads.max(1),
     );
     let policy = DecodePolicy::default();
+    // Only the metadata wanted (a newer decoder re-reading a known content): one frame, no sound.
+    let meta_only = DecodePolicy {
+        audio: false,
+        max_frames: 1,
+        ..policy.clone()
+    };
     let stdin = std::io::stdin();
     let mut stdout = std::io::stdout().lock();
     for line in stdin.lock().lines() {
@@ -146,7 +152,12 @@ pub fn worker_main(settings: WorkerSettings) -> anyhow::Result<()> {
         let req: Request = serde_json::from_str(&line)?;
         let path = PathBuf::from(std::ffi::OsString::from_vec(req.path));
         let opens_before = DECODE_OPENS.load(std::sync::atomic::Ordering::Relaxed);
-        let response = match decode(&path, &policy) {
+        let policy = if req.wanted.is_empty() {
+            &meta_only
+        } else {
+            &policy
+        };
+        let response = match decode(&path, policy) {
             Ok(decoded) => {
                 if let Some(media_seconds) = decoded.meta.duration.filter(|d| *d > 0.0) {
                     answer(&mut stdout, &Response::Decoded { media_seconds })?;

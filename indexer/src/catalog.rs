@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use vx_client::FileState;
 
-use crate::paths::{IGNORE_MARKERS, is_ignored_path, is_marked_ignored};
+use crate::paths::{has_ignore_marker, is_ignored_path, is_marked_ignored};
 use crate::store::{FileRow, FileStat, Result, RootRow, Store};
 
 /// Rows written per transaction during a scan: big enough to be fast, small enough that
@@ -70,10 +70,6 @@ fn dir_is_empty(dir: &Path) -> bool {
     std::fs::read_dir(dir)
         .map(|mut d| d.next().is_none())
         .unwrap_or(true)
-}
-
-fn has_ignore_marker(dir: &Path) -> bool {
-    IGNORE_MARKERS.iter().any(|m| dir.join(m).exists())
 }
 
 /// Whether a scan leaves this entry (and what is below it) alone.

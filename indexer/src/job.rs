@@ -186,7 +186,7 @@ pub fn prepare(
 /// scanner takes the file offline meanwhile. Otherwise it was deleted or renamed: it is
 /// forgotten (a rename is catalogued afresh from its notice), unless the catalogue has already
 /// moved it, in which case the job runs again at the new place.
-fn vanished(store: &mut Store, job: &Job, file: &FileRow) -> Result<Outcome> {
+fn vanished(store: &Store, job: &Job, file: &FileRow) -> Result<Outcome> {
     if file.state == FileState::Offline {
         store.drop_job(job.id)?;
         return Ok(Outcome::Vanished);

@@ -87,14 +87,19 @@ pub fn is_ignored_path(root: &Path, path: &Path) -> bool {
 
 /// Files that tell media scanners to leave their folder alone: Android's `.nomedia`, and vx's
 /// own `.vxignore`.
-pub const IGNORE_MARKERS: &[&str] = &[".nomedia", ".vxignore"];
+const IGNORE_MARKERS: &[&str] = &[".nomedia", ".vxignore"];
+
+/// Whether the folder `dir` holds an ignore marker.
+pub fn has_ignore_marker(dir: &Path) -> bool {
+    IGNORE_MARKERS.iter().any(|m| dir.join(m).exists())
+}
 
 /// True when a folder between `root` (exclusive: a folder the user added is theirs to add) and
 /// `path` (inclusive, when it is a folder) holds an ignore marker.
 pub fn is_marked_ignored(root: &Path, path: &Path) -> bool {
     path.ancestors()
         .take_while(|dir| *dir != root && dir.starts_with(root))
-        .any(|dir| IGNORE_MARKERS.iter().any(|m| dir.join(m).exists()))
+        .any(has_ignore_marker)
 }
 
 /// Formats vx knows but this build cannot decode, by extension: what they are and what reading
