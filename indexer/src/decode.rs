@@ -1,6 +1,6 @@
 //! One decoding pass per file: what the file is (its metadata), and the pixels and sound every
 //! extractor needs, in memory. Images decode once (mozjpeg for JPEG, libheif for HEIC and AVIF,
-//! FFmpeg for the rest) standing upright; videos decode keyframes only (AVDISCARD_NONKEY) plus a sampling
+//! LibRaw for camera RAW, FFmpeg for the rest) standing upright; videos decode keyframes only (AVDISCARD_NONKEY) plus a sampling
 //! policy, and their audio once, resampled to 16 kHz mono for the transcriber.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -88,6 +88,8 @@ pub fn decode(path: &Path, policy: &DecodePolicy) -> Result<Decoded, ProbeError>
         decode_jpeg(path, policy)
     } else if crate::heif::is_heif(&head) {
         crate::heif::decode_heif(path, &head, policy)
+    } else if crate::raw::is_raw(path) {
+        crate::raw::decode_raw(path, policy)
     } else {
         decode_ffmpeg(path, policy)
     }?;
@@ -123,10 +125,50 @@ pub(crate) fn scaled_size(w: u32, h: u32, max_side: u32) -> (u32, u32) {
 fn decode_jpeg(path: &Path, policy: &DecodePolicy) -> Result<Decoded, ProbeError> {
     let bytes = std::fs::read(path).map_err(|e| ProbeError::Io(e.to_string()))?;
     DECODE_OPENS.fetch_add(1, Ordering::Relaxed);
+    let (fw, fh, image) = jpeg_pixels(&bytes, policy)?;
+    let exif = crate::probe::read_exif(path);
+    let o = exif.as_ref().and_then(exif_orientation).unwrap_or(1);
+    let image = fit(orient(image, o), policy)?;
+    // Full-resolution size, as the picture stands after orientation.
+    let (ow, oh) = if o >= 5 { (fh, fw) } else { (fw, fh) };
+    let mut meta = ContentMeta {
+        kind: Some(MediaKind::Image),
+        format: Some("jpeg".into()),
+        width: Some(ow),
+        height: Some(oh),
+        video_codec: Some("mjpeg".into()),
+        ..ContentMeta::default()
+    };
+    still_meta(&mut meta, exif.as_ref(), path);
+    Ok(Decoded {
+        meta,
+        frames: vec![Frame { time: 0.0, image }],
+        audio: None,
+    })
+}
+
+/// Scales a still down to the policy's long side.
+pub(crate) fn fit(image: RgbImage, policy: &DecodePolicy) -> Result<RgbImage, ProbeError> {
+    let (tw, th) = scaled_size(image.width, image.height, policy.max_side);
+    if (tw, th) == (image.width, image.height) {
+        return Ok(image);
+    }
+    image
+        .view()
+        .resize(tw, th, None)
+        .map_err(|e| corrupt(e.to_string()))
+}
+
+/// A JPEG's full size and its pixels as stored (not yet upright), decoded by mozjpeg at the
+/// smallest DCT scale that still covers the policy's long side.
+pub(crate) fn jpeg_pixels(
+    bytes: &[u8],
+    policy: &DecodePolicy,
+) -> Result<(u32, u32, RgbImage), ProbeError> {
     // mozjpeg reports errors by panicking.
     let decoded = catch_unwind(AssertUnwindSafe(
         || -> std::io::Result<(u32, u32, u32, u32, Vec<u8>)> {
-            let mut d = mozjpeg::Decompress::new_mem(&bytes)?;
+            let mut d = mozjpeg::Decompress::new_mem(bytes)?;
             let (fw, fh) = (d.width() as u32, d.height() as u32);
             if fw as u64 * fh as u64 > policy.max_pixels {
                 return Ok((fw, fh, 0, 0, Vec::new()));
@@ -161,39 +203,15 @@ fn decode_jpeg(path: &Path, policy: &DecodePolicy) -> Result<Decoded, ProbeError
     if data.len() != w as usize * h as usize * 3 {
         return Err(corrupt("damaged JPEG (short pixel data)"));
     }
-    let exif = crate::probe::read_exif(path);
-    let o = exif.as_ref().and_then(exif_orientation).unwrap_or(1);
-    let mut image = orient(
+    Ok((
+        fw,
+        fh,
         RgbImage {
             width: w,
             height: h,
             data,
         },
-        o,
-    );
-    let (tw, th) = scaled_size(image.width, image.height, policy.max_side);
-    if (tw, th) != (image.width, image.height) {
-        image = image
-            .view()
-            .resize(tw, th, None)
-            .map_err(|e| corrupt(e.to_string()))?;
-    }
-    // Full-resolution size, as the picture stands after orientation.
-    let (ow, oh) = if o >= 5 { (fh, fw) } else { (fw, fh) };
-    let mut meta = ContentMeta {
-        kind: Some(MediaKind::Image),
-        format: Some("jpeg".into()),
-        width: Some(ow),
-        height: Some(oh),
-        video_codec: Some("mjpeg".into()),
-        ..ContentMeta::default()
-    };
-    still_meta(&mut meta, exif.as_ref(), path);
-    Ok(Decoded {
-        meta,
-        frames: vec![Frame { time: 0.0, image }],
-        audio: None,
-    })
+    ))
 }
 
 /// Converts decoded video frames to RGB at a bounded size.

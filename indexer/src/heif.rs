@@ -12,7 +12,7 @@ use libheif_rs::{ColorSpace, HeifContext, LibHeif, RgbChroma};
 use vx_client::MediaKind;
 use vx_models::RgbImage;
 
-use crate::decode::{DECODE_OPENS, DecodePolicy, Decoded, Frame, scaled_size};
+use crate::decode::{DECODE_OPENS, DecodePolicy, Decoded, Frame};
 use crate::orientation::{exif_orientation, orient};
 use crate::probe::ProbeError;
 use crate::store::ContentMeta;
@@ -95,13 +95,7 @@ pub fn decode_heif(path: &Path, head: &[u8], policy: &DecodePolicy) -> Result<De
         picture = orient(picture, o);
     }
     let (full_w, full_h) = (picture.width, picture.height);
-    let (tw, th) = scaled_size(full_w, full_h, policy.max_side);
-    if (tw, th) != (full_w, full_h) {
-        picture = picture
-            .view()
-            .resize(tw, th, None)
-            .map_err(|e| corrupt(what, e))?;
-    }
+    let picture = crate::decode::fit(picture, policy)?;
     let mut meta = ContentMeta {
         kind: Some(MediaKind::Image),
         format: Some(format.into()),

@@ -16,8 +16,9 @@ use crate::store::{ContentMeta, ContentRow, FileRow, FileStat, Job, Result, Stor
 /// The built-in extractor every content gets: what the container says (kind, size, codecs...).
 pub const METADATA_EXTRACTOR: &str = "metadata";
 /// 2: HEIC and AVIF decoded, videos turned by their display matrix, where it was taken (GPS)
-/// and the place there. A content decoded by an older version is decoded again once.
-pub const METADATA_VERSION: u32 = 2;
+/// and the place there. 3: camera RAW through LibRaw. A content decoded by an older version is
+/// decoded again once.
+pub const METADATA_VERSION: u32 = 3;
 
 /// How long a job waits for a folder that looks unmounted to come back.
 const ROOT_ABSENT_RETRY_SECS: i64 = 30;
@@ -207,9 +208,11 @@ fn vanished(store: &Store, job: &Job, file: &FileRow) -> Result<Outcome> {
 fn state_for(file: &FileRow, meta: &ContentMeta) -> (FileState, Option<String>) {
     match (&meta.kind, &meta.error) {
         (Some(_), _) => (FileState::Indexed, None),
-        // FFmpeg may take a RAW file for a TIFF and fail on it: without the right decoder
-        // there is no telling a damaged one from a good one.
-        (None, Some(_)) if unsupported_format(&file.path).is_some() => {
+        // A RAW LibRaw does not recognise: without the right decoder there is no telling a
+        // damaged one from a good one.
+        (None, Some(e))
+            if !e.starts_with("corrupt") && unsupported_format(&file.path).is_some() =>
+        {
             (FileState::Skipped, unsupported_format(&file.path))
         }
         (None, Some(e)) if e.starts_with("corrupt") => (FileState::Failed, Some(e.clone())),

@@ -14,6 +14,7 @@ pub mod orientation;
 pub mod paths;
 pub mod people;
 pub mod probe;
+pub mod raw;
 pub mod semantic;
 pub mod store;
 pub mod textindex;

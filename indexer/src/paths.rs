@@ -102,19 +102,17 @@ pub fn is_marked_ignored(root: &Path, path: &Path) -> bool {
         .any(has_ignore_marker)
 }
 
-/// Formats vx knows but this build cannot decode, by extension: what they are and what reading
-/// them needs. A file of one that FFmpeg cannot read either is skipped with this reason, not
-/// failed as damaged.
+/// Formats vx knows but cannot decode this file of, by extension: a camera RAW that LibRaw
+/// does not recognise (a camera newer than it) is skipped with this reason, not failed as
+/// damaged.
 pub fn unsupported_format(path: &Path) -> Option<String> {
-    const RAW: &[&str] = &[
-        "cr2", "cr3", "crw", "nef", "nrw", "arw", "srf", "sr2", "raf", "orf", "rw2", "pef", "dng",
-        "srw", "x3f", "3fr", "iiq", "erf", "mef", "mos", "kdc", "dcr", "rwl",
-    ];
     let ext = path.extension()?.to_str()?;
-    RAW.iter().any(|x| x.eq_ignore_ascii_case(ext)).then(|| {
+    crate::raw::is_raw(path).then(|| {
         format!(
-            "unsupported format: camera RAW (.{ext}) (needs LibRaw, which this vx is not built \
-             with yet; the file is kept and read when a vx that can is installed)"
+            "unsupported format: camera RAW (.{ext}) that LibRaw {} does not recognise (a camera \
+             newer than it, or not a RAW at all; the file is kept and read again when a newer \
+             vx is installed)",
+            crate::raw::libraw_version()
         )
     })
 }

@@ -54,7 +54,7 @@ fn corrupt_truncated_empty_and_non_media_files() {
             .any(|p| p["path"].as_str().unwrap().ends_with("random.jpg"))
     );
     assert_eq!(status["skipped_not_media"], 2);
-    // A format vx knows but cannot read yet is skipped, saying so, not called damaged.
+    // A RAW LibRaw does not recognise is skipped, saying so, not called damaged.
     let raw = state("DSC_0001.NEF");
     assert_eq!(raw["state"], "skipped", "{raw}");
     assert!(

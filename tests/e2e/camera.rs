@@ -377,3 +377,63 @@ fn pictures_are_found_by_what_took_them() {
         ["Screenshot_20230101-101010.png"]
     );
 }
+
+#[test]
+fn camera_raws_are_indexed_upright_and_found_by_what_they_show() {
+    let (Some(shared), Some(cr2), Some(dng)) = (
+        pack(),
+        vx_testkit::camera_media("IMG_5952.CR2"),
+        vx_testkit::camera_media("chelsea-turned.dng"),
+    ) else {
+        return;
+    };
+    let mut d = Daemon::new();
+    d.extra_env.push((
+        "VX_MODELS_DIR".into(),
+        shared.models.to_string_lossy().into_owned(),
+    ));
+    d.start();
+    let canon = d.media.join("IMG_5952.CR2");
+    std::fs::copy(&cr2, &canon).unwrap();
+    // Where the tower stands (exiftool writes GPS into the CR2's EXIF).
+    exiftool(
+        &canon,
+        &[
+            "-GPSLatitude=49.2",
+            "-GPSLatitudeRef=N",
+            "-GPSLongitude=16.6",
+            "-GPSLongitudeRef=E",
+        ],
+    );
+    let cat = d.media.join("DSC_0001.DNG");
+    std::fs::copy(&dng, &cat).unwrap();
+    d.add_media_root();
+    d.wait_idle();
+    let shown = d.show(&canon);
+    assert_eq!(shown["state"], "indexed", "{shown}");
+    assert_eq!(shown["content"]["format"], "cr2");
+    assert_eq!(shown["content"]["place"], "Brno, South Moravian, Czechia");
+    let shown = d.show(&cat);
+    assert_eq!(shown["state"], "indexed", "{shown}");
+    assert_eq!(
+        (&shown["content"]["width"], &shown["content"]["height"]),
+        (&450.into(), &300.into())
+    );
+    // The thumbnail stands as the cat does: wider than tall.
+    let thumb = shown["thumbnails"][0]["path"].as_str().unwrap();
+    let probe = Command::new("ffprobe")
+        .args(["-v", "error", "-show_entries", "stream=width,height"])
+        .args(["-of", "csv=p=0", thumb])
+        .output()
+        .unwrap();
+    let dims = String::from_utf8_lossy(&probe.stdout);
+    let (w, h) = dims.trim().split_once(',').unwrap();
+    assert!(
+        w.parse::<u32>().unwrap() > h.parse::<u32>().unwrap(),
+        "{dims}"
+    );
+    assert_eq!(names(&d, &["cat"]), ["DSC_0001.DNG"]);
+    assert_eq!(names(&d, &["brno"]), ["IMG_5952.CR2"]);
+    assert_eq!(names(&d, &["--camera", "canon eos 30d"]), ["IMG_5952.CR2"]);
+    assert_eq!(d.count("failed"), 0);
+}

@@ -110,6 +110,25 @@ pub fn media(name: &str) -> Option<PathBuf> {
     }
 }
 
+/// One camera RAW test file (scripts/fetch-camera-media.sh: VX_CAMERA_MEDIA), or None after
+/// [`cannot_run`].
+pub fn camera_media(name: &str) -> Option<PathBuf> {
+    let Some(dir) = std::env::var_os("VX_CAMERA_MEDIA").filter(|v| !v.is_empty()) else {
+        cannot_run(
+            "no camera RAW test files: scripts/fetch-camera-media.sh DIR makes them; point \
+             VX_CAMERA_MEDIA at DIR (scripts/test.sh does)",
+        );
+        return None;
+    };
+    let path = PathBuf::from(dir).join(name);
+    if path.is_file() {
+        Some(path)
+    } else {
+        cannot_run(format!("camera test file {} is missing", path.display()));
+        None
+    }
+}
+
 /// One model of models/manifest.toml: its files' paths, and whether every file has a package
 /// source (so `vx models fetch --from-packages` can build it).
 struct ManifestModel {

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Camera RAW test files, into DIR (default: ~/.cache/vx/camera-media). Prints DIR.
+#   IMG_5952.CR2      a Canon EOS 30D raw with its 1728x1152 JPEG preview, taken unchanged from
+#                     Debian's rawtran-doc 1.1-1 (GPL-3+, checked against its SHA-256)
+#   chelsea-turned.dng a DNG without a preview, written by PiDNG (PyPI) from the scikit-image cat
+#                     (tests/media/make_dng.py): a 12-bit RGGB mosaic stored a quarter turn off,
+#                     with EXIF orientation 6 to stand it up
+# MEDIA (default: $VX_TEST_MEDIA, else ../shared/media) provides chelsea.png.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+dest="${1:-${VX_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/vx}/camera-media}"
+media="${2:-${VX_TEST_MEDIA:-$root/../shared/media}}"
+cr2_sum=9f4958fb43824fdc1defb6b262f8bacedb1879041b2d5f60dc5225ee1049d554
+say() { printf 'fetch-camera-media: %s\n' "$*" >&2; }
+
+if [[ -f $dest/chelsea-turned.dng ]] && echo "$cr2_sum  $dest/IMG_5952.CR2" | sha256sum --quiet --check 2>/dev/null; then
+  echo "$dest"
+  exit 0
+fi
+[[ -f $media/chelsea.png ]] || { say "no chelsea.png in $media (scripts/fetch-test-media.sh fetches it)"; exit 1; }
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+out="$tmp/out"
+mkdir -p "$out"
+
+say "rawtran-doc 1.1-1 from Debian"
+(cd "$tmp" && { apt-get download -qq rawtran-doc=1.1-1 2>/dev/null ||
+  { apt-get update -qq && apt-get download -qq rawtran-doc=1.1-1; }; })
+dpkg-deb -x "$tmp"/rawtran-doc_*.deb "$tmp/deb"
+cp "$tmp/deb/usr/share/doc/rawtran/IMG_5952.CR2" "$out/"
+cp "$tmp/deb/usr/share/doc/rawtran-doc/copyright" "$out/COPYRIGHT-rawtran-doc.txt"
+echo "$cr2_sum  $out/IMG_5952.CR2" | sha256sum --quiet --check
+
+say "PiDNG 4.0.9 from PyPI"
+python3 -m venv "$tmp/venv"
+"$tmp/venv/bin/pip" install --quiet pidng==4.0.9 pillow
+"$tmp/venv/bin/python" "$root/tests/media/make_dng.py" "$media/chelsea.png" "$out/chelsea-turned.dng" 6
+
+mkdir -p "$(dirname "$dest")"
+rm -rf "$dest"
+mv "$out" "$dest"
+echo "$dest"
