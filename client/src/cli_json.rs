@@ -28,7 +28,14 @@ pub fn search(r: &SearchResponse) -> Value {
 }
 
 pub fn root(r: &RootInfo) -> Value {
-    json!({"path": path(&r.path), "state": r.state.as_str(), "message": r.message, "files": r.files})
+    json!({
+        "path": path(&r.path),
+        "state": r.state.as_str(),
+        "message": r.message,
+        "files": r.files,
+        "exclude": r.exclude,
+        "excluded": r.excluded.iter().map(|x| json!({"reason": x.reason, "folders": x.folders, "files": x.files})).collect::<Vec<_>>(),
+    })
 }
 
 pub fn status(s: &Status) -> Value {

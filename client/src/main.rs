@@ -56,9 +56,17 @@ enum KindArg {
 #[derive(Subcommand)]
 enum Command {
     /// Watch folders (recursively) and catalogue their media
+    ///
+    /// Hidden files, photo libraries' derivatives and folders holding a `.nomedia` or
+    /// `.vxignore` file are left out; `--exclude` leaves out more.
     Add {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// Leave out what this glob matches (repeatable): a name anywhere without "/"
+        /// ("*.psd", "node_modules/" for folders only), else the path below the folder
+        /// ("Exports/**"). Given for a folder already watched, it adds to its patterns.
+        #[arg(long, value_name = "PATTERN")]
+        exclude: Vec<String>,
     },
     /// Stop watching a folder and forget its files
     Remove { path: PathBuf },
@@ -329,10 +337,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     let (client, _hello) = connect(&socket).await?;
     let ctx = context;
     match cli.command {
-        Command::Add { paths } => {
+        Command::Add { paths, exclude } => {
             let mut failed = false;
             for p in paths {
-                match client.add_root(ctx(), WirePath::new(&absolute(&p))).await? {
+                let path = WirePath::new(&absolute(&p));
+                match client.add_root(ctx(), path, exclude.clone()).await? {
                     Ok(root) => println!(
                         "watching {} ({} files so far; `vx status --watch` follows progress)",
                         root.path, root.files
@@ -558,11 +567,27 @@ async fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 fn print_root(r: &RootInfo) {
-    print!("{}  {}  {} files", r.path, r.state.as_str(), r.files);
-    match &r.message {
-        Some(m) => println!("\n    {m}"),
-        None => println!(),
+    println!("{}  {}  {} files", r.path, r.state.as_str(), r.files);
+    if let Some(m) = &r.message {
+        println!("    {m}");
     }
+    if !r.exclude.is_empty() {
+        println!("    excluding {}", r.exclude.join(", "));
+    }
+    for x in &r.excluded {
+        let mut what = Vec::new();
+        if x.folders > 0 {
+            what.push(plural(x.folders, "folder"));
+        }
+        if x.files > 0 {
+            what.push(plural(x.files, "file"));
+        }
+        println!("    left out: {} ({})", what.join(" and "), x.reason);
+    }
+}
+
+fn plural(n: u64, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
 fn count(s: &Status, state: FileState) -> u64 {

@@ -159,6 +159,19 @@ pub struct RootInfo {
     /// Why the root is polling or missing, and what to do about it.
     pub message: Option<String>,
     pub files: u64,
+    /// The folder's own exclusion patterns (`vx add --exclude`).
+    pub exclude: Vec<String>,
+    /// What its last full scan left out, by reason.
+    pub excluded: Vec<Excluded>,
+}
+
+/// Folders and files a scan left out for one reason ("pattern *.tmp", ".nomedia file", ...).
+/// A folder counts once, whatever it holds.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Excluded {
+    pub reason: String,
+    pub folders: u64,
+    pub files: u64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -398,7 +411,9 @@ pub trait Vx {
     /// The handshake: always the first call. Fails with `VersionMismatch` when protocols differ.
     async fn hello(client_protocol: u32) -> Result<Hello, RpcError>;
     /// Watches a folder (recursively) and catalogues what is in it.
-    async fn add_root(path: WirePath) -> Result<RootInfo, RpcError>;
+    /// Watches a folder, leaving out what `exclude` (glob patterns) matches; for a folder
+    /// already watched, adds the patterns to its own.
+    async fn add_root(path: WirePath, exclude: Vec<String>) -> Result<RootInfo, RpcError>;
     /// Stops watching a folder and forgets its files (their extracted results go with them).
     async fn remove_root(path: WirePath) -> Result<u64, RpcError>;
     async fn roots() -> Result<Vec<RootInfo>, RpcError>;

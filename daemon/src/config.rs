@@ -24,6 +24,13 @@ pub const DEFAULT_CONFIG: &str = r#"# vx daemon configuration. Every field is op
 # Folders to watch in addition to those added with `vx add`. [VX_ROOTS, colon-separated]
 roots = []
 
+# Files and folders to leave out, in every watched folder (each folder can have its own:
+# `vx add DIR --exclude PATTERN`). A pattern without "/" matches a name anywhere ("*.psd",
+# "node_modules/": a trailing "/" means folders only); one with "/" matches the path below the
+# watched folder ("Exports/**"). A folder holding a `.nomedia` or `.vxignore` file is left out
+# too, and so are photo libraries' derivatives. `vx status` counts what was left out and why.
+exclude = []
+
 # Files processed in parallel, each by its own worker process with single-threaded models
 # (0 = one per CPU core; PERF-FACTS: the fastest layout on 2 cores). [VX_WORKERS]
 workers = 0
@@ -82,6 +89,7 @@ pub struct Config {
     pub models_dir: Option<PathBuf>,
     pub onnxruntime: Option<PathBuf>,
     pub roots: Vec<PathBuf>,
+    pub exclude: Vec<String>,
     pub workers: usize,
     pub debounce_ms: u64,
     pub root_check_secs: u64,
@@ -105,6 +113,7 @@ impl Default for Config {
             models_dir: None,
             onnxruntime: None,
             roots: Vec::new(),
+            exclude: Vec::new(),
             workers: 0,
             debounce_ms: 500,
             root_check_secs: 10,
@@ -149,6 +158,8 @@ impl Config {
             Err(e) => return Err(e).with_context(|| format!("cannot read {}", file.display())),
         };
         config.apply_env()?;
+        vx_indexer::exclude::validate(&config.exclude)
+            .map_err(|e| anyhow::anyhow!("{e} (in `exclude` of {})", file.display()))?;
         Ok(config)
     }
 

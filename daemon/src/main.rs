@@ -203,7 +203,11 @@ async fn serve(config: Config, data_dir: PathBuf, socket: PathBuf) -> Result<()>
     let (cat_tx, cat_rx) = std::sync::mpsc::channel();
     let (catalog, catalog_thread) = scanner::spawn(
         shared.clone(),
-        Catalog::new(store),
+        {
+            let mut catalog = Catalog::new(store);
+            catalog.set_exclude(config.exclude.clone());
+            catalog
+        },
         watch_tx,
         scanner::Settings {
             root_check: Duration::from_secs(config.root_check_secs.max(1)),

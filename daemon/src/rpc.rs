@@ -419,10 +419,16 @@ impl Vx for Server {
         })
     }
 
-    async fn add_root(self, _: Context, path: WirePath) -> Result<RootInfo, RpcError> {
+    async fn add_root(
+        self,
+        _: Context,
+        path: WirePath,
+        exclude: Vec<String>,
+    ) -> Result<RootInfo, RpcError> {
         let (reply, rx) = oneshot::channel();
         self.catalog.send(CatalogCmd::AddRoot {
             path: path.to_path_buf(),
+            exclude,
             reply,
         });
         rx.await.map_err(|_| RpcError::ShuttingDown)?

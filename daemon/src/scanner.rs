@@ -10,7 +10,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc::UnboundedSender, oneshot};
-use vx_client::{RootInfo, RootState, RpcError, WirePath};
+use vx_client::{Excluded, RootInfo, RootState, RpcError, WirePath};
 use vx_indexer::catalog::root_absence;
 use vx_indexer::store::RootRow;
 use vx_indexer::{Catalog, Store};
@@ -25,6 +25,7 @@ pub enum CatalogCmd {
     },
     AddRoot {
         path: PathBuf,
+        exclude: Vec<String>,
         reply: oneshot::Sender<Result<RootInfo, RpcError>>,
     },
     RemoveRoot {
@@ -113,6 +114,18 @@ pub fn root_info(store: &Store, row: &RootRow, counts: &HashMap<i64, u64>) -> Ro
                 .map(|f| f.len() as u64)
                 .unwrap_or(0)
         }),
+        exclude: row.exclude.clone(),
+        excluded: store
+            .root_excluded(row.id)
+            .unwrap_or_default()
+            .0
+            .into_iter()
+            .map(|(reason, c)| Excluded {
+                reason,
+                folders: c.folders,
+                files: c.files,
+            })
+            .collect(),
     }
 }
 
@@ -150,7 +163,7 @@ impl Scanner {
         match cmd {
             CatalogCmd::Startup { config_roots } => {
                 for path in config_roots {
-                    if let Err(e) = self.add_root(&path) {
+                    if let Err(e) = self.add_root(&path, &[]) {
                         tracing::warn!("configured root {}: {e}", path.display());
                     }
                 }
@@ -161,8 +174,12 @@ impl Scanner {
                     s.scan_all()
                 });
             }
-            CatalogCmd::AddRoot { path, reply } => {
-                let result = self.add_root(&path);
+            CatalogCmd::AddRoot {
+                path,
+                exclude,
+                reply,
+            } => {
+                let result = self.add_root(&path, &exclude);
                 let id = result.as_ref().ok().map(|(id, _)| *id);
                 let _ = reply.send(result.map(|(_, info)| info));
                 if let Some(id) = id {
@@ -267,13 +284,15 @@ impl Scanner {
         Ok(())
     }
 
-    fn add_root(&mut self, path: &Path) -> Result<(i64, RootInfo), RpcError> {
+    /// Watches a folder (or, when it is watched already, adds `exclude` to its patterns).
+    fn add_root(&mut self, path: &Path, exclude: &[String]) -> Result<(i64, RootInfo), RpcError> {
         use std::os::unix::fs::MetadataExt;
         let invalid = |reason: &str| RpcError::InvalidPath {
             path: WirePath::new(path),
             reason: reason.to_string(),
         };
         let internal = |e: vx_indexer::StoreError| RpcError::Internal(e.to_string());
+        vx_indexer::exclude::validate(exclude).map_err(|e| invalid(&e))?;
         let canonical = std::fs::canonicalize(path).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => invalid("no such folder"),
             _ => invalid(&format!("cannot open: {e}")),
@@ -288,8 +307,16 @@ impl Scanner {
         let store = self.catalog.store();
         let roots = store.roots().map_err(internal)?;
         if let Some(r) = roots.iter().find(|r| r.path == canonical) {
+            let mut patterns = r.exclude.clone();
+            for p in exclude {
+                if !patterns.contains(p) {
+                    patterns.push(p.clone());
+                }
+            }
+            store.set_root_exclude(r.id, &patterns).map_err(internal)?;
+            let row = store.root(r.id).map_err(internal)?.expect("just read");
             let counts = store.root_file_counts().map_err(internal)?;
-            return Ok((r.id, root_info(store, r, &counts)));
+            return Ok((r.id, root_info(store, &row, &counts)));
         }
         if let Some(outer) = roots.iter().find(|r| canonical.starts_with(&r.path)) {
             return Err(invalid(&format!(
@@ -305,6 +332,7 @@ impl Scanner {
         let id = store
             .in_transaction(|store| {
                 let id = store.add_root(&canonical, meta.dev())?;
+                store.set_root_exclude(id, exclude)?;
                 for r in &inner {
                     store.absorb_root(id, r.id)?;
                 }

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use vx_client::FileState;
 
-use crate::paths::{has_ignore_marker, is_ignored_path, is_marked_ignored};
+use crate::exclude::{Exclusions, Tally};
 use crate::store::{FileRow, FileStat, Result, RootRow, Store};
 
 /// Rows written per transaction during a scan: big enough to be fast, small enough that
@@ -26,6 +26,8 @@ pub struct ScanReport {
     pub unreadable: u64,
     /// Set when the root was found missing or unmounted (nothing was deleted).
     pub root_missing: bool,
+    /// What the walk left out, and why.
+    pub excluded: Tally,
 }
 
 impl ScanReport {
@@ -72,11 +74,6 @@ fn dir_is_empty(dir: &Path) -> bool {
         .unwrap_or(true)
 }
 
-/// Whether a scan leaves this entry (and what is below it) alone.
-fn skipped_entry(root: &Path, e: &walkdir::DirEntry) -> bool {
-    is_ignored_path(root, e.path()) || e.file_type().is_dir() && has_ignore_marker(e.path())
-}
-
 fn same_file_still_there(path: &Path, stat: &FileStat) -> bool {
     std::fs::symlink_metadata(path)
         .map(|m| {
@@ -88,11 +85,25 @@ fn same_file_still_there(path: &Path, stat: &FileStat) -> bool {
 
 pub struct Catalog {
     store: Store,
+    /// The configuration's exclusion patterns, applied in every root.
+    exclude: Vec<String>,
 }
 
 impl Catalog {
     pub fn new(store: Store) -> Catalog {
-        Catalog { store }
+        Catalog {
+            store,
+            exclude: Vec::new(),
+        }
+    }
+
+    /// Sets the exclusion patterns of every root (checked with `exclude::validate`).
+    pub fn set_exclude(&mut self, patterns: Vec<String>) {
+        self.exclude = patterns;
+    }
+
+    fn exclusions(&self, root: &RootRow) -> Exclusions {
+        Exclusions::new(self.exclude.iter().chain(&root.exclude))
     }
 
     pub fn store(&self) -> &Store {
@@ -148,7 +159,11 @@ impl Catalog {
             })?;
             tracing::info!(root = %root.path.display(), files = n, "folder is back online");
         }
-        self.scan_tree(&root, &root.path, cancel)
+        let report = self.scan_tree(&root, &root.path, cancel)?;
+        if !cancel.load(Ordering::Relaxed) {
+            self.store.set_root_excluded(root.id, &report.excluded)?;
+        }
+        Ok(report)
     }
 
     /// Brings the catalogue of everything at or below `dir` in step with the disk.
@@ -164,11 +179,22 @@ impl Catalog {
         let mut fresh: Vec<(PathBuf, FileStat)> = Vec::new();
         // Known files whose stat moved, written a batch per transaction as the walk goes.
         let mut seen_again: Vec<(FileRow, FileStat)> = Vec::new();
+        let rules = self.exclusions(root);
+        let mut excluded = Tally::default();
         // Symlinks are not followed, so links (and their loops) are never walked.
         let walk = walkdir::WalkDir::new(dir)
             .follow_links(false)
             .into_iter()
-            .filter_entry(|e| e.depth() == 0 || !skipped_entry(&root.path, e));
+            .filter_entry(|e| {
+                let is_dir = e.file_type().is_dir();
+                match (e.depth(), rules.why(&root.path, e.path(), is_dir)) {
+                    (0, _) | (_, None) => true,
+                    (_, Some(why)) => {
+                        excluded.count(&why, is_dir);
+                        false
+                    }
+                }
+            });
         for entry in walk {
             if cancel.load(Ordering::Relaxed) {
                 break;
@@ -202,6 +228,7 @@ impl Catalog {
                 self.observe_known_batch(&mut seen_again, &mut report)?;
             }
         }
+        report.excluded = excluded;
         self.observe_known_batch(&mut seen_again, &mut report)?;
         let interrupted = cancel.load(Ordering::Relaxed);
         // What is left in `known` is gone from disk, unless it lies in an unreadable folder
@@ -279,7 +306,10 @@ impl Catalog {
             };
             if root.state == "missing"
                 || *path != root.path
-                    && (is_ignored_path(&root.path, path) || is_marked_ignored(&root.path, path))
+                    && self
+                        .exclusions(&root)
+                        .why_within(&root.path, path, m.is_dir())
+                        .is_some()
             {
                 continue;
             }

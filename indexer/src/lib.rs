@@ -4,6 +4,7 @@
 pub mod camera;
 pub mod catalog;
 pub mod decode;
+pub mod exclude;
 pub mod extract;
 pub mod geo;
 pub mod hash;

@@ -180,4 +180,10 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE contents ADD COLUMN place TEXT;        -- "Rome, Latium, Italy"
     ALTER TABLE contents ADD COLUMN place_terms TEXT;  -- every word search finds the place by
     "#,
+    // 7: what the user excluded in each folder (glob patterns, one a line), and what the last
+    // full scan left out and why (JSON: reason -> folders, files).
+    r#"
+    ALTER TABLE roots ADD COLUMN exclude TEXT NOT NULL DEFAULT '';
+    ALTER TABLE roots ADD COLUMN excluded TEXT;
+    "#,
 ];

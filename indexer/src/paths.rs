@@ -58,19 +58,33 @@ fn ends_with_ignore_case(name: &[u8], suffix: &str) -> bool {
         && name[name.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
 }
 
-/// True when any component of `path` below `root` is ignored: a hidden or temporary name, an
-/// app's cache folder, or anything in a photo library package outside its originals.
-pub fn is_ignored_path(root: &Path, path: &Path) -> bool {
+/// Why vx leaves a path alone on its own accord.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ignored {
+    /// A hidden or temporary name: never counted.
+    Hidden,
+    /// An app's previews and caches (Lightroom's `.lrdata`).
+    AppCache,
+    /// A photo library package outside its originals.
+    LibraryDerivatives,
+}
+
+/// Why a path below `root` is ignored, if it is: a component with a hidden or temporary name,
+/// an app's cache folder, or anything in a photo library package outside its originals.
+pub fn ignored_why(root: &Path, path: &Path) -> Option<Ignored> {
     let Ok(rel) = path.strip_prefix(root) else {
-        return true;
+        return Some(Ignored::Hidden);
     };
     let mut parts = rel
         .components()
         .map(|c| c.as_os_str().as_bytes())
         .peekable();
     while let Some(name) = parts.next() {
-        if is_ignored_name(name) || CACHE_FOLDERS.iter().any(|s| ends_with_ignore_case(name, s)) {
-            return true;
+        if is_ignored_name(name) {
+            return Some(Ignored::Hidden);
+        }
+        if CACHE_FOLDERS.iter().any(|s| ends_with_ignore_case(name, s)) {
+            return Some(Ignored::AppCache);
         }
         if LIBRARY_PACKAGES
             .iter()
@@ -79,27 +93,22 @@ pub fn is_ignored_path(root: &Path, path: &Path) -> bool {
                 .peek()
                 .is_some_and(|next| !LIBRARY_ORIGINALS.iter().any(|o| o.as_bytes() == *next))
         {
-            return true;
+            return Some(Ignored::LibraryDerivatives);
         }
     }
-    false
+    None
 }
 
 /// Files that tell media scanners to leave their folder alone: Android's `.nomedia`, and vx's
 /// own `.vxignore`.
 const IGNORE_MARKERS: &[&str] = &[".nomedia", ".vxignore"];
 
-/// Whether the folder `dir` holds an ignore marker.
-pub fn has_ignore_marker(dir: &Path) -> bool {
-    IGNORE_MARKERS.iter().any(|m| dir.join(m).exists())
-}
-
-/// True when a folder between `root` (exclusive: a folder the user added is theirs to add) and
-/// `path` (inclusive, when it is a folder) holds an ignore marker.
-pub fn is_marked_ignored(root: &Path, path: &Path) -> bool {
-    path.ancestors()
-        .take_while(|dir| *dir != root && dir.starts_with(root))
-        .any(has_ignore_marker)
+/// The ignore marker the folder `dir` holds, if any.
+pub fn ignore_marker(dir: &Path) -> Option<&'static str> {
+    IGNORE_MARKERS
+        .iter()
+        .copied()
+        .find(|m| dir.join(m).exists())
 }
 
 /// Formats vx knows but cannot decode this file of, by extension: a camera RAW that LibRaw
@@ -156,9 +165,9 @@ mod tests {
     #[test]
     fn hidden_directory_hides_its_contents() {
         let root = Path::new("/r");
-        assert!(is_ignored_path(root, Path::new("/r/.git/x.jpg")));
-        assert!(!is_ignored_path(root, Path::new("/r/a/x.jpg")));
-        assert!(is_ignored_path(root, Path::new("/elsewhere/x.jpg")));
+        assert!(ignored_why(root, Path::new("/r/.git/x.jpg")).is_some());
+        assert!(ignored_why(root, Path::new("/r/a/x.jpg")).is_none());
+        assert!(ignored_why(root, Path::new("/elsewhere/x.jpg")).is_some());
     }
 
     #[test]

@@ -85,6 +85,8 @@ pub struct RootRow {
     pub dev: u64,
     pub state: String,
     pub message: Option<String>,
+    /// Glob patterns the user excluded in this folder (`vx add --exclude`).
+    pub exclude: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -293,6 +295,12 @@ fn root_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RootRow> {
         dev: r.get::<_, i64>(2)? as u64,
         state: r.get(3)?,
         message: r.get(4)?,
+        exclude: r
+            .get::<_, String>(5)?
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect(),
     })
 }
 
@@ -430,10 +438,43 @@ impl Store {
         Ok(self.conn.last_insert_rowid())
     }
 
-    pub fn roots(&self) -> Result<Vec<RootRow>> {
-        let mut st = self
+    /// Sets a root's exclusion patterns.
+    pub fn set_root_exclude(&self, id: i64, patterns: &[String]) -> Result<()> {
+        self.conn.execute(
+            "UPDATE roots SET exclude = ?2 WHERE id = ?1",
+            params![id, patterns.join("\n")],
+        )?;
+        Ok(())
+    }
+
+    /// Records what the last full scan of a root left out (see `exclude::Tally`).
+    pub fn set_root_excluded(&self, id: i64, tally: &crate::exclude::Tally) -> Result<()> {
+        let json = serde_json::to_string(tally).expect("a tally serialises");
+        self.conn.execute(
+            "UPDATE roots SET excluded = ?2 WHERE id = ?1",
+            params![id, json],
+        )?;
+        Ok(())
+    }
+
+    /// What the last full scan of a root left out.
+    pub fn root_excluded(&self, id: i64) -> Result<crate::exclude::Tally> {
+        let json: Option<String> = self
             .conn
-            .prepare_cached("SELECT id, path, dev, state, message FROM roots ORDER BY path")?;
+            .query_row("SELECT excluded FROM roots WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()?
+            .flatten();
+        Ok(json
+            .and_then(|j| serde_json::from_str(&j).ok())
+            .unwrap_or_default())
+    }
+
+    pub fn roots(&self) -> Result<Vec<RootRow>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT id, path, dev, state, message, exclude FROM roots ORDER BY path",
+        )?;
         let rows = st
             .query_map([], root_row)?
             .collect::<rusqlite::Result<_>>()?;
@@ -444,7 +485,7 @@ impl Store {
         Ok(self
             .conn
             .query_row(
-                "SELECT id, path, dev, state, message FROM roots WHERE id = ?1",
+                "SELECT id, path, dev, state, message, exclude FROM roots WHERE id = ?1",
                 [id],
                 root_row,
             )
@@ -455,7 +496,7 @@ impl Store {
         Ok(self
             .conn
             .query_row(
-                "SELECT id, path, dev, state, message FROM roots WHERE path = ?1",
+                "SELECT id, path, dev, state, message, exclude FROM roots WHERE path = ?1",
                 [path_bytes(path)],
                 root_row,
             )

@@ -263,7 +263,7 @@ async fn main() {
 
     // Busy: the workers extract real photos meanwhile.
     client
-        .add_root(context(), WirePath::new(&photos))
+        .add_root(context(), WirePath::new(&photos), Vec::new())
         .await
         .unwrap()
         .unwrap();

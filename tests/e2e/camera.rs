@@ -437,3 +437,100 @@ fn camera_raws_are_indexed_upright_and_found_by_what_they_show() {
     assert_eq!(names(&d, &["--camera", "canon eos 30d"]), ["IMG_5952.CR2"]);
     assert_eq!(d.count("failed"), 0);
 }
+
+#[test]
+fn what_the_user_excludes_is_left_out_and_counted() {
+    let mut d = Daemon::new();
+    std::fs::write(d.dir.path().join("config.toml"), "exclude = [\"*.gif\"]\n").unwrap();
+    d.start();
+    let m = &d.media;
+    for dir in [
+        "Exports",
+        "web/node_modules",
+        "Trip",
+        "Trip/cache",
+        "Phone/WhatsApp",
+    ] {
+        std::fs::create_dir_all(m.join(dir)).unwrap();
+    }
+    const PICTURES: [&str; 8] = [
+        "Exports/a.png",
+        "web/node_modules/b.png",
+        "Trip/c.png",
+        "Trip/cache/d.png",
+        "Phone/WhatsApp/e.png",
+        "f.gif",
+        // Made later.
+        "Trip/cache/g.png",
+        "Trip/h.png",
+    ];
+    for file in &PICTURES[..6] {
+        make_image(&m.join(file));
+    }
+    std::fs::write(m.join("Phone/WhatsApp/.nomedia"), b"").unwrap();
+    let bad = d.vx(&["add", m.to_str().unwrap(), "--exclude", "[oops"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("[oops"));
+    d.ok(&[
+        "add",
+        m.to_str().unwrap(),
+        "--exclude",
+        "Exports/**",
+        "--exclude",
+        "node_modules/",
+    ]);
+    d.wait_idle();
+    // Which of the pictures are in the catalogue.
+    let listed = || -> Vec<&str> {
+        PICTURES
+            .into_iter()
+            .filter(|f| {
+                d.vx(&["show", m.join(f).to_str().unwrap()])
+                    .status
+                    .success()
+            })
+            .collect()
+    };
+    assert_eq!(listed(), ["Trip/c.png", "Trip/cache/d.png"]);
+    let excluded = |d: &Daemon| -> Vec<(String, u64, u64)> {
+        d.status()["roots"][0]["excluded"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| {
+                (
+                    x["reason"].as_str().unwrap().to_string(),
+                    x["folders"].as_u64().unwrap(),
+                    x["files"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        excluded(&d),
+        [
+            (".nomedia file".to_string(), 1, 0),
+            ("pattern *.gif".to_string(), 0, 1),
+            ("pattern Exports/**".to_string(), 0, 1),
+            ("pattern node_modules/".to_string(), 1, 0),
+        ]
+    );
+    // A pattern added later forgets what it now leaves out; a file created under an excluded
+    // folder (seen by the watcher, not a scan) stays out.
+    d.ok(&["add", m.to_str().unwrap(), "--exclude", "cache/"]);
+    d.wait_idle();
+    make_image(&m.join("Trip/cache/g.png"));
+    make_image(&m.join("Trip/h.png"));
+    d.eventually(20, "h.png catalogued", || listed().contains(&"Trip/h.png"));
+    d.wait_idle();
+    assert_eq!(listed(), ["Trip/c.png", "Trip/h.png"]);
+    let roots = d.ok(&["roots"]);
+    assert!(
+        roots.contains("excluding Exports/**, node_modules/, cache/"),
+        "{roots}"
+    );
+    assert!(
+        roots.contains("left out: 1 folder (pattern cache/)"),
+        "{roots}"
+    );
+}
