@@ -1,6 +1,6 @@
 //! JSON forms of the protocol types for `--json`: paths as strings, times in seconds.
 //! Search's shape is a promise to scripts:
-//! `{"results":[{"path","kind","score","online","thumbnail",
+//! `{"results":[{"path","kind","score","online","thumbnail","clip",
 //!   "moments":[{"start","end","text","sources","thumbnail"}]}]}`.
 
 use serde_json::{Value, json};
@@ -18,6 +18,7 @@ pub fn search(r: &SearchResponse) -> Value {
             "score": h.score,
             "online": h.online,
             "thumbnail": h.thumbnail.as_ref().map(path),
+            "clip": h.clip.as_ref().map(path),
             "moments": h.moments.iter().map(|m| json!({
                 "start": m.start, "end": m.end, "text": m.text, "sources": m.sources,
                 "thumbnail": m.thumbnail.as_ref().map(path),
@@ -103,6 +104,7 @@ pub fn details(d: &FileDetails) -> Value {
             "person": f.person, "name": f.name,
         })).collect::<Vec<_>>(),
         "thumbnails": d.thumbnails.iter().map(|(t, p)| json!({"time": t, "path": path(p)})).collect::<Vec<_>>(),
+        "live_partner": d.live_partner.as_ref().map(path),
     })
 }
 

@@ -726,9 +726,13 @@ fn print_search(r: &SearchResponse) {
             hit.kind,
             hit.score
         );
+        if let Some(clip) = &hit.clip {
+            println!("       live photo; its clip: {clip}");
+        }
         for m in &hit.moments {
+            // A still's moments have no time, except those found in its Live Photo clip.
             let at = match hit.kind {
-                MediaKind::Image => String::new(),
+                MediaKind::Image if hit.clip.is_none() || m.start == 0.0 => String::new(),
                 _ => format!("{}  ", dates::clock(m.start)),
             };
             println!("       {at}{}  [{}]", m.text, m.sources.join(", "));
@@ -781,6 +785,13 @@ fn print_details(d: &FileDetails) {
         for copy in &c.copies {
             println!("  same as:  {copy}");
         }
+    }
+    if let Some(partner) = &d.live_partner {
+        let role = match d.content.as_ref().and_then(|c| c.kind) {
+            Some(MediaKind::Image) => "its clip",
+            _ => "its still, which search shows",
+        };
+        println!("  live photo: {role}: {partner}");
     }
     let timed = d
         .content

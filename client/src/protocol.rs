@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// Bumped whenever a call or a type changes shape. `hello` is always the first call and never
 /// changes, so that a mismatch can be reported with both versions.
-pub const PROTOCOL_VERSION: u32 = 5;
+pub const PROTOCOL_VERSION: u32 = 6;
 
 /// A file path as raw bytes: file names need not be UTF-8, and serde refuses such `PathBuf`s.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -282,6 +282,9 @@ pub struct SearchHit {
     pub moments: Vec<Moment>,
     /// The thumbnail of the file's best moment, or of the file.
     pub thumbnail: Option<WirePath>,
+    /// For a Live Photo's still, its motion clip: moments found in the clip have the clip's
+    /// times.
+    pub clip: Option<WirePath>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -369,6 +372,9 @@ pub struct FileDetails {
     pub faces: Vec<ShownFace>,
     /// Thumbnails of the picture or of the video's kept frames, with their times.
     pub thumbnails: Vec<(f64, WirePath)>,
+    /// The other half of the Live Photo this file is half of: the clip of a still, the still
+    /// of a clip.
+    pub live_partner: Option<WirePath>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -399,6 +399,15 @@ fn show(store: &Store, shared: &Shared, path: &WirePath) -> Result<FileDetails, 
         segments,
         faces,
         thumbnails,
+        live_partner: vx_indexer::live::pair_of(store, &file.path)
+            .map_err(internal)?
+            .map(|pair| {
+                WirePath::new(if pair.still == file.path {
+                    &pair.clip
+                } else {
+                    &pair.still
+                })
+            }),
     })
 }
 
@@ -545,6 +554,7 @@ impl Vx for Server {
                 }
                 results = kept;
             }
+            let mut results = vx_indexer::live::merge_pairs(store, results).map_err(internal)?;
             attach_thumbnails(store, shared, &mut results).map_err(internal)?;
             Ok(SearchResponse {
                 results,
@@ -659,6 +669,7 @@ impl Vx for Server {
             let mut results = vx_indexer::semantic::fuse(channels, limit as usize + own.len());
             results.retain(|h| !own.contains(&h.path));
             results.truncate(limit as usize);
+            let mut results = vx_indexer::live::merge_pairs(store, results).map_err(internal)?;
             attach_thumbnails(store, shared, &mut results).map_err(internal)?;
             Ok(SearchResponse {
                 results,

@@ -106,6 +106,7 @@ pub(crate) fn still_meta(meta: &mut ContentMeta, exif: Option<&exif::Exif>, path
     if let Some(exif) = exif {
         meta.taken = meta.taken.or_else(|| crate::probe::exif_time(exif));
         meta.location = crate::geo::exif_coordinates(exif);
+        meta.pair_id = crate::live::apple_content_identifier(exif);
     }
     meta.camera = crate::camera::describe(exif, path);
 }
@@ -547,6 +548,10 @@ fn decode_ffmpeg(path: &Path, policy: &DecodePolicy) -> Result<Decoded, ProbeErr
         meta.location = ["com.apple.quicktime.location.ISO6709", "location"]
             .iter()
             .find_map(|k| ictx.metadata().get(k).and_then(crate::geo::iso6709));
+        meta.pair_id = ictx
+            .metadata()
+            .get("com.apple.quicktime.content.identifier")
+            .map(str::to_string);
     }
     let o = if image {
         exif.as_ref().and_then(exif_orientation).unwrap_or(1)

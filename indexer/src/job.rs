@@ -16,9 +16,9 @@ use crate::store::{ContentMeta, ContentRow, FileRow, FileStat, Job, Result, Stor
 /// The built-in extractor every content gets: what the container says (kind, size, codecs...).
 pub const METADATA_EXTRACTOR: &str = "metadata";
 /// 2: HEIC and AVIF decoded, videos turned by their display matrix, where it was taken (GPS)
-/// and the place there. 3: camera RAW through LibRaw. A content decoded by an older version is
-/// decoded again once.
-pub const METADATA_VERSION: u32 = 3;
+/// and the place there. 3: camera RAW through LibRaw. 4: Live Photos' content identifiers. A
+/// content decoded by an older version is decoded again once.
+pub const METADATA_VERSION: u32 = 4;
 
 /// How long a job waits for a folder that looks unmounted to come back.
 const ROOT_ABSENT_RETRY_SECS: i64 = 30;

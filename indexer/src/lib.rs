@@ -10,6 +10,7 @@ pub mod geo;
 pub mod hash;
 pub mod heif;
 pub mod job;
+pub mod live;
 mod migrations;
 pub mod orientation;
 pub mod paths;

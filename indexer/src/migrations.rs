@@ -186,4 +186,8 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE roots ADD COLUMN exclude TEXT NOT NULL DEFAULT '';
     ALTER TABLE roots ADD COLUMN excluded TEXT;
     "#,
+    // 8: the content identifier a Live Photo's still and clip share.
+    r#"
+    ALTER TABLE contents ADD COLUMN pair_id TEXT;
+    "#,
 ];

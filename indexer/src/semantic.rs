@@ -368,6 +368,7 @@ pub fn semantic_hits(
                         online: state != "offline",
                         moments: vec![moment],
                         thumbnail: None,
+                        clip: None,
                     });
                 }
             }
@@ -537,6 +538,7 @@ mod tests {
                 thumbnail: None,
             }],
             thumbnail: None,
+            clip: None,
         }
     }
 

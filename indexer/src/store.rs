@@ -118,6 +118,8 @@ pub struct ContentMeta {
     pub place: Option<crate::geo::Place>,
     /// What took it: camera, lens, "screenshot", "selfie" (see camera.rs).
     pub camera: Option<String>,
+    /// The content identifier a Live Photo's still and clip share (see live.rs).
+    pub pair_id: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -217,17 +219,17 @@ fn file_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FileRow> {
 }
 
 const CONTENT_COLS: &str = "id, hash, kind, format, duration, width, height, video_codec, \
-     audio_codec, taken, error, latitude, longitude, place, place_terms, camera";
+     audio_codec, taken, error, latitude, longitude, place, place_terms, camera, pair_id";
 /// How many columns CONTENT_COLS names (the columns after them are numbered from here).
-const CONTENT_COL_COUNT: usize = 16;
+const CONTENT_COL_COUNT: usize = 17;
 
 /// Where a file was taken (latitude, longitude) and what took it.
 pub type Origin = (Option<(f64, f64)>, Option<String>);
 
 /// The columns of `contents` that a decoder fills, in the order of [`meta_values`].
 const META_COLS: &str = "kind, format, duration, width, height, video_codec, audio_codec, taken, \
-     error, latitude, longitude, place, place_terms, camera";
-const META_COL_COUNT: usize = 14;
+     error, latitude, longitude, place, place_terms, camera, pair_id";
+const META_COL_COUNT: usize = 15;
 
 fn meta_values(meta: &ContentMeta) -> [Value; META_COL_COUNT] {
     [
@@ -245,6 +247,7 @@ fn meta_values(meta: &ContentMeta) -> [Value; META_COL_COUNT] {
         Value::from(meta.place.as_ref().map(|p| p.name.clone())),
         Value::from(meta.place.as_ref().map(|p| p.terms.clone())),
         Value::from(meta.camera.clone()),
+        Value::from(meta.pair_id.clone()),
     ]
 }
 
@@ -284,6 +287,7 @@ fn content_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ContentRow> {
                 })
                 .transpose()?,
             camera: r.get(15)?,
+            pair_id: r.get(16)?,
         },
     })
 }

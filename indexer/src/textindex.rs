@@ -331,6 +331,7 @@ impl TextIndex {
                         online: doc.get_first(f.online).and_then(|v| v.as_u64()) == Some(1),
                         moments: Vec::new(),
                         thumbnail: None,
+                        clip: None,
                     })
                 }
             };

@@ -20,6 +20,16 @@ fn run(cmd: &str, args: &[&str]) {
 }
 
 /// Red above blue, 96x128, made by `filter` from the two halves (as a still or 3 s of video).
+/// HEVC as iPhones store it in MOV.
+const HEVC: [&str; 6] = [
+    "-c:v",
+    "libx265",
+    "-x265-params",
+    "log-level=error",
+    "-tag:v",
+    "hvc1",
+];
+
 fn red_over_blue(out: &Path, filter: &str, still: bool) {
     let mut args = vec![
         "-f",
@@ -36,14 +46,7 @@ fn red_over_blue(out: &Path, filter: &str, still: bool) {
     if still {
         args.extend(["-frames:v", "1"]);
     } else {
-        args.extend([
-            "-c:v",
-            "libx265",
-            "-x265-params",
-            "log-level=error",
-            "-tag:v",
-            "hvc1",
-        ]);
+        args.extend(HEVC);
     }
     args.push(out.to_str().unwrap());
     ffmpeg(&args);
@@ -387,11 +390,7 @@ fn camera_raws_are_indexed_upright_and_found_by_what_they_show() {
     ) else {
         return;
     };
-    let mut d = Daemon::new();
-    d.extra_env.push((
-        "VX_MODELS_DIR".into(),
-        shared.models.to_string_lossy().into_owned(),
-    ));
+    let mut d = Daemon::with_models(&shared.models);
     d.start();
     let canon = d.media.join("IMG_5952.CR2");
     std::fs::copy(&cr2, &canon).unwrap();
@@ -533,4 +532,95 @@ fn what_the_user_excludes_is_left_out_and_counted() {
         roots.contains("left out: 1 folder (pattern cache/)"),
         "{roots}"
     );
+}
+
+#[test]
+fn a_live_photo_is_one_result_and_a_motion_photo_is_its_still() {
+    let Some(shared) = pack() else { return };
+    let mut d = Daemon::with_models(&shared.models);
+    d.start();
+    let (tmp, m) = (d.dir.path(), &d.media);
+    let src = |n: &str| shared.media.join(n).to_str().unwrap().to_string();
+    let at = |p: &Path| p.to_str().unwrap().to_string();
+    // IMG_0001: the cat as a HEIC still, and three seconds of speech as its Live Photo clip
+    // (HEVC in MOV, the content identifier in QuickTime's keys, as iPhones write them).
+    ffmpeg(&["-i", &src("chelsea.png"), &at(&tmp.join("cat.jpg"))]);
+    run(
+        "heif-enc",
+        &[
+            &at(&tmp.join("cat.jpg")),
+            "-o",
+            &at(&m.join("IMG_0001.HEIC")),
+        ],
+    );
+    let clip = |still: &str, seconds: &str, out: &Path| {
+        let (still, speech, out) = (src(still), src("librivox-0880.wav"), at(out));
+        let mut args = vec!["-loop", "1", "-i", &still, "-i", &speech, "-t", seconds];
+        args.extend(["-vf", "scale=480:-2,format=yuv420p", "-r", "10"]);
+        args.extend(HEVC);
+        args.extend(["-c:a", "aac", "-movflags", "use_metadata_tags", "-metadata"]);
+        args.extend([
+            "com.apple.quicktime.content.identifier=6D1C7A35-9A5B-4C3E-8F1D",
+            &out,
+        ]);
+        ffmpeg(&args);
+    };
+    clip("chelsea.png", "3", &m.join("IMG_0001.MOV"));
+    // IMG_0002: a JPEG and a ten-second video of one name are not a Live Photo.
+    ffmpeg(&["-i", &src("coffee.png"), &at(&m.join("IMG_0002.JPG"))]);
+    clip("coffee.png", "10", &m.join("IMG_0002.MOV"));
+    // A motion photo: the JPEG with its clip appended, as Google and Samsung cameras write it.
+    let mut motion = std::fs::read(tmp.join("cat.jpg")).unwrap();
+    motion.extend(std::fs::read(m.join("IMG_0002.MOV")).unwrap());
+    std::fs::write(m.join("PXL_20240101_000000000.MP.jpg"), motion).unwrap();
+    d.add_media_root();
+    d.wait_idle();
+
+    let found = d.json(&["search", "ill disposed young man"]);
+    let results = found["results"].as_array().unwrap();
+    let paths: Vec<&str> = results
+        .iter()
+        .map(|r| r["path"].as_str().unwrap())
+        .collect();
+    let still = at(&m.join("IMG_0001.HEIC"));
+    assert!(paths.contains(&still.as_str()), "{found}");
+    assert!(
+        !paths.iter().any(|p| p.ends_with("IMG_0001.MOV")),
+        "{found}"
+    );
+    // The still carries the clip's speech, timed in the clip.
+    let live = results.iter().find(|r| r["path"] == still).unwrap();
+    assert_eq!(live["kind"], "image");
+    assert_eq!(live["clip"], at(&m.join("IMG_0001.MOV")));
+    assert!(
+        live["moments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|mo| mo["sources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s == "transcript")),
+        "{live}"
+    );
+    // Not a pair: both halves are results of their own.
+    assert!(paths.iter().any(|p| p.ends_with("IMG_0002.MOV")), "{found}");
+    assert_eq!(
+        d.show(&m.join("IMG_0001.MOV"))["live_partner"],
+        still.as_str()
+    );
+    assert_eq!(
+        d.show(&m.join("IMG_0001.HEIC"))["live_partner"],
+        at(&m.join("IMG_0001.MOV"))
+    );
+    assert!(d.show(&m.join("IMG_0002.JPG"))["live_partner"].is_null());
+    let shown = d.ok(&["show", &still]);
+    assert!(shown.contains("live photo: its clip:"), "{shown}");
+    // The motion photo is its still: a JPEG picture of the cat.
+    let motion = d.show(&m.join("PXL_20240101_000000000.MP.jpg"));
+    assert_eq!(motion["state"], "indexed", "{motion}");
+    assert_eq!(motion["content"]["kind"], "image");
+    assert_eq!(motion["content"]["format"], "jpeg");
+    assert_eq!(d.count("failed"), 0);
 }

@@ -12,11 +12,7 @@ fn people(d: &Daemon) -> Vec<Value> {
 #[test]
 fn faces_become_a_person_who_is_named_and_found() {
     let Some(shared) = pack() else { return };
-    let mut d = Daemon::new();
-    d.extra_env.push((
-        "VX_MODELS_DIR".into(),
-        shared.models.to_string_lossy().into_owned(),
-    ));
+    let mut d = Daemon::with_models(&shared.models);
     let media = shared.media;
     for photo in ["astronaut.png", "chelsea.png", "coffee.png"] {
         std::fs::copy(media.join(photo), d.media.join(photo)).unwrap();

@@ -79,11 +79,7 @@ fn runs(d: &Daemon) -> Vec<(String, i64, i64)> {
 #[test]
 fn one_pass_extracts_everything_at_the_right_times_once() {
     let Some(shared) = pack() else { return };
-    let mut d = Daemon::new();
-    d.extra_env.push((
-        "VX_MODELS_DIR".into(),
-        shared.models.to_string_lossy().into_owned(),
-    ));
+    let mut d = Daemon::with_models(&shared.models);
     slideshow(&shared.media, &d.media.join("slideshow.mp4"));
     for photo in ["astronaut.png", "coffee.png"] {
         std::fs::copy(shared.media.join(photo), d.media.join(photo)).unwrap();
@@ -243,11 +239,7 @@ fn a_speech_moment_starts_when_the_speech_does_not_with_the_sound_before_it() {
     let Some(shared) = pack_with("audio-events") else {
         return;
     };
-    let mut d = Daemon::new();
-    d.extra_env.push((
-        "VX_MODELS_DIR".into(),
-        shared.models.to_string_lossy().into_owned(),
-    ));
+    let mut d = Daemon::with_models(&shared.models);
     // 3 s of a tone over noise, then the reading: Whisper alone starts its segment at 0.
     let speech = shared.media.join("librivox-0870.wav");
     let rec = d.media.join("lead-in.wav");

@@ -371,11 +371,7 @@ fn fused_search_finds_the_judged_files_and_moments() {
             .unwrap(),
     )
     .unwrap();
-    let mut d = Daemon::new();
-    d.extra_env.push((
-        "VX_MODELS_DIR".into(),
-        shared.models.to_string_lossy().into_owned(),
-    ));
+    let mut d = Daemon::with_models(&shared.models);
     build_media(&shared.media, &d.media);
     d.start();
     d.add_media_root();

@@ -109,6 +109,11 @@ impl Daemon {
         d
     }
 
+    /// As `new`, with the models in `models`.
+    pub fn with_models(models: &Path) -> Daemon {
+        Daemon::with_env(&[("VX_MODELS_DIR", &models.to_string_lossy())])
+    }
+
     pub fn started() -> Daemon {
         let mut d = Daemon::new();
         d.start();
