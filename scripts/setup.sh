@@ -26,8 +26,8 @@ PACKAGES=(libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresam
   # the conversions run in private Python virtual environments
   python3-pip python3-venv
   # test media only: a font for drawn text, a speech synthesiser for spoken sentences, and the
-  # tools that make camera files as phones and cameras do (HEIC, WebP, EXIF and QuickTime tags)
-  fonts-dejavu-core espeak-ng libheif-examples webp libimage-exiftool-perl)
+  # tools that make camera files as phones and cameras do (HEIC, WebP, BigTIFF, EXIF and QuickTime tags)
+  fonts-dejavu-core espeak-ng libheif-examples webp libimage-exiftool-perl libtiff-tools)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,6 +1,6 @@
 //! One decoding pass per file: what the file is (its metadata), and the pixels and sound every
 //! extractor needs, in memory. Images decode once (mozjpeg for JPEG, libheif for HEIC and AVIF,
-//! LibRaw for camera RAW, FFmpeg for the rest) standing upright; videos decode keyframes only (AVDISCARD_NONKEY) plus a sampling
+//! LibRaw for camera RAW, image-webp for WebP, FFmpeg for the rest) standing upright; videos decode keyframes only (AVDISCARD_NONKEY) plus a sampling
 //! policy, and their audio once, resampled to 16 kHz mono for the transcriber.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -88,6 +88,10 @@ pub fn decode(path: &Path, policy: &DecodePolicy) -> Result<Decoded, ProbeError>
         decode_jpeg(path, policy)
     } else if crate::heif::is_heif(&head) {
         crate::heif::decode_heif(path, &head, policy)
+    } else if head.len() >= 12 && &head[..4] == b"RIFF" && &head[8..12] == b"WEBP" {
+        crate::webp::decode_webp(path, policy)
+    } else if crate::bigtiff::is_bigtiff(&head) {
+        crate::bigtiff::decode_bigtiff(path, policy)
     } else if crate::raw::is_raw(path) {
         crate::raw::decode_raw(path, policy)
     } else {
@@ -98,6 +102,31 @@ pub fn decode(path: &Path, policy: &DecodePolicy) -> Result<Decoded, ProbeError>
         .location
         .and_then(|(lat, lon)| crate::geo::place_at(lat, lon));
     Ok(decoded)
+}
+
+/// A decoded still: its picture (upright, fitted to the policy), its full size as it stands,
+/// its format and codec, and what its EXIF (read once by its decoder) says.
+pub(crate) fn still(
+    image: RgbImage,
+    (width, height): (u32, u32),
+    (format, codec): (&str, &str),
+    exif: Option<&exif::Exif>,
+    path: &Path,
+) -> Decoded {
+    let mut meta = ContentMeta {
+        kind: Some(MediaKind::Image),
+        format: Some(format.into()),
+        width: Some(width),
+        height: Some(height),
+        video_codec: Some(codec.into()),
+        ..ContentMeta::default()
+    };
+    still_meta(&mut meta, exif, path);
+    Decoded {
+        meta,
+        frames: vec![Frame { time: 0.0, image }],
+        audio: None,
+    }
 }
 
 /// What a still's EXIF (read once by its decoder) says of when, where and with what it was
@@ -131,21 +160,8 @@ fn decode_jpeg(path: &Path, policy: &DecodePolicy) -> Result<Decoded, ProbeError
     let o = exif.as_ref().and_then(exif_orientation).unwrap_or(1);
     let image = fit(orient(image, o), policy)?;
     // Full-resolution size, as the picture stands after orientation.
-    let (ow, oh) = if o >= 5 { (fh, fw) } else { (fw, fh) };
-    let mut meta = ContentMeta {
-        kind: Some(MediaKind::Image),
-        format: Some("jpeg".into()),
-        width: Some(ow),
-        height: Some(oh),
-        video_codec: Some("mjpeg".into()),
-        ..ContentMeta::default()
-    };
-    still_meta(&mut meta, exif.as_ref(), path);
-    Ok(Decoded {
-        meta,
-        frames: vec![Frame { time: 0.0, image }],
-        audio: None,
-    })
+    let size = if o >= 5 { (fh, fw) } else { (fw, fh) };
+    Ok(still(image, size, ("jpeg", "mjpeg"), exif.as_ref(), path))
 }
 
 /// Scales a still down to the policy's long side.
@@ -221,16 +237,41 @@ struct ToRgb {
     max_side: u32,
 }
 
+/// Whether FFmpeg's pixel format carries an alpha channel.
+fn has_alpha(format: Pixel) -> bool {
+    // SAFETY: av_pix_fmt_desc_get returns a static descriptor, or null for an unknown format.
+    let desc = unsafe { ffmpeg::ffi::av_pix_fmt_desc_get(format.into()) };
+    !desc.is_null() && unsafe { (*desc).flags } & ffmpeg::ffi::AV_PIX_FMT_FLAG_ALPHA as u64 != 0
+}
+
+/// Appends RGBA pixels to `out` as RGB composited on white.
+pub(crate) fn over_white(rgba: &[u8], out: &mut Vec<u8>) {
+    out.extend(rgba.chunks_exact(4).flat_map(|p| {
+        let a = p[3] as u32;
+        let blend = |c: u8| ((c as u32 * a + 255 * (255 - a) + 127) / 255) as u8;
+        [blend(p[0]), blend(p[1]), blend(p[2])]
+    }));
+}
+
 impl ToRgb {
+    /// The frame as RGB, scaled to `max_side`; a picture with alpha is composited on white
+    /// (what a viewer shows, and what the models were trained on), not on the black or the
+    /// stray colours its transparent pixels hold.
     fn convert(&mut self, frame: &ffmpeg::frame::Video) -> Result<RgbImage, ProbeError> {
         let key = (frame.format(), frame.width(), frame.height());
         let (tw, th) = scaled_size(frame.width(), frame.height(), self.max_side);
+        let alpha = has_alpha(key.0);
+        let (target, channels) = if alpha {
+            (Pixel::RGBA, 4)
+        } else {
+            (Pixel::RGB24, 3)
+        };
         if self.scaler.as_ref().is_none_or(|(_, k)| *k != key) {
             let ctx = ffmpeg::software::scaling::Context::get(
                 key.0,
                 key.1,
                 key.2,
-                Pixel::RGB24,
+                target,
                 tw,
                 th,
                 ffmpeg::software::scaling::Flags::FAST_BILINEAR,
@@ -239,16 +280,21 @@ impl ToRgb {
             self.scaler = Some((ctx, key));
         }
         let (scaler, _) = self.scaler.as_mut().expect("just set");
-        let mut rgb = ffmpeg::frame::Video::empty();
+        let mut out = ffmpeg::frame::Video::empty();
         scaler
-            .run(frame, &mut rgb)
+            .run(frame, &mut out)
             .map_err(|e| corrupt(format!("pixel conversion failed: {e}")))?;
-        let stride = rgb.stride(0);
-        let row = tw as usize * 3;
-        let plane = rgb.data(0);
-        let mut data = Vec::with_capacity(row * th as usize);
+        let stride = out.stride(0);
+        let row = tw as usize * channels;
+        let plane = out.data(0);
+        let mut data = Vec::with_capacity(tw as usize * th as usize * 3);
         for y in 0..th as usize {
-            data.extend_from_slice(&plane[y * stride..y * stride + row]);
+            let line = &plane[y * stride..y * stride + row];
+            if alpha {
+                over_white(line, &mut data);
+            } else {
+                data.extend_from_slice(line);
+            }
         }
         Ok(RgbImage {
             width: tw,
@@ -339,8 +385,12 @@ impl ToMono16k {
 const TEXT_FORMATS: &[&str] = &["tty", "bin", "xbin", "adf", "idf"];
 
 fn is_image_format(format: &str) -> bool {
-    format == "image2" || format.ends_with("_pipe") || format == "gif" || format == "webp"
+    format == "image2" || format.ends_with("_pipe") || format == "webp"
 }
+
+/// Picture formats that may hold an animation: every frame decodes (each may change only part
+/// of the picture), and one with more than one frame is indexed as a short video.
+const ANIMATIONS: &[&str] = &["gif", "apng"];
 
 fn decode_ffmpeg(path: &Path, policy: &DecodePolicy) -> Result<Decoded, ProbeError> {
     let mut ictx = ffmpeg::format::input(path).map_err(crate::probe::classify_open_error)?;
@@ -352,6 +402,7 @@ fn decode_ffmpeg(path: &Path, policy: &DecodePolicy) -> Result<Decoded, ProbeErr
             "a text file (FFmpeg reads it as {format})"
         )));
     }
+    let animation = ANIMATIONS.contains(&format.as_str());
     let video = ictx
         .streams()
         .filter(|s| s.parameters().medium() == Type::Video)
@@ -383,7 +434,9 @@ fn decode_ffmpeg(path: &Path, policy: &DecodePolicy) -> Result<Decoded, ProbeErr
                 .decoder()
                 .video()
                 .map_err(|e| corrupt(format!("no video decoder: {e}")))?;
-            d.skip_frame(ffmpeg::codec::discard::Discard::NonKey);
+            if !animation {
+                d.skip_frame(ffmpeg::codec::discard::Discard::NonKey);
+            }
             Some((i, d, st.time_base()))
         }
         None => None,
@@ -426,6 +479,7 @@ fn decode_ffmpeg(path: &Path, policy: &DecodePolicy) -> Result<Decoded, ProbeErr
     };
     let mut frames: Vec<Frame> = Vec::new();
     let mut keyframes_seen = 0usize;
+    let mut latest = 0.0f64;
     let mut last_error: Option<String> = None;
     let mut vframe = ffmpeg::frame::Video::empty();
     let mut aframe = ffmpeg::frame::Audio::empty();
@@ -455,6 +509,7 @@ fn decode_ffmpeg(path: &Path, policy: &DecodePolicy) -> Result<Decoded, ProbeErr
                 .map(|t| t as f64 * f64::from(tb))
                 .unwrap_or(0.0)
                 .max(0.0);
+            latest = latest.max(time);
             if image && !frames.is_empty() {
                 continue;
             }
@@ -476,7 +531,7 @@ fn decode_ffmpeg(path: &Path, policy: &DecodePolicy) -> Result<Decoded, ProbeErr
         if let Some((vi, d, tb)) = vdec.as_mut()
             && idx == *vi
         {
-            if !want_more_video(&frames) || !packet.is_key() && !image {
+            if !want_more_video(&frames) || !packet.is_key() && !image && !animation {
                 continue;
             }
             if let Err(e) = d.send_packet(&packet) {
@@ -513,6 +568,7 @@ fn decode_ffmpeg(path: &Path, policy: &DecodePolicy) -> Result<Decoded, ProbeErr
     let pcm = mono.finish();
     if let Some((vi, d, tb)) = vdec.as_mut()
         && !image
+        && !animation
         && !frames.is_empty()
     {
         fill_gaps(
@@ -537,7 +593,13 @@ fn decode_ffmpeg(path: &Path, policy: &DecodePolicy) -> Result<Decoded, ProbeErr
     if video.is_none() && pcm.is_empty() && (audio_packets == 0 || audio_errors == audio_packets) {
         return Err(corrupt("damaged or truncated, no audio decodes"));
     }
-    let _ = keyframes_seen;
+    // An animation of one frame is a still.
+    let image = image || animation && keyframes_seen <= 1;
+    let duration = match duration {
+        Some(d) => Some(d),
+        None if animation && latest > 0.0 => Some(latest),
+        None => None,
+    };
 
     // Upright: a still by its EXIF orientation, a video by its display matrix. Where: a still's
     // EXIF GPS, a video's ISO 6709 location (QuickTime's key, or MP4's ©xyz as FFmpeg names it).
@@ -548,10 +610,27 @@ fn decode_ffmpeg(path: &Path, policy: &DecodePolicy) -> Result<Decoded, ProbeErr
         meta.location = ["com.apple.quicktime.location.ISO6709", "location"]
             .iter()
             .find_map(|k| ictx.metadata().get(k).and_then(crate::geo::iso6709));
-        meta.pair_id = ictx
-            .metadata()
+        let tags = ictx.metadata();
+        meta.pair_id = tags
             .get("com.apple.quicktime.content.identifier")
             .map(str::to_string);
+        // What filmed it: QuickTime's keys (iPhones), Android's, or MP4's plain tags.
+        let first = |keys: &[&str]| {
+            keys.iter()
+                .find_map(|k| tags.get(k))
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let camera = crate::camera::Tags {
+            make: first(&[
+                "com.apple.quicktime.make",
+                "com.android.manufacturer",
+                "make",
+            ]),
+            model: first(&["com.apple.quicktime.model", "com.android.model", "model"]),
+            ..Default::default()
+        };
+        meta.camera = crate::camera::describe_tags(camera, path);
     }
     let o = if image {
         exif.as_ref().and_then(exif_orientation).unwrap_or(1)
@@ -897,6 +976,142 @@ mod tests {
             .status
             .success();
         assert!(ok, "{cmd} {args:?}");
+    }
+
+    #[test]
+    fn animations_are_short_videos_and_single_frames_stills() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = |n: &str| dir.path().join(n).to_str().unwrap().to_string();
+        let policy = DecodePolicy::default();
+        let src = "testsrc=s=160x120:d=4:r=5";
+        ffmpeg_cli(&["-f", "lavfi", "-i", src, &p("a.gif")]);
+        ffmpeg_cli(&[
+            "-f",
+            "lavfi",
+            "-i",
+            src,
+            "-plays",
+            "0",
+            "-f",
+            "apng",
+            &p("a.png"),
+        ]);
+        ffmpeg_cli(&["-f", "lavfi", "-i", src, "-frames:v", "1", &p("one.gif")]);
+        // Red, green, blue, a second each (img2webp, as animated WebPs are made).
+        for (i, c) in ["red", "green", "blue"].iter().enumerate() {
+            let still = p(&format!("{i}.png"));
+            ffmpeg_cli(&[
+                "-f",
+                "lavfi",
+                "-i",
+                &format!("color={c}:s=64x48"),
+                "-frames:v",
+                "1",
+                &still,
+            ]);
+        }
+        let (f0, f1, f2, webp) = (p("0.png"), p("1.png"), p("2.png"), p("a.webp"));
+        run(
+            "img2webp",
+            &[
+                "-loop",
+                "0",
+                "-d",
+                "1000",
+                "-lossless",
+                &f0,
+                &f1,
+                &f2,
+                "-o",
+                &webp,
+            ],
+        );
+        for (name, frames, secs) in [("a.gif", 4, 4.0), ("a.png", 4, 3.8), ("a.webp", 3, 3.0)] {
+            let d = decode(Path::new(&p(name)), &policy).unwrap();
+            assert_eq!(d.meta.kind, Some(MediaKind::Video), "{name}");
+            let times: Vec<f64> = d.frames.iter().map(|f| f.time.round()).collect();
+            assert_eq!(times.len(), frames, "{name}: {times:?}");
+            assert_eq!(times[1], 1.0, "{name}: a frame a second");
+            let got = d.meta.duration.unwrap();
+            assert!((got - secs).abs() < 0.05, "{name}: {got} s");
+        }
+        let webp = decode(Path::new(&webp), &policy).unwrap();
+        let px = |i: usize| webp.frames[i].image.data[..3].to_vec();
+        assert_eq!(
+            (px(0)[0] > 200, px(1)[1] > 100, px(2)[2] > 200),
+            (true, true, true)
+        );
+        let one = decode(Path::new(&p("one.gif")), &policy).unwrap();
+        assert_eq!(
+            (one.meta.kind, one.meta.duration),
+            (Some(MediaKind::Image), None)
+        );
+    }
+
+    #[test]
+    fn transparent_pixels_are_white_in_png_and_webp() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = |n: &str| dir.path().join(n).to_str().unwrap().to_string();
+        // Opaque red on the left, fully transparent (red underneath) on the right.
+        let mask = "color=c=red:s=64x32,format=rgba,geq=r=255:g=0:b=0:a='if(lt(X,32),255,0)'";
+        ffmpeg_cli(&["-f", "lavfi", "-i", mask, "-frames:v", "1", &p("a.png")]);
+        run(
+            "cwebp",
+            &[
+                "-quiet",
+                "-lossless",
+                "-exact",
+                &p("a.png"),
+                "-o",
+                &p("a.webp"),
+            ],
+        );
+        for name in ["a.png", "a.webp"] {
+            let d = decode(Path::new(&p(name)), &DecodePolicy::default()).unwrap();
+            let img = &d.frames[0].image;
+            let at = |x: usize| img.data[(16 * img.width as usize + x) * 3..][..3].to_vec();
+            assert_eq!(at(8), [255, 0, 0], "{name}: opaque stays red");
+            assert_eq!(at(56), [255, 255, 255], "{name}: transparent is white");
+        }
+    }
+
+    #[test]
+    fn sixteen_bit_and_big_tiffs_decode_like_the_8_bit_picture() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = |n: &str| dir.path().join(n).to_str().unwrap().to_string();
+        let src = "testsrc=s=320x240";
+        ffmpeg_cli(&["-f", "lavfi", "-i", src, "-frames:v", "1", &p("8.png")]);
+        ffmpeg_cli(&["-i", &p("8.png"), "-pix_fmt", "rgb48le", &p("16.tif")]);
+        run("tiffcp", &["-8", &p("16.tif"), &p("big16.tif")]);
+        let policy = DecodePolicy::default();
+        let want = decode(Path::new(&p("8.png")), &policy).unwrap();
+        for name in ["16.tif", "big16.tif"] {
+            let d = decode(Path::new(&p(name)), &policy).unwrap();
+            assert_eq!(
+                (d.meta.width, d.meta.height),
+                (Some(320), Some(240)),
+                "{name}"
+            );
+            let (a, b) = (&d.frames[0].image.data, &want.frames[0].image.data);
+            let diff = a
+                .iter()
+                .zip(b)
+                .map(|(x, y)| x.abs_diff(*y) as u64)
+                .sum::<u64>();
+            assert!(
+                diff / (a.len() as u64) < 2,
+                "{name}: mean difference {}",
+                diff / a.len() as u64
+            );
+        }
+        assert_eq!(
+            decode(Path::new(&p("big16.tif")), &policy)
+                .unwrap()
+                .meta
+                .format
+                .as_deref(),
+            Some("bigtiff")
+        );
     }
 
     /// A 96x128 picture, red above blue, as `name` (PNG or JPEG by its extension).

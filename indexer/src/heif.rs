@@ -9,13 +9,11 @@ use std::path::Path;
 use std::sync::atomic::Ordering;
 
 use libheif_rs::{ColorSpace, HeifContext, LibHeif, RgbChroma};
-use vx_client::MediaKind;
 use vx_models::RgbImage;
 
-use crate::decode::{DECODE_OPENS, DecodePolicy, Decoded, Frame};
+use crate::decode::{DECODE_OPENS, DecodePolicy, Decoded};
 use crate::orientation::{exif_orientation, orient};
 use crate::probe::ProbeError;
-use crate::store::ContentMeta;
 
 /// ftyp brands of HEIF images and sequences (ISO/IEC 23008-12) and of AVIF.
 const BRANDS: [&[u8; 4]; 13] = [
@@ -96,23 +94,15 @@ pub fn decode_heif(path: &Path, head: &[u8], policy: &DecodePolicy) -> Result<De
     }
     let (full_w, full_h) = (picture.width, picture.height);
     let picture = crate::decode::fit(picture, policy)?;
-    let mut meta = ContentMeta {
-        kind: Some(MediaKind::Image),
-        format: Some(format.into()),
-        width: Some(full_w),
-        height: Some(full_h),
-        video_codec: Some(if format == "avif" { "av1" } else { "hevc" }.into()),
-        ..ContentMeta::default()
-    };
-    crate::decode::still_meta(&mut meta, exif.as_ref(), path);
-    Ok(Decoded {
-        meta,
-        frames: vec![Frame {
-            time: 0.0,
-            image: picture,
-        }],
-        audio: None,
-    })
+    let codec = if format == "avif" { "av1" } else { "hevc" };
+    let size = (full_w, full_h);
+    Ok(crate::decode::still(
+        picture,
+        size,
+        (format, codec),
+        exif.as_ref(),
+        path,
+    ))
 }
 
 /// Whether the file's item properties include a rotation or mirroring (`irot`, `imir`): looked

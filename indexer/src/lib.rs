@@ -1,6 +1,7 @@
 //! vx's indexing core: media probing, the SQLite catalogue and job queue, the tantivy text
 //! index, and search. Knows nothing of sockets or RPC; the daemon drives it.
 
+pub mod bigtiff;
 pub mod camera;
 pub mod catalog;
 pub mod decode;
@@ -20,6 +21,7 @@ pub mod raw;
 pub mod semantic;
 pub mod store;
 pub mod textindex;
+pub mod webp;
 pub mod wordsplit;
 
 pub use catalog::{Catalog, ScanReport};

@@ -10,10 +10,9 @@ use std::ptr::NonNull;
 use std::sync::atomic::Ordering;
 
 use rsraw_sys as sys;
-use vx_client::MediaKind;
 use vx_models::RgbImage;
 
-use crate::decode::{DECODE_OPENS, DecodePolicy, Decoded, Frame, fit, jpeg_pixels};
+use crate::decode::{DECODE_OPENS, DecodePolicy, Decoded, fit, jpeg_pixels};
 use crate::orientation::{exif_orientation, orient};
 use crate::probe::ProbeError;
 use crate::store::ContentMeta;
@@ -303,30 +302,16 @@ fn decode_raw_with(
         None => (raw.demosaic_half()?, "demosaic"),
     };
     tracing::debug!(path = %path.display(), how, "camera RAW decoded");
-    let mut meta = ContentMeta {
-        kind: Some(MediaKind::Image),
-        format: Some(
-            path.extension()
-                .map(|e| e.to_string_lossy().to_lowercase())
-                .unwrap_or_else(|| "raw".into()),
-        ),
-        width: Some(w),
-        height: Some(h),
-        video_codec: Some("raw".into()),
-        ..ContentMeta::default()
-    };
-    match &exif {
-        Some(_) => crate::decode::still_meta(&mut meta, exif.as_ref(), path),
-        None => raw.fill_meta(&mut meta, path),
+    let format = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase())
+        .unwrap_or_else(|| "raw".into());
+    let picture = fit(picture, policy)?;
+    let mut decoded = crate::decode::still(picture, (w, h), (&format, "raw"), exif.as_ref(), path);
+    if exif.is_none() {
+        raw.fill_meta(&mut decoded.meta, path);
     }
-    Ok(Decoded {
-        meta,
-        frames: vec![Frame {
-            time: 0.0,
-            image: fit(picture, policy)?,
-        }],
-        audio: None,
-    })
+    Ok(decoded)
 }
 
 #[cfg(test)]

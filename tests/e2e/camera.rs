@@ -364,6 +364,22 @@ fn pictures_are_found_by_what_took_them() {
     );
     std::fs::create_dir(d.media.join("Screenshots")).unwrap();
     make_image(&d.media.join("Screenshots/Screenshot_20230101-101010.png"));
+    // A video says what filmed it in QuickTime's keys.
+    let tmp = d.dir.path().join("clip.mov");
+    red_over_blue(&tmp, "[0][1]vstack,format=yuv420p", false);
+    ffmpeg(&[
+        "-i",
+        tmp.to_str().unwrap(),
+        "-c",
+        "copy",
+        "-movflags",
+        "use_metadata_tags",
+        "-metadata",
+        "com.apple.quicktime.make=Apple",
+        "-metadata",
+        "com.apple.quicktime.model=iPhone 15 Pro",
+        d.media.join("IMG_0003.MOV").to_str().unwrap(),
+    ]);
     d.add_media_root();
     d.wait_idle();
     let shown = d.ok(&["show", selfie.to_str().unwrap()]);
@@ -371,7 +387,8 @@ fn pictures_are_found_by_what_took_them() {
         shown.contains("camera:   Apple iPhone 15, selfie, iPhone 15 front camera 2.69mm f/1.9"),
         "{shown}"
     );
-    assert_eq!(names(&d, &["iphone 15"]), ["IMG_0001.JPG"]);
+    assert_eq!(names(&d, &["iphone 15"]), ["IMG_0001.JPG", "IMG_0003.MOV"]);
+    assert_eq!(names(&d, &["--camera", "iphone 15 pro"]), ["IMG_0003.MOV"]);
     assert_eq!(names(&d, &["canon r5"]), ["_MG_0002.JPG"]);
     assert_eq!(names(&d, &["--camera", "selfie"]), ["IMG_0001.JPG"]);
     assert_eq!(names(&d, &["--camera", "canon"]), ["_MG_0002.JPG"]);
