@@ -730,9 +730,9 @@ fn print_search(r: &SearchResponse) {
             println!("       live photo; its clip: {clip}");
         }
         for m in &hit.moments {
-            // A still's moments have no time, except those found in its Live Photo clip.
+            // A still's moments have no time, unless it moves (a Live Photo's clip).
             let at = match hit.kind {
-                MediaKind::Image if hit.clip.is_none() || m.start == 0.0 => String::new(),
+                MediaKind::Image if hit.clip.is_none() => String::new(),
                 _ => format!("{}  ", dates::clock(m.start)),
             };
             println!("       {at}{}  [{}]", m.text, m.sources.join(", "));

@@ -116,14 +116,13 @@ pub fn root_info(store: &Store, row: &RootRow, counts: &HashMap<i64, u64>) -> Ro
         }),
         exclude: row.exclude.clone(),
         excluded: store
-            .root_excluded(row.id)
+            .left_out_counts(row.id)
             .unwrap_or_default()
-            .0
             .into_iter()
-            .map(|(reason, c)| Excluded {
+            .map(|(reason, folders, files)| Excluded {
                 reason,
-                folders: c.folders,
-                files: c.files,
+                folders,
+                files,
             })
             .collect(),
     }

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use vx_client::FileState;
 
-use crate::exclude::{Exclusions, Tally};
+use crate::exclude::Exclusions;
 use crate::store::{FileRow, FileStat, Result, RootRow, Store};
 
 /// Rows written per transaction during a scan: big enough to be fast, small enough that
@@ -26,8 +26,8 @@ pub struct ScanReport {
     pub unreadable: u64,
     /// Set when the root was found missing or unmounted (nothing was deleted).
     pub root_missing: bool,
-    /// What the walk left out, and why.
-    pub excluded: Tally,
+    /// What the walk left out: path, reason, whether a folder.
+    pub excluded: Vec<(PathBuf, String, bool)>,
 }
 
 impl ScanReport {
@@ -159,11 +159,7 @@ impl Catalog {
             })?;
             tracing::info!(root = %root.path.display(), files = n, "folder is back online");
         }
-        let report = self.scan_tree(&root, &root.path, cancel)?;
-        if !cancel.load(Ordering::Relaxed) {
-            self.store.set_root_excluded(root.id, &report.excluded)?;
-        }
-        Ok(report)
+        self.scan_tree(&root, &root.path, cancel)
     }
 
     /// Brings the catalogue of everything at or below `dir` in step with the disk.
@@ -180,7 +176,7 @@ impl Catalog {
         // Known files whose stat moved, written a batch per transaction as the walk goes.
         let mut seen_again: Vec<(FileRow, FileStat)> = Vec::new();
         let rules = self.exclusions(root);
-        let mut excluded = Tally::default();
+        let mut excluded = Vec::new();
         // Symlinks are not followed, so links (and their loops) are never walked.
         let walk = walkdir::WalkDir::new(dir)
             .follow_links(false)
@@ -190,7 +186,9 @@ impl Catalog {
                 match (e.depth(), rules.why(&root.path, e.path(), is_dir)) {
                     (0, _) | (_, None) => true,
                     (_, Some(why)) => {
-                        excluded.count(&why, is_dir);
+                        if let Some(reason) = why.told() {
+                            excluded.push((e.path().to_path_buf(), reason.to_string(), is_dir));
+                        }
                         false
                     }
                 }
@@ -228,9 +226,12 @@ impl Catalog {
                 self.observe_known_batch(&mut seen_again, &mut report)?;
             }
         }
-        report.excluded = excluded;
         self.observe_known_batch(&mut seen_again, &mut report)?;
         let interrupted = cancel.load(Ordering::Relaxed);
+        if !interrupted {
+            self.store.replace_left_out(root.id, dir, &excluded)?;
+        }
+        report.excluded = excluded;
         // What is left in `known` is gone from disk, unless it lies in an unreadable folder
         // (or the scan was interrupted). New paths that share an inode with a gone file are moves.
         let mut gone_by_inode: HashMap<(u64, u64), FileRow> = HashMap::new();
@@ -304,13 +305,17 @@ impl Catalog {
             let Some(root) = self.store.root_containing(path)? else {
                 continue;
             };
-            if root.state == "missing"
-                || *path != root.path
-                    && self
-                        .exclusions(&root)
-                        .why_within(&root.path, path, m.is_dir())
-                        .is_some()
-            {
+            if root.state == "missing" {
+                continue;
+            }
+            let rules = self.exclusions(&root);
+            if *path != root.path && rules.why_within(&root.path, path, m.is_dir()).is_some() {
+                // Recorded when the path itself is what is left out (not a folder above it).
+                let why = rules.why(&root.path, path, m.is_dir());
+                if let Some(reason) = why.as_ref().and_then(|w| w.told()) {
+                    let entry = (path.to_path_buf(), reason.to_string(), m.is_dir());
+                    self.store.replace_left_out(root.id, path, &[entry])?;
+                }
                 continue;
             }
             if m.is_dir() {
@@ -347,6 +352,7 @@ impl Catalog {
                 }
                 continue;
             }
+            self.store.forget_left_out(path)?;
             let gone: Vec<i64> = self
                 .store
                 .files_under(path)?

@@ -1,12 +1,11 @@
 //! What a scan leaves out, and why: the user's glob patterns (the configuration's `exclude`, and
 //! each folder's `vx add --exclude`), folders marked with `.nomedia` or `.vxignore`, and the
-//! parts of app libraries that are not the user's photos. A tally of it goes to `vx status`.
+//! parts of app libraries that are not the user's photos. What is left out is recorded (the
+//! catalogue's `left_out`) and counted by reason in `vx status`.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use globset::{GlobBuilder, GlobMatcher};
-use serde::{Deserialize, Serialize};
 
 use crate::paths::{Ignored, ignore_marker, ignored_why};
 
@@ -131,26 +130,12 @@ impl Exclusions {
     }
 }
 
-/// What one scan left out: folders and files (each folder counted once, not what it holds),
-/// by reason.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Tally(pub BTreeMap<String, Counts>);
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Counts {
-    pub folders: u64,
-    pub files: u64,
-}
-
-impl Tally {
-    pub fn count(&mut self, why: &Why, is_dir: bool) {
-        if let Why::Told(reason) = why {
-            let c = self.0.entry(reason.clone()).or_default();
-            if is_dir {
-                c.folders += 1;
-            } else {
-                c.files += 1;
-            }
+impl Why {
+    /// The reason to record, for one worth telling.
+    pub fn told(&self) -> Option<&str> {
+        match self {
+            Why::Hidden => None,
+            Why::Told(reason) => Some(reason),
         }
     }
 }
@@ -196,17 +181,5 @@ mod tests {
         let e = validate(&["ok/*".into(), "[oops".into()]).unwrap_err();
         assert!(e.contains("[oops"), "{e}");
         assert!(validate(&["/".into()]).is_err());
-    }
-
-    #[test]
-    fn tallies_count_folders_and_files_apart_and_not_hidden_ones() {
-        let mut t = Tally::default();
-        t.count(&Why::Told("pattern *.tmp".into()), false);
-        t.count(&Why::Told("pattern *.tmp".into()), false);
-        t.count(&Why::Told(".nomedia file".into()), true);
-        t.count(&Why::Hidden, false);
-        assert_eq!(t.0.len(), 2);
-        assert_eq!(t.0["pattern *.tmp"].files, 2);
-        assert_eq!(t.0[".nomedia file"].folders, 1);
     }
 }

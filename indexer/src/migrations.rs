@@ -180,11 +180,17 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE contents ADD COLUMN place TEXT;        -- "Rome, Latium, Italy"
     ALTER TABLE contents ADD COLUMN place_terms TEXT;  -- every word search finds the place by
     "#,
-    // 7: what the user excluded in each folder (glob patterns, one a line), and what the last
-    // full scan left out and why (JSON: reason -> folders, files).
+    // 7: what the user excluded in each folder (glob patterns, one a line), and what scans and
+    // notices left out and why (a pruned folder is one row, whatever it holds).
     r#"
     ALTER TABLE roots ADD COLUMN exclude TEXT NOT NULL DEFAULT '';
-    ALTER TABLE roots ADD COLUMN excluded TEXT;
+    CREATE TABLE left_out (
+        path    BLOB PRIMARY KEY,
+        root_id INTEGER NOT NULL REFERENCES roots(id) ON DELETE CASCADE,
+        reason  TEXT NOT NULL,
+        folder  INTEGER NOT NULL
+    );
+    CREATE INDEX left_out_root ON left_out(root_id);
     "#,
     // 8: the content identifier a Live Photo's still and clip share.
     r#"

@@ -451,28 +451,53 @@ impl Store {
         Ok(())
     }
 
-    /// Records what the last full scan of a root left out (see `exclude::Tally`).
-    pub fn set_root_excluded(&self, id: i64, tally: &crate::exclude::Tally) -> Result<()> {
-        let json = serde_json::to_string(tally).expect("a tally serialises");
+    /// Replaces what was left out at or below `dir` (a root's scan of that folder) with
+    /// `entries`: (path, reason, is a folder).
+    pub fn replace_left_out(
+        &self,
+        root_id: i64,
+        dir: &Path,
+        entries: &[(PathBuf, String, bool)],
+    ) -> Result<()> {
+        self.in_transaction(|store| {
+            store.forget_left_out(dir)?;
+            let mut st = store.conn.prepare_cached(
+                "INSERT OR REPLACE INTO left_out(path, root_id, reason, folder) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for (path, reason, folder) in entries {
+                st.execute(params![path_bytes(path), root_id, reason, folder])?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Forgets what was left out at or below `path` (gone from disk).
+    pub fn forget_left_out(&self, path: &Path) -> Result<()> {
+        let lo = path_bytes(path).to_vec();
+        let (from, to) = prefix_upper_bound(&lo);
         self.conn.execute(
-            "UPDATE roots SET excluded = ?2 WHERE id = ?1",
-            params![id, json],
+            "DELETE FROM left_out WHERE path = ?1 OR (path >= ?2 AND path < ?3)",
+            params![lo, from, to],
         )?;
         Ok(())
     }
 
-    /// What the last full scan of a root left out.
-    pub fn root_excluded(&self, id: i64) -> Result<crate::exclude::Tally> {
-        let json: Option<String> = self
-            .conn
-            .query_row("SELECT excluded FROM roots WHERE id = ?1", [id], |r| {
-                r.get(0)
-            })
-            .optional()?
-            .flatten();
-        Ok(json
-            .and_then(|j| serde_json::from_str(&j).ok())
-            .unwrap_or_default())
+    /// What is left out of a root, by reason: (reason, folders, files).
+    pub fn left_out_counts(&self, root_id: i64) -> Result<Vec<(String, u64, u64)>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT reason, sum(folder), sum(NOT folder) FROM left_out WHERE root_id = ?1
+             GROUP BY reason ORDER BY reason",
+        )?;
+        let rows = st
+            .query_map([root_id], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get::<_, i64>(1)? as u64,
+                    r.get::<_, i64>(2)? as u64,
+                ))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
     }
 
     pub fn roots(&self) -> Result<Vec<RootRow>> {

@@ -531,6 +531,21 @@ fn what_the_user_excludes_is_left_out_and_counted() {
             ("pattern node_modules/".to_string(), 1, 0),
         ]
     );
+    // What notices bring is counted as well, and what is deleted no longer is.
+    let staged = d.dir.path().join("Downloads");
+    std::fs::create_dir(&staged).unwrap();
+    make_image(&staged.join("x.png"));
+    std::fs::write(staged.join(".nomedia"), b"").unwrap();
+    std::fs::rename(&staged, m.join("Downloads")).unwrap();
+    make_image(&m.join("g.gif"));
+    std::fs::remove_dir_all(m.join("Phone")).unwrap();
+    let want = [
+        (".nomedia file".to_string(), 1, 0),
+        ("pattern *.gif".to_string(), 0, 2),
+        ("pattern Exports/**".to_string(), 0, 1),
+        ("pattern node_modules/".to_string(), 1, 0),
+    ];
+    d.eventually(20, "notices' exclusions counted", || excluded(&d) == want);
     // A pattern added later forgets what it now leaves out; a file created under an excluded
     // folder (seen by the watcher, not a scan) stays out.
     d.ok(&["add", m.to_str().unwrap(), "--exclude", "cache/"]);
