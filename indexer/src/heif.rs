@@ -67,7 +67,11 @@ pub fn decode_heif(path: &Path, head: &[u8], policy: &DecodePolicy) -> Result<De
     }
     let image = LibHeif::new()
         .decode(&handle, ColorSpace::Rgb(RgbChroma::Rgb), None)
-        .map_err(|e| corrupt(what, e))?;
+        .map_err(|e| match truncation(path) {
+            // libheif reads lazily: a cut file fails in its decoder plugin, saying little.
+            Some(cut) => corrupt(what, format!("{cut}; libheif: {e}")),
+            None => corrupt(what, e),
+        })?;
     let planes = image.planes();
     let plane = planes
         .interleaved
@@ -118,8 +122,28 @@ fn has_transforms(path: &Path) -> bool {
     })
 }
 
-/// The top-level `meta` box (at most 1 MiB of it), found by walking the file's top-level boxes.
-fn read_meta_box(path: &Path) -> std::io::Result<Vec<u8>> {
+/// "truncated: ..." when a top-level box runs past the end of the file.
+fn truncation(path: &Path) -> Option<String> {
+    let mut cut = None;
+    walk_boxes(path, |kind, at, size, len| {
+        if at + size > len {
+            cut = Some(format!(
+                "truncated: the file ends {} bytes into its {} box of {size}",
+                len - at,
+                String::from_utf8_lossy(kind)
+            ));
+        }
+        false
+    })
+    .ok()?;
+    cut
+}
+
+/// Calls `visit(kind, offset, size, file length)` for each top-level box until it returns true.
+fn walk_boxes(
+    path: &Path,
+    mut visit: impl FnMut(&[u8], u64, u64, u64) -> bool,
+) -> std::io::Result<Option<(u64, u64, u64)>> {
     use std::io::{Read, Seek, SeekFrom};
     let mut f = std::fs::File::open(path)?;
     let len = f.metadata()?.len();
@@ -140,14 +164,25 @@ fn read_meta_box(path: &Path) -> std::io::Result<Vec<u8>> {
         if size < body {
             break;
         }
-        if &header[4..8] == b"meta" {
-            let mut out = vec![0u8; (size - body).min(1 << 20) as usize];
-            f.read_exact(&mut out)?;
-            return Ok(out);
+        if visit(&header[4..8], at, size, len) {
+            return Ok(Some((at, size, body)));
         }
         at += size;
     }
-    Err(std::io::ErrorKind::NotFound.into())
+    Ok(None)
+}
+
+/// The top-level `meta` box (at most 1 MiB of it), found by walking the file's top-level boxes.
+fn read_meta_box(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let Some((at, size, body)) = walk_boxes(path, |kind, _, _, _| kind == b"meta")? else {
+        return Err(std::io::ErrorKind::NotFound.into());
+    };
+    let mut f = std::fs::File::open(path)?;
+    f.seek(SeekFrom::Start(at + body))?;
+    let mut out = Vec::new();
+    f.take((size - body).min(1 << 20)).read_to_end(&mut out)?;
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -173,5 +208,23 @@ mod tests {
         assert!(!is_heif(&ftyp(b"isom", &[b"isom", b"mp41"])));
         assert!(!is_heif(&ftyp(b"qt  ", &[b"qt  "])));
         assert!(!is_heif(b"\x00\x00\x00\x0cftyphe"));
+    }
+
+    #[test]
+    fn an_iphone_grid_missing_its_tiles_is_damaged_with_libheifs_reason() {
+        let Some(park) = vx_testkit::camera_media("park.heic") else {
+            return;
+        };
+        let head = std::fs::read(&park).unwrap()[..64].to_vec();
+        assert!(is_heif(&head));
+        match decode_heif(&park, &head, &DecodePolicy::default()) {
+            Err(ProbeError::Corrupt(m)) => {
+                assert!(
+                    m.starts_with("damaged HEIF (truncated: the file ends"),
+                    "{m}"
+                )
+            }
+            other => panic!("{:?}", other.map(|d| d.meta)),
+        }
     }
 }
