@@ -66,6 +66,9 @@ pub struct Shared {
     pub watcher_pending: AtomicUsize,
     /// Path each worker is on.
     pub current: Mutex<Vec<Option<PathBuf>>>,
+    /// Contents being extracted (by hash): a second file of one waits for the first, so that
+    /// a copy made while its original is extracted does not run the models again.
+    pub in_flight: Mutex<std::collections::HashSet<Vec<u8>>>,
     finished: Mutex<VecDeque<Instant>>,
 }
 
@@ -93,6 +96,7 @@ impl Shared {
             catalog_pending: AtomicUsize::new(0),
             watcher_pending: AtomicUsize::new(0),
             current: Mutex::new(vec![None; workers]),
+            in_flight: Mutex::new(std::collections::HashSet::new()),
             finished: Mutex::new(VecDeque::new()),
         }
     }

@@ -143,6 +143,35 @@ fn repair_pending_jobs(store: &Store) {
     }
 }
 
+/// How long a file waits while another file of its content is extracted.
+const IN_FLIGHT_RETRY_SECS: i64 = 1;
+
+/// A content this worker extracts; released when dropped, panics included.
+struct ContentClaim<'a> {
+    shared: &'a Shared,
+    hash: Vec<u8>,
+}
+
+impl<'a> ContentClaim<'a> {
+    /// None when another worker holds it.
+    fn take(shared: &'a Shared, hash: &[u8]) -> Option<ContentClaim<'a>> {
+        shared
+            .in_flight
+            .lock()
+            .insert(hash.to_vec())
+            .then(|| ContentClaim {
+                shared,
+                hash: hash.to_vec(),
+            })
+    }
+}
+
+impl Drop for ContentClaim<'_> {
+    fn drop(&mut self) {
+        self.shared.in_flight.lock().remove(&self.hash);
+    }
+}
+
 fn worker(index: usize, shared: &Shared, retry: RetryPolicy, mut supervisor: Supervisor) {
     let mut store = match Store::open(&shared.db_path) {
         Ok(s) => s,
@@ -181,6 +210,10 @@ fn worker(index: usize, shared: &Shared, retry: RetryPolicy, mut supervisor: Sup
             match job::prepare(&mut store, &job, retry, &shared.enabled, &shared.stop)? {
                 Step::Done(outcome) => Ok(outcome),
                 Step::Extract(x) => {
+                    let Some(_claim) = ContentClaim::take(shared, &x.hash) else {
+                        store.defer_job(job.file_id, IN_FLIGHT_RETRY_SECS)?;
+                        return Ok(Outcome::Deferred);
+                    };
                     extract_in_worker(&mut store, shared, &job, retry, &x, &mut supervisor)
                 }
             }

@@ -3,6 +3,7 @@
 mod bad_input;
 mod camera;
 mod catalogue;
+mod churn;
 mod lifecycle;
 mod models;
 mod people;
