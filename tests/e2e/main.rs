@@ -4,6 +4,7 @@ mod bad_input;
 mod camera;
 mod catalogue;
 mod churn;
+mod crash;
 mod lifecycle;
 mod models;
 mod people;

@@ -82,7 +82,7 @@ pub struct Daemon {
     pub socket: PathBuf,
     /// More environment for vxd and vx, set before `start`.
     pub extra_env: Vec<(String, String)>,
-    child: Option<Child>,
+    pub child: Option<Child>,
 }
 
 impl Daemon {
@@ -264,6 +264,16 @@ impl Daemon {
     pub fn db(&self) -> rusqlite::Connection {
         rusqlite::Connection::open(self.data.join("catalogue.sqlite3")).unwrap()
     }
+
+    /// The catalogue, after SQLite's integrity check has passed on it.
+    pub fn sound_db(&self) -> rusqlite::Connection {
+        let db = self.db();
+        let check: String = db
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(check, "ok");
+        db
+    }
 }
 
 pub fn tail(s: &str, n: usize) -> String {
@@ -303,4 +313,33 @@ pub fn pack_with(model: &str) -> Option<Pack> {
     let pack = pack()?;
     vx_testkit::model(model)?;
     Some(pack)
+}
+
+/// splitmix64: a seeded sequence, the same for the same seed.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    pub fn pick<'a, T>(&mut self, v: &'a [T]) -> Option<&'a T> {
+        (!v.is_empty()).then(|| &v[self.below(v.len())])
+    }
+}
+
+/// A number from the environment, or `default`.
+pub fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
