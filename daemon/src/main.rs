@@ -340,11 +340,18 @@ async fn watch_circumstances(
     }
 }
 
+/// Open connections at most: when another arrives, the oldest is closed, so that clients left
+/// idle (or a process opening connections without end) can neither exhaust the daemon's file
+/// descriptors nor lock out the next `vx`.
+const MAX_CONNECTIONS: usize = 128;
+
 async fn accept_loop(
     listener: tokio::net::UnixListener,
     server: rpc::Server,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
+    let owner = unsafe { libc::geteuid() };
+    let mut open: std::collections::VecDeque<tokio::task::AbortHandle> = Default::default();
     loop {
         let conn = tokio::select! {
             c = listener.accept() => c,
@@ -358,17 +365,39 @@ async fn accept_loop(
                 continue;
             }
         };
+        // The socket is the owner's alone (0600 in a 0700 folder); the peer's uid is checked
+        // too, in case the folder's permissions were loosened.
+        match stream.peer_cred() {
+            Ok(cred) if cred.uid() == owner => {}
+            Ok(cred) => {
+                tracing::warn!(uid = cred.uid(), "refused a connection from another user");
+                continue;
+            }
+            Err(e) => {
+                tracing::warn!("refused a connection whose peer is unknown: {e}");
+                continue;
+            }
+        }
+        open.retain(|c| !c.is_finished());
+        if open.len() >= MAX_CONNECTIONS
+            && let Some(oldest) = open.pop_front()
+        {
+            tracing::warn!("{MAX_CONNECTIONS} connections open: closing the oldest");
+            oldest.abort();
+        }
+        // Oversized frames end the connection: a malformed or endless request costs only it.
         let framed = LengthDelimitedCodec::builder()
             .max_frame_length(vx_client::connect::MAX_FRAME)
             .new_framed(stream);
         let transport = tarpc::serde_transport::new(framed, Bincode::default());
         let server = server.clone();
-        tokio::spawn(
+        let task = tokio::spawn(
             BaseChannel::with_defaults(transport)
                 .execute(server.serve())
                 .for_each(|response| async move {
                     tokio::spawn(response);
                 }),
         );
+        open.push_back(task.abort_handle());
     }
 }

@@ -10,6 +10,7 @@ mod models;
 mod people;
 mod pipeline;
 mod search_quality;
+mod security;
 mod service;
 mod support;
 mod visual;
