@@ -16,6 +16,20 @@ pub fn pause_reason(pause_on_battery: bool, data_dir: &Path, min_free_mb: u64) -
     }
 }
 
+/// Whether the data folder takes writes again: a 1 MiB file written, synced and removed.
+pub fn can_write(data_dir: &Path) -> bool {
+    use std::io::Write;
+    let probe = data_dir.join(".write-probe");
+    let ok = std::fs::File::create(&probe)
+        .and_then(|mut f| {
+            f.write_all(&vec![0u8; 1 << 20])?;
+            f.sync_all()
+        })
+        .is_ok();
+    let _ = std::fs::remove_file(&probe);
+    ok
+}
+
 fn free_mb(path: &Path) -> Option<u64> {
     let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).ok()?;
     let mut s: libc::statvfs = unsafe { std::mem::zeroed() };

@@ -250,6 +250,7 @@ async fn serve(config: Config, data_dir: PathBuf, socket: PathBuf) -> Result<()>
     ));
     tokio::spawn(watch_circumstances(
         shared.clone(),
+        catalog.clone(),
         config.clone(),
         Duration::from_secs(config.root_check_secs.max(1)),
         shutdown_rx.clone(),
@@ -300,9 +301,50 @@ async fn serve(config: Config, data_dir: PathBuf, socket: PathBuf) -> Result<()>
     Ok(())
 }
 
+/// Ends a pause for an unwritable data folder once it takes writes again: the jobs that could
+/// not be put back in the queue are, the folders are scanned for what changed meanwhile, and
+/// the workers wake.
+async fn resume_after_storage_fault(shared: &Arc<Shared>, catalog: &scanner::CatalogHandle) {
+    if shared.storage_fault.lock().is_none() {
+        return;
+    }
+    let s = shared.clone();
+    let resumed = tokio::task::spawn_blocking(move || {
+        if !citizen::can_write(&s.data_dir) {
+            return Ok(false);
+        }
+        let stuck = s
+            .storage_fault
+            .lock()
+            .as_ref()
+            .map(|(_, jobs)| jobs.clone())
+            .unwrap_or_default();
+        let store = vx_indexer::Store::open(&s.db_path)?;
+        for job in stuck {
+            store.release_job(job)?;
+        }
+        *s.storage_fault.lock() = None;
+        Ok::<_, vx_indexer::StoreError>(true)
+    })
+    .await;
+    match resumed {
+        Ok(Ok(true)) => {
+            tracing::info!("the data folder takes writes again: indexing resumed");
+            // Changes seen while the catalogue could not record them.
+            catalog.send(CatalogCmd::ScanAll);
+            shared.workers_wake.wake();
+            shared.index_wake.wake();
+        }
+        Ok(Ok(false)) => {}
+        Ok(Err(e)) => tracing::warn!("the data folder is still unwritable: {e}"),
+        Err(e) => tracing::error!("resume check failed: {e}"),
+    }
+}
+
 /// Pauses and resumes indexing as power and disk space come and go.
 async fn watch_circumstances(
     shared: Arc<Shared>,
+    catalog: scanner::CatalogHandle,
     config: Config,
     every: Duration,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
@@ -318,6 +360,7 @@ async fn watch_circumstances(
         })
         .await
         .unwrap_or(None);
+        resume_after_storage_fault(&shared, &catalog).await;
         let changed = {
             let mut current = shared.auto_pause.lock();
             let changed = *current != reason;

@@ -153,8 +153,14 @@ impl Scanner {
         what: &str,
         f: impl FnOnce(&mut Self) -> Result<(), vx_indexer::StoreError>,
     ) {
-        if let Err(e) = f(self) {
-            tracing::error!("{what} failed: {e}");
+        match f(self) {
+            Ok(()) => {}
+            // Noted for status; the scan runs again when the folder takes writes.
+            Err(e) if e.storage_fault().is_some() => {
+                self.shared
+                    .storage_failed(e.storage_fault().expect("just checked"), None);
+            }
+            Err(e) => tracing::error!("{what} failed: {e}"),
         }
     }
 

@@ -58,6 +58,9 @@ pub struct Shared {
     pub paused: AtomicBool,
     /// Paused by circumstance (battery, low disk), with the reason.
     pub auto_pause: Mutex<Option<String>>,
+    /// Paused because the data folder cannot be written (full, read-only): why, and the jobs
+    /// that could not be put back in the queue meanwhile.
+    pub storage_fault: Mutex<Option<(String, Vec<i64>)>>,
     pub rebuild_index: AtomicBool,
     pub workers_wake: Wakeup,
     pub index_wake: Wakeup,
@@ -97,6 +100,7 @@ impl Shared {
             watcher_pending: AtomicUsize::new(0),
             current: Mutex::new(vec![None; workers]),
             in_flight: Mutex::new(std::collections::HashSet::new()),
+            storage_fault: Mutex::new(None),
             finished: Mutex::new(VecDeque::new()),
         }
     }
@@ -159,7 +163,28 @@ impl Shared {
         if self.paused.load(Ordering::Relaxed) {
             return Some("paused by `vx pause`; `vx resume` continues".into());
         }
+        if let Some((why, _)) = &*self.storage_fault.lock() {
+            return Some(format!(
+                "the data folder {} cannot be written: {why}; nothing is lost, and indexing \
+                 resumes by itself when it can write again",
+                self.data_dir.display()
+            ));
+        }
         self.auto_pause.lock().clone()
+    }
+
+    /// Pauses indexing until the data folder can be written again; `job` (when given) is one
+    /// that could not be put back in the queue, released on resuming.
+    pub fn storage_failed(&self, why: &str, job: Option<i64>) {
+        let mut fault = self.storage_fault.lock();
+        let (_, stuck) = fault.get_or_insert_with(|| {
+            tracing::warn!(
+                "indexing paused: the data folder {} cannot be written: {why}",
+                self.data_dir.display()
+            );
+            (why.to_string(), Vec::new())
+        });
+        stuck.extend(job);
     }
 
     pub fn stopping(&self) -> bool {

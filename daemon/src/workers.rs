@@ -68,6 +68,18 @@ fn extract_in_worker(
             output,
             decode_opens,
         }) => {
+            // Thumbnails the worker could not write: the data folder, not the file, is at
+            // fault. Nothing is stored; the job waits for the folder to be writable.
+            let fault = output.outcomes.iter().find_map(|o| {
+                o.error
+                    .as_deref()
+                    .and_then(vx_indexer::store::io_storage_fault)
+            });
+            if let Some(why) = fault {
+                let stuck = store.release_job(job.id).is_err().then_some(job.id);
+                shared.storage_failed(why, stuck);
+                return Ok(Outcome::Cancelled);
+            }
             store.bump_counter("decode_opens", decode_opens as i64)?;
             for o in &output.outcomes {
                 if let Some(e) = &o.error {
@@ -233,6 +245,13 @@ fn worker(index: usize, shared: &Shared, retry: RetryPolicy, mut supervisor: Sup
                     shared.file_finished();
                     shared.index_wake.wake();
                 }
+            }
+            // The data folder cannot be written: pause; the job goes back to the queue (or,
+            // if even that cannot be written, when writing works again).
+            Ok(Err(e)) if e.storage_fault().is_some() => {
+                let why = e.storage_fault().expect("just checked");
+                let stuck = store.release_job(job.id).is_err().then_some(job.id);
+                shared.storage_failed(why, stuck);
             }
             Ok(Err(e)) => {
                 tracing::error!(path = %shown, "catalogue error: {e}");

@@ -32,6 +32,34 @@ pub enum StoreError {
     SamePerson(i64),
 }
 
+impl StoreError {
+    /// What stops the catalogue from being written, when this error says the data folder's
+    /// storage is at fault (full, read-only, failing) rather than the request.
+    pub fn storage_fault(&self) -> Option<&'static str> {
+        use rusqlite::ErrorCode::*;
+        match self {
+            StoreError::Sql(rusqlite::Error::SqliteFailure(e, _)) => match e.code {
+                DiskFull => Some("its disk is full"),
+                ReadOnly => Some("it is read-only"),
+                SystemIoFailure | CannotOpen => Some("writing to it fails (an I/O error)"),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+
+/// The same for a file-system error: a full disk or quota, a read-only file system.
+pub fn io_storage_fault(message: &str) -> Option<&'static str> {
+    if message.contains("No space left on device") || message.contains("Disk quota exceeded") {
+        Some("its disk is full")
+    } else if message.contains("Read-only file system") {
+        Some("it is read-only")
+    } else {
+        None
+    }
+}
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// Embeddings and descriptors are stored as little-endian f32 blobs.

@@ -445,6 +445,18 @@ impl IndexSync {
 
     /// Drains the outbox into tantivy. Returns the number of files applied.
     pub fn sync(&mut self, store: &Store) -> Result<usize, IndexError> {
+        let result = self.sync_batches(store);
+        if result.is_err() {
+            // A failed commit (a full disk) leaves the writer's changes in doubt: back to the
+            // last commit. The rows stay queued and replay on the next sync.
+            if let Err(e) = self.writer.rollback() {
+                tracing::error!("text index rollback failed: {e}");
+            }
+        }
+        result
+    }
+
+    fn sync_batches(&mut self, store: &Store) -> Result<usize, IndexError> {
         let mut total = 0;
         loop {
             let (last_seq, ids) = store.index_backlog(SYNC_BATCH)?;

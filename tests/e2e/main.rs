@@ -12,5 +12,6 @@ mod pipeline;
 mod search_quality;
 mod security;
 mod service;
+mod storage;
 mod support;
 mod visual;
