@@ -2,6 +2,7 @@
 //! (no ffmpeg, ONNX Runtime or whisper).
 
 pub mod connect;
+pub mod dates;
 pub mod paths;
 pub mod protocol;
 

@@ -2,7 +2,7 @@
 
 mod cli_json;
 mod daemon_ctl;
-mod dates;
+
 mod doctor;
 mod models_cmd;
 mod service;

@@ -142,7 +142,7 @@ pub fn apple_content_identifier(exif: &exif::Exif) -> Option<String> {
 
 /// Reads tag 0x0011 from an Apple maker note: "Apple iOS\0", a 2-byte version, the byte order
 /// ("MM" or "II"), then an IFD whose offsets count from the note's start.
-fn maker_note_identifier(note: &[u8]) -> Option<String> {
+pub fn maker_note_identifier(note: &[u8]) -> Option<String> {
     if !note.starts_with(b"Apple iOS\0") {
         return None;
     }

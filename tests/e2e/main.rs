@@ -1,5 +1,6 @@
 //! End-to-end tests: one binary, a module per area (see docs/ARCHITECTURE.md).
 
+mod adversarial;
 mod bad_input;
 mod camera;
 mod catalogue;
