@@ -383,6 +383,43 @@ async fn watch_circumstances(
     }
 }
 
+/// Bincode for the server's side of the socket, refusing request frames whose deadline tarpc
+/// would overflow on (see `vx_client::connect::deadline_in_range`).
+#[derive(Default)]
+struct CheckedBincode(
+    Bincode<tarpc::ClientMessage<vx_client::VxRequest>, tarpc::Response<vx_client::VxResponse>>,
+);
+
+impl tarpc::tokio_serde::Deserializer<tarpc::ClientMessage<vx_client::VxRequest>>
+    for CheckedBincode
+{
+    type Error = std::io::Error;
+
+    fn deserialize(
+        self: std::pin::Pin<&mut Self>,
+        src: &tarpc::tokio_util::bytes::BytesMut,
+    ) -> Result<tarpc::ClientMessage<vx_client::VxRequest>, Self::Error> {
+        if !vx_client::connect::deadline_in_range(src) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "a request whose deadline is out of range",
+            ));
+        }
+        std::pin::Pin::new(&mut self.get_mut().0).deserialize(src)
+    }
+}
+
+impl tarpc::tokio_serde::Serializer<tarpc::Response<vx_client::VxResponse>> for CheckedBincode {
+    type Error = std::io::Error;
+
+    fn serialize(
+        self: std::pin::Pin<&mut Self>,
+        item: &tarpc::Response<vx_client::VxResponse>,
+    ) -> Result<tarpc::tokio_util::bytes::Bytes, Self::Error> {
+        std::pin::Pin::new(&mut self.get_mut().0).serialize(item)
+    }
+}
+
 /// Open connections at most: when another arrives, the oldest is closed, so that clients left
 /// idle (or a process opening connections without end) can neither exhaust the daemon's file
 /// descriptors nor lock out the next `vx`.
@@ -432,7 +469,7 @@ async fn accept_loop(
         let framed = LengthDelimitedCodec::builder()
             .max_frame_length(vx_client::connect::MAX_FRAME)
             .new_framed(stream);
-        let transport = tarpc::serde_transport::new(framed, Bincode::default());
+        let transport = tarpc::serde_transport::new(framed, CheckedBincode::default());
         let server = server.clone();
         let task = tokio::spawn(
             BaseChannel::with_defaults(transport)

@@ -44,7 +44,13 @@ fn only_the_owner_connects_and_bad_or_idle_connections_cost_only_themselves() {
     // A frame that is not a request, and a frame header that claims 4 GiB.
     assert!(closed_after(&d.socket, b"\0\0\0\x08garbage!"));
     assert!(closed_after(&d.socket, b"\xff\xff\xff\xff"));
+    // A request whose deadline overflows (found by fuzzing; tarpc would panic reading it).
+    assert!(closed_after(
+        &d.socket,
+        &[0, 0, 0, 11, 0, 253, 101, 236, 3, 112, 252, 238, 204, 253, 0]
+    ));
     d.ok(&["status"]);
+    assert!(!d.stderr().contains("panicked"), "{}", d.stderr());
     // Connections left idle: the oldest are closed, vxd keeps serving and its descriptors
     // stay bounded.
     let pid = d.child.as_ref().unwrap().id();
