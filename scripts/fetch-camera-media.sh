@@ -17,7 +17,7 @@ park_sum=fe6e98af7bec4348fa0986494d7cf7eb71237a947bb8ae66bc3bcb1b115ec08c
 say() { printf 'fetch-camera-media: %s\n' "$*" >&2; }
 
 if [[ -f $dest/chelsea-turned.dng ]] &&
-  printf '%s  %s\n' "$cr2_sum" "$dest/IMG_5952.CR2" "$park_sum" "$dest/park.heic" | sha256sum --quiet --check 2>/dev/null; then
+  printf '%s  %s\n' "$cr2_sum" "$dest/IMG_5952.CR2" "$park_sum" "$dest/park.heic" | sha256sum --quiet --check >/dev/null 2>&1; then
   echo "$dest"
   exit 0
 fi
