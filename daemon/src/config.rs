@@ -149,10 +149,15 @@ where
 }
 
 impl Config {
+    /// A configuration file's text, without the environment.
+    pub fn parse(text: &str) -> std::result::Result<Config, toml::de::Error> {
+        toml::from_str(text)
+    }
+
     /// Reads the file if it exists (a missing file means defaults), then the environment.
     pub fn load(file: &Path) -> Result<Config> {
         let mut config = match std::fs::read_to_string(file) {
-            Ok(text) => toml::from_str(&text)
+            Ok(text) => Config::parse(&text)
                 .with_context(|| format!("invalid configuration in {}", file.display()))?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Config::default(),
             Err(e) => return Err(e).with_context(|| format!("cannot read {}", file.display())),

@@ -11,39 +11,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
 use vx_indexer::decode::{DECODE_OPENS, DecodePolicy, decode};
-use vx_indexer::extract::{Output, extract, order};
+use vx_indexer::extract::{extract, order};
 use vx_indexer::probe::ProbeError;
-use vx_indexer::store::ContentMeta;
 use vx_models::{ModelSet, RuntimeOptions, Threading};
 
-#[derive(Serialize, Deserialize)]
-pub struct Request {
-    /// Raw path bytes (names need not be UTF-8).
-    pub path: Vec<u8>,
-    pub hash_hex: String,
-    pub wanted: Vec<(String, u32)>,
-    /// Cores no other worker will use meanwhile (speech may take them).
-    pub spare_threads: usize,
-}
-
-/// What the worker writes for a file: `Decoded` for audio and video, then one of the others.
-#[derive(Serialize, Deserialize)]
-pub enum Response {
-    /// The file decoded; its extraction may take time in proportion to this duration.
-    Decoded {
-        media_seconds: f64,
-    },
-    Done {
-        meta: Box<ContentMeta>,
-        output: Box<Output>,
-        decode_opens: u64,
-    },
-    NotMedia(String),
-    Corrupt(String),
-    Io(String),
-}
+pub use vx_daemon::worker_protocol::{Request, Response};
 
 /// Settings of the worker process, passed on its command line.
 #[derive(Clone, Debug)]

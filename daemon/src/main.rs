@@ -1,7 +1,6 @@
 //! vxd: watches media folders, keeps the catalogue, answers `vx` over a Unix socket.
 
 mod citizen;
-mod config;
 mod extractors;
 mod isolate;
 mod lifecycle;
@@ -28,9 +27,9 @@ use vx_client::Vx;
 use vx_indexer::job::RetryPolicy;
 use vx_indexer::{Catalog, Store, TextIndex};
 
-use crate::config::Config;
 use crate::scanner::CatalogCmd;
 use crate::shared::Shared;
+use vx_daemon::config::{self, Config};
 
 /// Longest a graceful shutdown waits for threads before exiting anyway.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);

@@ -1,4 +1,5 @@
-//! The fuzz targets: each parser of bytes vx did not write itself, behind a function that must
+//! The fuzz targets: each parser of bytes vx did not write itself (or that come from a process
+//! that may have gone wrong), behind a function that must
 //! return (never panic, never hang) on any input. `fuzz/` runs them under libFuzzer
 //! (`scripts/fuzz.sh`, nightly Rust); the tests below replay seeds and thousands of seeded
 //! mutations of them on stable Rust in every test run.
@@ -69,6 +70,20 @@ pub fn manifest(data: &[u8]) {
     }
 }
 
+/// vxd's configuration file.
+pub fn config(data: &[u8]) {
+    if let Ok(s) = std::str::from_utf8(data) {
+        let _ = vx_daemon::config::Config::parse(s);
+    }
+}
+
+/// The worker protocol, both ways: a line from the daemon, a line from a worker (which may be
+/// a worker gone wrong).
+pub fn worker_protocol(data: &[u8]) {
+    let _ = serde_json::from_slice::<vx_daemon::worker_protocol::Request>(data);
+    let _ = serde_json::from_slice::<vx_daemon::worker_protocol::Response>(data);
+}
+
 /// A ggml Whisper model quantised to q8 (a downloaded or converted file).
 pub fn q8(data: &[u8]) {
     let _ = vx_model_store::whisper_q8::quantize(data);
@@ -86,6 +101,8 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("maker_note", maker_note),
     ("display_matrix", display_matrix),
     ("manifest", manifest),
+    ("config", config),
+    ("worker_protocol", worker_protocol),
     ("q8", q8),
 ];
 
@@ -104,6 +121,12 @@ mod tests {
                 "+90-180/",
             ]),
             "manifest" => vec![include_bytes!("../../../models/manifest.toml").to_vec()],
+            "config" => vec![vx_daemon::config::DEFAULT_CONFIG.as_bytes().to_vec()],
+            "worker_protocol" => text(&[
+                r#"{"path":[47,120],"hash_hex":"00ff","wanted":[["tags",2]],"spare_threads":1}"#,
+                r#"{"Decoded":{"media_seconds":3.5}}"#,
+                r#"{"Corrupt":"damaged JPEG"}"#,
+            ]),
             "display_matrix" => {
                 // A quarter turn: 0 1 0 / -1 0 0 / 0 0 1 in 16.16 and 2.30 fixed point.
                 let m: [i32; 9] = [0, 65536, 0, -65536, 0, 0, 0, 0, 1 << 30];
