@@ -1,6 +1,6 @@
 //! An adversarial corpus, generated here (nothing committed): truncated and bit-flipped copies of
 //! every kind of media the tests make, empty files and noise under media names, decompression
-//! bombs, headers that claim gigabytes, a FIFO, files still being written, names with odd
+//! bombs, headers that claim gigabytes, a FIFO and a device file, files still being written, names with odd
 //! bytes, a 60-deep folder, a symlink loop. vxd must not die, its memory stays bounded, every
 //! file ends indexed, failed or skipped with a message, and the queue drains.
 //!
@@ -160,6 +160,15 @@ fn an_adversarial_corpus_settles_without_killing_the_daemon() {
     std::os::unix::fs::symlink(&m, m.join("deep/loop")).unwrap();
     let fifo = std::ffi::CString::new(m.join("stream.mp4").as_os_str().as_bytes()).unwrap();
     assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+    // A device file under a media name (root makes one: /dev/zero's numbers, an endless read).
+    if unsafe { libc::geteuid() } == 0 {
+        let dev = std::ffi::CString::new(m.join("zero.mov").as_os_str().as_bytes()).unwrap();
+        let zero = libc::makedev(1, 5);
+        assert_eq!(
+            unsafe { libc::mknod(dev.as_ptr(), libc::S_IFCHR | 0o644, zero) },
+            0
+        );
+    }
 
     d.add_media_root();
     // Files still being written while vxd looks at them.

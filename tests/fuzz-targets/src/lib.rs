@@ -18,6 +18,37 @@ pub fn rpc_frame(data: &[u8]) {
     let _ = options.deserialize::<tarpc::Response<vx_client::VxResponse>>(data);
 }
 
+/// A search query as the text channel parses it (against an empty index made once).
+pub fn query(data: &[u8]) {
+    static INDEX: std::sync::OnceLock<vx_indexer::textindex::TextIndex> =
+        std::sync::OnceLock::new();
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let index = INDEX.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("vx-fuzz-index-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        vx_indexer::textindex::TextIndex::open(&dir)
+            .expect("an empty index")
+            .0
+    });
+    let request = vx_client::SearchRequest {
+        query: text.to_string(),
+        kind: None,
+        path_prefix: None,
+        after: None,
+        before: None,
+        has: Vec::new(),
+        person: None,
+        channels: Vec::new(),
+        near: None,
+        km: 0.0,
+        camera: None,
+        limit: 20,
+    };
+    let _ = index.search(&request);
+}
+
 /// Dates on the command line (`--after`, `--before`).
 pub fn dates(data: &[u8]) {
     if let Ok(s) = std::str::from_utf8(data) {
@@ -95,6 +126,7 @@ pub type Target = fn(&[u8]);
 /// Every target by name, for the replay test.
 pub const TARGETS: &[(&str, Target)] = &[
     ("rpc_frame", rpc_frame),
+    ("query", query),
     ("dates", dates),
     ("iso6709", iso6709),
     ("exif", exif),
@@ -114,6 +146,12 @@ mod tests {
     fn seeds(target: &str) -> Vec<Vec<u8>> {
         let text = |v: &[&str]| v.iter().map(|s| s.as_bytes().to_vec()).collect();
         match target {
+            "query" => text(&[
+                "dog on beach",
+                "\"quarterly budget\" -draft",
+                "café 2023 rome",
+                "a AND (b OR c)",
+            ]),
             "dates" => text(&["2024", "2024-07", "2024-07-14", "2024-07-14T10:00:00+02:00"]),
             "iso6709" => text(&[
                 "+41.8902+012.4922+020.000/",
