@@ -235,7 +235,7 @@ pub struct Status {
     pub problems: Vec<FileProblem>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct SearchRequest {
     pub query: String,
     pub kind: Option<MediaKind>,

@@ -151,17 +151,9 @@ async fn measure(client: &VxClient, queries: &[String], channels: &[&str]) -> (f
     for q in queries {
         let request = SearchRequest {
             query: q.clone(),
-            kind: None,
-            path_prefix: None,
-            after: None,
-            before: None,
-            has: Vec::new(),
-            person: None,
-            near: None,
-            km: 0.0,
-            camera: None,
             channels: channels.iter().map(|c| c.to_string()).collect(),
             limit: 20,
+            ..SearchRequest::default()
         };
         let t = Instant::now();
         let r = client.search(context(), request).await.unwrap().unwrap();

@@ -34,17 +34,8 @@ pub fn query(data: &[u8]) {
     });
     let request = vx_client::SearchRequest {
         query: text.to_string(),
-        kind: None,
-        path_prefix: None,
-        after: None,
-        before: None,
-        has: Vec::new(),
-        person: None,
-        channels: Vec::new(),
-        near: None,
-        km: 0.0,
-        camera: None,
         limit: 20,
+        ..Default::default()
     };
     let _ = index.search(&request);
 }
