@@ -292,6 +292,16 @@ impl Catalog {
     /// Applies what notifications reported for these paths. Returns the roots found missing.
     pub fn reconcile(&mut self, paths: &[PathBuf], cancel: &AtomicBool) -> Result<ReconcileReport> {
         let mut report = ReconcileReport::default();
+        // A `.nomedia` or `.vxignore` made or deleted changes what its folder holds for vx:
+        // the folder is reconciled instead.
+        let mut paths: Vec<&Path> = paths
+            .iter()
+            .map(|p| match p.parent() {
+                Some(dir) if crate::paths::is_ignore_marker(p) => dir,
+                _ => p.as_path(),
+            })
+            .collect();
+        paths.dedup();
         // Creations first, so that a move reported as delete + create is seen as a move.
         let mut present = Vec::new();
         let mut absent = Vec::new();
@@ -316,6 +326,10 @@ impl Catalog {
                     let entry = (path.to_path_buf(), reason.to_string(), m.is_dir());
                     self.store.replace_left_out(root.id, path, &[entry])?;
                 }
+                // What was catalogued there before (a marker just made) is left out now.
+                let gone: Vec<i64> = self.store.files_under(path)?.iter().map(|f| f.id).collect();
+                report.scan.deleted += gone.len() as u64;
+                self.store.delete_files(&gone)?;
                 continue;
             }
             if m.is_dir() {

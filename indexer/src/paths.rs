@@ -103,6 +103,12 @@ pub fn ignored_why(root: &Path, path: &Path) -> Option<Ignored> {
 /// own `.vxignore`.
 const IGNORE_MARKERS: &[&str] = &[".nomedia", ".vxignore"];
 
+/// Whether `path` names an ignore marker file.
+pub fn is_ignore_marker(path: &Path) -> bool {
+    path.file_name()
+        .is_some_and(|n| IGNORE_MARKERS.iter().any(|m| n == *m))
+}
+
 /// The ignore marker the folder `dir` holds, if any.
 pub fn ignore_marker(dir: &Path) -> Option<&'static str> {
     IGNORE_MARKERS

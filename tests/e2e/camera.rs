@@ -555,6 +555,12 @@ fn what_the_user_excludes_is_left_out_and_counted() {
     d.eventually(20, "h.png catalogued", || listed().contains(&"Trip/h.png"));
     d.wait_idle();
     assert_eq!(listed(), ["Trip/c.png", "Trip/h.png"]);
+    // A .nomedia made later leaves its folder out; deleting it brings the folder back.
+    std::fs::write(m.join("Trip/.nomedia"), b"").unwrap();
+    d.eventually(20, "Trip left out", || listed().is_empty());
+    std::fs::remove_file(m.join("Trip/.nomedia")).unwrap();
+    d.eventually(20, "Trip back", || listed() == ["Trip/c.png", "Trip/h.png"]);
+    d.wait_idle();
     let roots = d.ok(&["roots"]);
     assert!(
         roots.contains("excluding Exports/**, node_modules/, cache/"),
