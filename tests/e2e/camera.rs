@@ -2,7 +2,7 @@
 //! its display matrix. Each must be indexed standing upright, checked on the pixels of its
 //! thumbnail.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::support::*;
@@ -60,21 +60,8 @@ fn upright(picture: &Path) -> bool {
         .args(["-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
         .output()
         .unwrap();
-    let probe = Command::new("ffprobe")
-        .args([
-            "-v",
-            "error",
-            "-show_entries",
-            "stream=width,height",
-            "-of",
-            "csv=p=0",
-        ])
-        .arg(picture)
-        .output()
-        .unwrap();
-    let dims = String::from_utf8_lossy(&probe.stdout);
-    let (w, h) = dims.trim().split_once(',').unwrap();
-    let (w, h): (usize, usize) = (w.parse().unwrap(), h.parse().unwrap());
+    let (w, h) = dimensions(picture);
+    let (w, h) = (w as usize, h as usize);
     let px = |x: usize, y: usize| &out.stdout[(y * w + x) * 3..(y * w + x) * 3 + 3];
     let red = |p: &[u8]| p[0] > 150 && p[2] < 100;
     let blue = |p: &[u8]| p[2] > 150 && p[0] < 100;
@@ -437,17 +424,8 @@ fn camera_raws_are_indexed_upright_and_found_by_what_they_show() {
     );
     // The thumbnail stands as the cat does: wider than tall.
     let thumb = shown["thumbnails"][0]["path"].as_str().unwrap();
-    let probe = Command::new("ffprobe")
-        .args(["-v", "error", "-show_entries", "stream=width,height"])
-        .args(["-of", "csv=p=0", thumb])
-        .output()
-        .unwrap();
-    let dims = String::from_utf8_lossy(&probe.stdout);
-    let (w, h) = dims.trim().split_once(',').unwrap();
-    assert!(
-        w.parse::<u32>().unwrap() > h.parse::<u32>().unwrap(),
-        "{dims}"
-    );
+    let (w, h) = dimensions(Path::new(thumb));
+    assert!(w > h, "{w}x{h}");
     assert_eq!(names(&d, &["cat"]), ["DSC_0001.DNG"]);
     assert_eq!(names(&d, &["brno"]), ["IMG_5952.CR2"]);
     assert_eq!(names(&d, &["--camera", "canon eos 30d"]), ["IMG_5952.CR2"]);
@@ -660,5 +638,175 @@ fn a_live_photo_is_one_result_and_a_motion_photo_is_its_still() {
     assert_eq!(motion["state"], "indexed", "{motion}");
     assert_eq!(motion["content"]["kind"], "image");
     assert_eq!(motion["content"]["format"], "jpeg");
+    assert_eq!(d.count("failed"), 0);
+}
+
+/// Dimensions of a picture file, by ffprobe.
+fn dimensions(picture: &Path) -> (u32, u32) {
+    let probe = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=width,height",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(picture)
+        .output()
+        .unwrap();
+    let dims = String::from_utf8_lossy(&probe.stdout);
+    let (w, h) = dims.trim().split_once(',').unwrap();
+    (w.parse().unwrap(), h.parse().unwrap())
+}
+
+/// A phone's import and a Photos library, together: each file found by what it shows or says,
+/// by where and when it was taken and by what took it, once, standing upright.
+#[test]
+fn a_phone_import_is_found_by_what_where_and_when() {
+    let (Some(shared), Some(cr2)) = (pack(), vx_testkit::camera_media("IMG_5952.CR2")) else {
+        return;
+    };
+    let mut d = Daemon::with_models(&shared.models);
+    d.start();
+    let tmp = d.dir.path().to_path_buf();
+    let src = |n: &str| shared.media.join(n).to_str().unwrap().to_string();
+    let at = |p: &Path| p.to_str().unwrap().to_string();
+    let dcim = d.media.join("DCIM/100APPLE");
+    std::fs::create_dir_all(&dcim).unwrap();
+    // The cat, taken in Rome in June 2023, stored sideways with its turn in EXIF, as HEIC.
+    let sideways = tmp.join("cat.jpg");
+    ffmpeg(&[
+        "-i",
+        &src("chelsea.png"),
+        "-vf",
+        "transpose=cclock",
+        &at(&sideways),
+    ]);
+    exiftool(
+        &sideways,
+        &[
+            "-Orientation#=6",
+            "-GPSLatitude=41.8902",
+            "-GPSLatitudeRef=N",
+            "-GPSLongitude=12.4922",
+            "-GPSLongitudeRef=E",
+            "-DateTimeOriginal=2023:06:10 12:00:00",
+            "-Make=Apple",
+            "-Model=iPhone 14",
+        ],
+    );
+    let cat = dcim.join("IMG_0001.HEIC");
+    run("heif-enc", &[&at(&sideways), "-o", &at(&cat)]);
+    // A portrait video with speech: HEVC stored sideways, the turn in its display matrix.
+    let portrait = dcim.join("IMG_0002.MOV");
+    let (page, speech) = (src("page.png"), src("librivox-0870.wav"));
+    let mut args = vec!["-loop", "1", "-i", &page, "-i", &speech, "-t", "7"];
+    args.extend([
+        "-vf",
+        "scale=300:-2,pad=300:400:0:(oh-ih)/2,transpose=cclock,format=yuv420p",
+        "-r",
+        "10",
+    ]);
+    args.extend(HEVC);
+    let out = at(&portrait);
+    args.extend(["-c:a", "aac", &out]);
+    ffmpeg(&args);
+    exiftool(&portrait, &["-Rotation=90"]);
+    // A Live Photo: the astronaut and three seconds of speech.
+    ffmpeg(&["-i", &src("astronaut.png"), &at(&tmp.join("a.jpg"))]);
+    run(
+        "heif-enc",
+        &[
+            &at(&tmp.join("a.jpg")),
+            "-o",
+            &at(&dcim.join("IMG_0003.HEIC")),
+        ],
+    );
+    let (astronaut, words) = (src("astronaut.png"), src("librivox-0880.wav"));
+    let mut args = vec!["-loop", "1", "-i", &astronaut, "-i", &words, "-t", "3"];
+    args.extend(["-vf", "scale=480:-2,format=yuv420p", "-r", "10"]);
+    args.extend(HEVC);
+    let live_clip = at(&dcim.join("IMG_0003.MOV"));
+    args.extend(["-c:a", "aac", &live_clip]);
+    ffmpeg(&args);
+    // A camera's RAW, and a screenshot.
+    std::fs::copy(&cr2, dcim.join("IMG_5952.CR2")).unwrap();
+    std::fs::create_dir_all(d.media.join("Screenshots")).unwrap();
+    make_image(&d.media.join("Screenshots/Screenshot_20230611-090000.png"));
+    // A Photos library: the coffee as an original, and Photos' derivative of it.
+    let library = d.media.join("Photos Library.photoslibrary");
+    std::fs::create_dir_all(library.join("originals/A")).unwrap();
+    std::fs::create_dir_all(library.join("resources/derivatives/A")).unwrap();
+    ffmpeg(&["-i", &src("coffee.png"), &at(&tmp.join("coffee.jpg"))]);
+    run(
+        "heif-enc",
+        &[
+            &at(&tmp.join("coffee.jpg")),
+            "-o",
+            &at(&library.join("originals/A/IMG_0004.HEIC")),
+        ],
+    );
+    ffmpeg(&[
+        "-i",
+        &src("coffee.png"),
+        "-vf",
+        "scale=300:-2",
+        &at(&library.join("resources/derivatives/A/IMG_0004_1_105_c.jpeg")),
+    ]);
+    d.add_media_root();
+    d.ok(&["wait", "--timeout", "300"]);
+
+    // The file a query ranks first (weaker matches may follow it).
+    let first = |args: &[&str]| -> String {
+        let found = d.search(args);
+        assert!(!found.is_empty(), "{args:?} found nothing");
+        let name = Path::new(&found[0]).file_name().unwrap();
+        name.to_string_lossy().into_owned()
+    };
+    // What it shows, where and when, and what took it.
+    assert_eq!(first(&["cat"]), "IMG_0001.HEIC");
+    assert_eq!(first(&["rome"]), "IMG_0001.HEIC");
+    assert_eq!(names(&d, &["--near", "Rome"]), ["IMG_0001.HEIC"]);
+    let june = names(
+        &d,
+        &[
+            "--after",
+            "2023-06-01",
+            "--before",
+            "2023-07-01",
+            "--kind",
+            "image",
+        ],
+    );
+    assert!(june.contains(&"IMG_0001.HEIC".to_string()), "{june:?}");
+    assert_eq!(names(&d, &["--camera", "iphone 14"]), ["IMG_0001.HEIC"]);
+    assert_eq!(names(&d, &["--camera", "canon"]), ["IMG_5952.CR2"]);
+    assert_eq!(
+        names(&d, &["--after", "2009", "--before", "2010"]),
+        ["IMG_5952.CR2"]
+    );
+    assert_eq!(
+        names(&d, &["--camera", "screenshot"]),
+        ["Screenshot_20230611-090000.png"]
+    );
+    // What it says: the portrait video by its speech, the Live Photo once, as its still.
+    assert_eq!(first(&["dashwood"]), "IMG_0002.MOV");
+    assert_eq!(first(&["ill disposed"]), "IMG_0003.HEIC");
+    let every = names(&d, &["--limit", "100"]);
+    assert_eq!(
+        every.iter().filter(|n| n.starts_with("IMG_0003")).count(),
+        1,
+        "{every:?}"
+    );
+    // The library gives its original only: the derivative is never catalogued.
+    assert_eq!(first(&["espresso"]), "IMG_0004.HEIC");
+    assert!(!every.iter().any(|n| n.contains("_1_105_c")), "{every:?}");
+    // Upright: the cat's thumbnail as wide as the cat, the portrait video's as tall.
+    let thumb = |p: &Path| PathBuf::from(d.show(p)["thumbnails"][0]["path"].as_str().unwrap());
+    let (w, h) = dimensions(&thumb(&cat));
+    assert!(w > h, "cat thumbnail {w}x{h}");
+    let (w, h) = dimensions(&thumb(&portrait));
+    assert!(h > w, "portrait thumbnail {w}x{h}");
     assert_eq!(d.count("failed"), 0);
 }
