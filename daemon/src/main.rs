@@ -11,6 +11,7 @@ mod watcher;
 mod workers;
 
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -382,40 +383,40 @@ async fn watch_circumstances(
     }
 }
 
+/// What clients send vxd, and what it answers.
+type Incoming = tarpc::ClientMessage<vx_client::VxRequest>;
+type Outgoing = tarpc::Response<vx_client::VxResponse>;
+
 /// Bincode for the server's side of the socket, refusing request frames whose deadline tarpc
 /// would overflow on (see `vx_client::connect::deadline_in_range`).
 #[derive(Default)]
-struct CheckedBincode(
-    Bincode<tarpc::ClientMessage<vx_client::VxRequest>, tarpc::Response<vx_client::VxResponse>>,
-);
+struct CheckedBincode(Bincode<Incoming, Outgoing>);
 
-impl tarpc::tokio_serde::Deserializer<tarpc::ClientMessage<vx_client::VxRequest>>
-    for CheckedBincode
-{
+impl tarpc::tokio_serde::Deserializer<Incoming> for CheckedBincode {
     type Error = std::io::Error;
 
     fn deserialize(
-        self: std::pin::Pin<&mut Self>,
+        self: Pin<&mut Self>,
         src: &tarpc::tokio_util::bytes::BytesMut,
-    ) -> Result<tarpc::ClientMessage<vx_client::VxRequest>, Self::Error> {
+    ) -> Result<Incoming, Self::Error> {
         if !vx_client::connect::deadline_in_range(src) {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
                 "a request whose deadline is out of range",
             ));
         }
-        std::pin::Pin::new(&mut self.get_mut().0).deserialize(src)
+        Pin::new(&mut self.get_mut().0).deserialize(src)
     }
 }
 
-impl tarpc::tokio_serde::Serializer<tarpc::Response<vx_client::VxResponse>> for CheckedBincode {
+impl tarpc::tokio_serde::Serializer<Outgoing> for CheckedBincode {
     type Error = std::io::Error;
 
     fn serialize(
-        self: std::pin::Pin<&mut Self>,
-        item: &tarpc::Response<vx_client::VxResponse>,
+        self: Pin<&mut Self>,
+        item: &Outgoing,
     ) -> Result<tarpc::tokio_util::bytes::Bytes, Self::Error> {
-        std::pin::Pin::new(&mut self.get_mut().0).serialize(item)
+        Pin::new(&mut self.get_mut().0).serialize(item)
     }
 }
 

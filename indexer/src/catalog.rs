@@ -26,8 +26,6 @@ pub struct ScanReport {
     pub unreadable: u64,
     /// Set when the root was found missing or unmounted (nothing was deleted).
     pub root_missing: bool,
-    /// What the walk left out: path, reason, whether a folder.
-    pub excluded: Vec<(PathBuf, String, bool)>,
 }
 
 impl ScanReport {
@@ -231,7 +229,6 @@ impl Catalog {
         if !interrupted {
             self.store.replace_left_out(root.id, dir, &excluded)?;
         }
-        report.excluded = excluded;
         // What is left in `known` is gone from disk, unless it lies in an unreadable folder
         // (or the scan was interrupted). New paths that share an inode with a gone file are moves.
         let mut gone_by_inode: HashMap<(u64, u64), FileRow> = HashMap::new();
@@ -311,6 +308,8 @@ impl Catalog {
                 Err(_) => absent.push(path),
             }
         }
+        // Each root's rules, compiled once for all the paths it is notified of.
+        let mut rules_of: HashMap<i64, Exclusions> = HashMap::new();
         for (path, m) in present {
             let Some(root) = self.store.root_containing(path)? else {
                 continue;
@@ -318,7 +317,9 @@ impl Catalog {
             if root.state == "missing" {
                 continue;
             }
-            let rules = self.exclusions(&root);
+            let rules = rules_of
+                .entry(root.id)
+                .or_insert_with(|| self.exclusions(&root));
             if *path != root.path && rules.why_within(&root.path, path, m.is_dir()).is_some() {
                 // Recorded when the path itself is what is left out (not a folder above it).
                 let why = rules.why(&root.path, path, m.is_dir());

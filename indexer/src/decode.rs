@@ -156,7 +156,7 @@ fn decode_jpeg(path: &Path, policy: &DecodePolicy) -> Result<Decoded, ProbeError
     let bytes = std::fs::read(path).map_err(|e| ProbeError::Io(e.to_string()))?;
     DECODE_OPENS.fetch_add(1, Ordering::Relaxed);
     let (fw, fh, image) = jpeg_pixels(&bytes, policy)?;
-    let exif = crate::probe::read_exif(path);
+    let exif = crate::probe::exif_of(&bytes);
     let o = exif.as_ref().and_then(exif_orientation).unwrap_or(1);
     let image = fit(orient(image, o), policy)?;
     // Full-resolution size, as the picture stands after orientation.

@@ -72,27 +72,28 @@ pub fn pair_of(store: &Store, path: &Path) -> Result<Option<Pair>> {
     } else {
         return Ok(None);
     };
-    let Some(meta) = indexed_meta(store, path)? else {
-        return Ok(None);
+    let fits = |meta: &ContentMeta, still: bool| {
+        if still { is_still(meta) } else { is_clip(meta) }
     };
-    if !(if is_still_name {
-        is_still(&meta)
-    } else {
-        is_clip(&meta)
-    }) {
-        return Ok(None);
-    }
+    // Most files have no namesake of the other kind: their own content is read only for one
+    // that has.
+    let mut own: Option<Option<ContentMeta>> = None;
     for ext in others {
         let other = path.with_extension(ext);
         let Some(other_meta) = indexed_meta(store, &other)? else {
             continue;
         };
-        let fits = if is_still_name {
-            is_clip(&other_meta)
-        } else {
-            is_still(&other_meta)
+        if !fits(&other_meta, !is_still_name) {
+            continue;
+        }
+        let meta = match own {
+            Some(ref m) => m,
+            None => own.insert(indexed_meta(store, path)?),
         };
-        if fits && same_identifier(&meta, &other_meta) {
+        let Some(meta) = meta.as_ref().filter(|m| fits(m, is_still_name)) else {
+            return Ok(None);
+        };
+        if same_identifier(meta, &other_meta) {
             let (still, clip) = if is_still_name {
                 (path.to_path_buf(), other)
             } else {

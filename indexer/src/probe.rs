@@ -49,6 +49,13 @@ pub(crate) fn parse_rfc3339(s: &str) -> Option<i64> {
         .filter(|t| *t > 0)
 }
 
+/// The EXIF block of a picture already in memory, if it has one.
+pub(crate) fn exif_of(bytes: &[u8]) -> Option<exif::Exif> {
+    exif::Reader::new()
+        .read_from_container(&mut std::io::Cursor::new(bytes))
+        .ok()
+}
+
 /// The EXIF block of a picture, if it has one.
 pub(crate) fn read_exif(path: &Path) -> Option<exif::Exif> {
     let file = std::fs::File::open(path).ok()?;

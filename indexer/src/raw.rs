@@ -266,7 +266,7 @@ fn decode_raw_with(
 ) -> Result<Decoded, ProbeError> {
     let bytes = std::fs::read(path).map_err(|e| ProbeError::Io(e.to_string()))?;
     DECODE_OPENS.fetch_add(1, Ordering::Relaxed);
-    let exif = crate::probe::read_exif(path);
+    let exif = crate::probe::exif_of(&bytes);
     let mut raw = match LibRaw::open(&bytes) {
         // A camera LibRaw knows, by the file's own EXIF: the file is damaged, not unknown.
         Err(ProbeError::NotMedia(why)) => {
