@@ -4,13 +4,14 @@
 # and for a no-change rescan (restart), the idle CPU of vxd once done, and a baseline measured in
 # the same run: a bare `find -printf` stat walk and a `cat` of every byte of the same tree.
 #   scripts/bench-catalogue.sh [N] [RUNS]
+# VX_BIN=DIR runs the vx and vxd in DIR (another build, for a before/after) instead of building.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-10000}"
 RUNS="${2:-3}"
 
-cargo build --release --bins -q
-BIN="$PWD/target/release"
+if [[ -z ${VX_BIN:-} ]]; then cargo build --release --bins -q; fi
+BIN="${VX_BIN:-$PWD/target/release}"
 WORK="$(mktemp -d /tmp/vx-bench.XXXXXX)"
 trap '"$BIN/vx" daemon stop >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
 export VX_DATA_DIR="$WORK/data" VX_SOCKET="$WORK/run/vxd.sock" VX_CONFIG="$WORK/none.toml"

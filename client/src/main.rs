@@ -672,8 +672,8 @@ fn print_status(s: &Status) {
     }
     if s.pending_without_job > 0 {
         println!(
-            "problem:    {} pending files have no job to run them; vxd queues them again when \
-             its queue runs dry (or restart it: `vx daemon stop; vx daemon start`)",
+            "problem:    {} pending files had no job to run them at vxd's last check, which \
+             queued them again: a fault worth reporting with `vx doctor`'s output",
             s.pending_without_job
         );
     }

@@ -218,8 +218,8 @@ pub struct Status {
     pub eta_secs: Option<f64>,
     /// Catalogue changes not yet in the text index.
     pub index_pending: u64,
-    /// Pending files with no job to run them: always 0 unless something is wrong (vxd repairs
-    /// them when it starts and when its queue runs dry).
+    /// Pending files the last check found with no job to run them, and queued again: always 0
+    /// unless something is wrong (vxd checks when it starts and when its queue runs dry).
     pub pending_without_job: u64,
     /// Not-media files seen: they are counted, never searched.
     pub skipped_not_media: u64,

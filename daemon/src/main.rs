@@ -169,6 +169,7 @@ async fn serve(config: Config, data_dir: PathBuf, socket: PathBuf) -> Result<()>
     }
     let workers = config.worker_count();
     let mut shared = Shared::new(db_path.clone(), data_dir.clone(), text, workers);
+    shared.pending_without_job = repaired.into();
     shared.models_dir = config.models_dir();
     shared.onnxruntime = config.onnxruntime.clone();
     shared.enabled = extractors::enabled(&shared.models_dir, shared.onnxruntime.as_deref());

@@ -258,7 +258,7 @@ fn status(store: &Store, shared: &Shared) -> Result<Status, RpcError> {
         rate,
         eta_secs: (rate > 0.0 && queue_depth > 0).then(|| queue_depth as f64 / rate),
         index_pending,
-        pending_without_job: store.pending_without_job().map_err(internal)?,
+        pending_without_job: shared.pending_without_job.load(Ordering::Relaxed),
         skipped_not_media: skipped.0,
         skipped_unsupported: skipped.1,
         contents: store.content_count().map_err(internal)?,

@@ -2,7 +2,7 @@
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex, RwLock};
@@ -67,6 +67,9 @@ pub struct Shared {
     /// Catalogue commands sent but not finished, plus paths the watcher holds back.
     pub catalog_pending: AtomicUsize,
     pub watcher_pending: AtomicUsize,
+    /// Pending files the last check found without a job (and queued again): counting them is
+    /// a join over every pending file, too slow for each `vx status`.
+    pub pending_without_job: AtomicU64,
     /// Path each worker is on.
     pub current: Mutex<Vec<Option<PathBuf>>>,
     /// Contents being extracted (by hash): a second file of one waits for the first, so that
@@ -98,6 +101,7 @@ impl Shared {
             index_wake: Wakeup::new(),
             catalog_pending: AtomicUsize::new(0),
             watcher_pending: AtomicUsize::new(0),
+            pending_without_job: AtomicU64::new(0),
             current: Mutex::new(vec![None; workers]),
             in_flight: Mutex::new(std::collections::HashSet::new()),
             storage_fault: Mutex::new(None),

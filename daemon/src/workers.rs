@@ -125,10 +125,8 @@ fn spare_threads(store: &Store, shared: &Shared, model_threads: usize) -> usize 
         .filter(|p| p.is_some())
         .count()
         .max(1);
-    match store.queue_depth() {
-        Ok((ready_or_running, _)) if ready_or_running as usize <= running => {
-            workers.saturating_sub(running) * model_threads.max(1)
-        }
+    match store.has_ready_job() {
+        Ok(false) => workers.saturating_sub(running) * model_threads.max(1),
         _ => 0,
     }
 }
@@ -144,13 +142,17 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
 const REPAIR_EVERY: Duration = Duration::from_secs(60);
 
 /// The database keeps a job for every pending file; this is the check that it did.
-fn repair_pending_jobs(store: &Store) {
+fn repair_pending_jobs(store: &Store, shared: &Shared) {
     match store.repair_pending_jobs() {
-        Ok(0) => {}
-        Ok(n) => tracing::error!(
-            files = n,
-            "pending files had no job to run them; queued them again"
-        ),
+        Ok(n) => {
+            shared.pending_without_job.store(n, Ordering::Relaxed);
+            if n > 0 {
+                tracing::error!(
+                    files = n,
+                    "pending files had no job to run them; queued them again"
+                );
+            }
+        }
         Err(e) => tracing::error!("cannot check the job queue: {e}"),
     }
 }
@@ -204,7 +206,7 @@ fn worker(index: usize, shared: &Shared, retry: RetryPolicy, mut supervisor: Sup
             Ok(None) => {
                 if index == 0 && last_repair.elapsed() >= REPAIR_EVERY {
                     last_repair = Instant::now();
-                    repair_pending_jobs(&store);
+                    repair_pending_jobs(&store, shared);
                 }
                 supervisor.stop_if_idle();
                 shared.workers_wake.wait(IDLE_WAIT);

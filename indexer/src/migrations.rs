@@ -196,4 +196,88 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE contents ADD COLUMN pair_id TEXT;
     "#,
+    // 9: tallies kept by the database in the same transaction as every change they count, so
+    // `vx status` and the job loop read totals in constant time instead of counting a library of
+    // a million files on every poll. Files by root and state ('unsupported' for skipped files in
+    // a format this vx cannot read yet), what each root leaves out, jobs by state, contents.
+    r#"
+    CREATE TABLE file_tally (
+        root_id INTEGER NOT NULL,
+        bucket  TEXT NOT NULL,
+        n       INTEGER NOT NULL,
+        PRIMARY KEY (root_id, bucket)
+    ) WITHOUT ROWID;
+    INSERT INTO file_tally
+        SELECT root_id, CASE WHEN files.state = 'skipped' AND files.message LIKE 'unsupported format:%' THEN 'unsupported' ELSE files.state END, count(*) FROM files GROUP BY 1, 2;
+    CREATE TRIGGER file_tally_ins AFTER INSERT ON files BEGIN
+        INSERT INTO file_tally VALUES (NEW.root_id, CASE WHEN NEW.state = 'skipped' AND NEW.message LIKE 'unsupported format:%' THEN 'unsupported' ELSE NEW.state END, 1)
+            ON CONFLICT DO UPDATE SET n = n + 1;
+    END;
+    CREATE TRIGGER file_tally_del AFTER DELETE ON files BEGIN
+        UPDATE file_tally SET n = n - 1
+            WHERE root_id = OLD.root_id AND bucket = CASE WHEN OLD.state = 'skipped' AND OLD.message LIKE 'unsupported format:%' THEN 'unsupported' ELSE OLD.state END;
+    END;
+    CREATE TRIGGER file_tally_upd AFTER UPDATE OF root_id, state, message ON files
+        WHEN OLD.root_id IS NOT NEW.root_id OR (CASE WHEN OLD.state = 'skipped' AND OLD.message LIKE 'unsupported format:%' THEN 'unsupported' ELSE OLD.state END) IS NOT (CASE WHEN NEW.state = 'skipped' AND NEW.message LIKE 'unsupported format:%' THEN 'unsupported' ELSE NEW.state END)
+    BEGIN
+        UPDATE file_tally SET n = n - 1
+            WHERE root_id = OLD.root_id AND bucket = CASE WHEN OLD.state = 'skipped' AND OLD.message LIKE 'unsupported format:%' THEN 'unsupported' ELSE OLD.state END;
+        INSERT INTO file_tally VALUES (NEW.root_id, CASE WHEN NEW.state = 'skipped' AND NEW.message LIKE 'unsupported format:%' THEN 'unsupported' ELSE NEW.state END, 1)
+            ON CONFLICT DO UPDATE SET n = n + 1;
+    END;
+
+    CREATE TABLE left_out_tally (
+        root_id INTEGER NOT NULL,
+        reason  TEXT NOT NULL,
+        folder  INTEGER NOT NULL,
+        n       INTEGER NOT NULL,
+        PRIMARY KEY (root_id, reason, folder)
+    ) WITHOUT ROWID;
+    INSERT INTO left_out_tally
+        SELECT root_id, reason, folder, count(*) FROM left_out GROUP BY 1, 2, 3;
+    CREATE TRIGGER left_out_tally_ins AFTER INSERT ON left_out BEGIN
+        INSERT INTO left_out_tally VALUES (NEW.root_id, NEW.reason, NEW.folder, 1)
+            ON CONFLICT DO UPDATE SET n = n + 1;
+    END;
+    CREATE TRIGGER left_out_tally_del AFTER DELETE ON left_out BEGIN
+        UPDATE left_out_tally SET n = n - 1
+            WHERE root_id = OLD.root_id AND reason = OLD.reason AND folder = OLD.folder;
+    END;
+    CREATE TRIGGER left_out_tally_upd AFTER UPDATE OF root_id, reason, folder ON left_out BEGIN
+        UPDATE left_out_tally SET n = n - 1
+            WHERE root_id = OLD.root_id AND reason = OLD.reason AND folder = OLD.folder;
+        INSERT INTO left_out_tally VALUES (NEW.root_id, NEW.reason, NEW.folder, 1)
+            ON CONFLICT DO UPDATE SET n = n + 1;
+    END;
+    CREATE TRIGGER tallies_of_root_gone AFTER DELETE ON roots BEGIN
+        DELETE FROM file_tally WHERE root_id = OLD.id;
+        DELETE FROM left_out_tally WHERE root_id = OLD.id;
+    END;
+
+    CREATE TABLE job_tally (state TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+    INSERT INTO job_tally SELECT state, count(*) FROM jobs GROUP BY 1;
+    CREATE TRIGGER job_tally_ins AFTER INSERT ON jobs BEGIN
+        INSERT INTO job_tally VALUES (NEW.state, 1) ON CONFLICT DO UPDATE SET n = n + 1;
+    END;
+    CREATE TRIGGER job_tally_del AFTER DELETE ON jobs BEGIN
+        UPDATE job_tally SET n = n - 1 WHERE state = OLD.state;
+    END;
+    CREATE TRIGGER job_tally_upd AFTER UPDATE OF state ON jobs WHEN OLD.state IS NOT NEW.state
+    BEGIN
+        UPDATE job_tally SET n = n - 1 WHERE state = OLD.state;
+        INSERT INTO job_tally VALUES (NEW.state, 1) ON CONFLICT DO UPDATE SET n = n + 1;
+    END;
+
+    INSERT OR REPLACE INTO counters(name, value) VALUES ('contents', (SELECT count(*) FROM contents));
+    CREATE TRIGGER contents_tally_ins AFTER INSERT ON contents BEGIN
+        UPDATE counters SET value = value + 1 WHERE name = 'contents';
+    END;
+    CREATE TRIGGER contents_tally_del AFTER DELETE ON contents BEGIN
+        UPDATE counters SET value = value - 1 WHERE name = 'contents';
+    END;
+
+    -- The newest files of a state (`vx status`'s problems) without sorting all of them.
+    DROP INDEX files_state;
+    CREATE INDEX files_state_updated ON files(state, updated_at, id);
+    "#,
 ];
