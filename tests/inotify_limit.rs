@@ -45,6 +45,7 @@ fn out_of_watches_falls_back_to_polling_with_a_hint() {
     let roots = d.json(&["roots"]);
     let msg = roots["roots"][0]["message"].as_str().unwrap();
     assert!(msg.contains("fs.inotify.max_user_watches"), "{msg}");
+    assert!(msg.ends_with("rescanned periodically (every 1 s)"), "{msg}");
     d.wait_idle();
     assert_eq!(d.search(&["first"]).len(), 1);
     // Without notifications, a periodic rescan still finds new files.

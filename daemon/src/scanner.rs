@@ -203,6 +203,8 @@ impl Scanner {
                 Ok(())
             }),
             CatalogCmd::RootPolling { path, message } => self.log_err("root state", |s| {
+                let every = s.settings.poll_interval.as_secs();
+                let message = format!("{message} (every {every} s)");
                 if let Some(root) = s.catalog.store().root_by_path(&path)? {
                     tracing::warn!(root = %path.display(), "{message}");
                     s.catalog

@@ -107,6 +107,13 @@ impl Runtime {
             .map_err(load)?
             .with_optimization_level(GraphOptimizationLevel::Level3)
             .map_err(|e| load(e.into()))?;
+        // ONNX Runtime's CPU arena keeps the largest run's buffers (a 2,048-pixel page's OCR
+        // crops, a detector batch) for the life of the session, in every worker; without it
+        // they go back after each run. VX_ORT_CPU_ARENA=1 keeps the arena (benchmarks compare).
+        let arena = std::env::var("VX_ORT_CPU_ARENA").is_ok_and(|v| v == "1");
+        builder = builder
+            .with_execution_providers([ort::ep::CPU::default().with_arena_allocator(arena).build()])
+            .map_err(|e| load(e.into()))?;
         if self.threading == Threading::CallerThread {
             builder = builder.with_intra_threads(1).map_err(|e| load(e.into()))?;
             builder = builder.with_inter_threads(1).map_err(|e| load(e.into()))?;
