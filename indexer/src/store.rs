@@ -12,6 +12,34 @@ use rusqlite::{Connection, OptionalExtension, params};
 use vx_client::{FileState, MediaKind};
 
 use crate::migrations::MIGRATIONS;
+
+/// `execute` and `query_row` through the connection's statement cache. A statement on `files`
+/// or `jobs` compiles their triggers with it, so preparing it afresh for every file cost more
+/// than running it.
+trait Cached {
+    fn exec<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize>;
+    fn one<T, P: rusqlite::Params>(
+        &self,
+        sql: &str,
+        params: P,
+        row: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T>;
+}
+
+impl Cached for Connection {
+    fn exec<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
+        self.prepare_cached(sql)?.execute(params)
+    }
+
+    fn one<T, P: rusqlite::Params>(
+        &self,
+        sql: &str,
+        params: P,
+        row: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T> {
+        self.prepare_cached(sql)?.query_row(params, row)
+    }
+}
 use crate::paths::{bytes_to_path, path_bytes, prefix_upper_bound};
 
 #[derive(Debug, thiserror::Error)]
@@ -385,6 +413,7 @@ impl Store {
     pub fn open(path: &Path) -> Result<Store> {
         let conn = Connection::open(path)?;
         conn.busy_timeout(Duration::from_secs(30))?;
+        conn.set_prepared_statement_cache_capacity(128);
         conn.execute_batch(
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = NORMAL;
@@ -401,7 +430,7 @@ impl Store {
     fn migrate(&self, path: &Path) -> Result<()> {
         let version: usize =
             self.conn
-                .query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
+                .one("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
         if version > MIGRATIONS.len() {
             return Err(StoreError::TooNew {
                 path: path.to_path_buf(),
@@ -445,15 +474,11 @@ impl Store {
     }
 
     pub fn schema_version(&self) -> Result<i64> {
-        Ok(self
-            .conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))?)
+        Ok(self.conn.one("PRAGMA user_version", [], |r| r.get(0))?)
     }
 
     pub fn integrity_check(&self) -> Result<String> {
-        Ok(self
-            .conn
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+        Ok(self.conn.one("PRAGMA integrity_check", [], |r| r.get(0))?)
     }
 
     pub fn conn(&self) -> &Connection {
@@ -463,7 +488,7 @@ impl Store {
     // ---- roots ----
 
     pub fn add_root(&self, path: &Path, dev: u64) -> Result<i64> {
-        self.conn.execute(
+        self.conn.exec(
             "INSERT INTO roots(path, dev, added_at) VALUES (?1, ?2, ?3)",
             params![path_bytes(path), dev as i64, now()],
         )?;
@@ -472,7 +497,7 @@ impl Store {
 
     /// Sets a root's exclusion patterns.
     pub fn set_root_exclude(&self, id: i64, patterns: &[String]) -> Result<()> {
-        self.conn.execute(
+        self.conn.exec(
             "UPDATE roots SET exclude = ?2 WHERE id = ?1",
             params![id, patterns.join("\n")],
         )?;
@@ -506,7 +531,7 @@ impl Store {
     pub fn forget_left_out(&self, path: &Path) -> Result<()> {
         let lo = path_bytes(path).to_vec();
         let (from, to) = prefix_upper_bound(&lo);
-        self.conn.execute(
+        self.conn.exec(
             "DELETE FROM left_out WHERE path = ?1 OR (path >= ?2 AND path < ?3)",
             params![lo, from, to],
         )?;
@@ -546,7 +571,7 @@ impl Store {
     pub fn root(&self, id: i64) -> Result<Option<RootRow>> {
         Ok(self
             .conn
-            .query_row(
+            .one(
                 "SELECT id, path, dev, state, message, exclude FROM roots WHERE id = ?1",
                 [id],
                 root_row,
@@ -557,7 +582,7 @@ impl Store {
     pub fn root_by_path(&self, path: &Path) -> Result<Option<RootRow>> {
         Ok(self
             .conn
-            .query_row(
+            .one(
                 "SELECT id, path, dev, state, message, exclude FROM roots WHERE path = ?1",
                 [path_bytes(path)],
                 root_row,
@@ -575,7 +600,7 @@ impl Store {
     }
 
     pub fn set_root_state(&self, id: i64, state: &str, message: Option<&str>) -> Result<()> {
-        self.conn.execute(
+        self.conn.exec(
             "UPDATE roots SET state = ?2, message = ?3 WHERE id = ?1",
             params![id, state, message],
         )?;
@@ -583,7 +608,7 @@ impl Store {
     }
 
     pub fn set_root_dev(&self, id: i64, dev: u64) -> Result<()> {
-        self.conn.execute(
+        self.conn.exec(
             "UPDATE roots SET dev = ?2 WHERE id = ?1",
             params![id, dev as i64],
         )?;
@@ -594,11 +619,11 @@ impl Store {
     /// `inner`.
     pub fn absorb_root(&self, outer: i64, inner: i64) -> Result<()> {
         self.in_transaction(|s| {
-            s.conn.execute(
+            s.conn.exec(
                 "UPDATE files SET root_id = ?1 WHERE root_id = ?2",
                 [outer, inner],
             )?;
-            s.conn.execute("DELETE FROM roots WHERE id = ?1", [inner])?;
+            s.conn.exec("DELETE FROM roots WHERE id = ?1", [inner])?;
             Ok(())
         })
     }
@@ -607,14 +632,14 @@ impl Store {
     pub fn remove_root(&self, id: i64) -> Result<u64> {
         self.in_transaction(|s| {
             let tx = &s.conn;
-            tx.execute(
+            tx.exec(
                 "UPDATE contents SET orphaned_at = ?2 WHERE id IN
                    (SELECT content_id FROM files WHERE root_id = ?1) AND NOT EXISTS
                    (SELECT 1 FROM files f WHERE f.content_id = contents.id AND f.root_id != ?1)",
                 params![id, now()],
             )?;
-            let n = tx.execute("DELETE FROM files WHERE root_id = ?1", [id])?;
-            tx.execute("DELETE FROM roots WHERE id = ?1", [id])?;
+            let n = tx.exec("DELETE FROM files WHERE root_id = ?1", [id])?;
+            tx.exec("DELETE FROM roots WHERE id = ?1", [id])?;
             Ok(n as u64)
         })
     }
@@ -631,7 +656,7 @@ impl Store {
 
     /// Marks every file of a root offline, remembering the state each returns to.
     pub fn set_root_offline(&self, root_id: i64) -> Result<u64> {
-        Ok(self.conn.execute(
+        Ok(self.conn.exec(
             "UPDATE files SET offline_from = state, state = 'offline', updated_at = ?2
              WHERE root_id = ?1 AND state != 'offline'",
             params![root_id, now()],
@@ -639,7 +664,7 @@ impl Store {
     }
 
     pub fn set_root_online(&self, root_id: i64) -> Result<u64> {
-        Ok(self.conn.execute(
+        Ok(self.conn.exec(
             "UPDATE files SET state = coalesce(offline_from, 'pending'), offline_from = NULL,
              updated_at = ?2 WHERE root_id = ?1 AND state = 'offline'",
             params![root_id, now()],
@@ -648,7 +673,7 @@ impl Store {
 
     /// An offline file seen again: back to the state it had before.
     pub fn set_file_online(&self, id: i64) -> Result<()> {
-        self.conn.execute(
+        self.conn.exec(
             "UPDATE files SET state = coalesce(offline_from, 'pending'), offline_from = NULL
              WHERE id = ?1",
             [id],
@@ -661,7 +686,7 @@ impl Store {
     pub fn file_by_path(&self, path: &Path) -> Result<Option<FileRow>> {
         Ok(self
             .conn
-            .query_row(
+            .one(
                 &format!("SELECT {FILE_COLS} FROM files WHERE path = ?1"),
                 [path_bytes(path)],
                 file_row,
@@ -672,7 +697,7 @@ impl Store {
     pub fn file(&self, id: i64) -> Result<Option<FileRow>> {
         Ok(self
             .conn
-            .query_row(
+            .one(
                 &format!("SELECT {FILE_COLS} FROM files WHERE id = ?1"),
                 [id],
                 file_row,
@@ -716,7 +741,7 @@ impl Store {
     /// Records a new file as pending and queues its job.
     pub fn insert_file(&self, root_id: i64, path: &Path, stat: &FileStat) -> Result<i64> {
         self.in_transaction(|s| {
-            s.conn.execute(
+            s.conn.exec(
                 "INSERT INTO files(root_id, path, name, dev, inode, size, mtime_ns, state, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8)",
                 params![
@@ -739,7 +764,7 @@ impl Store {
     /// The file's bytes may have changed: new stat, pending again, job queued.
     pub fn mark_changed(&self, id: i64, stat: &FileStat) -> Result<()> {
         self.in_transaction(|s| {
-            s.conn.execute(
+            s.conn.exec(
                 "UPDATE files SET dev = ?2, inode = ?3, size = ?4, mtime_ns = ?5, state = 'pending',
                  offline_from = NULL, message = NULL, updated_at = ?6 WHERE id = ?1",
                 params![
@@ -757,7 +782,7 @@ impl Store {
 
     /// A rename or move: same file, same content, new place. Nothing is re-extracted.
     pub fn move_file(&self, id: i64, root_id: i64, path: &Path, stat: &FileStat) -> Result<()> {
-        self.conn.execute(
+        self.conn.exec(
             "UPDATE files SET root_id = ?2, path = ?3, name = ?4, dev = ?5, inode = ?6,
              updated_at = ?7 WHERE id = ?1",
             params![
@@ -800,7 +825,7 @@ impl Store {
 
     /// Deletes contents orphaned for longer than `grace_secs` (with their results).
     pub fn collect_orphans(&self, grace_secs: i64) -> Result<u64> {
-        Ok(self.conn.execute(
+        Ok(self.conn.exec(
             "DELETE FROM contents WHERE orphaned_at IS NOT NULL AND orphaned_at <= ?1
              AND NOT EXISTS (SELECT 1 FROM files WHERE content_id = contents.id)",
             [now() - grace_secs],
@@ -842,7 +867,7 @@ impl Store {
 
     /// Skipped files: (not media or empty, in a format this vx cannot read yet).
     pub fn skipped_counts(&self) -> Result<(u64, u64)> {
-        Ok(self.conn.query_row(
+        Ok(self.conn.one(
             "SELECT coalesce(sum(CASE bucket WHEN 'skipped' THEN n END), 0),
                     coalesce(sum(CASE bucket WHEN 'unsupported' THEN n END), 0)
              FROM file_tally",
@@ -860,7 +885,7 @@ impl Store {
     pub fn content_by_hash(&self, hash: &[u8]) -> Result<Option<ContentRow>> {
         Ok(self
             .conn
-            .query_row(
+            .one(
                 &format!("SELECT {CONTENT_COLS} FROM contents WHERE hash = ?1"),
                 [hash],
                 content_row,
@@ -871,7 +896,7 @@ impl Store {
     pub fn content(&self, id: i64) -> Result<Option<ContentRow>> {
         Ok(self
             .conn
-            .query_row(
+            .one(
                 &format!("SELECT {CONTENT_COLS} FROM contents WHERE id = ?1"),
                 [id],
                 content_row,
@@ -887,7 +912,7 @@ impl Store {
         size: u64,
         meta: &ContentMeta,
     ) -> Result<(i64, bool)> {
-        let inserted = self.conn.execute(
+        let inserted = self.conn.exec(
             &format!(
                 "INSERT INTO contents(hash, size, {META_COLS}) VALUES (?1, ?2, {})
                  ON CONFLICT(hash) DO NOTHING",
@@ -901,7 +926,7 @@ impl Store {
         )? == 1;
         let id = self
             .conn
-            .query_row("SELECT id FROM contents WHERE hash = ?1", [hash], |r| {
+            .one("SELECT id FROM contents WHERE hash = ?1", [hash], |r| {
                 r.get(0)
             })?;
         Ok((id, inserted))
@@ -945,7 +970,7 @@ impl Store {
     pub fn origin_of(&self, path: &Path) -> Result<Origin> {
         Ok(self
             .conn
-            .query_row(
+            .one(
                 "SELECT c.latitude, c.longitude, c.camera FROM files f
                  JOIN contents c ON c.id = f.content_id WHERE f.path = ?1",
                 [path_bytes(path)],
@@ -968,7 +993,7 @@ impl Store {
         version: u32,
     ) -> Result<()> {
         self.in_transaction(|s| {
-            s.conn.execute(
+            s.conn.exec(
                 &format!(
                     "UPDATE contents SET ({META_COLS}) = ({}) WHERE id = ?1",
                     placeholders(2, META_COL_COUNT)
@@ -977,12 +1002,12 @@ impl Store {
                     std::iter::once(Value::from(id)).chain(meta_values(meta)),
                 ),
             )?;
-            s.conn.execute(
+            s.conn.exec(
                 "DELETE FROM extractions WHERE content_id = ?1 AND extractor = ?2 AND version < ?3",
                 params![id, extractor, version],
             )?;
             s.record_extraction(id, extractor, version, meta.error.as_deref())?;
-            s.conn.execute(
+            s.conn.exec(
                 "INSERT INTO index_queue(file_id) SELECT id FROM files WHERE content_id = ?1",
                 [id],
             )?;
@@ -994,7 +1019,7 @@ impl Store {
     /// built-in metadata one), so that a better decoder sees old files again: formats it could
     /// not read before, and what it now reads from the rest. Returns how many were queued.
     pub fn enqueue_stale_meta(&self, extractor: &str, version: u32) -> Result<u64> {
-        Ok(self.conn.execute(
+        Ok(self.conn.exec(
             "INSERT INTO jobs(file_id, created_at)
              SELECT f.id, ?3 FROM files f JOIN contents c ON c.id = f.content_id
              WHERE f.state IN ('indexed', 'failed', 'skipped')
@@ -1028,7 +1053,7 @@ impl Store {
     ) -> Result<bool> {
         self.in_transaction(|s| {
             let tx = &s.conn;
-            let n = tx.execute(
+            let n = tx.exec(
                 "UPDATE files SET content_id = ?2, state = ?3, message = ?4, updated_at = ?5
                  WHERE id = ?1 AND size = ?6 AND mtime_ns = ?7",
                 params![
@@ -1044,11 +1069,11 @@ impl Store {
             if n == 0 {
                 return Ok(false);
             }
-            tx.execute(
+            tx.exec(
                 "UPDATE contents SET orphaned_at = NULL WHERE id = ?1",
                 [content_id],
             )?;
-            tx.execute(
+            tx.exec(
                 "DELETE FROM jobs WHERE id = ?1 AND state = 'running'",
                 [job.id],
             )?;
@@ -1060,12 +1085,12 @@ impl Store {
     pub fn settle_without_content(&self, job: &Job, state: FileState, message: &str) -> Result<()> {
         self.in_transaction(|s| {
             let tx = &s.conn;
-            tx.execute(
+            tx.exec(
                 "UPDATE files SET content_id = NULL, state = ?2, message = ?3, updated_at = ?4
                  WHERE id = ?1",
                 params![job.file_id, state.as_str(), message, now()],
             )?;
-            tx.execute(
+            tx.exec(
                 "DELETE FROM jobs WHERE id = ?1 AND state = 'running'",
                 [job.id],
             )?;
@@ -1075,7 +1100,7 @@ impl Store {
 
     /// Runs a file's job again in `secs` seconds (it was still being written).
     pub fn defer_job(&self, file_id: i64, secs: i64) -> Result<()> {
-        self.conn.execute(
+        self.conn.exec(
             "UPDATE jobs SET state = 'queued', next_attempt = ?2 WHERE file_id = ?1",
             params![file_id, now() + secs],
         )?;
@@ -1092,7 +1117,7 @@ impl Store {
         version: u32,
         error: Option<&str>,
     ) -> Result<()> {
-        self.conn.execute(
+        self.conn.exec(
             "INSERT INTO extractions(content_id, extractor, version, status, error, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT(content_id, extractor, version) DO UPDATE SET status = excluded.status,
@@ -1129,7 +1154,7 @@ impl Store {
     }
 
     pub fn extraction_done_count(&self, extractor: &str, version: u32) -> Result<u64> {
-        Ok(self.conn.query_row(
+        Ok(self.conn.one(
             "SELECT count(*) FROM extractions WHERE extractor = ?1 AND version = ?2",
             params![extractor, version],
             |r| r.get::<_, i64>(0),
@@ -1139,7 +1164,7 @@ impl Store {
     // ---- counters ----
 
     pub fn bump_counter(&self, name: &str, by: i64) -> Result<()> {
-        self.conn.execute(
+        self.conn.exec(
             "INSERT INTO counters(name, value) VALUES (?1, ?2)
              ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
             params![name, by],
@@ -1150,7 +1175,7 @@ impl Store {
     pub fn counter(&self, name: &str) -> Result<i64> {
         Ok(self
             .conn
-            .query_row("SELECT value FROM counters WHERE name = ?1", [name], |r| {
+            .one("SELECT value FROM counters WHERE name = ?1", [name], |r| {
                 r.get(0)
             })
             .optional()?
@@ -1176,7 +1201,7 @@ impl Store {
 
     pub fn index_ack(&self, up_to_seq: i64) -> Result<()> {
         self.conn
-            .execute("DELETE FROM index_queue WHERE seq <= ?1", [up_to_seq])?;
+            .exec("DELETE FROM index_queue WHERE seq <= ?1", [up_to_seq])?;
         Ok(())
     }
 
@@ -1195,8 +1220,7 @@ impl Store {
     pub fn index_everything(&self) -> Result<u64> {
         Ok(self
             .conn
-            .execute("INSERT INTO index_queue(file_id) SELECT id FROM files", [])?
-            as u64)
+            .exec("INSERT INTO index_queue(file_id) SELECT id FROM files", [])? as u64)
     }
 
     /// The document for a file, or None when search should not see it.
@@ -1208,7 +1232,7 @@ impl Store {
             .join(", ");
         let row = self
             .conn
-            .query_row(
+            .one(
                 &format!(
                     "SELECT {cols}, f.path, f.name, f.state, f.mtime_ns FROM files f
                      JOIN contents c ON c.id = f.content_id WHERE f.id = ?1
@@ -1286,13 +1310,13 @@ impl Store {
         self.in_transaction(|s| {
             let tx = &s.conn;
             for o in &out.outcomes {
-                tx.execute(
+                tx.exec(
                     "DELETE FROM segments WHERE content_id = ?1 AND extractor = ?2",
                     params![content_id, o.extractor],
                 )?;
                 match o.extractor.as_str() {
                     "faces" => {
-                        tx.execute("DELETE FROM faces WHERE content_id = ?1", [content_id])?;
+                        tx.exec("DELETE FROM faces WHERE content_id = ?1", [content_id])?;
                     }
                     "thumbnails" | "visual" => {
                         let col = if o.extractor == "visual" {
@@ -1300,14 +1324,14 @@ impl Store {
                         } else {
                             "thumb"
                         };
-                        tx.execute(
+                        tx.exec(
                             &format!("UPDATE frames SET {col} = NULL WHERE content_id = ?1"),
                             [content_id],
                         )?;
                     }
                     _ => {}
                 }
-                tx.execute(
+                tx.exec(
                     "INSERT INTO extractions(content_id, extractor, version, status, error, updated_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                      ON CONFLICT(content_id, extractor, version) DO UPDATE SET status = excluded.status,
@@ -1321,7 +1345,7 @@ impl Store {
                         now()
                     ],
                 )?;
-                tx.execute(
+                tx.exec(
                     "INSERT INTO counters(name, value) VALUES (?1, 1)
                      ON CONFLICT(name) DO UPDATE SET value = value + 1",
                     [format!("runs:{}", o.extractor)],
@@ -1379,7 +1403,7 @@ impl Store {
                     let id = match id {
                         Some(id) => id,
                         None => {
-                            tx.execute(
+                            tx.exec(
                                 "INSERT INTO frames(content_id, time) VALUES (?1, ?2)",
                                 params![content_id, fr.time],
                             )?;
@@ -1387,17 +1411,17 @@ impl Store {
                         }
                     };
                     if let Some(t) = &fr.thumb {
-                        tx.execute("UPDATE frames SET thumb = ?2 WHERE id = ?1", params![id, t])?;
+                        tx.exec("UPDATE frames SET thumb = ?2 WHERE id = ?1", params![id, t])?;
                     }
                     if let Some(c) = &fr.clip {
-                        tx.execute(
+                        tx.exec(
                             "UPDATE frames SET clip = ?2 WHERE id = ?1",
                             params![id, blob(c)],
                         )?;
                     }
                 }
             }
-            tx.execute(
+            tx.exec(
                 "INSERT INTO index_queue(file_id) SELECT id FROM files WHERE content_id = ?1",
                 [content_id],
             )?;
@@ -1459,7 +1483,7 @@ impl Store {
 
     /// (frames, thumbnails, faces) stored for a content.
     pub fn content_counts(&self, content_id: i64) -> Result<(u64, u64, u64)> {
-        Ok(self.conn.query_row(
+        Ok(self.conn.one(
             "SELECT (SELECT count(*) FROM frames WHERE content_id = ?1),
                     (SELECT count(*) FROM frames WHERE content_id = ?1 AND thumb IS NOT NULL),
                     (SELECT count(*) FROM faces WHERE content_id = ?1)",
@@ -1494,7 +1518,7 @@ impl Store {
     pub fn enqueue_missing(&self, enabled: &[(String, u32)]) -> Result<u64> {
         let mut n = 0;
         for (name, version) in enabled {
-            n += self.conn.execute(
+            n += self.conn.exec(
                 "INSERT INTO jobs(file_id, created_at)
                  SELECT min(f.id), ?3 FROM files f JOIN contents c ON c.id = f.content_id
                  WHERE c.kind IS NOT NULL AND f.state = 'indexed'
@@ -1512,7 +1536,7 @@ impl Store {
 
     /// Queues (or re-queues, resetting attempts) the catalogue job of a file.
     pub fn enqueue(&self, file_id: i64) -> Result<()> {
-        self.conn.execute(
+        self.conn.exec(
             "INSERT INTO jobs(file_id, created_at) VALUES (?1, ?2)
              ON CONFLICT(file_id) DO UPDATE SET state = 'queued', attempts = 0,
                next_attempt = 0, last_error = NULL",
@@ -1525,7 +1549,7 @@ impl Store {
     pub fn claim_job(&self) -> Result<Option<Job>> {
         Ok(self
             .conn
-            .query_row(
+            .one(
                 "UPDATE jobs SET state = 'running' WHERE id = (
                    SELECT id FROM jobs WHERE state = 'queued' AND next_attempt <= ?1
                    ORDER BY next_attempt, id LIMIT 1)
@@ -1544,7 +1568,7 @@ impl Store {
 
     /// Puts a job back untouched (shutdown in the middle of it).
     pub fn release_job(&self, job_id: i64) -> Result<()> {
-        self.conn.execute(
+        self.conn.exec(
             "UPDATE jobs SET state = 'queued' WHERE id = ?1 AND state = 'running'",
             [job_id],
         )?;
@@ -1552,14 +1576,13 @@ impl Store {
     }
 
     pub fn drop_job(&self, job_id: i64) -> Result<()> {
-        self.conn
-            .execute("DELETE FROM jobs WHERE id = ?1", [job_id])?;
+        self.conn.exec("DELETE FROM jobs WHERE id = ?1", [job_id])?;
         Ok(())
     }
 
     /// Jobs interrupted by a crash or kill go back to the queue.
     pub fn requeue_running(&self) -> Result<u64> {
-        Ok(self.conn.execute(
+        Ok(self.conn.exec(
             "UPDATE jobs SET state = 'queued' WHERE state = 'running'",
             [],
         )? as u64)
@@ -1581,12 +1604,12 @@ impl Store {
         }
         self.in_transaction(|s| {
             let tx = &s.conn;
-            tx.execute(
+            tx.exec(
                 "UPDATE jobs SET state = 'queued', attempts = ?2, next_attempt = ?3, last_error = ?4
                  WHERE id = ?1",
                 params![job.id, attempts, now() + backoff_secs, error],
             )?;
-            tx.execute(
+            tx.exec(
                 "UPDATE files SET message = ?2, updated_at = ?3 WHERE id = ?1",
                 params![
                     job.file_id,
@@ -1605,7 +1628,7 @@ impl Store {
     pub fn fail_job(&self, job: &Job, error: &str) -> Result<()> {
         self.in_transaction(|s| {
             let tx = &s.conn;
-            tx.execute(
+            tx.exec(
                 "UPDATE jobs SET state = 'failed', attempts = attempts + 1, last_error = ?2
                  WHERE id = ?1 AND state = 'running'",
                 params![job.id, error],
@@ -1613,7 +1636,7 @@ impl Store {
             if tx.changes() == 0 {
                 return Ok(()); // the file changed meanwhile and was queued afresh
             }
-            tx.execute(
+            tx.exec(
                 "UPDATE files SET state = 'failed', message = ?2, updated_at = ?3 WHERE id = ?1",
                 params![job.file_id, error, now()],
             )?;
@@ -1624,11 +1647,11 @@ impl Store {
     /// Queues failed files again (`vx reindex`).
     pub fn requeue_failed(&self) -> Result<u64> {
         self.in_transaction(|s| {
-            let n = s.conn.execute(
+            let n = s.conn.exec(
                 "UPDATE files SET state = 'pending', message = NULL WHERE state = 'failed'",
                 [],
             )?;
-            s.conn.execute(
+            s.conn.exec(
                 "INSERT INTO jobs(file_id, created_at) SELECT id, ?1 FROM files WHERE state = 'pending'
                  ON CONFLICT(file_id) DO UPDATE SET state = 'queued', attempts = 0, next_attempt = 0",
                 [now()],
@@ -1640,7 +1663,7 @@ impl Store {
     /// Pending files without a job that will run them: none, unless the catalogue was written
     /// by a vx from before the database kept this itself (migration 5) or was damaged.
     pub fn pending_without_job(&self) -> Result<u64> {
-        Ok(self.conn.query_row(
+        Ok(self.conn.one(
             "SELECT count(*) FROM files f WHERE f.state = 'pending' AND NOT EXISTS
                (SELECT 1 FROM jobs j WHERE j.file_id = f.id AND j.state IN ('queued', 'running'))",
             [],
@@ -1651,7 +1674,7 @@ impl Store {
     /// Gives every pending file without a runnable job one. Returns how many it repaired.
     pub fn repair_pending_jobs(&self) -> Result<u64> {
         self.in_transaction(|s| {
-            let n = s.conn.execute(
+            let n = s.conn.exec(
                 "INSERT INTO jobs(file_id, created_at)
                  SELECT f.id, ?1 FROM files f WHERE f.state = 'pending' AND NOT EXISTS
                    (SELECT 1 FROM jobs j WHERE j.file_id = f.id AND j.state IN ('queued', 'running'))
@@ -1669,7 +1692,7 @@ impl Store {
     /// first): then its job is queued again, to run at its new place.
     pub fn forget_vanished(&self, job: &Job, path: &Path) -> Result<bool> {
         self.in_transaction(|s| {
-            let at_path: bool = s.conn.query_row(
+            let at_path: bool = s.conn.one(
                 "SELECT count(*) FROM files WHERE id = ?1 AND path = ?2",
                 params![job.file_id, path_bytes(path)],
                 |r| r.get::<_, i64>(0).map(|n| n > 0),
@@ -1686,7 +1709,7 @@ impl Store {
     /// (ready or running, waiting for a retry): from the job tally, less the few jobs that
     /// wait for a retry (found through the `jobs_ready` index).
     pub fn queue_depth(&self) -> Result<(u64, u64)> {
-        let (active, waiting): (i64, i64) = self.conn.query_row(
+        let (active, waiting): (i64, i64) = self.conn.one(
             "SELECT (SELECT coalesce(sum(n), 0) FROM job_tally WHERE state IN ('queued', 'running')),
                     (SELECT count(*) FROM jobs WHERE state = 'queued' AND next_attempt > ?1)",
             [now()],
@@ -1697,7 +1720,7 @@ impl Store {
 
     /// Whether a queued job is ready to run now.
     pub fn has_ready_job(&self) -> Result<bool> {
-        Ok(self.conn.query_row(
+        Ok(self.conn.one(
             "SELECT EXISTS (SELECT 1 FROM jobs WHERE state = 'queued' AND next_attempt <= ?1)",
             [now()],
             |r| r.get(0),
@@ -1779,7 +1802,7 @@ mod tests {
         );
         store
             .conn()
-            .execute("UPDATE jobs SET next_attempt = 0", [])
+            .exec("UPDATE jobs SET next_attempt = 0", [])
             .unwrap();
         let again = store.claim_job().unwrap().unwrap();
         assert_eq!(again.attempts, 1);
@@ -1878,7 +1901,7 @@ mod tests {
         let job = Job {
             id: store
                 .conn
-                .query_row("SELECT id FROM jobs", [], |r| r.get(0))
+                .one("SELECT id FROM jobs", [], |r| r.get(0))
                 .unwrap(),
             file_id: a,
             attempts: 0,
@@ -1889,7 +1912,7 @@ mod tests {
         assert_eq!(store.queue_depth().unwrap(), (1, 0));
         // Back from offline as pending: a job again.
         store.set_root_offline(root).unwrap();
-        store.conn.execute("DELETE FROM jobs", []).unwrap();
+        store.conn.exec("DELETE FROM jobs", []).unwrap();
         store.set_root_online(root).unwrap();
         assert_eq!(store.file(a).unwrap().unwrap().state, FileState::Pending);
         assert_eq!(store.queue_depth().unwrap(), (1, 0));
@@ -1899,7 +1922,7 @@ mod tests {
         assert_eq!(
             store
                 .conn
-                .query_row("SELECT count(*) FROM jobs", [], |r| r.get::<_, i64>(0))
+                .one("SELECT count(*) FROM jobs", [], |r| r.get::<_, i64>(0))
                 .unwrap(),
             0
         );
@@ -1955,13 +1978,13 @@ mod tests {
         let root = store.add_root(Path::new("/r"), 1).unwrap();
         let files = |s: &Store| -> i64 {
             s.conn
-                .query_row("SELECT count(*) FROM files", [], |r| r.get(0))
+                .one("SELECT count(*) FROM files", [], |r| r.get(0))
                 .unwrap()
         };
         // An error half-way: the first insert is undone.
         let err = store.in_transaction(|s| {
             s.insert_file(root, Path::new("/r/a.jpg"), &stat(1, 10))?;
-            s.conn.execute("INSERT INTO no_such_table VALUES (1)", [])?;
+            s.conn.exec("INSERT INTO no_such_table VALUES (1)", [])?;
             Ok(())
         });
         assert!(err.is_err());
@@ -1981,7 +2004,7 @@ mod tests {
                 s.insert_file(root, Path::new("/r/a.jpg"), &stat(1, 10))?;
                 let inner = s.in_transaction(|s| {
                     s.insert_file(root, Path::new("/r/b.jpg"), &stat(2, 10))?;
-                    s.conn.execute("INSERT INTO no_such_table VALUES (1)", [])?;
+                    s.conn.exec("INSERT INTO no_such_table VALUES (1)", [])?;
                     Ok(())
                 });
                 assert!(inner.is_err());
