@@ -64,6 +64,17 @@ struct Args {
     onnxruntime: Option<PathBuf>,
 }
 
+/// glibc gives threads that allocate at once arenas of their own (up to eight a core), and
+/// each arena keeps what was freed in it: in a first scan of 500,000 files vxd's arenas held
+/// 300 MB. vxd's threads mostly wait on SQLite, tantivy and the workers, not on malloc.
+fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: called before any other thread exists; mallopt only sets a tunable.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
     if args.print_config {
@@ -73,6 +84,7 @@ fn main() -> ExitCode {
     if args.worker {
         return run_worker(args);
     }
+    limit_malloc_arenas();
     match start(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -2,7 +2,7 @@
 //! notification overflow, when polling) and reconciling the paths that notifications name.
 //! Only `stat` is used here; reading and hashing happen in jobs.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -163,14 +163,16 @@ impl Catalog {
     /// Brings the catalogue of everything at or below `dir` in step with the disk.
     fn scan_tree(&mut self, root: &RootRow, dir: &Path, cancel: &AtomicBool) -> Result<ScanReport> {
         let mut report = ScanReport::default();
-        let mut known: HashMap<PathBuf, FileRow> = self
-            .store
-            .files_under(dir)?
-            .into_iter()
-            .map(|f| (f.path.clone(), f))
-            .collect();
+        let mut known = self.store.files_under_by_path(dir)?;
         let mut unreadable: Vec<PathBuf> = Vec::new();
+        // A new path can be a known file moved within this tree only if it has a known file's
+        // inode: those wait for the end of the walk (when what is gone is known); the others
+        // are catalogued a batch at a time as the walk goes, so a first scan of a large library
+        // holds no list of it and its first files are extracted while the walk goes on.
+        let known_inodes: HashSet<(u64, u64)> =
+            known.values().map(|r| (r.stat.dev, r.stat.inode)).collect();
         let mut fresh: Vec<(PathBuf, FileStat)> = Vec::new();
+        let mut new_now: Vec<(PathBuf, FileStat)> = Vec::new();
         // Known files whose stat moved, written a batch per transaction as the walk goes.
         let mut seen_again: Vec<(FileRow, FileStat)> = Vec::new();
         let rules = self.exclusions(root);
@@ -218,13 +220,18 @@ impl Catalog {
             match known.remove(&path) {
                 Some(row) if row.stat == stat && row.state != FileState::Offline => {}
                 Some(row) => seen_again.push((row, stat)),
-                None => fresh.push((path, stat)),
+                None if known_inodes.contains(&(stat.dev, stat.inode)) => fresh.push((path, stat)),
+                None => new_now.push((path, stat)),
             }
             if seen_again.len() >= BATCH {
-                self.observe_known_batch(&mut seen_again, &mut report)?;
+                self.observe_batch(&mut seen_again, &mut report, known_seen)?;
+            }
+            if new_now.len() >= BATCH {
+                self.observe_batch(&mut new_now, &mut report, new_seen(root))?;
             }
         }
-        self.observe_known_batch(&mut seen_again, &mut report)?;
+        self.observe_batch(&mut seen_again, &mut report, known_seen)?;
+        self.observe_batch(&mut new_now, &mut report, new_seen(root))?;
         let interrupted = cancel.load(Ordering::Relaxed);
         if !interrupted {
             self.store.replace_left_out(root.id, dir, &excluded)?;
@@ -267,18 +274,19 @@ impl Catalog {
         Ok(report)
     }
 
-    /// Records, in one transaction, known files seen with another stat (or back from offline).
-    fn observe_known_batch(
+    /// Records a batch of what the walk saw in one transaction, and empties it.
+    fn observe_batch<T>(
         &mut self,
-        batch: &mut Vec<(FileRow, FileStat)>,
+        batch: &mut Vec<T>,
         report: &mut ScanReport,
+        observe: impl Fn(&Store, &T) -> Result<Observed>,
     ) -> Result<()> {
         if batch.is_empty() {
             return Ok(());
         }
         self.store.in_transaction(|store| {
-            for (row, stat) in batch.iter() {
-                report.add(observe_known(store, row, stat)?);
+            for item in batch.iter() {
+                report.add(observe(store, item)?);
             }
             Ok(())
         })?;
@@ -393,6 +401,16 @@ fn observe_known(store: &Store, row: &FileRow, stat: &FileStat) -> Result<Observ
     }
     store.mark_changed(row.id, stat)?;
     Ok(Observed::Changed)
+}
+
+/// A known file seen with another stat (or back from offline).
+fn known_seen(store: &Store, (row, stat): &(FileRow, FileStat)) -> Result<Observed> {
+    observe_known(store, row, stat)
+}
+
+/// A path no known file of the tree can have moved to.
+fn new_seen(root: &RootRow) -> impl Fn(&Store, &(PathBuf, FileStat)) -> Result<Observed> + '_ {
+    move |store, (path, stat)| observe_new(store, root, path, stat)
 }
 
 /// A path the catalogue does not know: a move of a file that is gone, or a new file.

@@ -280,4 +280,33 @@ pub const MIGRATIONS: &[&str] = &[
     DROP INDEX files_state;
     CREATE INDEX files_state_updated ON files(state, updated_at, id);
     "#,
+    // 10: contents each extractor version has done, for `vx status` (it counted them).
+    r#"
+    CREATE TABLE extraction_tally (
+        extractor TEXT NOT NULL,
+        version   INTEGER NOT NULL,
+        n         INTEGER NOT NULL,
+        PRIMARY KEY (extractor, version)
+    ) WITHOUT ROWID;
+    INSERT INTO extraction_tally
+        SELECT extractor, version, count(*) FROM extractions WHERE status = 'done' GROUP BY 1, 2;
+    CREATE TRIGGER extraction_tally_ins AFTER INSERT ON extractions WHEN NEW.status = 'done'
+    BEGIN
+        INSERT INTO extraction_tally VALUES (NEW.extractor, NEW.version, 1)
+            ON CONFLICT DO UPDATE SET n = n + 1;
+    END;
+    CREATE TRIGGER extraction_tally_del AFTER DELETE ON extractions WHEN OLD.status = 'done'
+    BEGIN
+        UPDATE extraction_tally SET n = n - 1
+            WHERE extractor = OLD.extractor AND version = OLD.version;
+    END;
+    CREATE TRIGGER extraction_tally_upd AFTER UPDATE OF extractor, version, status ON extractions
+    BEGIN
+        UPDATE extraction_tally SET n = n - 1
+            WHERE OLD.status = 'done' AND extractor = OLD.extractor AND version = OLD.version;
+        INSERT INTO extraction_tally SELECT NEW.extractor, NEW.version, 1
+            WHERE NEW.status = 'done'
+            ON CONFLICT DO UPDATE SET n = n + 1;
+    END;
+    "#,
 ];

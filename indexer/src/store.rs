@@ -717,6 +717,20 @@ impl Store {
 
     /// Files at or below `dir`.
     pub fn files_under(&self, dir: &Path) -> Result<Vec<FileRow>> {
+        self.files_under_as(dir, |f| f)
+    }
+
+    /// Files at or below `dir` by path, the path moved out of each row into its key: a scan
+    /// of a root holds every known file of it, so each is held once.
+    pub fn files_under_by_path(&self, dir: &Path) -> Result<HashMap<PathBuf, FileRow>> {
+        self.files_under_as(dir, |mut f| (std::mem::take(&mut f.path), f))
+    }
+
+    fn files_under_as<T, C: FromIterator<T>>(
+        &self,
+        dir: &Path,
+        mut map: impl FnMut(FileRow) -> T,
+    ) -> Result<C> {
         let lo = path_bytes(dir).to_vec();
         let (from, to) = prefix_upper_bound(&lo);
         let mut st = self.conn.prepare_cached(&format!(
@@ -724,6 +738,7 @@ impl Store {
         ))?;
         let rows = st
             .query_map(params![lo, from, to], file_row)?
+            .map(|r| r.map(&mut map))
             .collect::<rusqlite::Result<_>>()?;
         Ok(rows)
     }
@@ -1155,7 +1170,7 @@ impl Store {
 
     pub fn extraction_done_count(&self, extractor: &str, version: u32) -> Result<u64> {
         Ok(self.conn.one(
-            "SELECT count(*) FROM extractions WHERE extractor = ?1 AND version = ?2",
+            "SELECT coalesce(sum(n), 0) FROM extraction_tally WHERE extractor = ?1 AND version = ?2",
             params![extractor, version],
             |r| r.get::<_, i64>(0),
         )? as u64)
@@ -2062,6 +2077,8 @@ mod tests {
                 files.extend(q("SELECT state, count(*) FROM jobs
                             WHERE state IN ('queued', 'running') GROUP BY 1 ORDER BY 1"));
                 files.extend(q("SELECT 'contents', count(*) FROM contents"));
+                files.extend(q("SELECT extractor || version, count(*) FROM extractions
+                            WHERE status = 'done' GROUP BY 1 ORDER BY 1"));
                 files.join(" ")
             };
         let tallied = |store: &Store| -> String {
@@ -2116,6 +2133,12 @@ mod tests {
                 "Text(\"contents\")/Integer({})",
                 store.content_count().unwrap()
             ));
+            for (name, version) in [("ocr", 1), ("ocr", 2), ("tags", 1)] {
+                let n = store.extraction_done_count(name, version).unwrap();
+                if n > 0 {
+                    out.push(format!("Text(\"{name}{version}\")/Integer({n})"));
+                }
+            }
             out.join(" ")
         };
         let mut next = 0u64;
@@ -2127,7 +2150,7 @@ mod tests {
             let file = (!files.is_empty()).then(|| &files[rand(files.len())]);
             let root = roots[rand(roots.len())];
             next += 1;
-            match rand(12) {
+            match rand(13) {
                 0 | 1 => {
                     let path = format!("/a/{}/f{next}", rand(3));
                     store
@@ -2211,6 +2234,22 @@ mod tests {
                     }
                     _ => drop(store.collect_orphans(-1).unwrap()),
                 },
+                11 => {
+                    let content: Option<i64> = store
+                        .conn()
+                        .one(
+                            "SELECT id FROM contents ORDER BY random() LIMIT 1",
+                            [],
+                            |r| r.get(0),
+                        )
+                        .optional()
+                        .unwrap();
+                    if let Some(cid) = content {
+                        let (name, version) = [("ocr", 1), ("ocr", 2), ("tags", 1)][rand(3)];
+                        let error = (rand(3) == 0).then_some("model failed");
+                        store.record_extraction(cid, name, version, error).unwrap();
+                    }
+                }
                 _ => drop(store.requeue_running().unwrap()),
             }
             assert_eq!(tallied(&store), counted(&store), "after step {step}");
