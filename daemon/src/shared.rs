@@ -158,8 +158,7 @@ impl Shared {
     pub fn enabled_store_queue(&self, db: &std::path::Path) -> Result<u64, vx_indexer::StoreError> {
         use vx_indexer::job::{METADATA_EXTRACTOR, METADATA_VERSION};
         let store = vx_indexer::Store::open(db)?;
-        Ok(store.enqueue_missing(&self.enabled)?
-            + store.enqueue_stale_meta(METADATA_EXTRACTOR, METADATA_VERSION)?)
+        store.enqueue_for_new_extractors(&self.enabled, (METADATA_EXTRACTOR, METADATA_VERSION))
     }
 
     /// Why no new work should start, if it should not.

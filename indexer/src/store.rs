@@ -1530,6 +1530,47 @@ impl Store {
 
     /// Queues one file of every media content that lacks one of `enabled` (a new model or a
     /// new extractor version). Returns how many were queued.
+    /// At start: queues the contents that lack a run of an extractor enabled now but not at the
+    /// last start (a model installed, a new version), and, when the decoder changed, those
+    /// whose metadata an older one wrote. Contents indexed while an extractor was enabled ran
+    /// it, so the joins over the whole library run only when the set changes, not every start.
+    pub fn enqueue_for_new_extractors(
+        &self,
+        enabled: &[(String, u32)],
+        metadata: (&str, u32),
+    ) -> Result<u64> {
+        let key = |name: &str, version: u32| format!("enabled:{name}:{version}");
+        self.in_transaction(|s| {
+            let before: std::collections::HashSet<String> = s
+                .conn
+                .prepare_cached("SELECT name FROM counters WHERE name LIKE 'enabled:%'")?
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            let new: Vec<(String, u32)> = enabled
+                .iter()
+                .filter(|(name, version)| !before.contains(&key(name, *version)))
+                .cloned()
+                .collect();
+            let mut n = s.enqueue_missing(&new)?;
+            if !before.contains(&key(metadata.0, metadata.1)) {
+                n += s.enqueue_stale_meta(metadata.0, metadata.1)?;
+            }
+            s.conn
+                .exec("DELETE FROM counters WHERE name LIKE 'enabled:%'", [])?;
+            for (name, version) in enabled
+                .iter()
+                .map(|(n, v)| (n.as_str(), *v))
+                .chain([metadata])
+            {
+                s.conn.exec(
+                    "INSERT INTO counters(name, value) VALUES (?1, 1)",
+                    [key(name, version)],
+                )?;
+            }
+            Ok(n)
+        })
+    }
+
     pub fn enqueue_missing(&self, enabled: &[(String, u32)]) -> Result<u64> {
         let mut n = 0;
         for (name, version) in enabled {
@@ -1852,6 +1893,59 @@ mod tests {
         assert!(
             store.claim_job().unwrap().is_some(),
             "the job must stay queued"
+        );
+    }
+
+    #[test]
+    fn only_extractors_new_since_the_last_start_check_the_whole_library() {
+        let (_d, store) = store();
+        let root = store.add_root(Path::new("/r"), 1).unwrap();
+        store
+            .insert_file(root, Path::new("/r/a.jpg"), &stat(1, 10))
+            .unwrap();
+        let job = store.claim_job().unwrap().unwrap();
+        let meta = ContentMeta {
+            kind: Some(MediaKind::Image),
+            ..ContentMeta::default()
+        };
+        let (content, _) = store.insert_content(b"h", 10, &meta).unwrap();
+        store
+            .finish_file(&job, content, &stat(1, 10), FileState::Indexed, None)
+            .unwrap();
+        store
+            .record_extraction(content, "metadata", 4, None)
+            .unwrap();
+        let tags = vec![("tags".to_string(), 1)];
+        let start = |enabled: &[(String, u32)]| {
+            let n = store
+                .enqueue_for_new_extractors(enabled, ("metadata", 4))
+                .unwrap();
+            if let Some(job) = store.claim_job().unwrap() {
+                store.record_extraction(content, "tags", 1, None).unwrap();
+                store.drop_job(job.id).unwrap();
+            }
+            n
+        };
+        assert_eq!(start(&[]), 0, "metadata 4 is done");
+        assert_eq!(start(&tags), 1, "a model installed: its extractor runs");
+        store
+            .conn()
+            .exec("DELETE FROM extractions WHERE extractor = 'tags'", [])
+            .unwrap();
+        assert_eq!(start(&tags), 0, "the same set as last time: no join");
+        assert_eq!(start(&[]), 0);
+        assert_eq!(
+            start(&tags),
+            1,
+            "removed, then installed again: checked again"
+        );
+        assert_eq!(start(&tags), 0);
+        // A new decoder version redoes metadata the older one wrote.
+        assert_eq!(
+            store
+                .enqueue_for_new_extractors(&tags, ("metadata", 5))
+                .unwrap(),
+            1
         );
     }
 

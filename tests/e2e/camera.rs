@@ -312,7 +312,8 @@ fn files_an_older_decoder_misread_are_decoded_again() {
          UPDATE files SET state = 'failed', message = 'corrupt: named like media, but ffmpeg does not recognise it'
            WHERE name = 'IMG_0001.HEIC';
          UPDATE contents SET latitude = NULL, longitude = NULL, place = NULL, place_terms = NULL;
-         UPDATE extractions SET version = 1 WHERE extractor = 'metadata';",
+         UPDATE extractions SET version = 1 WHERE extractor = 'metadata';
+         DELETE FROM counters WHERE name LIKE 'enabled:%';",
     )
     .unwrap();
     drop(db);
