@@ -1033,7 +1033,7 @@ impl Store {
     /// Queues every file whose content was decoded by an older version of `extractor` (the
     /// built-in metadata one), so that a better decoder sees old files again: formats it could
     /// not read before, and what it now reads from the rest. Returns how many were queued.
-    pub fn enqueue_stale_meta(&self, extractor: &str, version: u32) -> Result<u64> {
+    fn enqueue_stale_meta(&self, extractor: &str, version: u32) -> Result<u64> {
         Ok(self.conn.exec(
             "INSERT INTO jobs(file_id, created_at)
              SELECT f.id, ?3 FROM files f JOIN contents c ON c.id = f.content_id
@@ -1571,7 +1571,7 @@ impl Store {
         })
     }
 
-    pub fn enqueue_missing(&self, enabled: &[(String, u32)]) -> Result<u64> {
+    fn enqueue_missing(&self, enabled: &[(String, u32)]) -> Result<u64> {
         let mut n = 0;
         for (name, version) in enabled {
             n += self.conn.exec(

@@ -19,7 +19,6 @@ fn run(cmd: &str, args: &[&str]) {
     );
 }
 
-/// Red above blue, 96x128, made by `filter` from the two halves (as a still or 3 s of video).
 /// HEVC as iPhones store it in MOV.
 const HEVC: [&str; 6] = [
     "-c:v",
@@ -30,6 +29,32 @@ const HEVC: [&str; 6] = [
     "hvc1",
 ];
 
+/// A HEIC of `picture` as a phone user's tools make one: a JPEG of it in `tmp` (returned), then
+/// heif-enc.
+fn heic_of(picture: &str, tmp: &Path, out: &Path) -> PathBuf {
+    let name = out.file_stem().unwrap().to_str().unwrap();
+    let jpeg = tmp.join(format!("{name}.jpg"));
+    ffmpeg(&["-i", picture, jpeg.to_str().unwrap()]);
+    run(
+        "heif-enc",
+        &[jpeg.to_str().unwrap(), "-o", out.to_str().unwrap()],
+    );
+    jpeg
+}
+
+/// `seconds` of a still picture (scaled by `vf`) with speech, as a phone records it: HEVC and
+/// AAC; `tags` are output options before the file name.
+fn speaking_clip(still: &str, speech: &str, seconds: &str, vf: &str, tags: &[&str], out: &Path) {
+    let mut args = vec!["-loop", "1", "-i", still, "-i", speech, "-t", seconds];
+    args.extend(["-vf", vf, "-r", "10"]);
+    args.extend(HEVC);
+    args.extend(["-c:a", "aac"]);
+    args.extend(tags);
+    args.push(out.to_str().unwrap());
+    ffmpeg(&args);
+}
+
+/// Red above blue, 96x128, made by `filter` from the two halves (as a still or 3 s of video).
 fn red_over_blue(out: &Path, filter: &str, still: bool) {
     let mut args = vec![
         "-f",
@@ -561,33 +586,30 @@ fn a_live_photo_is_one_result_and_a_motion_photo_is_its_still() {
     let at = |p: &Path| p.to_str().unwrap().to_string();
     // IMG_0001: the cat as a HEIC still, and three seconds of speech as its Live Photo clip
     // (HEVC in MOV, the content identifier in QuickTime's keys, as iPhones write them).
-    ffmpeg(&["-i", &src("chelsea.png"), &at(&tmp.join("cat.jpg"))]);
-    run(
-        "heif-enc",
-        &[
-            &at(&tmp.join("cat.jpg")),
-            "-o",
-            &at(&m.join("IMG_0001.HEIC")),
-        ],
-    );
+    let cat = heic_of(&src("chelsea.png"), tmp, &m.join("IMG_0001.HEIC"));
     let clip = |still: &str, seconds: &str, out: &Path| {
-        let (still, speech, out) = (src(still), src("librivox-0880.wav"), at(out));
-        let mut args = vec!["-loop", "1", "-i", &still, "-i", &speech, "-t", seconds];
-        args.extend(["-vf", "scale=480:-2,format=yuv420p", "-r", "10"]);
-        args.extend(HEVC);
-        args.extend(["-c:a", "aac", "-movflags", "use_metadata_tags", "-metadata"]);
-        args.extend([
+        let tags = [
+            "-movflags",
+            "use_metadata_tags",
+            "-metadata",
             "com.apple.quicktime.content.identifier=6D1C7A35-9A5B-4C3E-8F1D",
-            &out,
-        ]);
-        ffmpeg(&args);
+        ];
+        let (still, speech) = (src(still), src("librivox-0880.wav"));
+        speaking_clip(
+            &still,
+            &speech,
+            seconds,
+            "scale=480:-2,format=yuv420p",
+            &tags,
+            out,
+        );
     };
     clip("chelsea.png", "3", &m.join("IMG_0001.MOV"));
     // IMG_0002: a JPEG and a ten-second video of one name are not a Live Photo.
     ffmpeg(&["-i", &src("coffee.png"), &at(&m.join("IMG_0002.JPG"))]);
     clip("coffee.png", "10", &m.join("IMG_0002.MOV"));
     // A motion photo: the JPEG with its clip appended, as Google and Samsung cameras write it.
-    let mut motion = std::fs::read(tmp.join("cat.jpg")).unwrap();
+    let mut motion = std::fs::read(cat).unwrap();
     motion.extend(std::fs::read(m.join("IMG_0002.MOV")).unwrap());
     std::fs::write(m.join("PXL_20240101_000000000.MP.jpg"), motion).unwrap();
     d.add_media_root();
@@ -701,36 +723,25 @@ fn a_phone_import_is_found_by_what_where_and_when() {
     run("heif-enc", &[&at(&sideways), "-o", &at(&cat)]);
     // A portrait video with speech: HEVC stored sideways, the turn in its display matrix.
     let portrait = dcim.join("IMG_0002.MOV");
-    let (page, speech) = (src("page.png"), src("librivox-0870.wav"));
-    let mut args = vec!["-loop", "1", "-i", &page, "-i", &speech, "-t", "7"];
-    args.extend([
-        "-vf",
+    speaking_clip(
+        &src("page.png"),
+        &src("librivox-0870.wav"),
+        "7",
         "scale=300:-2,pad=300:400:0:(oh-ih)/2,transpose=cclock,format=yuv420p",
-        "-r",
-        "10",
-    ]);
-    args.extend(HEVC);
-    let out = at(&portrait);
-    args.extend(["-c:a", "aac", &out]);
-    ffmpeg(&args);
+        &[],
+        &portrait,
+    );
     exiftool(&portrait, &["-Rotation=90"]);
     // A Live Photo: the astronaut and three seconds of speech.
-    ffmpeg(&["-i", &src("astronaut.png"), &at(&tmp.join("a.jpg"))]);
-    run(
-        "heif-enc",
-        &[
-            &at(&tmp.join("a.jpg")),
-            "-o",
-            &at(&dcim.join("IMG_0003.HEIC")),
-        ],
+    heic_of(&src("astronaut.png"), &tmp, &dcim.join("IMG_0003.HEIC"));
+    speaking_clip(
+        &src("astronaut.png"),
+        &src("librivox-0880.wav"),
+        "3",
+        "scale=480:-2,format=yuv420p",
+        &[],
+        &dcim.join("IMG_0003.MOV"),
     );
-    let (astronaut, words) = (src("astronaut.png"), src("librivox-0880.wav"));
-    let mut args = vec!["-loop", "1", "-i", &astronaut, "-i", &words, "-t", "3"];
-    args.extend(["-vf", "scale=480:-2,format=yuv420p", "-r", "10"]);
-    args.extend(HEVC);
-    let live_clip = at(&dcim.join("IMG_0003.MOV"));
-    args.extend(["-c:a", "aac", &live_clip]);
-    ffmpeg(&args);
     // A camera's RAW, and a screenshot.
     std::fs::copy(&cr2, dcim.join("IMG_5952.CR2")).unwrap();
     std::fs::create_dir_all(d.media.join("Screenshots")).unwrap();
@@ -739,14 +750,10 @@ fn a_phone_import_is_found_by_what_where_and_when() {
     let library = d.media.join("Photos Library.photoslibrary");
     std::fs::create_dir_all(library.join("originals/A")).unwrap();
     std::fs::create_dir_all(library.join("resources/derivatives/A")).unwrap();
-    ffmpeg(&["-i", &src("coffee.png"), &at(&tmp.join("coffee.jpg"))]);
-    run(
-        "heif-enc",
-        &[
-            &at(&tmp.join("coffee.jpg")),
-            "-o",
-            &at(&library.join("originals/A/IMG_0004.HEIC")),
-        ],
+    heic_of(
+        &src("coffee.png"),
+        &tmp,
+        &library.join("originals/A/IMG_0004.HEIC"),
     );
     ffmpeg(&[
         "-i",
