@@ -55,6 +55,8 @@ pub async fn start(socket: &Path) -> Result<ExitCode> {
         )
     })?;
     let started = Instant::now();
+    // Short polls first: vxd usually answers within a tenth of a second.
+    let mut poll = Duration::from_millis(5);
     loop {
         match connect(socket).await {
             Ok((_, hello)) => {
@@ -80,7 +82,8 @@ pub async fn start(socket: &Path) -> Result<ExitCode> {
                 logs.display()
             );
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(poll).await;
+        poll = (poll * 2).min(Duration::from_millis(50));
     }
 }
 

@@ -391,6 +391,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let deadline = timeout.map(|t| Instant::now() + Duration::from_secs_f64(t));
             // Let notifications about changes made just before this call arrive first.
             tokio::time::sleep(Duration::from_millis(100)).await;
+            // Short polls first, so that a short wait ends soon after the work does.
+            let mut poll = Duration::from_millis(10);
             loop {
                 let s = client.status(ctx()).await??;
                 if s.idle {
@@ -406,7 +408,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     );
                     return Ok(ExitCode::from(2));
                 }
-                tokio::time::sleep(Duration::from_millis(100)).await;
+                tokio::time::sleep(poll).await;
+                poll = (poll * 3 / 2).min(Duration::from_millis(100));
             }
         }
         Command::Search {

@@ -6,15 +6,17 @@ use std::collections::{HashMap, HashSet};
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-
-use vx_client::FileState;
+use std::sync::mpsc::Receiver;
 
 use crate::exclude::Exclusions;
-use crate::store::{FileRow, FileStat, Result, RootRow, Store};
+use crate::store::{FileStat, KnownFile, Result, RootRow, Store};
+use crate::walk::{self, Walked};
 
 /// Rows written per transaction during a scan: big enough to be fast, small enough that
 /// workers are never locked out for long.
 const BATCH: usize = 500;
+/// Batches of walked entries the walk may run ahead of the scan by (a few MB of paths).
+const WALK_QUEUE: usize = 128;
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct ScanReport {
@@ -162,64 +164,62 @@ impl Catalog {
 
     /// Brings the catalogue of everything at or below `dir` in step with the disk.
     fn scan_tree(&mut self, root: &RootRow, dir: &Path, cancel: &AtomicBool) -> Result<ScanReport> {
+        let rules = self.exclusions(root);
+        let (tx, rx) = std::sync::mpsc::sync_channel(WALK_QUEUE);
+        std::thread::scope(|s| {
+            std::thread::Builder::new()
+                .name("walk".into())
+                .spawn_scoped(s, || walk::walk(&root.path, dir, &rules, cancel, tx))
+                .map_err(crate::store::StoreError::Thread)?;
+            // The catalogue's rows load while the walk runs.
+            self.reconcile_walk(root, dir, rx, cancel)
+        })
+    }
+
+    /// Compares what the walk finds with the catalogue's rows at or below `dir`.
+    fn reconcile_walk(
+        &mut self,
+        root: &RootRow,
+        dir: &Path,
+        walked: Receiver<Vec<Walked>>,
+        cancel: &AtomicBool,
+    ) -> Result<ScanReport> {
         let mut report = ScanReport::default();
-        let mut known = self.store.files_under_by_path(dir)?;
+        // Roots do not nest, so a root's files are exactly those below its folder.
+        let mut known = if dir == root.path {
+            self.store.known_files_of_root(root.id)?
+        } else {
+            self.store.known_files_under(dir)?
+        };
         let mut unreadable: Vec<PathBuf> = Vec::new();
         // A new path can be a known file moved within this tree only if it has a known file's
         // inode: those wait for the end of the walk (when what is gone is known); the others
         // are catalogued a batch at a time as the walk goes, so a first scan of a large library
         // holds no list of it and its first files are extracted while the walk goes on.
-        let known_inodes: HashSet<(u64, u64)> =
+        let known_inodes: HashSet<(u64, u64), foldhash::fast::RandomState> =
             known.values().map(|r| (r.stat.dev, r.stat.inode)).collect();
         let mut fresh: Vec<(PathBuf, FileStat)> = Vec::new();
         let mut new_now: Vec<(PathBuf, FileStat)> = Vec::new();
         // Known files whose stat moved, written a batch per transaction as the walk goes.
-        let mut seen_again: Vec<(FileRow, FileStat)> = Vec::new();
-        let rules = self.exclusions(root);
+        let mut seen_again: Vec<(KnownFile, FileStat)> = Vec::new();
         let mut excluded = Vec::new();
-        // Symlinks are not followed, so links (and their loops) are never walked.
-        let walk = walkdir::WalkDir::new(dir)
-            .follow_links(false)
-            .into_iter()
-            .filter_entry(|e| {
-                let is_dir = e.file_type().is_dir();
-                match (e.depth(), rules.why(&root.path, e.path(), is_dir)) {
-                    (0, _) | (_, None) => true,
-                    (_, Some(why)) => {
-                        if let Some(reason) = why.told() {
-                            excluded.push((e.path().to_path_buf(), reason.to_string(), is_dir));
-                        }
-                        false
-                    }
+        for item in walked.iter().flatten() {
+            let (path, stat) = match item {
+                Walked::File(path, stat) => (path, stat),
+                Walked::Excluded(path, reason, is_dir) => {
+                    excluded.push((path, reason, is_dir));
+                    continue;
                 }
-            });
-        for entry in walk {
-            if cancel.load(Ordering::Relaxed) {
-                break;
-            }
-            let entry = match entry {
-                Ok(e) => e,
-                Err(e) => {
+                Walked::Unreadable(path) => {
                     report.unreadable += 1;
-                    if let Some(p) = e.path() {
-                        tracing::warn!(path = %p.display(), "cannot read: {e}");
-                        unreadable.push(p.to_path_buf());
-                    }
+                    unreadable.push(path);
                     continue;
                 }
             };
-            if !entry.file_type().is_file() {
-                continue;
-            }
-            let stat = match entry.metadata() {
-                Ok(m) => FileStat::from_metadata(&m),
-                Err(_) => continue, // gone since it was listed
-            };
             report.seen += 1;
-            let path = entry.into_path();
-            match known.remove(&path) {
-                Some(row) if row.stat == stat && row.state != FileState::Offline => {}
-                Some(row) => seen_again.push((row, stat)),
+            match known.remove(path.as_os_str()) {
+                Some(known) if known.stat == stat && !known.offline => {}
+                Some(known) => seen_again.push((known, stat)),
                 None if known_inodes.contains(&(stat.dev, stat.inode)) => fresh.push((path, stat)),
                 None => new_now.push((path, stat)),
             }
@@ -238,10 +238,10 @@ impl Catalog {
         }
         // What is left in `known` is gone from disk, unless it lies in an unreadable folder
         // (or the scan was interrupted). New paths that share an inode with a gone file are moves.
-        let mut gone_by_inode: HashMap<(u64, u64), FileRow> = HashMap::new();
+        let mut gone_by_inode: HashMap<(u64, u64), KnownFile> = HashMap::new();
         if !interrupted {
             for (path, row) in known.drain() {
-                if unreadable.iter().any(|u| path.starts_with(u)) {
+                if unreadable.iter().any(|u| Path::new(&path).starts_with(u)) {
                     continue;
                 }
                 gone_by_inode.insert((row.stat.dev, row.stat.inode), row);
@@ -355,7 +355,7 @@ impl Catalog {
                 let o = self
                     .store
                     .in_transaction(|store| match store.file_by_path(path)? {
-                        Some(row) => observe_known(store, &row, &stat),
+                        Some(row) => observe_known(store, &KnownFile::from(&row), &stat),
                         None => observe_new(store, &root, path, &stat),
                     })?;
                 report.scan.add(o);
@@ -390,8 +390,8 @@ impl Catalog {
     }
 }
 
-fn observe_known(store: &Store, row: &FileRow, stat: &FileStat) -> Result<Observed> {
-    if row.stat == *stat && row.state != FileState::Offline {
+fn observe_known(store: &Store, row: &KnownFile, stat: &FileStat) -> Result<Observed> {
+    if row.stat == *stat && !row.offline {
         return Ok(Observed::Unchanged);
     }
     if row.stat == *stat {
@@ -404,7 +404,7 @@ fn observe_known(store: &Store, row: &FileRow, stat: &FileStat) -> Result<Observ
 }
 
 /// A known file seen with another stat (or back from offline).
-fn known_seen(store: &Store, (row, stat): &(FileRow, FileStat)) -> Result<Observed> {
+fn known_seen(store: &Store, (row, stat): &(KnownFile, FileStat)) -> Result<Observed> {
     observe_known(store, row, stat)
 }
 
@@ -435,6 +435,7 @@ pub struct ReconcileReport {
 mod tests {
     use super::*;
     use std::fs;
+    use vx_client::FileState;
 
     struct Fixture {
         _dir: tempfile::TempDir,

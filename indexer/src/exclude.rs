@@ -3,11 +3,13 @@
 //! parts of app libraries that are not the user's photos. What is left out is recorded (the
 //! catalogue's `left_out`) and counted by reason in `vx status`.
 
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use globset::{GlobBuilder, GlobMatcher};
 
-use crate::paths::{Ignored, ignore_marker, ignored_why};
+use crate::paths::{Ignored, ignore_marker, ignored_why, relative_bytes};
 
 /// One exclusion pattern. Without a `/` it matches a file or folder name anywhere ("*.psd",
 /// "node_modules"); with one, the path below the added folder ("Exports/**", "/2019/Raw").
@@ -105,9 +107,11 @@ impl Exclusions {
             }
             None => {}
         }
-        let rel = path.strip_prefix(root).ok()?;
-        if let Some(p) = self.patterns.iter().find(|p| p.matches(rel, is_dir)) {
-            return Some(Why::Told(format!("pattern {}", p.text)));
+        if !self.patterns.is_empty() {
+            let rel = Path::new(OsStr::from_bytes(relative_bytes(root, path)?));
+            if let Some(p) = self.patterns.iter().find(|p| p.matches(rel, is_dir)) {
+                return Some(Why::Told(format!("pattern {}", p.text)));
+            }
         }
         if is_dir && path != root {
             return ignore_marker(path).map(|m| Why::Told(format!("{m} file")));

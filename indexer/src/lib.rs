@@ -21,6 +21,7 @@ pub mod raw;
 pub mod semantic;
 pub mod store;
 pub mod textindex;
+pub mod walk;
 pub mod webp;
 pub mod wordsplit;
 

@@ -72,12 +72,14 @@ pub enum Ignored {
 /// Why a path below `root` is ignored, if it is: a component with a hidden or temporary name,
 /// an app's cache folder, or anything in a photo library package outside its originals.
 pub fn ignored_why(root: &Path, path: &Path) -> Option<Ignored> {
-    let Ok(rel) = path.strip_prefix(root) else {
+    let Some(rel) = relative_bytes(root, path) else {
         return Some(Ignored::Hidden);
     };
+    // Split by bytes rather than `Path::components` (a scan asks this of every entry): the
+    // paths here come from walks and notifications, never with `.` or `//` in them.
     let mut parts = rel
-        .components()
-        .map(|c| c.as_os_str().as_bytes())
+        .split(|&b| b == b'/')
+        .filter(|p| !p.is_empty())
         .peekable();
     while let Some(name) = parts.next() {
         if is_ignored_name(name) {
@@ -97,6 +99,16 @@ pub fn ignored_why(root: &Path, path: &Path) -> Option<Ignored> {
         }
     }
     None
+}
+
+/// `path` below `root`, as bytes ("" for the root itself); None when it is not below it.
+pub fn relative_bytes<'a>(root: &Path, path: &'a Path) -> Option<&'a [u8]> {
+    let (root, path) = (root.as_os_str().as_bytes(), path.as_os_str().as_bytes());
+    let rest = path.strip_prefix(root)?;
+    if rest.is_empty() || root.ends_with(b"/") {
+        return Some(rest);
+    }
+    rest.strip_prefix(b"/")
 }
 
 /// Files that tell media scanners to leave their folder alone: Android's `.nomedia`, and vx's
@@ -174,6 +186,10 @@ mod tests {
         assert!(ignored_why(root, Path::new("/r/.git/x.jpg")).is_some());
         assert!(ignored_why(root, Path::new("/r/a/x.jpg")).is_none());
         assert!(ignored_why(root, Path::new("/elsewhere/x.jpg")).is_some());
+        assert!(ignored_why(root, Path::new("/rx/a.jpg")).is_some());
+        assert!(ignored_why(root, root).is_none());
+        assert!(ignored_why(Path::new("/"), Path::new("/a/.b")).is_some());
+        assert!(ignored_why(Path::new("/"), Path::new("/a/b")).is_none());
     }
 
     #[test]

@@ -3,11 +3,12 @@
 
 use std::cell::Cell;
 use std::collections::HashMap;
+use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::types::Value;
+use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, OptionalExtension, params};
 use vx_client::{FileState, MediaKind};
 
@@ -58,6 +59,8 @@ pub enum StoreError {
     NoSuchPerson(i64),
     #[error("person {0} cannot be merged with itself")]
     SamePerson(i64),
+    #[error("cannot start a thread: {0}")]
+    Thread(std::io::Error),
 }
 
 impl StoreError {
@@ -154,6 +157,24 @@ pub struct FileRow {
     pub content_id: Option<i64>,
     pub state: FileState,
     pub message: Option<String>,
+}
+
+/// What a scan needs to know of a catalogued file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KnownFile {
+    pub id: i64,
+    pub stat: FileStat,
+    pub offline: bool,
+}
+
+impl From<&FileRow> for KnownFile {
+    fn from(row: &FileRow) -> KnownFile {
+        KnownFile {
+            id: row.id,
+            stat: row.stat,
+            offline: row.state == FileState::Offline,
+        }
+    }
 }
 
 /// What probing found in a content; `kind` is None for files that are not media.
@@ -256,18 +277,53 @@ pub struct ExtractionRow {
 
 const FILE_COLS: &str = "id, root_id, path, dev, inode, size, mtime_ns, content_id, state, message";
 
+/// Known files by path. Hashed with foldhash: a scan hashes every path of the tree, and
+/// SipHash was a tenth of its CPU.
+pub type KnownFiles = HashMap<OsString, KnownFile, foldhash::fast::RandomState>;
+
+const KNOWN_COLS: &str = "path, id, dev, inode, size, mtime_ns, state = 'offline'";
+
+fn known_files(mut rows: rusqlite::Rows<'_>) -> Result<KnownFiles> {
+    let mut known = KnownFiles::default();
+    while let Some(r) = rows.next()? {
+        let path = match r.get_ref(0)? {
+            ValueRef::Blob(b) | ValueRef::Text(b) => OsStr::from_bytes(b).to_os_string(),
+            _ => continue,
+        };
+        let file = KnownFile {
+            id: r.get(1)?,
+            stat: file_stat(r, 2)?,
+            offline: r.get(6)?,
+        };
+        known.insert(path, file);
+    }
+    Ok(known)
+}
+
+/// dev, inode, size and mtime_ns, from column `first` on.
+fn file_stat(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<FileStat> {
+    Ok(FileStat {
+        dev: r.get::<_, i64>(first)? as u64,
+        inode: r.get::<_, i64>(first + 1)? as u64,
+        size: r.get::<_, i64>(first + 2)? as u64,
+        mtime_ns: r.get(first + 3)?,
+    })
+}
+
+/// `dir` itself and the byte range of the paths below it.
+fn subtree_bounds(dir: &Path) -> (&[u8], Vec<u8>, Vec<u8>) {
+    let lo = path_bytes(dir);
+    let (from, to) = prefix_upper_bound(lo);
+    (lo, from, to)
+}
+
 fn file_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FileRow> {
     let state: String = r.get(8)?;
     Ok(FileRow {
         id: r.get(0)?,
         root_id: r.get(1)?,
         path: bytes_to_path(r.get::<_, Vec<u8>>(2)?),
-        stat: FileStat {
-            dev: r.get::<_, i64>(3)? as u64,
-            inode: r.get::<_, i64>(4)? as u64,
-            size: r.get::<_, i64>(5)? as u64,
-            mtime_ns: r.get(6)?,
-        },
+        stat: file_stat(r, 3)?,
         content_id: r.get(7)?,
         state: FileState::parse(&state).unwrap_or(FileState::Pending),
         message: r.get(9)?,
@@ -529,8 +585,7 @@ impl Store {
 
     /// Forgets what was left out at or below `path` (gone from disk).
     pub fn forget_left_out(&self, path: &Path) -> Result<()> {
-        let lo = path_bytes(path).to_vec();
-        let (from, to) = prefix_upper_bound(&lo);
+        let (lo, from, to) = subtree_bounds(path);
         self.conn.exec(
             "DELETE FROM left_out WHERE path = ?1 OR (path >= ?2 AND path < ?3)",
             params![lo, from, to],
@@ -717,30 +772,34 @@ impl Store {
 
     /// Files at or below `dir`.
     pub fn files_under(&self, dir: &Path) -> Result<Vec<FileRow>> {
-        self.files_under_as(dir, |f| f)
-    }
-
-    /// Files at or below `dir` by path, the path moved out of each row into its key: a scan
-    /// of a root holds every known file of it, so each is held once.
-    pub fn files_under_by_path(&self, dir: &Path) -> Result<HashMap<PathBuf, FileRow>> {
-        self.files_under_as(dir, |mut f| (std::mem::take(&mut f.path), f))
-    }
-
-    fn files_under_as<T, C: FromIterator<T>>(
-        &self,
-        dir: &Path,
-        mut map: impl FnMut(FileRow) -> T,
-    ) -> Result<C> {
-        let lo = path_bytes(dir).to_vec();
-        let (from, to) = prefix_upper_bound(&lo);
+        let (lo, from, to) = subtree_bounds(dir);
         let mut st = self.conn.prepare_cached(&format!(
             "SELECT {FILE_COLS} FROM files WHERE path = ?1 OR (path >= ?2 AND path < ?3)"
         ))?;
         let rows = st
             .query_map(params![lo, from, to], file_row)?
-            .map(|r| r.map(&mut map))
             .collect::<rusqlite::Result<_>>()?;
         Ok(rows)
+    }
+
+    /// What a scan compares with the disk, for every file at or below `dir`, by path. Keyed
+    /// by the path as a string (`Path`'s hash goes component by component) and nothing else
+    /// is read: a scan holds and looks up every known file of the tree.
+    pub fn known_files_under(&self, dir: &Path) -> Result<KnownFiles> {
+        let (lo, from, to) = subtree_bounds(dir);
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {KNOWN_COLS} FROM files WHERE path = ?1 OR (path >= ?2 AND path < ?3)"
+        ))?;
+        known_files(st.query(params![lo, from, to])?)
+    }
+
+    /// The same for a whole root: its rows come in the table's order, two to four times
+    /// faster than through the path index.
+    pub fn known_files_of_root(&self, root_id: i64) -> Result<KnownFiles> {
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {KNOWN_COLS} FROM files WHERE root_id = ?1"
+        ))?;
+        known_files(st.query([root_id])?)
     }
 
     pub fn files_of_root(&self, root_id: i64) -> Result<Vec<FileRow>> {

@@ -339,3 +339,55 @@ fn a_folder_renamed_twice_while_its_files_are_indexed_loses_none() {
     assert_eq!(found.len() as u64, PHOTOS);
     assert!(found.iter().all(|p| p.contains(names[2])), "{found:?}");
 }
+
+/// The catalogue's paths, sorted.
+fn catalogued(d: &Daemon) -> Vec<std::path::PathBuf> {
+    let db = d.db();
+    let mut st = db.prepare("SELECT path FROM files").unwrap();
+    let mut paths: Vec<std::path::PathBuf> = st
+        .query_map([], |r| r.get::<_, Vec<u8>>(0))
+        .unwrap()
+        .map(|p| String::from_utf8(p.unwrap()).unwrap().into())
+        .collect();
+    paths.sort();
+    paths
+}
+
+/// vxd watches each folder of a root on its own (Linux), so folders that appear, are renamed
+/// or leave the root after the start must gain, keep or lose their watches as notify's
+/// recursive mode would: every change below is caught by notification alone (watched roots
+/// are never rescanned on a timer).
+#[test]
+fn folders_made_renamed_and_moved_out_after_the_start_stay_watched() {
+    let d = Daemon::started();
+    fs::create_dir_all(d.media.join("trip/day1")).unwrap();
+    make_image(&d.media.join("trip/day1/first.png"));
+    d.add_media_root();
+    d.wait_idle();
+
+    // A tree made at once, with a file at its bottom straight away.
+    fs::create_dir_all(d.media.join("new/a/b")).unwrap();
+    make_image(&d.media.join("new/a/b/deep.png"));
+    // A renamed folder: what appears in its old subfolder afterwards has the new path.
+    fs::rename(d.media.join("trip"), d.media.join("holiday")).unwrap();
+    d.wait_idle();
+    make_image(&d.media.join("holiday/day1/second.png"));
+    fs::create_dir(d.media.join("holiday/day2")).unwrap();
+    make_image(&d.media.join("holiday/day2/third.png"));
+    // A folder moved out of the root: what happens in it afterwards is not the library's.
+    let outside = d.dir.path().join("outside");
+    fs::rename(d.media.join("new/a"), &outside).unwrap();
+    d.wait_idle();
+    make_image(&outside.join("b/stray.png"));
+    make_image(&d.media.join("new/late.png"));
+
+    let mut on_disk = walk(&d.media).0;
+    on_disk.sort();
+    assert_eq!(on_disk.len(), 4, "{on_disk:?}");
+    d.eventually(10, "the catalogue holds what is on disk", || {
+        catalogued(&d) == on_disk
+    });
+    d.wait_idle();
+    assert_eq!(catalogued(&d), on_disk);
+    assert!(!d.stderr().contains("cannot watch"), "{}", d.stderr());
+}

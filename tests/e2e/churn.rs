@@ -8,33 +8,10 @@
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crate::support::*;
-
-/// Every regular file and every folder under `root` (the root itself excluded).
-fn walk(root: &Path) -> (Vec<PathBuf>, Vec<PathBuf>) {
-    let (mut files, mut dirs) = (Vec::new(), Vec::new());
-    let mut todo = vec![root.to_path_buf()];
-    while let Some(dir) = todo.pop() {
-        let Ok(entries) = fs::read_dir(&dir) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            match e.file_type() {
-                Ok(t) if t.is_dir() => {
-                    dirs.push(p.clone());
-                    todo.push(p);
-                }
-                Ok(t) if t.is_file() => files.push(p),
-                _ => {}
-            }
-        }
-    }
-    (files, dirs)
-}
 
 /// A valid PNG of its own content: a small picture with bytes appended after its end, which
 /// decoders ignore.

@@ -1,5 +1,6 @@
 //! A real vxd on temporary directories and socket, driven by the real vx.
 
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -274,6 +275,29 @@ impl Daemon {
         assert_eq!(check, "ok");
         db
     }
+}
+
+/// Every regular file and every folder under `root` (the root itself excluded).
+pub fn walk(root: &Path) -> (Vec<PathBuf>, Vec<PathBuf>) {
+    let (mut files, mut dirs) = (Vec::new(), Vec::new());
+    let mut todo = vec![root.to_path_buf()];
+    while let Some(dir) = todo.pop() {
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            match e.file_type() {
+                Ok(t) if t.is_dir() => {
+                    dirs.push(p.clone());
+                    todo.push(p);
+                }
+                Ok(t) if t.is_file() => files.push(p),
+                _ => {}
+            }
+        }
+    }
+    (files, dirs)
 }
 
 pub fn tail(s: &str, n: usize) -> String {
