@@ -15,8 +15,10 @@ use crate::walk::{self, Walked};
 /// Rows written per transaction during a scan: big enough to be fast, small enough that
 /// workers are never locked out for long.
 const BATCH: usize = 500;
-/// Batches of walked entries the walk may run ahead of the scan by (a few MB of paths).
-const WALK_QUEUE: usize = 128;
+/// Batches of walked entries (1,024 each) the walk may run ahead of the scan by: enough for
+/// the walk of half a million files to go on while their rows load (about 60 MB of paths at
+/// most); with a shorter queue the walk stopped and the two took turns.
+const WALK_QUEUE: usize = 512;
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct ScanReport {
