@@ -24,7 +24,7 @@ fn out_of_watches_falls_back_to_polling_with_a_hint() {
     let Ok(original) = fs::read_to_string(LIMIT) else {
         return vx_testkit::cannot_run(format!("{LIMIT} is not readable (not Linux?)"));
     };
-    if unsafe { libc::geteuid() } != 0 {
+    if !rustix::process::geteuid().is_root() {
         return vx_testkit::cannot_run(format!("lowering {LIMIT} needs root"));
     }
     let mut d = Daemon::new();

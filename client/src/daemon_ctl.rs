@@ -44,7 +44,7 @@ pub async fn start(socket: &Path) -> Result<ExitCode> {
     // SAFETY: setsid is async-signal-safe and touches no memory of this process.
     unsafe {
         cmd.pre_exec(|| {
-            libc::setsid();
+            let _ = rustix::process::setsid();
             Ok(())
         });
     }
@@ -145,8 +145,9 @@ pub async fn status(socket: &Path, json: bool) -> Result<ExitCode> {
 
 /// True while the process exists and is not a zombie waiting for its parent.
 fn process_alive(pid: u32) -> bool {
-    // SAFETY: signal 0 only checks for existence.
-    if unsafe { libc::kill(pid as i32, 0) } != 0 {
+    let exists = rustix::process::Pid::from_raw(pid as i32)
+        .is_some_and(|p| rustix::process::test_kill_process(p).is_ok());
+    if !exists {
         return false;
     }
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {

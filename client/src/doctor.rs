@@ -43,11 +43,8 @@ fn check(
 }
 
 pub fn free_bytes(path: &Path) -> Option<u64> {
-    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).ok()?;
-    let mut s: libc::statvfs = unsafe { std::mem::zeroed() };
-    // SAFETY: c is a valid C string and s a properly sized out-parameter.
-    (unsafe { libc::statvfs(c.as_ptr(), &mut s) } == 0)
-        .then(|| s.f_bavail as u64 * s.f_frsize as u64)
+    let s = rustix::fs::statvfs(path).ok()?;
+    Some(s.f_bavail * s.f_frsize)
 }
 
 /// "1.31.1" from the library file name the path resolves to.
@@ -116,8 +113,7 @@ pub async fn run(socket: &Path, json_out: bool) -> Result<ExitCode> {
                 .and_then(|d| std::fs::metadata(d).ok())
                 .map(|d| d.permissions().mode() & 0o777);
             let mode = m.permissions().mode() & 0o777;
-            // SAFETY: getuid has no preconditions.
-            let me = unsafe { libc::getuid() };
+            let me = rustix::process::getuid().as_raw();
             if mode == 0o600 && dir_mode == Some(0o700) && m.uid() == me {
                 checks.push(check(
                     "socket",

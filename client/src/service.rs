@@ -145,8 +145,7 @@ fn by_hand() -> String {
 }
 
 fn uid() -> u32 {
-    // SAFETY: getuid has no preconditions.
-    unsafe { libc::getuid() }
+    rustix::process::getuid().as_raw()
 }
 
 fn gui_domain() -> String {

@@ -31,11 +31,8 @@ pub fn can_write(data_dir: &Path) -> bool {
 }
 
 fn free_mb(path: &Path) -> Option<u64> {
-    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).ok()?;
-    let mut s: libc::statvfs = unsafe { std::mem::zeroed() };
-    // SAFETY: c is a valid C string and s a properly sized out-parameter.
-    (unsafe { libc::statvfs(c.as_ptr(), &mut s) } == 0)
-        .then(|| s.f_bavail as u64 * s.f_frsize as u64 / (1 << 20))
+    let s = rustix::fs::statvfs(path).ok()?;
+    Some(s.f_bavail * s.f_frsize / (1 << 20))
 }
 
 fn read(p: &Path) -> String {

@@ -4,7 +4,7 @@
 //! runaway allocation or hang takes down only that process; the supervisor restarts it.
 
 use std::io::{BufRead, Read, Write};
-use std::os::fd::AsRawFd;
+use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStringExt;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
@@ -68,9 +68,10 @@ fn test_fault(path: &Path) {
             libc::signal(libc::SIGSEGV, libc::SIG_DFL);
             libc::raise(libc::SIGSEGV);
         },
-        "kill" => unsafe {
-            libc::raise(libc::SIGKILL);
-        },
+        "kill" => {
+            let me = rustix::process::getpid();
+            let _ = rustix::process::kill_process(me, rustix::process::Signal::KILL);
+        }
         "abort" => std::process::abort(),
         // A runaway allocation: grows until the address-space limit stops it.
         "oom" => {
@@ -266,17 +267,18 @@ impl Supervisor {
             // SAFETY: only async-signal-safe calls between fork and exec.
             unsafe {
                 cmd.pre_exec(move || {
+                    use rustix::process::{Resource, Rlimit, Signal};
                     if memory > 0 {
-                        let bytes = memory.saturating_mul(1 << 20) as libc::rlim_t;
-                        let lim = libc::rlimit {
-                            rlim_cur: bytes,
-                            rlim_max: bytes,
+                        let bytes = Some(memory.saturating_mul(1 << 20));
+                        let limit = Rlimit {
+                            current: bytes,
+                            maximum: bytes,
                         };
-                        libc::setrlimit(libc::RLIMIT_AS, &lim);
+                        let _ = rustix::process::setrlimit(Resource::As, limit);
                     }
                     // Dies with the daemon.
                     #[cfg(target_os = "linux")]
-                    libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                    let _ = rustix::process::set_parent_process_death_signal(Some(Signal::KILL));
                     Ok(())
                 });
             }
@@ -286,7 +288,7 @@ impl Supervisor {
             tracing::debug!(pid = child.id(), "worker process started");
             let stdin = child.stdin.take().expect("piped");
             let stdout = child.stdout.take().expect("piped");
-            set_nonblocking(stdout.as_raw_fd())
+            set_nonblocking(&stdout)
                 .map_err(|e| Failure::Io(format!("cannot set up a worker's pipe: {e}")))?;
             self.running = Some(Running {
                 child,
@@ -344,7 +346,6 @@ impl Supervisor {
         }
         let started = Instant::now();
         let mut limit = timeout;
-        let fd = r.stdout.as_raw_fd();
         let mut chunk = vec![0u8; 1 << 16];
         loop {
             // Every whole line already read first.
@@ -378,7 +379,7 @@ impl Supervisor {
             }
             // Wait on the pipe at most a second at a time, and never past the limit.
             let wait = (limit - elapsed).min(Duration::from_secs(1));
-            if !poll_readable(fd, wait.as_millis().max(1) as i32) {
+            if !poll_readable(&r.stdout, wait.max(Duration::from_millis(1))) {
                 continue;
             }
             match r.stdout.read(&mut chunk) {
@@ -401,21 +402,17 @@ impl Supervisor {
     }
 }
 
-fn set_nonblocking(fd: i32) -> std::io::Result<()> {
-    // SAFETY: fcntl on a descriptor this process owns.
-    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
-    if flags < 0 || unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) } < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
+fn set_nonblocking(fd: impl AsFd) -> std::io::Result<()> {
+    let flags = rustix::fs::fcntl_getfl(&fd)?;
+    rustix::fs::fcntl_setfl(&fd, flags | rustix::fs::OFlags::NONBLOCK)?;
     Ok(())
 }
 
-fn poll_readable(fd: i32, ms: i32) -> bool {
-    let mut p = libc::pollfd {
-        fd,
-        events: libc::POLLIN,
-        revents: 0,
+fn poll_readable(fd: impl AsFd, wait: Duration) -> bool {
+    use rustix::event::{PollFd, PollFlags, Timespec};
+    let timeout = Timespec {
+        tv_sec: wait.as_secs() as i64,
+        tv_nsec: wait.subsec_nanos() as i64,
     };
-    // SAFETY: one valid pollfd.
-    unsafe { libc::poll(&mut p, 1, ms) > 0 }
+    rustix::event::poll(&mut [PollFd::new(&fd, PollFlags::IN)], Some(&timeout)).is_ok_and(|n| n > 0)
 }

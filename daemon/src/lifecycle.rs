@@ -125,14 +125,16 @@ pub const WORKER_NICE: i32 = 19;
 /// Lowers this process's CPU priority to `nice` and its I/O to the idle class: indexing
 /// should never be felt by the person at the keyboard. (launchd's plist asks for the same.)
 pub fn lower_priority(nice: i32) {
-    // SAFETY: plain syscalls on this process.
-    unsafe {
-        libc::setpriority(libc::PRIO_PROCESS, 0, nice);
-        #[cfg(target_os = "linux")]
-        {
-            // ioprio_set(IOPRIO_WHO_PROCESS, self, IOPRIO_CLASS_IDLE << 13)
-            const IOPRIO_WHO_PROCESS: libc::c_long = 1;
-            const IOPRIO_CLASS_IDLE: libc::c_long = 3;
+    let _ = rustix::process::setpriority_process(None, nice);
+    #[cfg(target_os = "linux")]
+    {
+        // ioprio_set(IOPRIO_WHO_PROCESS, self, IOPRIO_CLASS_IDLE << 13), which neither libc
+        // nor rustix wraps.
+        const IOPRIO_WHO_PROCESS: libc::c_long = 1;
+        const IOPRIO_CLASS_IDLE: libc::c_long = 3;
+        // SAFETY: integer arguments only; it changes this process's I/O class and nothing
+        // in its memory.
+        unsafe {
             libc::syscall(
                 libc::SYS_ioprio_set,
                 IOPRIO_WHO_PROCESS,

@@ -443,7 +443,7 @@ async fn accept_loop(
     server: rpc::Server,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
-    let owner = unsafe { libc::geteuid() };
+    let owner = rustix::process::geteuid().as_raw();
     let mut open: std::collections::VecDeque<tokio::task::AbortHandle> = Default::default();
     loop {
         let conn = tokio::select! {

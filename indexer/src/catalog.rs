@@ -205,7 +205,11 @@ impl Catalog {
         // Known files whose stat moved, written a batch per transaction as the walk goes.
         let mut seen_again: Vec<(KnownFile, FileStat)> = Vec::new();
         let mut excluded = Vec::new();
-        for item in walked.iter().flatten() {
+        // A stop asked for is seen a batch at a time (the walk may be far ahead).
+        let batches = walked
+            .iter()
+            .take_while(|_| !cancel.load(Ordering::Relaxed));
+        for item in batches.flatten() {
             let (path, stat) = match item {
                 Walked::File(path, stat) => (path, stat),
                 Walked::Excluded(path, reason, is_dir) => {

@@ -240,8 +240,8 @@ struct ToRgb {
 /// Whether FFmpeg's pixel format carries an alpha channel.
 fn has_alpha(format: Pixel) -> bool {
     // SAFETY: av_pix_fmt_desc_get returns a static descriptor, or null for an unknown format.
-    let desc = unsafe { ffmpeg::ffi::av_pix_fmt_desc_get(format.into()) };
-    !desc.is_null() && unsafe { (*desc).flags } & ffmpeg::ffi::AV_PIX_FMT_FLAG_ALPHA as u64 != 0
+    let desc = unsafe { ffmpeg::ffi::av_pix_fmt_desc_get(format.into()).as_ref() };
+    desc.is_some_and(|d| d.flags & ffmpeg::ffi::AV_PIX_FMT_FLAG_ALPHA as u64 != 0)
 }
 
 /// Appends RGBA pixels to `out` as RGB composited on white.

@@ -230,13 +230,14 @@ fn known_camera(tags: &crate::camera::Tags) -> Option<String> {
         .map(str::trim_start)
         .unwrap_or(model);
     let wanted = format!("{make} {model}").to_lowercase();
-    // SAFETY: a static, null-terminated array of static strings.
-    let list = unsafe { sys::libraw_cameraList() };
-    let count = unsafe { sys::libraw_cameraCount() }.max(0) as usize;
-    (0..count)
+    // SAFETY: LibRaw's static camera list and its length; no arguments.
+    let (list, count) = unsafe { (sys::libraw_cameraList(), sys::libraw_cameraCount()) };
+    (0..count.max(0) as usize)
+        // SAFETY: `i` is below the list's length.
         .map(|i| unsafe { *list.add(i) })
         .take_while(|p| !p.is_null())
         .map(|p| {
+            // SAFETY: each entry is a static, null-terminated string.
             unsafe { CStr::from_ptr(p) }
                 .to_string_lossy()
                 .to_lowercase()

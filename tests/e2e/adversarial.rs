@@ -158,16 +158,20 @@ fn an_adversarial_corpus_settles_without_killing_the_daemon() {
     fs::write(deep.join("bottom.png"), &good_png).unwrap();
     made += 1;
     std::os::unix::fs::symlink(&m, m.join("deep/loop")).unwrap();
-    let fifo = std::ffi::CString::new(m.join("stream.mp4").as_os_str().as_bytes()).unwrap();
-    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+    use rustix::fs::{CWD, FileType, Mode, makedev, mknodat};
+    let mode = Mode::from_raw_mode(0o644);
+    mknodat(CWD, m.join("stream.mp4"), FileType::Fifo, mode, 0).unwrap();
     // A device file under a media name (root makes one: /dev/zero's numbers, an endless read).
-    if unsafe { libc::geteuid() } == 0 {
-        let dev = std::ffi::CString::new(m.join("zero.mov").as_os_str().as_bytes()).unwrap();
-        let zero = libc::makedev(1, 5);
-        assert_eq!(
-            unsafe { libc::mknod(dev.as_ptr(), libc::S_IFCHR | 0o644, zero) },
-            0
-        );
+    if rustix::process::geteuid().is_root() {
+        let zero = makedev(1, 5);
+        mknodat(
+            CWD,
+            m.join("zero.mov"),
+            FileType::CharacterDevice,
+            mode,
+            zero,
+        )
+        .unwrap();
     }
 
     d.add_media_root();

@@ -82,7 +82,9 @@ fn kills_of_the_daemon_and_its_workers_lose_nothing() {
         } else {
             let pid = d.child.as_ref().unwrap().id();
             if let Some(&worker) = rng.pick(&children(pid)) {
-                unsafe { libc::kill(worker, libc::SIGKILL) };
+                if let Some(worker) = rustix::process::Pid::from_raw(worker) {
+                    let _ = rustix::process::kill_process(worker, rustix::process::Signal::KILL);
+                }
                 worker_kills += 1;
             }
         }

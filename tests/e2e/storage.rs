@@ -12,7 +12,7 @@ struct Tmpfs(PathBuf);
 
 impl Tmpfs {
     fn mount(at: &Path, size: &str) -> Option<Tmpfs> {
-        if unsafe { libc::geteuid() } != 0 {
+        if !rustix::process::geteuid().is_root() {
             vx_testkit::cannot_run("mounting a tmpfs needs root");
             return None;
         }

@@ -172,7 +172,8 @@ impl Daemon {
     pub fn stop(&mut self) -> Duration {
         let mut child = self.child.take().expect("running");
         let t = Instant::now();
-        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        let pid = rustix::process::Pid::from_child(&child);
+        rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
         let status = child.wait().unwrap();
         assert!(
             status.success(),
