@@ -208,13 +208,12 @@ impl Watches {
             EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(_))
         ) {
             // A folder moved away keeps its subfolders' watches in the kernel until they are
-            // removed; a move within the library is watched again at its new path below.
-            for gone in event
-                .paths
-                .iter()
-                .filter(|p| std::fs::symlink_metadata(p).is_err())
-            {
-                self.unwatch_root(gone);
+            // removed; a move within the library is watched again at its new path below. A
+            // path that was no watched folder has none below it (files, mostly).
+            for gone in &event.paths {
+                if self.folders.contains(gone) && std::fs::symlink_metadata(gone).is_err() {
+                    self.unwatch_root(gone);
+                }
             }
         }
         for folder in appeared {
