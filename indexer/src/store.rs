@@ -1593,8 +1593,6 @@ impl Store {
         Ok(rows)
     }
 
-    /// Queues one file of every media content that lacks one of `enabled` (a new model or a
-    /// new extractor version). Returns how many were queued.
     /// At start: queues the contents that lack a run of an extractor enabled now but not at the
     /// last start (a model installed, a new version), and, when the decoder changed, those
     /// whose metadata an older one wrote. Contents indexed while an extractor was enabled ran
@@ -1636,6 +1634,8 @@ impl Store {
         })
     }
 
+    /// Queues one file of every media content that lacks one of `enabled` (a new model or a
+    /// new extractor version). Returns how many were queued.
     fn enqueue_missing(&self, enabled: &[(String, u32)]) -> Result<u64> {
         let mut n = 0;
         for (name, version) in enabled {

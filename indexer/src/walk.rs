@@ -34,6 +34,10 @@ pub fn walk(
     cancel: &AtomicBool,
     out: SyncSender<Vec<Walked>>,
 ) {
+    let unreadable = |folder: PathBuf, e: std::io::Error| {
+        tracing::warn!(path = %folder.display(), "cannot read: {e}");
+        Walked::Unreadable(folder)
+    };
     let mut batch = Vec::with_capacity(BATCH);
     let mut folders = vec![dir.to_path_buf()];
     while let Some(folder) = folders.pop() {
@@ -43,8 +47,7 @@ pub fn walk(
         let entries = match std::fs::read_dir(&folder) {
             Ok(entries) => entries,
             Err(e) => {
-                tracing::warn!(path = %folder.display(), "cannot read: {e}");
-                batch.push(Walked::Unreadable(folder));
+                batch.push(unreadable(folder, e));
                 continue;
             }
         };
@@ -52,8 +55,7 @@ pub fn walk(
             let entry = match entry {
                 Ok(entry) => entry,
                 Err(e) => {
-                    tracing::warn!(path = %folder.display(), "cannot read: {e}");
-                    batch.push(Walked::Unreadable(folder.clone()));
+                    batch.push(unreadable(folder.clone(), e));
                     break;
                 }
             };
