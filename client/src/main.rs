@@ -126,6 +126,11 @@ enum Command {
         /// "canon", "screenshot", "selfie"
         #[arg(long)]
         camera: Option<String>,
+        /// Only files whose measure satisfies this (repeatable): "loudness<-20" (LUFS),
+        /// "true_peak>-1" (dBTP), "clipped>0", "loudness_range>=10" (LU); `vx show` lists a
+        /// file's measures
+        #[arg(long = "where", value_name = "MEASURE<VALUE", value_parser = MeasureFilter::parse)]
+        measures: Vec<MeasureFilter>,
         #[arg(long, default_value_t = 20)]
         limit: u32,
         #[arg(long)]
@@ -424,6 +429,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             near,
             km,
             camera,
+            measures,
             limit,
             json,
         } => {
@@ -459,6 +465,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 near,
                 km,
                 camera,
+                measures,
                 limit,
             };
             let r = client.search(ctx(), request).await??;
@@ -808,13 +815,8 @@ fn print_details(d: &FileDetails) {
             String::new()
         }
     };
-    for (source, title) in [
-        ("transcript", "transcript"),
-        ("ocr", "text in the picture"),
-        ("tag", "tags"),
-        ("object", "objects"),
-    ] {
-        let segs: Vec<_> = d.segments.iter().filter(|s| s.source == source).collect();
+    for (source, title) in &d.headings {
+        let segs: Vec<_> = d.segments.iter().filter(|s| s.source == *source).collect();
         if segs.is_empty() {
             continue;
         }
@@ -826,6 +828,13 @@ fn print_details(d: &FileDetails) {
                 s.text,
                 s.confidence
             );
+        }
+    }
+    if !d.measures.is_empty() {
+        println!("  measured:");
+        for m in &d.measures {
+            // The name in brackets is what `vx search --where` calls it.
+            println!("    {}  [{}]", m.text, m.name);
         }
     }
     if !d.faces.is_empty() {

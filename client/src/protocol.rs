@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// Bumped whenever a call or a type changes shape. `hello` is always the first call and never
 /// changes, so that a mismatch can be reported with both versions.
-pub const PROTOCOL_VERSION: u32 = 6;
+pub const PROTOCOL_VERSION: u32 = 7;
 
 /// A file path as raw bytes: file names need not be UTF-8, and serde refuses such `PathBuf`s.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -258,7 +258,70 @@ pub struct SearchRequest {
     /// Only pictures taken with this camera, or lens, or kind ("iphone 15", "screenshot"):
     /// every word must appear in what took it.
     pub camera: Option<String>,
+    /// Only files whose measures satisfy all of these ("loudness < -20").
+    pub measures: Vec<MeasureFilter>,
     pub limit: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Compare {
+    Less,
+    LessOrEqual,
+    Equal,
+    GreaterOrEqual,
+    Greater,
+}
+
+/// A condition on a number an extractor measured over a file: `loudness<-20`, `clipped>0`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MeasureFilter {
+    pub name: String,
+    pub compare: Compare,
+    pub value: f64,
+}
+
+impl MeasureFilter {
+    pub fn parse(text: &str) -> Result<MeasureFilter, String> {
+        let at = text.find(['<', '>', '=']).ok_or_else(|| {
+            format!(
+                "{text:?}: expected NAME<VALUE, NAME>VALUE, NAME<=VALUE, NAME>=VALUE or NAME=VALUE"
+            )
+        })?;
+        let (name, rest) = text.split_at(at);
+        let (compare, value) = [
+            ("<=", Compare::LessOrEqual),
+            (">=", Compare::GreaterOrEqual),
+            ("<", Compare::Less),
+            (">", Compare::Greater),
+            ("=", Compare::Equal),
+        ]
+        .into_iter()
+        .find_map(|(op, c)| rest.strip_prefix(op).map(|v| (c, v)))
+        .expect("starts with one of them");
+        let name = name.trim();
+        let value: f64 = value
+            .trim()
+            .parse()
+            .map_err(|_| format!("{text:?}: {:?} is not a number", value.trim()))?;
+        if name.is_empty() {
+            return Err(format!("{text:?}: no measure named before the comparison"));
+        }
+        Ok(MeasureFilter {
+            name: name.to_string(),
+            compare,
+            value,
+        })
+    }
+
+    pub fn holds(&self, value: f64) -> bool {
+        match self.compare {
+            Compare::Less => value < self.value,
+            Compare::LessOrEqual => value <= self.value,
+            Compare::Equal => value == self.value,
+            Compare::GreaterOrEqual => value >= self.value,
+            Compare::Greater => value > self.value,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -335,6 +398,17 @@ pub struct ShownSegment {
     pub confidence: f32,
 }
 
+/// A number an extractor measured over the whole file.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ShownMeasure {
+    pub extractor: String,
+    /// What `--where` calls it.
+    pub name: String,
+    pub value: f64,
+    /// How `vx show` says it: "integrated loudness: -16.2 LUFS".
+    pub text: String,
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ShownFace {
     pub time: f64,
@@ -369,6 +443,9 @@ pub struct FileDetails {
     pub content: Option<ContentInfo>,
     pub extractions: Vec<ExtractionInfo>,
     pub segments: Vec<ShownSegment>,
+    /// (source, heading) of each kind of segment, in the order `vx show` lists them.
+    pub headings: Vec<(String, String)>,
+    pub measures: Vec<ShownMeasure>,
     pub faces: Vec<ShownFace>,
     /// Thumbnails of the picture or of the video's kept frames, with their times.
     pub thumbnails: Vec<(f64, WirePath)>,
@@ -445,4 +522,24 @@ pub trait Vx {
     async fn pause() -> Result<(), RpcError>;
     async fn resume() -> Result<(), RpcError>;
     async fn shutdown() -> Result<(), RpcError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn measure_filters_parse_and_hold() {
+        let f = MeasureFilter::parse("loudness <= -20.5").unwrap();
+        assert_eq!(
+            (f.name.as_str(), f.compare, f.value),
+            ("loudness", Compare::LessOrEqual, -20.5)
+        );
+        assert!(f.holds(-21.0) && f.holds(-20.5) && !f.holds(-20.0));
+        let g = MeasureFilter::parse("clipped>0").unwrap();
+        assert!(g.holds(3.0) && !g.holds(0.0));
+        for bad in ["loudness", "<3", "loudness<loud"] {
+            assert!(MeasureFilter::parse(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -3,19 +3,8 @@
 use std::path::Path;
 
 use vx_client::ExtractorInfo;
-use vx_indexer::extract::version;
+use vx_indexer::extractors::{self, Needs, version};
 use vx_model_store::{Manifest, check_model};
-
-/// Extractors this vxd runs, with the manifest model each needs (None: no model).
-const RUNS: &[(&str, Option<&str>)] = &[
-    ("thumbnails", None),
-    ("tags", Some("tags")),
-    ("objects", Some("objects")),
-    ("faces", Some("faces")),
-    ("ocr", Some("ocr")),
-    ("transcript", Some("transcript")),
-    ("semantic", Some("semantic")),
-];
 
 fn clip_installed(models_dir: &Path) -> Option<String> {
     std::fs::read_dir(models_dir.join("clip"))
@@ -27,18 +16,23 @@ fn clip_installed(models_dir: &Path) -> Option<String> {
         .map(|p| p.display().to_string())
 }
 
-/// Every extractor with (enabled, reason).
-pub fn states(
-    models_dir: &Path,
-    onnxruntime: Option<&Path>,
-) -> Vec<(String, u32, bool, Option<String>)> {
+/// An extractor as this vxd sees it.
+pub struct State {
+    pub name: String,
+    pub version: u32,
+    /// Why it does not run; None: it runs.
+    pub reason: Option<String>,
+}
+
+/// Every extractor, and why it does not run when it does not.
+pub fn states(models_dir: &Path, onnxruntime: Option<&Path>) -> Vec<State> {
     let ort = vx_model_store::find_library(onnxruntime);
     let manifest = Manifest::builtin();
     let mut out = Vec::new();
-    for (name, model) in RUNS {
-        let reason = match model.and_then(|m| manifest.for_extractor(m)) {
-            None => None,
-            Some(m) => {
+    for e in extractors::ALL {
+        let reason = match e.needs() {
+            Needs::Nothing => None,
+            Needs::Model(key) => manifest.for_extractor(key).and_then(|m| {
                 let state = check_model(models_dir, m, false);
                 let needs_ort = m.files.iter().any(|f| f.path.ends_with(".onnx"));
                 match (state.reason(), &ort) {
@@ -48,19 +42,22 @@ pub fn states(
                     }
                     (None, _) => None,
                 }
-            }
+            }),
+            Needs::Clip => match (clip_installed(models_dir), &ort) {
+                (None, _) => Some("no CLIP model installed (docs/models.md says how)".to_string()),
+                (Some(_), Err(_)) => Some("ONNX Runtime library not found".to_string()),
+                (Some(_), Ok(_)) => None,
+            },
         };
-        out.push((name.to_string(), version(name), reason.is_none(), reason));
+        out.push(State {
+            name: e.name().to_string(),
+            version: version(e.name()),
+            reason,
+        });
     }
-    let visual = match (clip_installed(models_dir), &ort) {
-        (None, _) => Some("no CLIP model installed (docs/models.md says how)".to_string()),
-        (Some(_), Err(_)) => Some("ONNX Runtime library not found".to_string()),
-        (Some(_), Ok(_)) => None,
-    };
-    out.push(("visual".into(), version("visual"), visual.is_none(), visual));
     // Models of extractors still to come are listed so that `vx status` shows what is installed.
     for m in &manifest.models {
-        if !out.iter().any(|(n, ..)| *n == m.extractor) {
+        if !out.iter().any(|s| s.name == m.extractor) {
             let state = check_model(models_dir, m, false);
             // The audio-event model already serves the transcript (where speech starts).
             let used = if m.extractor == "audio-events" {
@@ -68,12 +65,11 @@ pub fn states(
             } else {
                 "; this vxd does not run it yet"
             };
-            out.push((
-                m.extractor.clone(),
-                1,
-                false,
-                Some(format!("model {} is {}{used}", m.name, state.label())),
-            ));
+            out.push(State {
+                name: m.extractor.clone(),
+                version: 1,
+                reason: Some(format!("model {} is {}{used}", m.name, state.label())),
+            });
         }
     }
     out
@@ -83,8 +79,8 @@ pub fn states(
 pub fn enabled(models_dir: &Path, onnxruntime: Option<&Path>) -> Vec<(String, u32)> {
     states(models_dir, onnxruntime)
         .into_iter()
-        .filter(|s| s.2)
-        .map(|s| (s.0, s.1))
+        .filter(|s| s.reason.is_none())
+        .map(|s| (s.name, s.version))
         .collect()
 }
 
@@ -95,12 +91,16 @@ pub fn infos(
 ) -> Vec<ExtractorInfo> {
     states(models_dir, onnxruntime)
         .into_iter()
-        .map(|(name, version, enabled, reason)| ExtractorInfo {
-            done: if enabled { done(&name, version) } else { 0 },
-            name,
-            version,
-            enabled,
-            reason,
+        .map(|s| ExtractorInfo {
+            done: if s.reason.is_none() {
+                done(&s.name, s.version)
+            } else {
+                0
+            },
+            enabled: s.reason.is_none(),
+            name: s.name,
+            version: s.version,
+            reason: s.reason,
         })
         .collect()
 }

@@ -11,8 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use vx_indexer::decode::{DECODE_OPENS, DecodePolicy, decode};
-use vx_indexer::extract::{extract, order};
+use vx_indexer::decode::{DECODE_OPENS, DecodePolicy, decode_with};
+use vx_indexer::extract::{Job, extract};
+use vx_indexer::extractors::{Meters, order};
 use vx_indexer::probe::ProbeError;
 use vx_models::{ModelSet, RuntimeOptions, Threading};
 
@@ -131,20 +132,22 @@ pub fn worker_main(settings: WorkerSettings) -> anyhow::Result<()> {
         } else {
             &policy
         };
-        let response = match decode(&path, policy) {
+        let wanted = order(req.wanted);
+        let mut meters = Meters::new(&wanted);
+        let response = match decode_with(&path, policy, &mut meters) {
             Ok(decoded) => {
                 if let Some(media_seconds) = decoded.meta.duration.filter(|d| *d > 0.0) {
                     answer(&mut stdout, &Response::Decoded { media_seconds })?;
                 }
                 test_fault(&path);
-                let output = extract(
-                    &decoded,
-                    &order(req.wanted),
-                    &mut models,
-                    &settings.thumbs_dir,
-                    &req.hash_hex,
-                    req.spare_threads,
-                );
+                let job = Job {
+                    wanted: &wanted,
+                    thumbs_dir: &settings.thumbs_dir,
+                    hash_hex: &req.hash_hex,
+                    spare_threads: req.spare_threads,
+                    metered: meters.finish(),
+                };
+                let output = extract(&decoded, job, &mut models);
                 Response::Done {
                     meta: Box::new(decoded.meta.clone()),
                     output: Box::new(output),

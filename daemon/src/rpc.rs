@@ -10,6 +10,7 @@ use tarpc::context::Context;
 use tokio::sync::{oneshot, watch};
 use vx_client::*;
 use vx_indexer::Store;
+use vx_indexer::extractors;
 use vx_indexer::geo::distance_km;
 use vx_indexer::hash::hex;
 use vx_indexer::job::{METADATA_EXTRACTOR, METADATA_VERSION};
@@ -322,6 +323,26 @@ fn show(store: &Store, shared: &Shared, path: &WirePath) -> Result<FileDetails, 
             .collect(),
         None => Vec::new(),
     };
+    let measures = match &content {
+        Some(c) => store
+            .measures(c.id)
+            .map_err(internal)?
+            .into_iter()
+            .map(|(extractor, name, value)| {
+                let text = match extractors::measure(&name) {
+                    Some((e, m)) => e.show(m, value),
+                    None => format!("{name}: {value}"),
+                };
+                ShownMeasure {
+                    extractor,
+                    name,
+                    value,
+                    text,
+                }
+            })
+            .collect(),
+        None => Vec::new(),
+    };
     let (segments, faces, thumbnails) = match &content {
         Some(c) => (
             store
@@ -332,7 +353,7 @@ fn show(store: &Store, shared: &Shared, path: &WirePath) -> Result<FileDetails, 
                     source: s.source,
                     start: s.start,
                     end: s.end,
-                    text: vx_indexer::extract::split_hidden(&s.text).0.to_string(),
+                    text: vx_indexer::extractors::split_hidden(&s.text).0.to_string(),
                     confidence: s.confidence,
                 })
                 .collect(),
@@ -397,6 +418,12 @@ fn show(store: &Store, shared: &Shared, path: &WirePath) -> Result<FileDetails, 
         content,
         extractions,
         segments,
+        headings: extractors::ALL
+            .iter()
+            .filter_map(|e| e.segments())
+            .map(|s| (s.source.to_string(), s.heading.to_string()))
+            .collect(),
+        measures,
         faces,
         thumbnails,
         live_partner: vx_indexer::live::pair_of(store, &file.path)
@@ -490,9 +517,23 @@ impl Vx for Server {
                 .camera
                 .as_ref()
                 .map(|c| c.split_whitespace().map(str::to_lowercase).collect());
-            // Place and camera filters are applied to the fused results: the channels look
-            // further.
-            let filtered = near.is_some() || camera.is_some();
+            for m in &request.measures {
+                if extractors::measure(&m.name).is_none() {
+                    let known: Vec<&str> = extractors::ALL
+                        .iter()
+                        .flat_map(|e| e.measures())
+                        .map(|m| m.name)
+                        .collect();
+                    return Err(RpcError::BadQuery(format!(
+                        "no measure is called {:?}; there are: {}",
+                        m.name,
+                        known.join(", ")
+                    )));
+                }
+            }
+            // Place, camera and measure filters are applied to the fused results: the channels
+            // look further.
+            let filtered = near.is_some() || camera.is_some() || !request.measures.is_empty();
             let wide = SearchRequest {
                 limit: if filtered { 10_000 } else { (limit * 2) as u32 },
                 ..request.clone()
@@ -545,7 +586,14 @@ impl Vx for Server {
                         took.map(|c| c.to_lowercase())
                             .is_some_and(|c| words.iter().all(|w| c.contains(w.as_str())))
                     });
-                    if near_ok && camera_ok {
+                    let mut measures_ok = true;
+                    for m in &request.measures {
+                        let value = store
+                            .measure_of(&hit.path.to_path_buf(), &m.name)
+                            .map_err(internal)?;
+                        measures_ok &= value.is_some_and(|v| m.holds(v));
+                    }
+                    if near_ok && camera_ok && measures_ok {
                         kept.push(hit);
                     }
                     if kept.len() == limit {
@@ -600,6 +648,7 @@ impl Vx for Server {
                 near: None,
                 km: 0.0,
                 camera: None,
+                measures: Vec::new(),
                 channels: Vec::new(),
                 limit: limit.saturating_add(own.len() as u32),
             };
@@ -614,10 +663,8 @@ impl Vx for Server {
             let words: Vec<String> = details
                 .segments
                 .iter()
-                .filter(|s| {
-                    (s.source == "tag" || s.source == "object") && at_moment(s.start, s.end)
-                })
-                .map(|s| s.text.split(" (").next().unwrap_or(&s.text).to_string())
+                .filter(|s| at_moment(s.start, s.end))
+                .filter_map(|s| extractors::seen(&s.source, &s.text).map(str::to_string))
                 .collect();
             if !words.is_empty() {
                 channels.push(search(&request(words.join(" "), None))?);

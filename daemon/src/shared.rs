@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex, RwLock};
 use vx_indexer::TextIndex;
+use vx_indexer::extractors::{Extractor, Semantic, Visual};
 use vx_indexer::semantic::Embedded;
 use vx_indexer::semantic::VectorStore;
 use vx_models::ModelSet;
@@ -118,13 +119,13 @@ impl Shared {
         ModelSet::new(&self.models_dir, options, 1)
     }
 
-    fn extractor_on(&self, name: &str) -> bool {
-        self.enabled.iter().any(|(n, _)| n == name)
+    fn extractor_on(&self, e: &dyn Extractor) -> bool {
+        self.enabled.iter().any(|(n, _)| n == e.name())
     }
 
     /// Embeds a query with the text model (MiniLM). None when the semantic channel is off.
     pub fn embed_query(&self, query: &str) -> Option<Vec<f32>> {
-        if !self.extractor_on("semantic") {
+        if !self.extractor_on(&Semantic) {
             return None;
         }
         let mut slot = self.text_model.lock();
@@ -140,7 +141,7 @@ impl Shared {
 
     /// Embeds a query with CLIP's text encoder. None when no CLIP model is installed.
     pub fn embed_visual_query(&self, query: &str) -> Option<Vec<f32>> {
-        if !self.extractor_on("visual") {
+        if !self.extractor_on(&Visual) {
             return None;
         }
         let mut slot = self.clip_model.lock();

@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use vx_indexer::decode::{DecodePolicy, decode};
-use vx_indexer::extract::{Output, extract, order};
+use vx_indexer::decode::{DecodePolicy, decode, decode_with};
+use vx_indexer::extract::{Job, Output, extract};
+use vx_indexer::extractors::{self, Meters, Needs, Stage};
 use vx_models::{ModelSet, RuntimeOptions};
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -22,25 +23,30 @@ fn time<T>(f: impl FnOnce() -> T) -> (f64, T) {
     (t.elapsed().as_secs_f64(), r)
 }
 
+/// Every extractor the pack has models for (no CLIP), less those named in VX_BENCH_SKIP
+/// (comma-separated: to compare with a build that lacks them).
 fn all() -> Vec<(String, u32)> {
-    [
-        "thumbnails",
-        "tags",
-        "objects",
-        "faces",
-        "ocr",
-        "transcript",
-        "semantic",
-    ]
-    .iter()
-    .map(|n| (n.to_string(), 1))
-    .collect()
+    let skip = std::env::var("VX_BENCH_SKIP").unwrap_or_default();
+    extractors::ALL
+        .iter()
+        .filter(|e| e.needs() != Needs::Clip && !skip.split(',').any(|s| s == e.name()))
+        .map(|e| (e.name().to_string(), e.version()))
+        .collect()
 }
 
 fn pass(path: &Path, wanted: &[(String, u32)], models: &mut ModelSet, thumbs: &Path) -> Output {
-    let d = decode(path, &DecodePolicy::default()).expect("decodes");
-    // One worker on a 2-core machine: one core to spare once the visual models are done.
-    extract(&d, &order(wanted.to_vec()), models, thumbs, "00bench", 1)
+    let wanted = extractors::order(wanted.to_vec());
+    let mut meters = Meters::new(&wanted);
+    let d = decode_with(path, &DecodePolicy::default(), &mut meters).expect("decodes");
+    let job = Job {
+        wanted: &wanted,
+        thumbs_dir: thumbs,
+        hash_hex: "00bench",
+        // One worker on a 2-core machine: one core to spare once the visual models are done.
+        spare_threads: 1,
+        metered: meters.finish(),
+    };
+    extract(&d, job, models)
 }
 
 fn main() {
@@ -119,12 +125,15 @@ fn main() {
     let fused = median(fused_runs);
     let mut separate = 0.0;
     for (name, v) in all() {
-        if name == "semantic" {
-            continue; // embeds the transcript and OCR text: it rides with the transcript pass
+        let e = extractors::by_name(&name).expect("listed");
+        if e.stage() == Stage::Results {
+            continue; // works on the others' results: it rides with the passes that feed it
         }
         let mut wanted = vec![(name.clone(), v)];
-        if name == "transcript" {
-            wanted.push(("semantic".into(), 1));
+        if e.segments().is_some_and(|s| s.embedded) {
+            wanted.extend(all().into_iter().filter(|(n, _)| {
+                extractors::by_name(n).is_some_and(|e| e.stage() == Stage::Results)
+            }));
         }
         separate += time(|| pass(&video, &wanted, &mut models, thumbs.path())).0;
     }

@@ -74,6 +74,15 @@ fn corrupt(msg: impl Into<String>) -> ProbeError {
 
 /// Decodes `path`: its metadata, frames and audio.
 pub fn decode(path: &Path, policy: &DecodePolicy) -> Result<Decoded, ProbeError> {
+    decode_with(path, policy, &mut NoTap)
+}
+
+/// Decodes `path`, handing its audio to `tap` as well.
+pub fn decode_with(
+    path: &Path,
+    policy: &DecodePolicy,
+    tap: &mut dyn AudioTap,
+) -> Result<Decoded, ProbeError> {
     init();
     let head = {
         use std::io::Read;
@@ -95,7 +104,7 @@ pub fn decode(path: &Path, policy: &DecodePolicy) -> Result<Decoded, ProbeError>
     } else if crate::raw::is_raw(path) {
         crate::raw::decode_raw(path, policy)
     } else {
-        decode_ffmpeg(path, policy)
+        decode_ffmpeg(path, policy, tap)
     }?;
     decoded.meta.place = decoded
         .meta
@@ -304,19 +313,33 @@ impl ToRgb {
     }
 }
 
-/// Audio to 16 kHz mono f32.
-struct ToMono16k {
+/// Audio to packed f32: 16 kHz mono for the transcriber, or the stream's own rate and channels
+/// for an [`AudioTap`].
+struct ToF32 {
     resampler: Option<ffmpeg::software::resampling::Context>,
-    out: Vec<f32>,
+    /// None: the stream's own rate and channels.
+    mono_at: Option<u32>,
 }
 
-impl ToMono16k {
-    fn push(&mut self, frame: &ffmpeg::frame::Audio) -> Result<(), ProbeError> {
+impl ToF32 {
+    fn new(mono_at: Option<u32>) -> ToF32 {
+        ToF32 {
+            resampler: None,
+            mono_at,
+        }
+    }
+
+    /// Appends `frame`, converted, to `out`.
+    fn push(&mut self, frame: &ffmpeg::frame::Audio, out: &mut Vec<f32>) -> Result<(), ProbeError> {
         if self.resampler.is_none() {
             let layout = if frame.channel_layout().is_empty() {
                 ffmpeg::ChannelLayout::default(frame.channels() as i32)
             } else {
                 frame.channel_layout()
+            };
+            let (to_layout, to_rate) = match self.mono_at {
+                Some(rate) => (ffmpeg::ChannelLayout::MONO, rate),
+                None => (layout, frame.rate()),
             };
             self.resampler = Some(
                 ffmpeg::software::resampling::Context::get(
@@ -324,25 +347,31 @@ impl ToMono16k {
                     layout,
                     frame.rate(),
                     ffmpeg::format::Sample::F32(ffmpeg::format::sample::Type::Packed),
-                    ffmpeg::ChannelLayout::MONO,
-                    16_000,
+                    to_layout,
+                    to_rate,
                 )
                 .map_err(|e| corrupt(format!("cannot resample audio: {e}")))?,
             );
         }
         let r = self.resampler.as_mut().expect("just set");
+        let channels = if self.mono_at.is_some() {
+            1
+        } else {
+            frame.channels() as usize
+        };
         // swr_convert directly: the frame-based call compares channel layouts field by field
         // and refuses files that carry none (plain PCM WAV).
         let samples = frame.samples();
         // SAFETY: the context is initialised for this frame's format; extended_data holds
-        // `samples` samples per channel; the output buffer has room for `room` mono samples.
+        // `samples` samples per channel; the output buffer has room for `room` samples of
+        // `channels` channels.
         unsafe {
             let room = ffmpeg::ffi::swr_get_out_samples(r.as_mut_ptr(), samples as i32).max(0)
                 as usize
                 + 32;
-            let start = self.out.len();
-            self.out.resize(start + room, 0.0);
-            let mut out_ptr = self.out[start..].as_mut_ptr() as *mut u8;
+            let start = out.len();
+            out.resize(start + room * channels, 0.0);
+            let mut out_ptr = out[start..].as_mut_ptr() as *mut u8;
             let n = ffmpeg::ffi::swr_convert(
                 r.as_mut_ptr(),
                 &mut out_ptr,
@@ -351,22 +380,25 @@ impl ToMono16k {
                 samples as i32,
             );
             if n < 0 {
-                self.out.truncate(start);
+                out.truncate(start);
                 return Err(corrupt("audio resampling failed"));
             }
-            self.out.truncate(start + n as usize);
+            out.truncate(start + n as usize * channels);
         }
         Ok(())
     }
 
-    fn finish(mut self) -> Vec<f32> {
-        if let Some(r) = self.resampler.as_mut() {
-            // SAFETY: flushing with no input; the buffer has room for `room` samples.
+    /// Appends what the resampler still holds (a mono output's last samples).
+    fn flush(&mut self, out: &mut Vec<f32>) {
+        if let Some(r) = self.resampler.as_mut()
+            && self.mono_at.is_some()
+        {
+            // SAFETY: flushing with no input; the buffer has room for `room` mono samples.
             unsafe {
                 let room = 16_384usize;
-                let start = self.out.len();
-                self.out.resize(start + room, 0.0);
-                let mut out_ptr = self.out[start..].as_mut_ptr() as *mut u8;
+                let start = out.len();
+                out.resize(start + room, 0.0);
+                let mut out_ptr = out[start..].as_mut_ptr() as *mut u8;
                 let n = ffmpeg::ffi::swr_convert(
                     r.as_mut_ptr(),
                     &mut out_ptr,
@@ -374,10 +406,60 @@ impl ToMono16k {
                     std::ptr::null_mut(),
                     0,
                 );
-                self.out.truncate(start + n.max(0) as usize);
+                out.truncate(start + n.max(0) as usize);
             }
         }
-        self.out
+    }
+}
+
+/// What hears a file's audio while it decodes, at its own rate and channels, without it being
+/// kept (the extractors' meters).
+pub trait AudioTap {
+    /// The stream's rate and channels; false: nothing wants them.
+    fn open(&mut self, rate: u32, channels: u32) -> bool;
+    /// Interleaved samples in -1..1.
+    fn push(&mut self, samples: &[f32]);
+}
+
+/// No tap.
+pub struct NoTap;
+
+impl AudioTap for NoTap {
+    fn open(&mut self, _: u32, _: u32) -> bool {
+        false
+    }
+    fn push(&mut self, _: &[f32]) {}
+}
+
+/// The decoded audio: 16 kHz mono kept, the stream's own samples handed to the tap.
+struct AudioOut<'t> {
+    mono: ToF32,
+    pcm: Vec<f32>,
+    tap: &'t mut dyn AudioTap,
+    /// None until the first frame: then whether the tap is open.
+    native: Option<Option<ToF32>>,
+    buf: Vec<f32>,
+}
+
+impl AudioOut<'_> {
+    fn push(&mut self, frame: &ffmpeg::frame::Audio) -> Result<(), ProbeError> {
+        self.mono.push(frame, &mut self.pcm)?;
+        let native = self.native.get_or_insert_with(|| {
+            self.tap
+                .open(frame.rate(), frame.channels() as u32)
+                .then(|| ToF32::new(None))
+        });
+        if let Some(native) = native {
+            native.push(frame, &mut self.buf)?;
+            self.tap.push(&self.buf);
+            self.buf.clear();
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> Vec<f32> {
+        self.mono.flush(&mut self.pcm);
+        self.pcm
     }
 }
 
@@ -392,7 +474,11 @@ fn is_image_format(format: &str) -> bool {
 /// of the picture), and one with more than one frame is indexed as a short video.
 const ANIMATIONS: &[&str] = &["gif", "apng"];
 
-fn decode_ffmpeg(path: &Path, policy: &DecodePolicy) -> Result<Decoded, ProbeError> {
+fn decode_ffmpeg(
+    path: &Path,
+    policy: &DecodePolicy,
+    tap: &mut dyn AudioTap,
+) -> Result<Decoded, ProbeError> {
     let mut ictx = ffmpeg::format::input(path).map_err(crate::probe::classify_open_error)?;
     DECODE_OPENS.fetch_add(1, Ordering::Relaxed);
     let format = ictx.format().name().to_string();
@@ -473,9 +559,12 @@ fn decode_ffmpeg(path: &Path, policy: &DecodePolicy) -> Result<Decoded, ProbeErr
         scaler: None,
         max_side: policy.max_side,
     };
-    let mut mono = ToMono16k {
-        resampler: None,
-        out: Vec::new(),
+    let mut mono = AudioOut {
+        mono: ToF32::new(Some(16_000)),
+        pcm: Vec::new(),
+        tap,
+        native: None,
+        buf: Vec::new(),
     };
     let mut frames: Vec<Frame> = Vec::new();
     let mut keyframes_seen = 0usize;

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod decode;
 pub mod exclude;
 pub mod extract;
+pub mod extractors;
 pub mod geo;
 pub mod hash;
 pub mod heif;

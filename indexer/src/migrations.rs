@@ -309,4 +309,14 @@ pub const MIGRATIONS: &[&str] = &[
             ON CONFLICT DO UPDATE SET n = n + 1;
     END;
     "#,
+    // 11: numbers measured over a whole content (loudness, ...), for `vx show` and `--where`.
+    r#"
+    CREATE TABLE measures (
+        content_id INTEGER NOT NULL REFERENCES contents(id) ON DELETE CASCADE,
+        extractor  TEXT NOT NULL,
+        name       TEXT NOT NULL,
+        value      REAL NOT NULL
+    );
+    CREATE INDEX measures_content ON measures(content_id, name);
+    "#,
 ];

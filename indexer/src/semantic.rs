@@ -345,7 +345,7 @@ pub fn semantic_hits(
             let moment = Moment {
                 start,
                 end,
-                text: crate::extract::split_hidden(&text).0.to_string(),
+                text: crate::extractors::split_hidden(&text).0.to_string(),
                 sources: if source == channel {
                     vec![source.clone()]
                 } else {
@@ -668,6 +668,7 @@ mod tests {
             near: None,
             km: 0.0,
             camera: None,
+            measures: Vec::new(),
             channels: Vec::new(),
             limit: 10,
         };

@@ -12,6 +12,7 @@ use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, OptionalExtension, params};
 use vx_client::{FileState, MediaKind};
 
+use crate::extractors::Kept;
 use crate::migrations::MIGRATIONS;
 
 /// `execute` and `query_row` through the connection's statement cache. A statement on `files`
@@ -232,21 +233,6 @@ pub struct FaceRow {
     pub age: f32,
     pub person: Option<i64>,
     pub name: Option<String>,
-}
-
-/// What a file has, for `--has`: "speech", "text" (OCR) and "faces".
-pub fn has(doc: &IndexDoc) -> Vec<&'static str> {
-    let mut out = Vec::new();
-    if doc.segments.iter().any(|s| s.source == "transcript") {
-        out.push("speech");
-    }
-    if doc.segments.iter().any(|s| s.source == "ocr") {
-        out.push("text");
-    }
-    if doc.faces > 0 {
-        out.push("faces");
-    }
-    out
 }
 
 /// Everything the text index holds for one file.
@@ -1390,26 +1376,26 @@ impl Store {
         self.in_transaction(|s| {
             let tx = &s.conn;
             for o in &out.outcomes {
-                tx.exec(
-                    "DELETE FROM segments WHERE content_id = ?1 AND extractor = ?2",
-                    params![content_id, o.extractor],
-                )?;
-                match o.extractor.as_str() {
-                    "faces" => {
-                        tx.exec("DELETE FROM faces WHERE content_id = ?1", [content_id])?;
-                    }
-                    "thumbnails" | "visual" => {
-                        let col = if o.extractor == "visual" {
-                            "clip"
-                        } else {
-                            "thumb"
-                        };
-                        tx.exec(
-                            &format!("UPDATE frames SET {col} = NULL WHERE content_id = ?1"),
-                            [content_id],
-                        )?;
-                    }
-                    _ => {}
+                for table in ["segments", "measures"] {
+                    tx.exec(
+                        &format!("DELETE FROM {table} WHERE content_id = ?1 AND extractor = ?2"),
+                        params![content_id, o.extractor],
+                    )?;
+                }
+                let kept = crate::extractors::by_name(&o.extractor).map_or(&[][..], |e| e.kept());
+                for k in kept {
+                    tx.exec(
+                        match k {
+                            Kept::Faces => "DELETE FROM faces WHERE content_id = ?1",
+                            Kept::FrameThumbnails => {
+                                "UPDATE frames SET thumb = NULL WHERE content_id = ?1"
+                            }
+                            Kept::FrameEmbeddings => {
+                                "UPDATE frames SET clip = NULL WHERE content_id = ?1"
+                            }
+                        },
+                        [content_id],
+                    )?;
                 }
                 tx.exec(
                     "INSERT INTO extractions(content_id, extractor, version, status, error, updated_at)
@@ -1447,6 +1433,12 @@ impl Store {
                         sg.confidence as f64,
                         sg.embedding.as_deref().map(blob)
                     ])?;
+                }
+                let mut measure = tx.prepare_cached(
+                    "INSERT INTO measures(content_id, extractor, name, value) VALUES (?1, ?2, ?3, ?4)",
+                )?;
+                for m in &out.measures {
+                    measure.execute(params![content_id, m.extractor, m.name, m.value])?;
                 }
                 let mut face = tx.prepare_cached(
                     "INSERT INTO faces(content_id, time, x, y, w, h, score, descriptor, age, male, thumb)
@@ -1534,6 +1526,30 @@ impl Store {
             })?
             .collect::<rusqlite::Result<_>>()?;
         Ok(rows)
+    }
+
+    /// (extractor, measure, value) of what was measured over a content.
+    pub fn measures(&self, content_id: i64) -> Result<Vec<(String, String, f64)>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT extractor, name, value FROM measures WHERE content_id = ?1 ORDER BY rowid",
+        )?;
+        let rows = st
+            .query_map([content_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// The value of measure `name` for the file at `path`, when it has one.
+    pub fn measure_of(&self, path: &Path, name: &str) -> Result<Option<f64>> {
+        Ok(self
+            .conn
+            .one(
+                "SELECT m.value FROM files f JOIN measures m ON m.content_id = f.content_id
+                 WHERE f.path = ?1 AND m.name = ?2",
+                params![path_bytes(path), name],
+                |r| r.get(0),
+            )
+            .optional()?)
     }
 
     /// (time, CLIP embedding) of a content's frames that have one.

@@ -396,7 +396,7 @@ impl IndexSync {
         d.add_text(f.kind, doc.kind.as_str());
         d.add_i64(f.date, doc.date);
         d.add_u64(f.online, doc.online as u64);
-        for what in crate::store::has(doc) {
+        for what in crate::extractors::has(doc) {
             d.add_text(f.has, what);
         }
         for a in &doc.people {
@@ -422,7 +422,7 @@ impl IndexSync {
         let mut docs = vec![file];
         for s in &doc.segments {
             let mut d = self.base(doc);
-            let (shown, hidden) = crate::extract::split_hidden(&s.text);
+            let (shown, hidden) = crate::extractors::split_hidden(&s.text);
             d.add_text(f.text, shown);
             if !hidden.is_empty() {
                 d.add_text(f.broader, hidden);

@@ -1,0 +1,397 @@
+//! The extractors: one module each, listed once in [`ALL`]. Everything else follows from what
+//! each declares here: which run (`needs`), in what order (`stage`), what `vx status` and
+//! `vx show` say, how earlier results are cleared (`kept`), what the text index and the
+//! `--has` and `--where` filters see (`segments`, `measures`).
+
+mod faces;
+mod objects;
+mod ocr;
+mod scenes;
+mod semantic;
+mod tags;
+mod thumbnails;
+mod transcript;
+mod visual;
+
+use std::path::Path;
+
+use vx_models::{ModelError, ModelSet, RgbView};
+
+pub use scenes::{Scenes, merge_runs, split_hidden};
+pub use semantic::Semantic;
+pub use transcript::sound_regions;
+pub use visual::Visual;
+
+use crate::decode::{AudioTap, Decoded};
+use crate::extract::{MeasureOut, Output, SegmentOut};
+use crate::store::IndexDoc;
+
+/// Every extractor. Within a stage they run in this order.
+pub static ALL: &[&dyn Extractor] = &[
+    &thumbnails::Thumbnails,
+    &tags::Tags,
+    &objects::Objects,
+    &faces::Faces,
+    &ocr::Ocr,
+    &transcript::Transcript,
+    &Semantic,
+    &Visual,
+];
+
+/// What has to be installed for an extractor to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Needs {
+    Nothing,
+    /// The model the manifest lists for this extractor key.
+    Model(&'static str),
+    /// A CLIP model under `clip/` (not in the manifest: users choose one).
+    Clip,
+}
+
+/// When an extractor runs within one file's pass.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Stage {
+    /// On the frames.
+    Frames,
+    /// On the sound, after the frame extractors (whose cores its background work then takes).
+    Sound,
+    /// On what the others found.
+    Results,
+}
+
+/// What an extractor stores besides its segments and measures (those are cleared by its name).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kept {
+    Faces,
+    FrameThumbnails,
+    FrameEmbeddings,
+}
+
+/// An extractor's timed texts: their `source` in the catalogue and the index, and how
+/// `vx show`, `--has` and semantic search treat them.
+#[derive(Clone, Copy, Debug)]
+pub struct Segments {
+    pub source: &'static str,
+    /// The heading `vx show` lists them under.
+    pub heading: &'static str,
+    /// The word `--has` knows files with them by.
+    pub has: Option<&'static str>,
+    /// Their texts are embedded for semantic search.
+    pub embedded: bool,
+}
+
+/// A number an extractor measures per file, shown by `vx show` and filtered on with `--where`.
+#[derive(Clone, Copy, Debug)]
+pub struct Measure {
+    pub name: &'static str,
+    pub unit: &'static str,
+    pub about: &'static str,
+}
+
+/// Work started before the frame extractors that runs on its own thread beside them; it is
+/// given how many threads it may use at each step.
+pub type Background<'a> =
+    Box<dyn FnOnce(&(dyn Fn() -> usize + Sync)) -> Result<Output, ModelError> + Send + 'a>;
+
+/// What a meter measured: (measure, value) pairs, or why it could not.
+pub type Metered = Result<Vec<(&'static str, f64)>, String>;
+
+/// Fed a file's audio while it decodes, at the stream's own rate and channels.
+pub trait Meter: Send {
+    /// Interleaved samples in -1..1.
+    fn push(&mut self, samples: &[f32]);
+    fn finish(self: Box<Self>) -> Metered;
+}
+
+pub trait Extractor: Sync {
+    /// Its key in the catalogue, `vx status` and `VX_BUMP_EXTRACTOR`.
+    fn name(&self) -> &'static str;
+    /// Bump to re-run this extractor (alone) over existing content.
+    fn version(&self) -> u32;
+    fn needs(&self) -> Needs {
+        Needs::Nothing
+    }
+    fn stage(&self) -> Stage {
+        Stage::Frames
+    }
+    fn segments(&self) -> Option<Segments> {
+        None
+    }
+    fn kept(&self) -> &'static [Kept] {
+        &[]
+    }
+    fn measures(&self) -> &'static [Measure] {
+        &[]
+    }
+    /// One of its measures as `vx show` prints it.
+    fn show(&self, m: &Measure, value: f64) -> String {
+        format!("{}: {value:.2} {}", m.about, m.unit)
+    }
+    /// The `--has` word it answers besides its segments' (faces: "faces").
+    fn has(&self, _doc: &IndexDoc) -> Option<&'static str> {
+        None
+    }
+    /// The name of what a segment of it says is seen, for `vx similar`.
+    fn seen<'t>(&self, _text: &'t str) -> Option<&'t str> {
+        None
+    }
+    /// Work to run beside the frame extractors; its result reaches `run` as `cx.background`.
+    fn background<'a>(
+        &self,
+        _input: &'a Input<'a>,
+        _models: &mut ModelSet,
+    ) -> Option<Background<'a>> {
+        None
+    }
+    /// A meter for the file's audio stream; its result reaches `run` as `cx.metered`.
+    fn meter(&self, _rate: u32, _channels: u32) -> Option<Box<dyn Meter>> {
+        None
+    }
+    fn run(&self, cx: &mut Cx<'_, '_>, out: &mut Output) -> Result<(), ModelError>;
+}
+
+/// What every extractor of one file sees: the decoded file, its scenes, where thumbnails go.
+pub struct Input<'a> {
+    pub decoded: &'a Decoded,
+    pub views: Vec<RgbView<'a>>,
+    pub scenes: Scenes,
+    /// The first frame of each look: what the visual models see (see [`Scenes`]).
+    pub looks: Vec<RgbView<'a>>,
+    pub thumbs_dir: &'a Path,
+    pub hash_hex: &'a str,
+}
+
+impl<'a> Input<'a> {
+    pub fn new(decoded: &'a Decoded, thumbs_dir: &'a Path, hash_hex: &'a str) -> Input<'a> {
+        let views: Vec<RgbView> = decoded.frames.iter().map(|f| f.image.view()).collect();
+        let scenes = Scenes::of(&views);
+        let looks = scenes
+            .firsts
+            .iter()
+            .map(|&k| views[scenes.starts[k]])
+            .collect();
+        Input {
+            decoded,
+            views,
+            scenes,
+            looks,
+            thumbs_dir,
+            hash_hex,
+        }
+    }
+
+    pub fn is_image(&self) -> bool {
+        self.decoded.meta.kind == Some(vx_client::MediaKind::Image)
+    }
+
+    /// The times scene `k` covers: from its first frame to the next scene's.
+    pub fn span(&self, k: usize) -> (f64, f64) {
+        let frames = &self.decoded.frames;
+        let scene = &self.scenes.starts;
+        let start = frames[scene[k]].time;
+        let end = match scene.get(k + 1) {
+            Some(&next) => frames[next].time,
+            None => frames
+                .last()
+                .map_or(start, |f| f.time)
+                .max(self.decoded.meta.duration.unwrap_or(0.0)),
+        };
+        (start, end.max(start))
+    }
+
+    /// A thumbnail's path relative to the thumbnails folder: `what` tells apart the several
+    /// a content may have.
+    pub fn thumb_name(&self, what: &str) -> String {
+        format!("{}/{}-{what}.jpg", &self.hash_hex[..2], self.hash_hex)
+    }
+
+    /// What a model found in `look` (texts with scores), as segments at every scene showing it.
+    pub fn segments_at_look(
+        &self,
+        look: usize,
+        (extractor, source): (&str, &str),
+        found: &[(String, f32)],
+        out: &mut Vec<SegmentOut>,
+    ) {
+        for k in self.scenes.showing(look) {
+            let (start, end) = self.span(k);
+            for (text, score) in found {
+                out.push(SegmentOut::new(
+                    extractor,
+                    source,
+                    (start, end),
+                    text.clone(),
+                    *score,
+                ));
+            }
+        }
+    }
+}
+
+/// One extractor's run over one file.
+pub struct Cx<'i, 'a> {
+    pub input: &'i Input<'a>,
+    pub models: &'i mut ModelSet,
+    /// What its `background` work returned, when it started any.
+    pub background: Option<Result<Output, ModelError>>,
+    /// What its meter measured, when the file has sound.
+    pub metered: Option<Metered>,
+}
+
+impl Cx<'_, '_> {
+    /// The meter's values as measures of `extractor`.
+    pub fn take_measures(&mut self, extractor: &str) -> Result<Vec<MeasureOut>, ModelError> {
+        match self.metered.take() {
+            None => Ok(Vec::new()),
+            Some(Err(e)) => Err(ModelError::BadInput(e)),
+            Some(Ok(values)) => Ok(values
+                .into_iter()
+                .map(|(name, value)| MeasureOut {
+                    extractor: extractor.into(),
+                    name: name.into(),
+                    value,
+                })
+                .collect()),
+        }
+    }
+}
+
+pub fn by_name(name: &str) -> Option<&'static dyn Extractor> {
+    ALL.iter().copied().find(|e| e.name() == name)
+}
+
+/// The version of an extractor, with a test override (VX_BUMP_EXTRACTOR=name adds one).
+pub fn version(name: &str) -> u32 {
+    let base = by_name(name).map_or(1, |e| e.version());
+    let bumped = std::env::var("VX_BUMP_EXTRACTOR").is_ok_and(|b| b.split(',').any(|x| x == name));
+    base + u32::from(bumped)
+}
+
+/// Sorts `wanted` by stage, keeping the registry's order within one.
+pub fn order(mut wanted: Vec<(String, u32)>) -> Vec<(String, u32)> {
+    let rank = |n: &str| {
+        ALL.iter()
+            .position(|e| e.name() == n)
+            .map_or((Stage::Results, usize::MAX), |i| (ALL[i].stage(), i))
+    };
+    wanted.sort_by_key(|(n, _)| rank(n));
+    wanted
+}
+
+/// The declaration of the segments stored under `source`.
+pub fn segments_of(source: &str) -> Option<Segments> {
+    ALL.iter()
+        .filter_map(|e| e.segments())
+        .find(|s| s.source == source)
+}
+
+/// The name of what a segment says is seen, when its extractor says what is seen.
+pub fn seen<'t>(source: &str, text: &'t str) -> Option<&'t str> {
+    ALL.iter()
+        .find(|e| e.segments().is_some_and(|s| s.source == source))
+        .and_then(|e| e.seen(text))
+}
+
+/// The measure called `name`, with the extractor that measures it.
+pub fn measure(name: &str) -> Option<(&'static dyn Extractor, &'static Measure)> {
+    ALL.iter().find_map(|e| {
+        e.measures()
+            .iter()
+            .find(|m| m.name == name)
+            .map(|m| (*e, m))
+    })
+}
+
+/// Every `--has` word a file's document answers.
+pub fn has(doc: &IndexDoc) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    for e in ALL {
+        if let Some(s) = e.segments()
+            && let Some(word) = s.has
+            && doc.segments.iter().any(|x| x.source == s.source)
+        {
+            out.push(word);
+        }
+        out.extend(e.has(doc));
+    }
+    out
+}
+
+/// The meters of the wanted extractors, fed while the file decodes.
+pub struct Meters {
+    wanted: Vec<&'static dyn Extractor>,
+    open: Vec<(&'static str, Box<dyn Meter>)>,
+}
+
+impl Meters {
+    pub fn new(wanted: &[(String, u32)]) -> Meters {
+        Meters {
+            wanted: wanted.iter().filter_map(|(n, _)| by_name(n)).collect(),
+            open: Vec::new(),
+        }
+    }
+
+    /// Each meter's result, by extractor.
+    pub fn finish(self) -> Vec<(&'static str, Metered)> {
+        self.open
+            .into_iter()
+            .map(|(name, m)| (name, m.finish()))
+            .collect()
+    }
+}
+
+impl AudioTap for Meters {
+    fn open(&mut self, rate: u32, channels: u32) -> bool {
+        self.open = self
+            .wanted
+            .iter()
+            .filter_map(|e| e.meter(rate, channels).map(|m| (e.name(), m)))
+            .collect();
+        !self.open.is_empty()
+    }
+
+    fn push(&mut self, samples: &[f32]) {
+        for (_, m) in &mut self.open {
+            m.push(samples);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_sources_and_measures_are_unique() {
+        let mut names: Vec<&str> = ALL.iter().map(|e| e.name()).collect();
+        let mut sources: Vec<&str> = ALL
+            .iter()
+            .filter_map(|e| e.segments())
+            .map(|s| s.source)
+            .collect();
+        let mut measures: Vec<&str> = ALL
+            .iter()
+            .flat_map(|e| e.measures())
+            .map(|m| m.name)
+            .collect();
+        for list in [&mut names, &mut sources, &mut measures] {
+            let n = list.len();
+            list.sort_unstable();
+            list.dedup();
+            assert_eq!(list.len(), n, "{list:?}");
+        }
+    }
+
+    #[test]
+    fn stages_order_the_run_and_versions_can_be_bumped() {
+        let w = order(vec![
+            (Semantic.name().into(), 1),
+            ("transcript".into(), 1),
+            ("ocr".into(), 1),
+            ("tags".into(), 1),
+        ]);
+        let names: Vec<&str> = w.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["tags", "ocr", "transcript", "semantic"]);
+        assert_eq!(version("tags"), by_name("tags").unwrap().version());
+    }
+}

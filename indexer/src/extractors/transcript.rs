@@ -1,0 +1,256 @@
+//! Speech: Whisper over the stretches with sound, on its own thread beside the frame
+//! extractors; each segment then starts where the audio-event model hears the speech start.
+
+use vx_models::{ModelError, ModelSet};
+
+use super::{Background, Cx, Extractor, Input, Needs, Segments, Stage};
+use crate::extract::{Output, SegmentOut};
+
+pub struct Transcript;
+
+impl Extractor for Transcript {
+    fn name(&self) -> &'static str {
+        "transcript"
+    }
+    fn version(&self) -> u32 {
+        2
+    }
+    fn needs(&self) -> Needs {
+        Needs::Model("transcript")
+    }
+    fn stage(&self) -> Stage {
+        Stage::Sound
+    }
+    fn segments(&self) -> Option<Segments> {
+        Some(Segments {
+            source: "transcript",
+            heading: "transcript",
+            has: Some("speech"),
+            embedded: true,
+        })
+    }
+    fn background<'a>(
+        &self,
+        input: &'a Input<'a>,
+        models: &mut ModelSet,
+    ) -> Option<Background<'a>> {
+        let pcm = input.decoded.audio.as_deref()?;
+        let transcriber = models.transcriber();
+        Some(Box::new(move |threads| {
+            Ok(Output {
+                segments: transcribe(&*transcriber?, pcm, threads)?,
+                ..Output::default()
+            })
+        }))
+    }
+    fn run(&self, cx: &mut Cx<'_, '_>, out: &mut Output) -> Result<(), ModelError> {
+        let Some(found) = cx.background.take() else {
+            return Ok(());
+        };
+        let mut segments = found?.segments;
+        if let (Some(pcm), Ok(events)) = (&cx.input.decoded.audio, cx.models.audio_events()) {
+            trim_lead_in(&mut segments, pcm, events)?;
+        }
+        out.segments.extend(segments);
+        Ok(())
+    }
+}
+
+/// Whisper folds leading silence into its first segment: the stretches with sound are
+/// transcribed each at its own offset, so that moments start when the speech does.
+/// Speech to timed segments, one whisper call per span of [`whisper_spans`], each on as many
+/// threads as `threads()` says when it starts.
+fn transcribe(
+    t: &vx_models::Transcriber,
+    pcm: &[f32],
+    threads: impl Fn() -> usize,
+) -> Result<Vec<SegmentOut>, ModelError> {
+    let mut out = Vec::new();
+    for (a, b) in whisper_spans(&sound_regions(pcm))
+        .into_iter()
+        .flat_map(|span| window_pieces(pcm, span))
+    {
+        let offset = a as f64 / RATE as f64;
+        let rate = vx_models::transcriber::SAMPLE_RATE;
+        for s in t.transcribe_with(&pcm[a..b], rate, threads())? {
+            out.push(SegmentOut::new(
+                "transcript",
+                "transcript",
+                (s.start + offset, s.end + offset),
+                s.text,
+                1.0 - s.no_speech,
+            ));
+        }
+    }
+    Ok(out)
+}
+
+const RATE: usize = vx_models::transcriber::SAMPLE_RATE as usize;
+/// Whisper encodes audio in 30 s windows and pays a whole window for a shorter call.
+const WHISPER_WINDOW: usize = 30 * RATE;
+
+/// A span longer than a whisper window cut into pieces of at most one window, each cut at the
+/// quietest 100 ms of the piece's last 10 s (between words, not through one), so that each
+/// piece can start with the threads free by then.
+fn window_pieces(pcm: &[f32], (mut a, b): (usize, usize)) -> Vec<(usize, usize)> {
+    const STEP: usize = RATE / 10;
+    let mut pieces = Vec::new();
+    while b - a > WHISPER_WINDOW {
+        let search = a + WHISPER_WINDOW - 10 * RATE;
+        let cut = (search..a + WHISPER_WINDOW - STEP)
+            .step_by(STEP)
+            .min_by(|&x, &y| {
+                let energy = |s: usize| pcm[s..s + STEP].iter().map(|v| v * v).sum::<f32>();
+                energy(x).total_cmp(&energy(y))
+            })
+            .map_or(a + WHISPER_WINDOW, |c| c + STEP / 2);
+        pieces.push((a, cut));
+        a = cut;
+    }
+    pieces.push((a, b));
+    pieces
+}
+
+/// Sound regions joined into as few whisper calls as fit in 30 s windows: consecutive regions
+/// go in one call (with the quiet between them) while the call stays within one window; a
+/// longer region is a call of its own (whisper windows it).
+fn whisper_spans(regions: &[(usize, usize)]) -> Vec<(usize, usize)> {
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    for &(a, b) in regions {
+        match spans.last_mut() {
+            Some(last) if b - last.0 <= WHISPER_WINDOW => last.1 = b,
+            _ => spans.push((a, b)),
+        }
+    }
+    spans
+}
+/// Speech probability from which a window counts as speech.
+const SPEECH: f32 = 0.5;
+/// Windows looked at from a segment's start for its speech onset (about 3.8 s).
+const LEAD_IN_WINDOWS: usize = 8;
+
+/// Whisper folds sound before speech (music, noise, a tone) into its first segment, which then
+/// starts too early. Each segment's start moves to the first audio-event window that holds
+/// speech, when that is later; a segment without such a window in its first seconds keeps its
+/// start.
+fn trim_lead_in(
+    segments: &mut [SegmentOut],
+    pcm: &[f32],
+    events: &mut vx_models::AudioEvents,
+) -> Result<(), ModelError> {
+    use vx_models::audio_events::HOP;
+    for s in segments.iter_mut() {
+        let first = (s.start * RATE as f64) as usize;
+        let last = ((s.end * RATE as f64) as usize).min(pcm.len());
+        let starts: Vec<usize> = (first..last).step_by(HOP).take(LEAD_IN_WINDOWS).collect();
+        let windows: Vec<&[f32]> = starts
+            .iter()
+            .map(|&a| &pcm[a..(a + vx_models::audio_events::WINDOW).min(pcm.len())])
+            .collect();
+        // Most segments start with speech: one window settles them.
+        if windows.is_empty() || events.speech(&windows[..1])?[0] >= SPEECH {
+            continue;
+        }
+        let speech = events.speech(&windows[1..])?;
+        if let Some(k) = speech.iter().position(|&p| p >= SPEECH) {
+            s.start = starts[k + 1] as f64 / RATE as f64;
+        }
+    }
+    Ok(())
+}
+
+/// Sample ranges with sound: 30 ms windows louder than a threshold relative to the clip's
+/// loud parts, joined across pauses shorter than 1.5 s, padded by 0.25 s.
+pub fn sound_regions(pcm: &[f32]) -> Vec<(usize, usize)> {
+    const WIN: usize = RATE * 30 / 1000;
+    let rms: Vec<f32> = pcm
+        .chunks(WIN)
+        .map(|w| (w.iter().map(|s| s * s).sum::<f32>() / w.len() as f32).sqrt())
+        .collect();
+    if rms.is_empty() {
+        return Vec::new();
+    }
+    let mut sorted = rms.clone();
+    sorted.sort_by(|a, b| a.total_cmp(b));
+    let loud = sorted[sorted.len() * 95 / 100];
+    let threshold = (loud * 0.1).max(0.003);
+    let (join, pad) = (RATE * 3 / 2 / WIN, RATE / 4);
+    let mut regions: Vec<(usize, usize)> = Vec::new();
+    for (i, _) in rms.iter().enumerate().filter(|(_, r)| **r > threshold) {
+        match regions.last_mut() {
+            Some(last) if i <= last.1 + join => last.1 = i,
+            _ => regions.push((i, i)),
+        }
+    }
+    regions
+        .into_iter()
+        .map(|(a, b)| {
+            (
+                (a * WIN).saturating_sub(pad),
+                ((b + 1) * WIN + pad).min(pcm.len()),
+            )
+        })
+        .filter(|(a, b)| b - a >= RATE / 4)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_regions_share_a_whisper_window() {
+        let s = |a: usize, b: usize| (a * RATE, b * RATE);
+        // Three readings within 30 s: one call; then one that would overflow it starts another.
+        assert_eq!(
+            whisper_spans(&[s(2, 9), s(10, 17), s(19, 28), s(30, 40)]),
+            vec![s(2, 28), s(30, 40)]
+        );
+        // A region longer than a window stays whole.
+        assert_eq!(
+            whisper_spans(&[s(0, 70), s(71, 75)]),
+            vec![s(0, 70), s(71, 75)]
+        );
+        assert!(whisper_spans(&[]).is_empty());
+    }
+
+    #[test]
+    fn long_speech_is_cut_between_words_into_window_pieces() {
+        // 70 s of tone with a pause at 26-26.5 s and at 55 s: cuts land in them.
+        let mut pcm: Vec<f32> = (0..70 * RATE)
+            .map(|i| (i as f32 * 0.05).sin() * 0.3)
+            .collect();
+        for pause in [
+            26 * RATE..26 * RATE + RATE / 2,
+            55 * RATE..55 * RATE + RATE / 2,
+        ] {
+            pcm[pause].iter_mut().for_each(|s| *s = 0.0);
+        }
+        let pieces = window_pieces(&pcm, (0, pcm.len()));
+        assert_eq!(pieces.len(), 3, "{pieces:?}");
+        let secs = |s: usize| s as f64 / RATE as f64;
+        assert!((26.0..26.5).contains(&secs(pieces[0].1)), "{pieces:?}");
+        assert!((55.0..55.5).contains(&secs(pieces[1].1)), "{pieces:?}");
+        assert_eq!((pieces[0].0, pieces[2].1), (0, pcm.len()));
+        assert!(pieces.windows(2).all(|w| w[0].1 == w[1].0));
+        assert!(pieces.iter().all(|(a, b)| b - a <= WHISPER_WINDOW));
+        assert_eq!(window_pieces(&pcm, (0, RATE)), vec![(0, RATE)]);
+    }
+
+    #[test]
+    fn sound_regions_skip_silence() {
+        let mut pcm = vec![0.0f32; RATE * 2];
+        pcm.extend((0..RATE * 3).map(|i| (i as f32 * 0.05).sin() * 0.3));
+        pcm.extend(vec![0.0; RATE * 4]);
+        pcm.extend((0..RATE).map(|i| (i as f32 * 0.05).sin() * 0.3));
+        let r = sound_regions(&pcm);
+        assert_eq!(r.len(), 2, "{r:?}");
+        let secs = |s: usize| s as f64 / RATE as f64;
+        assert!(
+            (secs(r[0].0) - 1.75).abs() < 0.05 && (secs(r[0].1) - 5.25).abs() < 0.05,
+            "{r:?}"
+        );
+        assert!((secs(r[1].0) - 8.75).abs() < 0.05);
+        assert!(sound_regions(&vec![0.0; RATE]).is_empty());
+    }
+}
