@@ -7,6 +7,7 @@ mod catalogue;
 mod churn;
 mod crash;
 mod lifecycle;
+mod measures;
 mod models;
 mod people;
 mod pipeline;

@@ -4,6 +4,7 @@
 //! `--has` and `--where` filters see (`segments`, `measures`).
 
 mod faces;
+mod loudness;
 mod objects;
 mod ocr;
 mod scenes;
@@ -34,6 +35,7 @@ pub static ALL: &[&dyn Extractor] = &[
     &faces::Faces,
     &ocr::Ocr,
     &transcript::Transcript,
+    &loudness::Loudness,
     &Semantic,
     &Visual,
 ];
