@@ -201,7 +201,7 @@ impl Config {
     pub fn data_dir(&self) -> PathBuf {
         self.data_dir
             .clone()
-            .unwrap_or_else(vx_client::paths::data_dir)
+            .unwrap_or_else(vx_protocol::paths::data_dir)
     }
 
     pub fn models_dir(&self) -> PathBuf {

@@ -2,9 +2,9 @@
 
 use std::path::Path;
 
-use vx_client::ExtractorInfo;
 use vx_indexer::extractors::{self, Needs, version};
 use vx_model_store::{Manifest, check_model};
+use vx_protocol::ExtractorInfo;
 
 fn clip_installed(models_dir: &Path) -> Option<String> {
     std::fs::read_dir(models_dir.join("clip"))

@@ -8,6 +8,7 @@ mod rpc;
 mod scanner;
 mod shared;
 mod watcher;
+mod wire;
 mod workers;
 
 use std::path::PathBuf;
@@ -24,9 +25,9 @@ use tarpc::server::{BaseChannel, Channel};
 use tarpc::tokio_serde::formats::Bincode;
 use tarpc::tokio_util::codec::length_delimited::LengthDelimitedCodec;
 use tokio::signal::unix::{SignalKind, signal};
-use vx_client::Vx;
 use vx_indexer::job::RetryPolicy;
 use vx_indexer::{Catalog, Store, TextIndex};
+use vx_protocol::Vx;
 
 use crate::scanner::CatalogCmd;
 use crate::shared::Shared;
@@ -124,7 +125,7 @@ fn run_worker(args: Args) -> ExitCode {
 }
 
 fn start(args: Args) -> Result<()> {
-    let config_file = args.config.unwrap_or_else(vx_client::paths::config_file);
+    let config_file = args.config.unwrap_or_else(vx_protocol::paths::config_file);
     let mut config = Config::load(&config_file)?;
     if let Some(dir) = args.data_dir {
         config.data_dir = Some(dir);
@@ -134,7 +135,7 @@ fn start(args: Args) -> Result<()> {
     std::fs::create_dir_all(data_dir.join("thumbnails"))?;
     let _lock = lifecycle::lock_data_dir(&data_dir)?;
     let _log_guard = lifecycle::init_logging(&config.log, &data_dir)?;
-    let socket = args.socket.unwrap_or_else(vx_client::paths::socket_path);
+    let socket = args.socket.unwrap_or_else(vx_protocol::paths::socket_path);
     lifecycle::lower_priority(lifecycle::DAEMON_NICE);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -397,11 +398,11 @@ async fn watch_circumstances(
 }
 
 /// What clients send vxd, and what it answers.
-type Incoming = tarpc::ClientMessage<vx_client::VxRequest>;
-type Outgoing = tarpc::Response<vx_client::VxResponse>;
+type Incoming = tarpc::ClientMessage<vx_protocol::VxRequest>;
+type Outgoing = tarpc::Response<vx_protocol::VxResponse>;
 
 /// Bincode for the server's side of the socket, refusing request frames whose deadline tarpc
-/// would overflow on (see `vx_client::connect::deadline_in_range`).
+/// would overflow on (see `vx_protocol::framing::deadline_in_range`).
 #[derive(Default)]
 struct CheckedBincode(Bincode<Incoming, Outgoing>);
 
@@ -412,7 +413,7 @@ impl tarpc::tokio_serde::Deserializer<Incoming> for CheckedBincode {
         self: Pin<&mut Self>,
         src: &tarpc::tokio_util::bytes::BytesMut,
     ) -> Result<Incoming, Self::Error> {
-        if !vx_client::connect::deadline_in_range(src) {
+        if !vx_protocol::framing::deadline_in_range(src) {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
                 "a request whose deadline is out of range",
@@ -480,7 +481,7 @@ async fn accept_loop(
         }
         // Oversized frames end the connection: a malformed or endless request costs only it.
         let framed = LengthDelimitedCodec::builder()
-            .max_frame_length(vx_client::connect::MAX_FRAME)
+            .max_frame_length(vx_protocol::framing::MAX_FRAME)
             .new_framed(stream);
         let transport = tarpc::serde_transport::new(framed, CheckedBincode::default());
         let server = server.clone();

@@ -8,15 +8,15 @@ use std::time::Instant;
 use parking_lot::Mutex;
 use tarpc::context::Context;
 use tokio::sync::{oneshot, watch};
-use vx_client::*;
 use vx_indexer::Store;
 use vx_indexer::extractors;
-use vx_indexer::geo::distance_km;
 use vx_indexer::hash::hex;
 use vx_indexer::job::{METADATA_EXTRACTOR, METADATA_VERSION};
+use vx_protocol::*;
 
 use crate::scanner::{CatalogCmd, CatalogHandle, root_info};
 use crate::shared::Shared;
+use crate::wire::{self, ToWire};
 
 /// A few read connections, reused across calls.
 pub struct Pool {
@@ -32,12 +32,12 @@ impl Pool {
         }
     }
 
-    fn with<T>(&self, f: impl FnOnce(&Store) -> Result<T, RpcError>) -> Result<T, RpcError> {
-        let store = match self.idle.lock().pop() {
+    fn with<T>(&self, f: impl FnOnce(&mut Store) -> Result<T, RpcError>) -> Result<T, RpcError> {
+        let mut store = match self.idle.lock().pop() {
             Some(s) => s,
             None => Store::open(&self.db).map_err(internal)?,
         };
-        let result = f(&store);
+        let result = f(&mut store);
         self.idle.lock().push(store);
         result
     }
@@ -109,82 +109,12 @@ fn person_info(p: vx_indexer::people::PersonRow, shared: &Shared) -> Person {
     }
 }
 
-/// Gives each moment the thumbnail of the frame shown then (the last at or before its start)
-/// and each hit its best moment's, or its first frame's.
-fn attach_thumbnails(
-    store: &Store,
-    shared: &Shared,
-    hits: &mut [SearchHit],
-) -> Result<(), vx_indexer::StoreError> {
-    let dir = shared.data_dir.join("thumbnails");
-    for hit in hits {
-        let Some(content) = store
-            .file_by_path(&hit.path.to_path_buf())?
-            .and_then(|f| f.content_id)
-        else {
-            continue;
-        };
-        let thumbs = store.thumbnails(content)?;
-        let at = |t: f64| {
-            thumbs
-                .iter()
-                .rev()
-                .find(|(time, _)| *time <= t + 1e-3)
-                .or(thumbs.first())
-                .map(|(_, rel)| WirePath::new(&dir.join(rel)))
-        };
-        for m in &mut hit.moments {
-            m.thumbnail = at(m.start);
-        }
-        hit.thumbnail = hit
-            .moments
-            .first()
-            .and_then(|m| m.thumbnail.clone())
-            .or_else(|| at(0.0));
-    }
-    Ok(())
-}
-
-#[derive(Clone, Copy)]
-enum Channel {
-    /// The query's MiniLM embedding against embedded transcript and OCR segments.
-    Semantic,
-    /// The query's CLIP text embedding against picture and frame embeddings.
-    Visual,
-}
-
-/// Files whose embeddings are nearest the query's (none when the channel's model is not
-/// installed or nothing is embedded yet).
-fn vector_channel(
-    store: &Store,
-    shared: &Shared,
-    request: &SearchRequest,
-    channel: Channel,
-) -> Result<Vec<SearchHit>, RpcError> {
-    let vectors = match channel {
-        Channel::Semantic => &shared.vectors,
-        Channel::Visual => &shared.frames,
-    };
-    if vectors.read().is_empty() {
-        return Ok(Vec::new());
-    }
-    let query = match channel {
-        Channel::Semantic => shared.embed_query(&request.query),
-        Channel::Visual => shared.embed_visual_query(&request.query),
-    };
-    let Some(q) = query else {
-        return Ok(Vec::new());
-    };
-    let vectors = vectors.read();
-    vx_indexer::semantic::semantic_hits(store, &vectors, &q, request).map_err(internal)
-}
-
 fn status(store: &Store, shared: &Shared) -> Result<Status, RpcError> {
     let counts = store.state_counts().map_err(internal)?;
-    let files = FileState::ALL
+    let files = vx_indexer::FileState::ALL
         .into_iter()
         .map(|state| StateCount {
-            state,
+            state: state.to_wire(),
             count: counts
                 .iter()
                 .find(|(s, _)| *s == state)
@@ -196,7 +126,7 @@ fn status(store: &Store, shared: &Shared) -> Result<Status, RpcError> {
     let index_pending = store.index_pending().map_err(internal)?;
     let pending = counts
         .iter()
-        .find(|(s, _)| *s == FileState::Pending)
+        .find(|(s, _)| *s == vx_indexer::FileState::Pending)
         .map_or(0, |c| c.1);
     let idle = pending == 0
         && queue_depth == 0
@@ -214,11 +144,11 @@ fn status(store: &Store, shared: &Shared) -> Result<Status, RpcError> {
         .collect();
     let problem = |f: vx_indexer::store::FileRow| FileProblem {
         path: WirePath::new(&f.path),
-        state: f.state,
+        state: f.state.to_wire(),
         message: f.message.unwrap_or_default(),
     };
     let retrying = store
-        .files_in_states(&[FileState::Pending], 200)
+        .files_in_states(&[vx_indexer::FileState::Pending], 200)
         .map_err(internal)?
         .into_iter()
         .filter(|f| f.message.is_some())
@@ -226,14 +156,14 @@ fn status(store: &Store, shared: &Shared) -> Result<Status, RpcError> {
     let mut problems: Vec<FileProblem> = retrying.map(problem).collect();
     problems.extend(
         store
-            .files_in_states(&[FileState::Failed], 20)
+            .files_in_states(&[vx_indexer::FileState::Failed], 20)
             .map_err(internal)?
             .into_iter()
             .map(problem),
     );
     problems.extend(
         store
-            .files_in_states(&[FileState::Skipped], 10)
+            .files_in_states(&[vx_indexer::FileState::Skipped], 10)
             .map_err(internal)?
             .into_iter()
             .map(problem),
@@ -287,18 +217,9 @@ fn status(store: &Store, shared: &Shared) -> Result<Status, RpcError> {
 }
 
 fn show(store: &Store, shared: &Shared, path: &WirePath) -> Result<FileDetails, RpcError> {
-    let p = path.to_path_buf();
-    let file = match store.file_by_path(&p).map_err(internal)? {
-        Some(f) => f,
-        None => {
-            let canonical =
-                std::fs::canonicalize(&p).map_err(|_| RpcError::NotFound(path.clone()))?;
-            store
-                .file_by_path(&canonical)
-                .map_err(internal)?
-                .ok_or_else(|| RpcError::NotFound(path.clone()))?
-        }
-    };
+    let file = vx_indexer::search::find_file(store, &path.to_path_buf())
+        .map_err(internal)?
+        .ok_or_else(|| RpcError::NotFound(path.clone()))?;
     let root = store
         .root(file.root_id)
         .map_err(internal)?
@@ -387,7 +308,7 @@ fn show(store: &Store, shared: &Shared, path: &WirePath) -> Result<FileDetails, 
     let content = match content {
         Some(c) => Some(ContentInfo {
             hash: hex(&c.hash),
-            kind: c.meta.kind,
+            kind: c.meta.kind.map(ToWire::to_wire),
             format: c.meta.format,
             duration: c.meta.duration,
             width: c.meta.width,
@@ -411,7 +332,7 @@ fn show(store: &Store, shared: &Shared, path: &WirePath) -> Result<FileDetails, 
     Ok(FileDetails {
         path: WirePath::new(&file.path),
         root,
-        state: file.state,
+        state: file.state.to_wire(),
         message: file.message,
         size: file.stat.size,
         mtime: file.stat.mtime_ns / 1_000_000_000,
@@ -436,6 +357,13 @@ fn show(store: &Store, shared: &Shared, path: &WirePath) -> Result<FileDetails, 
                 })
             }),
     })
+}
+
+fn response(hits: Vec<vx_indexer::search::Hit>, started: Instant) -> SearchResponse {
+    SearchResponse {
+        results: hits.into_iter().map(ToWire::to_wire).collect(),
+        took_ms: started.elapsed().as_secs_f64() * 1000.0,
+    }
 }
 
 impl Vx for Server {
@@ -500,114 +428,13 @@ impl Vx for Server {
         let pool = self.pool.clone();
         self.blocking(move |store, shared| {
             let started = Instant::now();
-            if let Some(person) = &request.person {
-                let key = vx_indexer::people::person_key(person);
-                if store.people_matching(&key).map_err(internal)?.is_empty() {
-                    return Err(RpcError::NoSuchPerson(format!(
-                        "no person is called {person:?}; `vx people` lists them and `vx people name ID NAME` names one"
-                    )));
-                }
-            }
-            let limit = request.limit.clamp(1, 10_000) as usize;
-            let near = match &request.near {
-                Some(place) => Some(near_centres(store, place)?),
-                None => None,
-            };
-            let camera: Option<Vec<String>> = request
-                .camera
-                .as_ref()
-                .map(|c| c.split_whitespace().map(str::to_lowercase).collect());
-            for m in &request.measures {
-                if extractors::measure(&m.name).is_none() {
-                    let known: Vec<&str> = extractors::ALL
-                        .iter()
-                        .flat_map(|e| e.measures())
-                        .map(|m| m.name)
-                        .collect();
-                    return Err(RpcError::BadQuery(format!(
-                        "no measure is called {:?}; there are: {}",
-                        m.name,
-                        known.join(", ")
-                    )));
-                }
-            }
-            // Place, camera and measure filters are applied to the fused results: the channels
-            // look further.
-            let filtered = near.is_some() || camera.is_some() || !request.measures.is_empty();
-            let wide = SearchRequest {
-                limit: if filtered { 10_000 } else { (limit * 2) as u32 },
-                ..request.clone()
-            };
-            let wants = |c: &str| {
-                request.channels.is_empty() || request.channels.iter().any(|x| x == c)
-            };
-            let has_words = !request.query.trim().is_empty();
-            // The channels run side by side: the query embeddings take longest.
-            let (text, semantic, visual) = std::thread::scope(|s| {
-                let text = s.spawn(|| {
-                    if wants("text") {
-                        shared.text.search(&wide)
-                    } else {
-                        Ok(Vec::new())
-                    }
-                });
-                let visual = s.spawn(|| {
-                    if wants("visual") && has_words {
-                        pool.with(|s| vector_channel(s, shared, &wide, Channel::Visual))
-                    } else {
-                        Ok(Vec::new())
-                    }
-                });
-                let semantic = if wants("semantic") && has_words {
-                    vector_channel(store, shared, &wide, Channel::Semantic)
-                } else {
-                    Ok(Vec::new())
-                };
-                (
-                    text.join().expect("text search does not panic"),
-                    semantic,
-                    visual.join().expect("visual search does not panic"),
-                )
-            });
-            let text = text.map_err(|e| RpcError::BadQuery(e.to_string()))?;
-            let fused = if filtered { wide.limit as usize } else { limit };
-            let mut results = vx_indexer::semantic::fuse(vec![text, semantic?, visual?], fused);
-            if filtered {
-                let km = if request.km > 0.0 { request.km } else { 25.0 };
-                let mut kept = Vec::new();
-                for hit in results {
-                    let (at, took) = store
-                        .origin_of(&hit.path.to_path_buf())
-                        .map_err(internal)?;
-                    let near_ok = near.as_ref().is_none_or(|centres| {
-                        at.is_some_and(|at| centres.iter().any(|c| distance_km(*c, at) <= km))
-                    });
-                    let camera_ok = camera.as_ref().is_none_or(|words| {
-                        took.map(|c| c.to_lowercase())
-                            .is_some_and(|c| words.iter().all(|w| c.contains(w.as_str())))
-                    });
-                    let mut measures_ok = true;
-                    for m in &request.measures {
-                        let value = store
-                            .measure_of(&hit.path.to_path_buf(), &m.name)
-                            .map_err(internal)?;
-                        measures_ok &= value.is_some_and(|v| m.holds(v));
-                    }
-                    if near_ok && camera_ok && measures_ok {
-                        kept.push(hit);
-                    }
-                    if kept.len() == limit {
-                        break;
-                    }
-                }
-                results = kept;
-            }
-            let mut results = vx_indexer::live::merge_pairs(store, results).map_err(internal)?;
-            attach_thumbnails(store, shared, &mut results).map_err(internal)?;
-            Ok(SearchResponse {
-                results,
-                took_ms: started.elapsed().as_secs_f64() * 1000.0,
-            })
+            let query = wire::query(request);
+            let hits = pool.with(|other| {
+                shared
+                    .with_searcher(|s| s.search(store, other, &query))
+                    .map_err(ToWire::to_wire)
+            })?;
+            Ok(response(hits, started))
         })
         .await
     }
@@ -626,102 +453,10 @@ impl Vx for Server {
     ) -> Result<SearchResponse, RpcError> {
         self.blocking(move |store, shared| {
             let started = Instant::now();
-            let details = show(store, shared, &path)?;
-            let at_moment = |start: f64, end: f64| {
-                at.is_none_or(|t| start <= t + 1e-3 && t <= end.max(start) + 1e-3)
-            };
-            let mut own: Vec<WirePath> = vec![details.path.clone()];
-            own.extend(
-                details
-                    .content
-                    .iter()
-                    .flat_map(|c| c.copies.iter().cloned()),
-            );
-            let request = |query: String, person: Option<String>| SearchRequest {
-                query,
-                kind: None,
-                path_prefix: None,
-                after: None,
-                before: None,
-                has: Vec::new(),
-                person,
-                near: None,
-                km: 0.0,
-                camera: None,
-                measures: Vec::new(),
-                channels: Vec::new(),
-                limit: limit.saturating_add(own.len() as u32),
-            };
-            let search = |r: &SearchRequest| {
-                shared
-                    .text
-                    .search(r)
-                    .map_err(|e| RpcError::BadQuery(e.to_string()))
-            };
-            let mut channels = Vec::new();
-            // What the file (or that moment of it) shows, in words: its tags' names and objects.
-            let words: Vec<String> = details
-                .segments
-                .iter()
-                .filter(|s| at_moment(s.start, s.end))
-                .filter_map(|s| extractors::seen(&s.source, &s.text).map(str::to_string))
-                .collect();
-            if !words.is_empty() {
-                channels.push(search(&request(words.join(" "), None))?);
-            }
-            // Who is in it: every file showing the same people.
-            let mut people: Vec<i64> = details
-                .faces
-                .iter()
-                .filter(|f| at_moment(f.time, f.time))
-                .filter_map(|f| f.person)
-                .collect();
-            people.sort_unstable();
-            people.dedup();
-            for id in people {
-                channels.push(search(&request(String::new(), Some(format!("#{id}"))))?);
-            }
-            // How it looks, when CLIP is installed: its frames' embeddings against all frames.
-            let content = store
-                .file_by_path(&details.path.to_path_buf())
-                .map_err(internal)?
-                .and_then(|f| f.content_id);
-            if let Some(content) = content {
-                let frames = store.frame_embeddings(content).map_err(internal)?;
-                // A moment is seen by the last embedded frame at or before it (scenes are
-                // embedded once, at their start); a whole file by all of them.
-                let mine: Vec<Vec<f32>> = match at {
-                    Some(t) => frames
-                        .iter()
-                        .rev()
-                        .find(|(time, _)| *time <= t + 1e-3)
-                        .or(frames.first())
-                        .map(|(_, v)| vec![v.clone()])
-                        .unwrap_or_default(),
-                    None => frames.into_iter().map(|(_, v)| v).collect(),
-                };
-                if let Some(query) = vx_indexer::semantic::mean_direction(&mine) {
-                    let frames = shared.frames.read();
-                    channels.push(
-                        vx_indexer::semantic::semantic_hits(
-                            store,
-                            &frames,
-                            &query,
-                            &request(String::new(), None),
-                        )
-                        .map_err(internal)?,
-                    );
-                }
-            }
-            let mut results = vx_indexer::semantic::fuse(channels, limit as usize + own.len());
-            results.retain(|h| !own.contains(&h.path));
-            results.truncate(limit as usize);
-            let mut results = vx_indexer::live::merge_pairs(store, results).map_err(internal)?;
-            attach_thumbnails(store, shared, &mut results).map_err(internal)?;
-            Ok(SearchResponse {
-                results,
-                took_ms: started.elapsed().as_secs_f64() * 1000.0,
-            })
+            let hits = shared
+                .with_searcher(|s| s.similar(store, &path.to_path_buf(), at, limit))
+                .map_err(ToWire::to_wire)?;
+            Ok(response(hits, started))
         })
         .await
     }
@@ -809,28 +544,4 @@ impl Vx for Server {
         let _ = self.shutdown.send(true);
         Ok(())
     }
-}
-
-/// The points `--near` means: "LAT,LON", or the places of that name where files in the
-/// catalogue were taken.
-fn near_centres(store: &Store, place: &str) -> Result<Vec<(f64, f64)>, RpcError> {
-    if let Some((lat, lon)) = place.split_once(',')
-        && let (Ok(lat), Ok(lon)) = (lat.trim().parse::<f64>(), lon.trim().parse::<f64>())
-    {
-        return vx_indexer::geo::checked(lat, lon)
-            .map(|c| vec![c])
-            .ok_or_else(|| {
-                RpcError::BadQuery(format!(
-                    "--near {place}: latitude must be within ±90 and longitude within ±180"
-                ))
-            });
-    }
-    let centres = store.place_centres(place).map_err(internal)?;
-    if centres.is_empty() {
-        return Err(RpcError::BadQuery(format!(
-            "no photo or video here was taken in a place called {place:?} (places come from \
-             GPS; `vx show FILE` shows a file's); give coordinates instead: --near 41.89,12.49"
-        )));
-    }
-    Ok(centres.into_iter().map(|(_, at)| at).collect())
 }

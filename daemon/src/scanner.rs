@@ -10,10 +10,10 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc::UnboundedSender, oneshot};
-use vx_client::{Excluded, RootInfo, RootState, RpcError, WirePath};
 use vx_indexer::catalog::root_absence;
 use vx_indexer::store::RootRow;
 use vx_indexer::{Catalog, Store};
+use vx_protocol::{Excluded, RootInfo, RootState, RpcError, WirePath};
 
 use crate::shared::Shared;
 use crate::watcher::WatchCmd;

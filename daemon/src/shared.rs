@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use parking_lot::{Condvar, Mutex, RwLock};
 use vx_indexer::TextIndex;
 use vx_indexer::extractors::{Extractor, Semantic, Visual};
+use vx_indexer::search::{QueryEmbedder, Searcher, Vectors};
 use vx_indexer::semantic::Embedded;
 use vx_indexer::semantic::VectorStore;
 use vx_models::ModelSet;
@@ -81,7 +82,37 @@ pub struct Shared {
 
 const RATE_WINDOW: Duration = Duration::from_secs(60);
 
+/// A vector store behind this daemon's lock, for the searcher.
+struct Locked<'a>(&'a RwLock<VectorStore>);
+
+impl Vectors for Locked<'_> {
+    fn read(&self) -> Box<dyn std::ops::Deref<Target = VectorStore> + '_> {
+        Box::new(self.0.read())
+    }
+}
+
+impl QueryEmbedder for Shared {
+    fn text(&self, query: &str) -> Option<Vec<f32>> {
+        self.embed_query(query)
+    }
+    fn image(&self, query: &str) -> Option<Vec<f32>> {
+        self.embed_visual_query(query)
+    }
+}
+
 impl Shared {
+    /// Runs `f` with a searcher over this daemon's index, vectors and query models.
+    pub fn with_searcher<T>(&self, f: impl FnOnce(&Searcher) -> T) -> T {
+        let thumbs_dir = self.data_dir.join("thumbnails");
+        f(&Searcher {
+            text: &self.text,
+            segments: &Locked(&self.vectors),
+            frames: &Locked(&self.frames),
+            embed: self,
+            thumbs_dir: &thumbs_dir,
+        })
+    }
+
     pub fn new(db_path: PathBuf, data_dir: PathBuf, text: TextIndex, workers: usize) -> Shared {
         Shared {
             db_path,

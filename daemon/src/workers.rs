@@ -104,7 +104,7 @@ fn extract_in_worker(
             let gave_up = store.retry_or_fail(job, &failure.to_string(), CRASH_ATTEMPTS, 0)?;
             shared.workers_wake.wake();
             return Ok(if gave_up {
-                Outcome::Done(vx_client::FileState::Failed)
+                Outcome::Done(vx_indexer::FileState::Failed)
             } else {
                 Outcome::Retrying(failure.to_string())
             });
@@ -241,7 +241,7 @@ fn worker(index: usize, shared: &Shared, retry: RetryPolicy, mut supervisor: Sup
             Ok(Ok(outcome)) => {
                 tracing::debug!(path = %shown, ?outcome, "job finished");
                 if let Outcome::Done(state) = outcome {
-                    if state == vx_client::FileState::Failed {
+                    if state == vx_indexer::FileState::Failed {
                         tracing::warn!(path = %shown, "file failed; `vx show` says why");
                     }
                     shared.file_finished();

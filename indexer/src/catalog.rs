@@ -440,8 +440,8 @@ pub struct ReconcileReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::media::FileState;
     use std::fs;
-    use vx_client::FileState;
 
     struct Fixture {
         _dir: tempfile::TempDir,

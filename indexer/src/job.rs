@@ -4,7 +4,7 @@
 
 use std::sync::atomic::AtomicBool;
 
-use vx_client::FileState;
+use crate::media::FileState;
 
 use crate::catalog::root_absence;
 use crate::extract::Output;

@@ -11,7 +11,8 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use vx_client::{FileState, MediaKind, SearchHit, WirePath};
+use crate::media::{FileState, MediaKind};
+use crate::search::Hit;
 
 use crate::store::{ContentMeta, Result, Store};
 
@@ -107,17 +108,17 @@ pub fn pair_of(store: &Store, path: &Path) -> Result<Option<Pair>> {
 
 /// Search results with each Live Photo once: a clip's hit becomes its still's (kind image,
 /// `clip` set), and a pair found by both halves keeps the better place and all moments.
-pub fn merge_pairs(store: &Store, hits: Vec<SearchHit>) -> Result<Vec<SearchHit>> {
-    let mut out: Vec<SearchHit> = Vec::with_capacity(hits.len());
+pub fn merge_pairs(store: &Store, hits: Vec<Hit>) -> Result<Vec<Hit>> {
+    let mut out: Vec<Hit> = Vec::with_capacity(hits.len());
     let mut placed: HashMap<PathBuf, usize> = HashMap::new();
     for mut hit in hits {
-        let path = hit.path.to_path_buf();
+        let path = hit.path.clone();
         if let Some(pair) = pair_of(store, &path)? {
             if pair.clip == path {
                 hit.kind = MediaKind::Image;
-                hit.path = WirePath::new(&pair.still);
+                hit.path = pair.still.clone();
             }
-            hit.clip = Some(WirePath::new(&pair.clip));
+            hit.clip = Some(pair.clip.clone());
             if let Some(&i) = placed.get(&pair.still) {
                 let kept = &mut out[i];
                 kept.moments.extend(hit.moments);

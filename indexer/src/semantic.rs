@@ -1,17 +1,17 @@
-//! The semantic channel: text-segment embeddings in memory, searched by brute-force dot
-//! product (100,000 384-d vectors take about 3 ms here), and fusion with the text index by
-//! reciprocal rank. Behind `VectorStore` so an approximate index can replace brute force.
+//! The semantic and visual channels: text-segment and frame embeddings in memory, searched by
+//! brute-force dot product (100,000 384-d vectors take about 3 ms here). Behind `VectorStore`
+//! so an approximate index can replace brute force.
 
 use std::collections::{HashMap, HashSet};
 use std::os::unix::ffi::OsStrExt;
 
-use vx_client::{MediaKind, Moment, SearchHit, SearchRequest, WirePath};
+use crate::extractors::{Extractor, Tags};
+use crate::media::MediaKind;
+use crate::search::{Hit, Moment, Query};
 
 use crate::paths::bytes_to_path;
 use crate::store::{Result, Store};
 
-/// Reciprocal rank fusion's constant (the usual 60).
-const RRF_K: f32 = 60.0;
 /// Segments the semantic channel hands to fusion.
 const SEMANTIC_TOP: usize = 100;
 
@@ -22,20 +22,6 @@ pub enum Embedded {
     TextSegments,
     /// CLIP embeddings of pictures and video frames: the visual channel.
     Frames,
-}
-
-impl Embedded {
-    fn rows_after(self) -> &'static str {
-        match self {
-            Embedded::TextSegments => {
-                "SELECT id, content_id, embedding FROM segments
-                 WHERE embedding IS NOT NULL AND id > ?1 ORDER BY id"
-            }
-            Embedded::Frames => {
-                "SELECT id, content_id, clip FROM frames WHERE clip IS NOT NULL AND id > ?1 ORDER BY id"
-            }
-        }
-    }
 }
 
 /// Embeddings in memory (text segments or frames), as int8 with one scale per vector: a quarter of f32's
@@ -135,23 +121,13 @@ impl VectorStore {
     }
 
     fn append_from(&mut self, store: &Store, after_id: i64) -> Result<()> {
-        let mut st = store.conn().prepare(self.what.rows_after())?;
-        let rows = st.query_map([after_id], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, Vec<u8>>(2)?,
-            ))
-        })?;
         let mut v: Vec<f32> = Vec::new();
-        for row in rows {
-            let (id, content, blob) = row?;
+        store.embeddings_after(self.what, after_id, |id, content, blob| {
             self.max_id = self.max_id.max(id);
             v.clear();
-            v.extend(crate::store::blob_f32(&blob));
+            v.extend(crate::store::blob_f32(blob));
             self.push(id, content, &v);
-        }
-        Ok(())
+        })
     }
 
     /// Adds one embedding; one of another dimension than the first is ignored.
@@ -284,61 +260,34 @@ pub fn semantic_hits(
     store: &Store,
     vectors: &VectorStore,
     query: &[f32],
-    req: &SearchRequest,
-) -> Result<Vec<SearchHit>> {
-    let mut hits: Vec<SearchHit> = Vec::new();
+    req: &Query,
+) -> Result<Vec<Hit>> {
+    let mut hits: Vec<Hit> = Vec::new();
     let mut by_path: HashMap<Vec<u8>, usize> = HashMap::new();
-    let mut seg = store
-        .conn()
-        .prepare_cached("SELECT source, start, end, text FROM segments WHERE id = ?1")?;
-    // A frame's moment: its time, and what the tagger saw then (for the human reader).
-    let mut frame = store.conn().prepare_cached(
-        "SELECT 'visual', f.time, f.time, coalesce((SELECT s.text FROM segments s
-           WHERE s.content_id = f.content_id AND s.source = 'tag'
-           AND s.start <= f.time + 0.001 AND s.end >= f.time - 0.001
-           ORDER BY s.confidence DESC LIMIT 1), '') FROM frames f WHERE f.id = ?1",
-    )?;
-    let mut files = store.conn().prepare_cached(
-        "SELECT f.path, c.kind, f.state, coalesce(c.taken, f.mtime_ns / 1000000000) FROM files f
-         JOIN contents c ON c.id = f.content_id
-         WHERE f.content_id = ?1 AND f.state IN ('indexed', 'offline') AND c.kind IS NOT NULL",
-    )?;
     let prefix = prefix_bytes(req);
-    let (moment_of, channel) = match vectors.what {
-        Embedded::TextSegments => (&mut seg, "semantic"),
-        Embedded::Frames => (&mut frame, "visual"),
+    let channel = match vectors.what {
+        Embedded::TextSegments => "semantic",
+        Embedded::Frames => "visual",
     };
+    // A frame's moment says what the tagger saw then.
+    let label_source = Tags.segments().map_or("", |s| s.source);
     // Filters apply before ranking: the nearest rows are looked for among the files they allow.
     let allowed = allowed_contents(store, req)?;
     for (row_id, content_id, score) in vectors.nearest_among(query, SEMANTIC_TOP, allowed.as_ref())
     {
-        let Ok((source, start, end, text)) = moment_of.query_row([row_id], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, f64>(1)?,
-                r.get::<_, f64>(2)?,
-                r.get::<_, String>(3)?,
-            ))
-        }) else {
+        let Some((source, start, end, text)) =
+            store.embedded_moment(vectors.what, row_id, label_source)?
+        else {
             continue; // replaced since the vectors were loaded
         };
-        let rows = files.query_map([content_id], |r| {
-            Ok((
-                r.get::<_, Vec<u8>>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, i64>(3)?,
-            ))
-        })?;
-        for row in rows {
-            let (path, kind, state, date) = row?;
-            let Some(kind) = MediaKind::parse(&kind) else {
+        for file in store.searchable_files(content_id)? {
+            let Some(kind) = MediaKind::parse(&file.kind) else {
                 continue;
             };
             if req.kind.is_some_and(|k| k != kind)
-                || prefix.as_ref().is_some_and(|p| !path.starts_with(p))
-                || req.after.is_some_and(|a| date < a)
-                || req.before.is_some_and(|b| date >= b)
+                || prefix.as_ref().is_some_and(|p| !file.path.starts_with(p))
+                || req.after.is_some_and(|a| file.date < a)
+                || req.before.is_some_and(|b| file.date >= b)
             {
                 continue;
             }
@@ -353,19 +302,19 @@ pub fn semantic_hits(
                 },
                 thumbnail: None,
             };
-            match by_path.get(&path) {
+            match by_path.get(&file.path) {
                 Some(&i) => {
                     if hits[i].moments.len() < 3 {
                         hits[i].moments.push(moment);
                     }
                 }
                 None => {
-                    by_path.insert(path.clone(), hits.len());
-                    hits.push(SearchHit {
-                        path: WirePath::new(&bytes_to_path(path)),
+                    by_path.insert(file.path.clone(), hits.len());
+                    hits.push(Hit {
+                        path: bytes_to_path(file.path),
                         kind,
                         score,
-                        online: state != "offline",
+                        online: file.online,
                         moments: vec![moment],
                         thumbnail: None,
                         clip: None,
@@ -378,15 +327,9 @@ pub fn semantic_hits(
 }
 
 /// `--path` as the bytes every path under it starts with ("/a/b/").
-fn prefix_bytes(req: &SearchRequest) -> Option<Vec<u8>> {
+fn prefix_bytes(req: &Query) -> Option<Vec<u8>> {
     req.path_prefix.as_ref().map(|p| {
-        let mut b = p
-            .to_path_buf()
-            .components()
-            .as_path()
-            .as_os_str()
-            .as_bytes()
-            .to_vec();
+        let mut b = p.components().as_path().as_os_str().as_bytes().to_vec();
         b.push(b'/');
         b
     })
@@ -394,7 +337,7 @@ fn prefix_bytes(req: &SearchRequest) -> Option<Vec<u8>> {
 
 /// The contents a request's filters allow, or None when it has none. (The text channel
 /// filters inside tantivy; the vector channels rank only among these.)
-pub fn allowed_contents(store: &Store, req: &SearchRequest) -> Result<Option<HashSet<i64>>> {
+pub fn allowed_contents(store: &Store, req: &Query) -> Result<Option<HashSet<i64>>> {
     let filtered = req.kind.is_some()
         || req.path_prefix.is_some()
         || req.after.is_some()
@@ -405,60 +348,27 @@ pub fn allowed_contents(store: &Store, req: &SearchRequest) -> Result<Option<Has
         return Ok(None);
     }
     let prefix = prefix_bytes(req);
-    // What a content has costs three lookups per file: only asked for when filtered by.
-    let has_columns = if req.has.is_empty() {
-        "0, 0, 0"
-    } else {
-        "EXISTS(SELECT 1 FROM segments WHERE content_id = c.id AND source = 'transcript'),
-         EXISTS(SELECT 1 FROM segments WHERE content_id = c.id AND source = 'ocr'),
-         EXISTS(SELECT 1 FROM faces WHERE content_id = c.id)"
-    };
+    let has: Vec<_> = req
+        .has
+        .iter()
+        .map(|w| crate::extractors::has_test(w))
+        .collect();
     // The person is resolved to group ids once, then one lookup per file.
-    let shows_person = match &req.person {
-        Some(p) => {
-            let ids = store.people_matching(&crate::people::person_key(p))?;
-            let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-            format!(
-                "AND EXISTS(SELECT 1 FROM faces WHERE content_id = c.id AND person_id IN ({list}))"
-            )
-        }
-        None => String::new(),
+    let people = match &req.person {
+        Some(p) => Some(store.people_matching(&crate::people::person_key(p))?),
+        None => None,
     };
-    let mut st = store.conn().prepare(&format!(
-        "SELECT DISTINCT f.content_id, f.path, c.kind, coalesce(c.taken, f.mtime_ns / 1000000000),
-           {has_columns}
-         FROM files f JOIN contents c ON c.id = f.content_id
-         WHERE f.state IN ('indexed', 'offline') AND c.kind IS NOT NULL {shows_person}"
-    ))?;
-    let rows = st.query_map([], |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, Vec<u8>>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, i64>(3)?,
-            [
-                r.get::<_, bool>(4)?,
-                r.get::<_, bool>(5)?,
-                r.get::<_, bool>(6)?,
-            ],
-        ))
-    })?;
     let mut allowed = HashSet::new();
-    for row in rows {
-        let (content, path, kind, date, [speech, text, faces]) = row?;
-        let has = |h: &str| match h {
-            "speech" => speech,
-            "text" => text,
-            "faces" => faces,
-            _ => false,
-        };
-        let ok = req.kind.is_none_or(|k| MediaKind::parse(&kind) == Some(k))
-            && prefix.as_ref().is_none_or(|p| path.starts_with(p))
-            && req.after.is_none_or(|a| date >= a)
-            && req.before.is_none_or(|b| date < b)
-            && req.has.iter().all(|h| has(h));
+    for (file, has_all) in store.searchable_files_with(&has, people.as_deref())? {
+        let ok = has_all
+            && req
+                .kind
+                .is_none_or(|k| MediaKind::parse(&file.kind) == Some(k))
+            && prefix.as_ref().is_none_or(|p| file.path.starts_with(p))
+            && req.after.is_none_or(|a| file.date >= a)
+            && req.before.is_none_or(|b| file.date < b);
         if ok {
-            allowed.insert(content);
+            allowed.insert(file.content_id);
         }
     }
     Ok(Some(allowed))
@@ -476,82 +386,9 @@ pub fn mean_direction(vectors: &[Vec<f32>]) -> Option<Vec<f32>> {
     (norm > 0.0).then(|| sum.into_iter().map(|x| x / norm).collect())
 }
 
-/// Reciprocal rank fusion of per-channel file rankings: a file scores the sum of
-/// 1 / (60 + rank) over the channels that found it; its moments are merged, best first.
-pub fn fuse(channels: Vec<Vec<SearchHit>>, limit: usize) -> Vec<SearchHit> {
-    let mut fused: Vec<SearchHit> = Vec::new();
-    let mut index: HashMap<WirePath, usize> = HashMap::new();
-    for hits in channels {
-        for (rank, hit) in hits.into_iter().enumerate() {
-            let add = 1.0 / (RRF_K + rank as f32 + 1.0);
-            match index.get(&hit.path) {
-                Some(&i) => {
-                    let f = &mut fused[i];
-                    f.score += add;
-                    for m in hit.moments {
-                        match f.moments.iter_mut().find(|x| {
-                            x.text == m.text
-                                && (x.start - m.start).abs() < 1e-3
-                                && (x.end - m.end).abs() < 1e-3
-                        }) {
-                            Some(x) => {
-                                for s in m.sources {
-                                    if !x.sources.contains(&s) {
-                                        x.sources.push(s);
-                                    }
-                                }
-                            }
-                            None => f.moments.push(m),
-                        }
-                    }
-                }
-                None => {
-                    index.insert(hit.path.clone(), fused.len());
-                    fused.push(SearchHit { score: add, ..hit });
-                }
-            }
-        }
-    }
-    fused.sort_by(|a, b| b.score.total_cmp(&a.score));
-    fused.truncate(limit);
-    for f in &mut fused {
-        f.moments.truncate(3);
-    }
-    fused
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn hit(path: &str, start: f64, source: &str) -> SearchHit {
-        SearchHit {
-            path: WirePath::new(std::path::Path::new(path)),
-            kind: MediaKind::Video,
-            score: 1.0,
-            online: true,
-            moments: vec![Moment {
-                start,
-                end: start + 1.0,
-                text: "t".into(),
-                sources: vec![source.into()],
-                thumbnail: None,
-            }],
-            thumbnail: None,
-            clip: None,
-        }
-    }
-
-    #[test]
-    fn fusion_rewards_files_found_by_both_channels() {
-        let text = vec![hit("/a", 0.0, "tag"), hit("/b", 5.0, "ocr")];
-        let semantic = vec![hit("/c", 1.0, "transcript"), hit("/b", 5.0, "semantic")];
-        let f = fuse(vec![text, semantic], 10);
-        let order: Vec<String> = f.iter().map(|h| h.path.display()).collect();
-        assert_eq!(order, vec!["/b", "/a", "/c"]);
-        assert_eq!(f[0].moments.len(), 1);
-        assert_eq!(f[0].moments[0].sources, vec!["ocr", "semantic"]);
-    }
 
     /// A transcript extraction with one embedded segment.
     fn transcript(text: &str, v: &[f32]) -> crate::extract::Output {
@@ -657,27 +494,21 @@ mod tests {
         }
         add(999, "b", [0.0, 1.0]);
         let vs = VectorStore::load(&store, Embedded::TextSegments).unwrap();
-        let request = |prefix: Option<&str>| SearchRequest {
+        let request = |prefix: Option<&str>| Query {
             query: "q".into(),
-            kind: None,
-            path_prefix: prefix.map(|p| WirePath::new(&dir.path().join(p))),
-            after: None,
-            before: None,
-            has: Vec::new(),
-            person: None,
-            near: None,
-            km: 0.0,
-            camera: None,
-            measures: Vec::new(),
-            channels: Vec::new(),
+            path_prefix: prefix.map(|p| dir.path().join(p)),
             limit: 10,
+            ..Query::default()
         };
         let all = semantic_hits(&store, &vs, &[1.0, 0.0], &request(None)).unwrap();
-        assert!(all.iter().all(|h| !h.path.display().contains("/b/")));
+        assert!(
+            all.iter()
+                .all(|h| !h.path.starts_with(dir.path().join("b")))
+        );
         let b = semantic_hits(&store, &vs, &[1.0, 0.0], &request(Some("b"))).unwrap();
         assert_eq!(b.len(), 1, "the far file, the only one in b/");
-        assert!(b[0].path.display().ends_with("b/999.wav"));
-        let speech_only = SearchRequest {
+        assert!(b[0].path.ends_with("b/999.wav"));
+        let speech_only = Query {
             has: vec!["text".into()],
             ..request(None)
         };

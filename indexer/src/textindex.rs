@@ -9,6 +9,8 @@ use std::ops::Bound;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
+use crate::media::MediaKind;
+use crate::search::{self, Hit, Moment};
 use tantivy::collector::TopDocs;
 use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
 use tantivy::schema::{
@@ -16,7 +18,6 @@ use tantivy::schema::{
     TextOptions, Value,
 };
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
-use vx_client::{MediaKind, Moment, SearchHit, SearchRequest};
 
 use crate::paths::bytes_to_path;
 use crate::store::{IndexDoc, Store, StoreError};
@@ -227,7 +228,7 @@ impl TextIndex {
         self.reader.searcher().num_docs()
     }
 
-    pub fn search(&self, req: &SearchRequest) -> Result<Vec<SearchHit>, IndexError> {
+    pub fn search(&self, req: &search::Query) -> Result<Vec<Hit>, IndexError> {
         let f = self.fields;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let text = req.query.trim();
@@ -255,8 +256,7 @@ impl TextIndex {
             ));
         }
         if let Some(prefix) = &req.path_prefix {
-            let dir = prefix.to_path_buf();
-            let dir = dir.components().as_path().to_path_buf();
+            let dir = prefix.components().as_path().to_path_buf();
             clauses.push((
                 Occur::Must,
                 Box::new(TermQuery::new(
@@ -303,7 +303,7 @@ impl TextIndex {
         )?;
         // Group by file: a file scores its best document; segment documents become moments.
         let mut order: Vec<u64> = Vec::new();
-        let mut hits: std::collections::HashMap<u64, SearchHit> = std::collections::HashMap::new();
+        let mut hits: std::collections::HashMap<u64, Hit> = std::collections::HashMap::new();
         for (score, addr) in top {
             let doc: TantivyDocument = searcher.doc(addr)?;
             let Some(file_id) = doc.get_first(f.file_id).and_then(|v| v.as_u64()) else {
@@ -324,8 +324,8 @@ impl TextIndex {
                         continue;
                     };
                     order.push(file_id);
-                    v.insert(SearchHit {
-                        path: vx_client::WirePath::new(&path),
+                    v.insert(Hit {
+                        path,
                         kind,
                         score,
                         online: doc.get_first(f.online).and_then(|v| v.as_u64()) == Some(1),
@@ -367,7 +367,7 @@ impl TextIndex {
                 });
             }
         }
-        let mut results: Vec<SearchHit> = order
+        let mut results: Vec<Hit> = order
             .into_iter()
             .filter_map(|id| hits.remove(&id))
             .collect();

@@ -6,8 +6,8 @@ use std::io::BufReader;
 use std::path::Path;
 use std::sync::atomic::Ordering;
 
+use crate::media::MediaKind;
 use image_webp::{DecodingError, WebPDecoder};
-use vx_client::MediaKind;
 use vx_models::RgbImage;
 
 use crate::decode::{DECODE_OPENS, DecodePolicy, Decoded, Frame, fit, over_white};

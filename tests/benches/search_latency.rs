@@ -72,7 +72,7 @@ fn populate(db: &Path, items: usize, words: &[String]) {
         };
         let file = store.insert_file(root, &path, &stat).unwrap();
         let meta = ContentMeta {
-            kind: Some(MediaKind::Audio),
+            kind: Some(vx_indexer::MediaKind::Audio),
             duration: Some(60.0),
             ..ContentMeta::default()
         };

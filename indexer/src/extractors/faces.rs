@@ -8,7 +8,6 @@ use vx_models::{ModelError, RgbView};
 use super::thumbnails::write_thumb;
 use super::{Cx, Extractor, Kept, Needs};
 use crate::extract::{FaceOut, Output};
-use crate::store::IndexDoc;
 
 const FACE_THUMB_SIDE: u32 = 128;
 
@@ -27,8 +26,8 @@ impl Extractor for Faces {
     fn kept(&self) -> &'static [Kept] {
         &[Kept::Faces]
     }
-    fn has(&self, doc: &IndexDoc) -> Option<&'static str> {
-        (doc.faces > 0).then_some("faces")
+    fn has_faces_word(&self) -> Option<&'static str> {
+        Some("faces")
     }
     fn run(&self, cx: &mut Cx<'_, '_>, out: &mut Output) -> Result<(), ModelError> {
         let input = cx.input;

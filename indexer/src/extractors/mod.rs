@@ -20,6 +20,7 @@ use vx_models::{ModelError, ModelSet, RgbView};
 
 pub use scenes::{Scenes, merge_runs, split_hidden};
 pub use semantic::Semantic;
+pub use tags::Tags;
 pub use transcript::sound_regions;
 pub use visual::Visual;
 
@@ -129,8 +130,8 @@ pub trait Extractor: Sync {
     fn show(&self, m: &Measure, value: f64) -> String {
         format!("{}: {value:.2} {}", m.about, m.unit)
     }
-    /// The `--has` word it answers besides its segments' (faces: "faces").
-    fn has(&self, _doc: &IndexDoc) -> Option<&'static str> {
+    /// The `--has` word for files where it found faces (its `kept` has `Kept::Faces`).
+    fn has_faces_word(&self) -> Option<&'static str> {
         None
     }
     /// The name of what a segment of it says is seen, for `vx similar`.
@@ -183,7 +184,7 @@ impl<'a> Input<'a> {
     }
 
     pub fn is_image(&self) -> bool {
-        self.decoded.meta.kind == Some(vx_client::MediaKind::Image)
+        self.decoded.meta.kind == Some(crate::media::MediaKind::Image)
     }
 
     /// The times scene `k` covers: from its first frame to the next scene's.
@@ -304,6 +305,24 @@ pub fn measure(name: &str) -> Option<(&'static dyn Extractor, &'static Measure)>
     })
 }
 
+/// What a `--has` word asks of a content.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HasTest {
+    /// A segment of this source.
+    Segments(&'static str),
+    /// A face.
+    Faces,
+}
+
+/// What `--has word` asks, when some extractor answers it.
+pub fn has_test(word: &str) -> Option<HasTest> {
+    ALL.iter().find_map(|e| match e.segments() {
+        Some(s) if s.has == Some(word) => Some(HasTest::Segments(s.source)),
+        _ if e.has_faces_word() == Some(word) => Some(HasTest::Faces),
+        _ => None,
+    })
+}
+
 /// Every `--has` word a file's document answers.
 pub fn has(doc: &IndexDoc) -> Vec<&'static str> {
     let mut out = Vec::new();
@@ -314,7 +333,11 @@ pub fn has(doc: &IndexDoc) -> Vec<&'static str> {
         {
             out.push(word);
         }
-        out.extend(e.has(doc));
+        if let Some(word) = e.has_faces_word()
+            && doc.faces > 0
+        {
+            out.push(word);
+        }
     }
     out
 }

@@ -32,7 +32,7 @@ pub fn query(data: &[u8]) {
             .expect("an empty index")
             .0
     });
-    let request = vx_client::SearchRequest {
+    let request = vx_indexer::search::Query {
         query: text.to_string(),
         limit: 20,
         ..Default::default()

@@ -1,0 +1,518 @@
+//! Search: the text, semantic and visual channels run side by side and are fused by reciprocal
+//! rank; then the filters that need the catalogue (place, camera, measures), Live Photo pairs
+//! and each moment's thumbnail. `vx similar` is a search whose queries come from a file.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::extractors;
+use crate::geo::distance_km;
+use crate::media::MediaKind;
+use crate::semantic::{VectorStore, mean_direction, semantic_hits};
+use crate::store::{FileRow, Store, StoreError};
+use crate::textindex::{IndexError, TextIndex};
+
+/// Reciprocal rank fusion's constant.
+const RRF_K: f32 = 60.0;
+/// Moments kept per fused result.
+const MOMENTS_PER_HIT: usize = 3;
+/// How far `--near` reaches when no distance is given.
+const DEFAULT_KM: f64 = 25.0;
+
+/// What to look for, and the filters.
+#[derive(Clone, Debug, Default)]
+pub struct Query {
+    pub query: String,
+    pub kind: Option<MediaKind>,
+    /// Only files under this folder.
+    pub path_prefix: Option<PathBuf>,
+    /// Taken (or, failing that, modified) at or after / before these times, Unix seconds.
+    pub after: Option<i64>,
+    pub before: Option<i64>,
+    /// Only files with all of these (`extractors::has` words).
+    pub has: Vec<String>,
+    /// Only files showing this person: a name, or "#ID".
+    pub person: Option<String>,
+    /// Rank with only these channels ("text", "semantic", "visual"); empty: all, fused.
+    pub channels: Vec<String>,
+    /// "LAT,LON" or a place where files here were taken, within `km`.
+    pub near: Option<String>,
+    pub km: f64,
+    /// Every word must appear in what took the picture.
+    pub camera: Option<String>,
+    pub measures: Vec<MeasureFilter>,
+    pub limit: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compare {
+    Less,
+    LessOrEqual,
+    Equal,
+    GreaterOrEqual,
+    Greater,
+}
+
+/// A condition on a measure (`extractors::Measure`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct MeasureFilter {
+    pub name: String,
+    pub compare: Compare,
+    pub value: f64,
+}
+
+impl MeasureFilter {
+    pub fn holds(&self, value: f64) -> bool {
+        match self.compare {
+            Compare::Less => value < self.value,
+            Compare::LessOrEqual => value <= self.value,
+            Compare::Equal => value == self.value,
+            Compare::GreaterOrEqual => value >= self.value,
+            Compare::Greater => value > self.value,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Moment {
+    pub start: f64,
+    pub end: f64,
+    pub text: String,
+    /// Which channels matched (segment sources, "person", "semantic", "visual").
+    pub sources: Vec<String>,
+    /// The thumbnail of the frame shown then.
+    pub thumbnail: Option<PathBuf>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Hit {
+    pub path: PathBuf,
+    pub kind: MediaKind,
+    pub score: f32,
+    /// False when the file's root is missing or unmounted.
+    pub online: bool,
+    pub moments: Vec<Moment>,
+    /// The thumbnail of the best moment, or of the file.
+    pub thumbnail: Option<PathBuf>,
+    /// For a Live Photo's still, its motion clip.
+    pub clip: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("{0}")]
+    BadQuery(String),
+    #[error("{0}")]
+    NoSuchPerson(String),
+    #[error("{0} is not in the catalogue (is it under a folder added with `vx add`?)")]
+    NotFound(PathBuf),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Index(#[from] IndexError),
+}
+
+type Result<T> = std::result::Result<T, SearchError>;
+
+/// Query embeddings, from models the caller keeps loaded between searches.
+pub trait QueryEmbedder: Sync {
+    /// The text model's (MiniLM) embedding of a query, when that model runs.
+    fn text(&self, query: &str) -> Option<Vec<f32>>;
+    /// CLIP's text embedding of a query, when a CLIP model is installed.
+    fn image(&self, query: &str) -> Option<Vec<f32>>;
+}
+
+/// A vector store behind the caller's lock, read only while a channel scans it (the index
+/// writer replaces it meanwhile).
+pub trait Vectors: Sync {
+    fn read(&self) -> Box<dyn std::ops::Deref<Target = VectorStore> + '_>;
+}
+
+/// What a search reads.
+pub struct Searcher<'a> {
+    pub text: &'a TextIndex,
+    /// Embedded text segments (the semantic channel) and frames (the visual one).
+    pub segments: &'a dyn Vectors,
+    pub frames: &'a dyn Vectors,
+    pub embed: &'a dyn QueryEmbedder,
+    pub thumbs_dir: &'a Path,
+}
+
+impl Searcher<'_> {
+    /// Runs `q`. `other` is a second connection, for the channel that runs on a thread of its
+    /// own beside the others.
+    pub fn search(&self, store: &Store, other: &mut Store, q: &Query) -> Result<Vec<Hit>> {
+        if let Some(person) = &q.person {
+            let key = crate::people::person_key(person);
+            if store.people_matching(&key)?.is_empty() {
+                return Err(SearchError::NoSuchPerson(format!(
+                    "no person is called {person:?}; `vx people` lists them and `vx people name ID NAME` names one"
+                )));
+            }
+        }
+        let known_measures = || -> Vec<&str> {
+            extractors::ALL
+                .iter()
+                .flat_map(|e| e.measures())
+                .map(|m| m.name)
+                .collect()
+        };
+        if let Some(m) = q
+            .measures
+            .iter()
+            .find(|m| extractors::measure(&m.name).is_none())
+        {
+            return Err(SearchError::BadQuery(format!(
+                "no measure is called {:?}; there are: {}",
+                m.name,
+                known_measures().join(", ")
+            )));
+        }
+        let limit = q.limit.clamp(1, 10_000) as usize;
+        let near = match &q.near {
+            Some(place) => Some(near_centres(store, place)?),
+            None => None,
+        };
+        let camera: Option<Vec<String>> = q
+            .camera
+            .as_ref()
+            .map(|c| c.split_whitespace().map(str::to_lowercase).collect());
+        // Place, camera and measure filters are applied to the fused results: the channels
+        // look further.
+        let filtered = near.is_some() || camera.is_some() || !q.measures.is_empty();
+        let wide = Query {
+            limit: if filtered { 10_000 } else { (limit * 2) as u32 },
+            ..q.clone()
+        };
+        let wants = |c: &str| q.channels.is_empty() || q.channels.iter().any(|x| x == c);
+        let has_words = !q.query.trim().is_empty();
+        // The channels run side by side: the query embeddings take longest.
+        let (wide_query, wants) = (&wide, &wants);
+        let (text, semantic, visual) = std::thread::scope(|s| {
+            let text = s.spawn(|| {
+                if wants("text") {
+                    self.text.search(&wide)
+                } else {
+                    Ok(Vec::new())
+                }
+            });
+            let visual = s.spawn(move || {
+                let other = &*other;
+                if wants("visual") && has_words {
+                    vector_channel(
+                        other,
+                        self.frames,
+                        || self.embed.image(&q.query),
+                        wide_query,
+                    )
+                } else {
+                    Ok(Vec::new())
+                }
+            });
+            let semantic = if wants("semantic") && has_words {
+                vector_channel(store, self.segments, || self.embed.text(&q.query), &wide)
+            } else {
+                Ok(Vec::new())
+            };
+            (
+                text.join().expect("text search does not panic"),
+                semantic,
+                visual.join().expect("visual search does not panic"),
+            )
+        });
+        let text = text.map_err(|e| SearchError::BadQuery(e.to_string()))?;
+        let fused = if filtered { wide.limit as usize } else { limit };
+        let mut results = fuse(vec![text, semantic?, visual?], fused);
+        if filtered {
+            let km = if q.km > 0.0 { q.km } else { DEFAULT_KM };
+            let mut kept = Vec::new();
+            for hit in results {
+                let (at, took) = store.origin_of(&hit.path)?;
+                let near_ok = near.as_ref().is_none_or(|centres| {
+                    at.is_some_and(|at| centres.iter().any(|c| distance_km(*c, at) <= km))
+                });
+                let camera_ok = camera.as_ref().is_none_or(|words| {
+                    took.map(|c| c.to_lowercase())
+                        .is_some_and(|c| words.iter().all(|w| c.contains(w.as_str())))
+                });
+                let mut measures_ok = true;
+                for m in &q.measures {
+                    measures_ok &= store
+                        .measure_of(&hit.path, &m.name)?
+                        .is_some_and(|v| m.holds(v));
+                }
+                if near_ok && camera_ok && measures_ok {
+                    kept.push(hit);
+                }
+                if kept.len() == limit {
+                    break;
+                }
+            }
+            results = kept;
+        }
+        self.finish(store, results)
+    }
+
+    /// Files and moments like `path` (or its moment at `at` seconds): by the things seen in
+    /// it, the people in it, and (with CLIP) how it looks.
+    pub fn similar(
+        &self,
+        store: &Store,
+        path: &Path,
+        at: Option<f64>,
+        limit: u32,
+    ) -> Result<Vec<Hit>> {
+        let file = find_file(store, path)?.ok_or_else(|| SearchError::NotFound(path.into()))?;
+        let at_moment = |start: f64, end: f64| {
+            at.is_none_or(|t| start <= t + 1e-3 && t <= end.max(start) + 1e-3)
+        };
+        let mut own: Vec<PathBuf> = vec![file.path.clone()];
+        let Some(content) = file.content_id else {
+            return Ok(Vec::new());
+        };
+        own.extend(store.files_of_content(content)?);
+        let query = |text: String, person: Option<String>| Query {
+            query: text,
+            person,
+            limit: limit.saturating_add(own.len() as u32),
+            ..Query::default()
+        };
+        let search = |q: &Query| {
+            self.text
+                .search(q)
+                .map_err(|e| SearchError::BadQuery(e.to_string()))
+        };
+        let mut channels = Vec::new();
+        // What the file (or that moment of it) shows, in words.
+        let words: Vec<String> = store
+            .segments(content)?
+            .iter()
+            .filter(|s| at_moment(s.start, s.end))
+            .filter_map(|s| {
+                let shown = extractors::split_hidden(&s.text).0;
+                extractors::seen(&s.source, shown).map(str::to_string)
+            })
+            .collect();
+        if !words.is_empty() {
+            channels.push(search(&query(words.join(" "), None))?);
+        }
+        // Who is in it: every file showing the same people.
+        let mut people: Vec<i64> = store
+            .faces(content)?
+            .iter()
+            .filter(|f| at_moment(f.time, f.time))
+            .filter_map(|f| f.person)
+            .collect();
+        people.sort_unstable();
+        people.dedup();
+        for id in people {
+            channels.push(search(&query(String::new(), Some(format!("#{id}"))))?);
+        }
+        // How it looks, when CLIP is installed: its frames' embeddings against all frames. A
+        // moment is seen by the last embedded frame at or before it (scenes are embedded once,
+        // at their start); a whole file by all of them.
+        let frames = store.frame_embeddings(content)?;
+        let mine: Vec<Vec<f32>> = match at {
+            Some(t) => frames
+                .iter()
+                .rev()
+                .find(|(time, _)| *time <= t + 1e-3)
+                .or(frames.first())
+                .map(|(_, v)| vec![v.clone()])
+                .unwrap_or_default(),
+            None => frames.into_iter().map(|(_, v)| v).collect(),
+        };
+        if let Some(direction) = mean_direction(&mine) {
+            let frames = self.frames.read();
+            channels.push(semantic_hits(
+                store,
+                &frames,
+                &direction,
+                &query(String::new(), None),
+            )?);
+        }
+        let mut results = fuse(channels, limit as usize + own.len());
+        results.retain(|h| !own.contains(&h.path));
+        results.truncate(limit as usize);
+        self.finish(store, results)
+    }
+
+    /// Live Photo pairs made one result, and each moment's thumbnail.
+    fn finish(&self, store: &Store, hits: Vec<Hit>) -> Result<Vec<Hit>> {
+        let mut hits = crate::live::merge_pairs(store, hits)?;
+        attach_thumbnails(store, self.thumbs_dir, &mut hits)?;
+        Ok(hits)
+    }
+}
+
+/// The file at `path`, or at its canonical form (a path given through a symlink).
+pub fn find_file(store: &Store, path: &Path) -> std::result::Result<Option<FileRow>, StoreError> {
+    if let Some(f) = store.file_by_path(path)? {
+        return Ok(Some(f));
+    }
+    match std::fs::canonicalize(path) {
+        Ok(canonical) => store.file_by_path(&canonical),
+        Err(_) => Ok(None),
+    }
+}
+
+/// Files whose embeddings are nearest the query's (none when the channel's model is not
+/// installed or nothing is embedded yet).
+fn vector_channel(
+    store: &Store,
+    vectors: &dyn Vectors,
+    embed: impl FnOnce() -> Option<Vec<f32>>,
+    q: &Query,
+) -> Result<Vec<Hit>> {
+    if vectors.read().is_empty() {
+        return Ok(Vec::new());
+    }
+    match embed() {
+        Some(query) => Ok(semantic_hits(store, &vectors.read(), &query, q)?),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// The points `--near` means: "LAT,LON", or the places of that name where files in the
+/// catalogue were taken.
+fn near_centres(store: &Store, place: &str) -> Result<Vec<(f64, f64)>> {
+    if let Some((lat, lon)) = place.split_once(',')
+        && let (Ok(lat), Ok(lon)) = (lat.trim().parse::<f64>(), lon.trim().parse::<f64>())
+    {
+        return crate::geo::checked(lat, lon)
+            .map(|c| vec![c])
+            .ok_or_else(|| {
+                SearchError::BadQuery(format!(
+                    "--near {place}: latitude must be within ±90 and longitude within ±180"
+                ))
+            });
+    }
+    let centres = store.place_centres(place)?;
+    if centres.is_empty() {
+        return Err(SearchError::BadQuery(format!(
+            "no photo or video here was taken in a place called {place:?} (places come from \
+             GPS; `vx show FILE` shows a file's); give coordinates instead: --near 41.89,12.49"
+        )));
+    }
+    Ok(centres.into_iter().map(|(_, at)| at).collect())
+}
+
+/// Gives each moment the thumbnail of the frame shown then (the last at or before its start)
+/// and each hit its best moment's, or its first frame's.
+fn attach_thumbnails(
+    store: &Store,
+    dir: &Path,
+    hits: &mut [Hit],
+) -> std::result::Result<(), StoreError> {
+    for hit in hits {
+        let Some(content) = store.file_by_path(&hit.path)?.and_then(|f| f.content_id) else {
+            continue;
+        };
+        let thumbs = store.thumbnails(content)?;
+        let at = |t: f64| {
+            thumbs
+                .iter()
+                .rev()
+                .find(|(time, _)| *time <= t + 1e-3)
+                .or(thumbs.first())
+                .map(|(_, rel)| dir.join(rel))
+        };
+        for m in &mut hit.moments {
+            m.thumbnail = at(m.start);
+        }
+        hit.thumbnail = hit
+            .moments
+            .first()
+            .and_then(|m| m.thumbnail.clone())
+            .or_else(|| at(0.0));
+    }
+    Ok(())
+}
+
+/// Reciprocal rank fusion of per-channel file rankings: a file scores the sum of
+/// 1 / (60 + rank) over the channels that found it; its moments are merged, best first.
+pub fn fuse(channels: Vec<Vec<Hit>>, limit: usize) -> Vec<Hit> {
+    let mut fused: Vec<Hit> = Vec::new();
+    let mut index: HashMap<PathBuf, usize> = HashMap::new();
+    for hits in channels {
+        for (rank, hit) in hits.into_iter().enumerate() {
+            let add = 1.0 / (RRF_K + rank as f32 + 1.0);
+            match index.get(&hit.path) {
+                Some(&i) => {
+                    let f = &mut fused[i];
+                    f.score += add;
+                    for m in hit.moments {
+                        match f.moments.iter_mut().find(|x| {
+                            x.text == m.text
+                                && (x.start - m.start).abs() < 1e-3
+                                && (x.end - m.end).abs() < 1e-3
+                        }) {
+                            Some(x) => {
+                                for s in m.sources {
+                                    if !x.sources.contains(&s) {
+                                        x.sources.push(s);
+                                    }
+                                }
+                            }
+                            None => f.moments.push(m),
+                        }
+                    }
+                }
+                None => {
+                    index.insert(hit.path.clone(), fused.len());
+                    fused.push(Hit { score: add, ..hit });
+                }
+            }
+        }
+    }
+    fused.sort_by(|a, b| b.score.total_cmp(&a.score));
+    fused.truncate(limit);
+    for f in &mut fused {
+        f.moments.truncate(MOMENTS_PER_HIT);
+    }
+    fused
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hit(path: &str, start: f64, source: &str) -> Hit {
+        Hit {
+            path: PathBuf::from(path),
+            kind: MediaKind::Video,
+            score: 1.0,
+            online: true,
+            moments: vec![Moment {
+                start,
+                end: start + 1.0,
+                text: "t".into(),
+                sources: vec![source.into()],
+                thumbnail: None,
+            }],
+            thumbnail: None,
+            clip: None,
+        }
+    }
+
+    #[test]
+    fn fusion_rewards_files_found_by_both_channels() {
+        let text = vec![hit("/a", 0.0, "tag"), hit("/b", 5.0, "ocr")];
+        let semantic = vec![hit("/c", 1.0, "transcript"), hit("/b", 5.0, "semantic")];
+        let f = fuse(vec![text, semantic], 10);
+        let order: Vec<&Path> = f.iter().map(|h| h.path.as_path()).collect();
+        assert_eq!(order, [Path::new("/b"), Path::new("/a"), Path::new("/c")]);
+        assert_eq!(f[0].moments.len(), 1);
+        assert_eq!(f[0].moments[0].sources, vec!["ocr", "semantic"]);
+    }
+
+    #[test]
+    fn measure_filters_hold() {
+        let f = MeasureFilter {
+            name: "loudness".into(),
+            compare: Compare::LessOrEqual,
+            value: -20.5,
+        };
+        assert!(f.holds(-21.0) && f.holds(-20.5) && !f.holds(-20.0));
+    }
+}

@@ -1,0 +1,327 @@
+//! What the extractors found: extraction rows, segments, faces, frames and measures.
+
+use super::*;
+
+impl Store {
+    /// Records one run of an extractor over a content (counting re-runs).
+    pub fn record_extraction(
+        &self,
+        content_id: i64,
+        extractor: &str,
+        version: u32,
+        error: Option<&str>,
+    ) -> Result<()> {
+        self.conn.exec(
+            "INSERT INTO extractions(content_id, extractor, version, status, error, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT(content_id, extractor, version) DO UPDATE SET status = excluded.status,
+               error = excluded.error, runs = runs + 1, updated_at = excluded.updated_at",
+            params![
+                content_id,
+                extractor,
+                version,
+                if error.is_some() { "failed" } else { "done" },
+                error,
+                now()
+            ],
+        )?;
+        self.bump_counter(&format!("runs:{extractor}"), 1)
+    }
+
+    pub fn extractions(&self, content_id: i64) -> Result<Vec<ExtractionRow>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT extractor, version, status, error, runs FROM extractions
+             WHERE content_id = ?1 ORDER BY extractor",
+        )?;
+        let rows = st
+            .query_map([content_id], |r| {
+                Ok(ExtractionRow {
+                    extractor: r.get(0)?,
+                    version: r.get(1)?,
+                    status: r.get(2)?,
+                    error: r.get(3)?,
+                    runs: r.get::<_, i64>(4)? as u64,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    pub fn extraction_done_count(&self, extractor: &str, version: u32) -> Result<u64> {
+        Ok(self.conn.one(
+            "SELECT coalesce(sum(n), 0) FROM extraction_tally WHERE extractor = ?1 AND version = ?2",
+            params![extractor, version],
+            |r| r.get::<_, i64>(0),
+        )? as u64)
+    }
+
+    pub fn segments(&self, content_id: i64) -> Result<Vec<SegmentRow>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT source, start, end, text, coalesce(confidence, 0) FROM segments
+             WHERE content_id = ?1 ORDER BY start, source, id",
+        )?;
+        let rows = st
+            .query_map([content_id], |r| {
+                Ok(SegmentRow {
+                    source: r.get(0)?,
+                    start: r.get(1)?,
+                    end: r.get(2)?,
+                    text: r.get(3)?,
+                    confidence: r.get::<_, f64>(4)? as f32,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// Extractors that have a result row (done or failed) for this content at their version.
+    pub fn extractions_done(&self, content_id: i64) -> Result<Vec<(String, u32)>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT extractor, version FROM extractions WHERE content_id = ?1")?;
+        let rows = st
+            .query_map([content_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// Stores what one extraction pass produced, replacing earlier results of the same
+    /// extractors, in one transaction; every file of the content is queued for the text index.
+    pub fn save_output(&self, content_id: i64, out: &crate::extract::Output) -> Result<()> {
+        let blob = f32_blob;
+        self.in_transaction(|s| {
+            let tx = &s.conn;
+            for o in &out.outcomes {
+                for table in ["segments", "measures"] {
+                    tx.exec(
+                        &format!("DELETE FROM {table} WHERE content_id = ?1 AND extractor = ?2"),
+                        params![content_id, o.extractor],
+                    )?;
+                }
+                let kept = crate::extractors::by_name(&o.extractor).map_or(&[][..], |e| e.kept());
+                for k in kept {
+                    tx.exec(
+                        match k {
+                            Kept::Faces => "DELETE FROM faces WHERE content_id = ?1",
+                            Kept::FrameThumbnails => {
+                                "UPDATE frames SET thumb = NULL WHERE content_id = ?1"
+                            }
+                            Kept::FrameEmbeddings => {
+                                "UPDATE frames SET clip = NULL WHERE content_id = ?1"
+                            }
+                        },
+                        [content_id],
+                    )?;
+                }
+                tx.exec(
+                    "INSERT INTO extractions(content_id, extractor, version, status, error, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT(content_id, extractor, version) DO UPDATE SET status = excluded.status,
+                       error = excluded.error, runs = runs + 1, updated_at = excluded.updated_at",
+                    params![
+                        content_id,
+                        o.extractor,
+                        o.version,
+                        if o.error.is_some() { "failed" } else { "done" },
+                        o.error,
+                        now()
+                    ],
+                )?;
+                tx.exec(
+                    "INSERT INTO counters(name, value) VALUES (?1, 1)
+                     ON CONFLICT(name) DO UPDATE SET value = value + 1",
+                    [format!("runs:{}", o.extractor)],
+                )?;
+            }
+            {
+                let mut ins = tx.prepare_cached(
+                    "INSERT INTO segments(content_id, extractor, source, start, end, text, confidence, embedding)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                )?;
+                for sg in &out.segments {
+                    ins.execute(params![
+                        content_id,
+                        sg.extractor,
+                        sg.source,
+                        sg.start,
+                        sg.end,
+                        sg.text,
+                        sg.confidence as f64,
+                        sg.embedding.as_deref().map(blob)
+                    ])?;
+                }
+                let mut measure = tx.prepare_cached(
+                    "INSERT INTO measures(content_id, extractor, name, value) VALUES (?1, ?2, ?3, ?4)",
+                )?;
+                for m in &out.measures {
+                    measure.execute(params![content_id, m.extractor, m.name, m.value])?;
+                }
+                let mut face = tx.prepare_cached(
+                    "INSERT INTO faces(content_id, time, x, y, w, h, score, descriptor, age, male, thumb)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                )?;
+                for f in &out.faces {
+                    face.execute(params![
+                        content_id,
+                        f.time,
+                        f.rect[0] as f64,
+                        f.rect[1] as f64,
+                        f.rect[2] as f64,
+                        f.rect[3] as f64,
+                        f.score as f64,
+                        blob(&f.descriptor),
+                        f.age as f64,
+                        f.male as f64,
+                        f.thumb
+                    ])?;
+                }
+                // Frames: one row per time; each extractor fills its own column.
+                for fr in out
+                    .frames
+                    .iter()
+                    .filter(|f| f.thumb.is_some() || f.clip.is_some())
+                {
+                    let id: Option<i64> = tx
+                        .query_row(
+                            "SELECT id FROM frames WHERE content_id = ?1 AND abs(time - ?2) < 0.0005",
+                            params![content_id, fr.time],
+                            |r| r.get(0),
+                        )
+                        .optional()?;
+                    let id = match id {
+                        Some(id) => id,
+                        None => {
+                            tx.exec(
+                                "INSERT INTO frames(content_id, time) VALUES (?1, ?2)",
+                                params![content_id, fr.time],
+                            )?;
+                            tx.last_insert_rowid()
+                        }
+                    };
+                    if let Some(t) = &fr.thumb {
+                        tx.exec("UPDATE frames SET thumb = ?2 WHERE id = ?1", params![id, t])?;
+                    }
+                    if let Some(c) = &fr.clip {
+                        tx.exec(
+                            "UPDATE frames SET clip = ?2 WHERE id = ?1",
+                            params![id, blob(c)],
+                        )?;
+                    }
+                }
+            }
+            tx.exec(
+                "INSERT INTO index_queue(file_id) SELECT id FROM files WHERE content_id = ?1",
+                [content_id],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// (time, x, y, w, h, score, age) of each face found in a content.
+    pub fn faces(&self, content_id: i64) -> Result<Vec<FaceRow>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT fa.time, fa.x, fa.y, fa.w, fa.h, fa.score, coalesce(fa.age, 0), fa.person_id, p.name
+             FROM faces fa LEFT JOIN people p ON p.id = fa.person_id
+             WHERE fa.content_id = ?1 ORDER BY fa.time, fa.x",
+        )?;
+        let rows = st
+            .query_map([content_id], |r| {
+                Ok(FaceRow {
+                    time: r.get(0)?,
+                    rect: [
+                        r.get::<_, f64>(1)? as f32,
+                        r.get::<_, f64>(2)? as f32,
+                        r.get::<_, f64>(3)? as f32,
+                        r.get::<_, f64>(4)? as f32,
+                    ],
+                    score: r.get::<_, f64>(5)? as f32,
+                    age: r.get::<_, f64>(6)? as f32,
+                    person: r.get(7)?,
+                    name: r.get(8)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// (extractor, measure, value) of what was measured over a content.
+    pub fn measures(&self, content_id: i64) -> Result<Vec<(String, String, f64)>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT extractor, name, value FROM measures WHERE content_id = ?1 ORDER BY rowid",
+        )?;
+        let rows = st
+            .query_map([content_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// The value of measure `name` for the file at `path`, when it has one.
+    pub fn measure_of(&self, path: &Path, name: &str) -> Result<Option<f64>> {
+        Ok(self
+            .conn
+            .one(
+                "SELECT m.value FROM files f JOIN measures m ON m.content_id = f.content_id
+                 WHERE f.path = ?1 AND m.name = ?2",
+                params![path_bytes(path), name],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// (time, CLIP embedding) of a content's frames that have one.
+    pub fn frame_embeddings(&self, content_id: i64) -> Result<Vec<(f64, Vec<f32>)>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT time, clip FROM frames WHERE content_id = ?1 AND clip IS NOT NULL ORDER BY time",
+        )?;
+        let rows = st
+            .query_map([content_id], |r| {
+                let blob: Vec<u8> = r.get(1)?;
+                Ok((r.get(0)?, blob_f32(&blob).collect()))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// (time, thumbnail relative path) of a content's frames.
+    pub fn thumbnails(&self, content_id: i64) -> Result<Vec<(f64, String)>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT time, thumb FROM frames WHERE content_id = ?1 AND thumb IS NOT NULL ORDER BY time",
+        )?;
+        let rows = st
+            .query_map([content_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// (frames, thumbnails, faces) stored for a content.
+    pub fn content_counts(&self, content_id: i64) -> Result<(u64, u64, u64)> {
+        Ok(self.conn.one(
+            "SELECT (SELECT count(*) FROM frames WHERE content_id = ?1),
+                    (SELECT count(*) FROM frames WHERE content_id = ?1 AND thumb IS NOT NULL),
+                    (SELECT count(*) FROM faces WHERE content_id = ?1)",
+            [content_id],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)? as u64,
+                    r.get::<_, i64>(1)? as u64,
+                    r.get::<_, i64>(2)? as u64,
+                ))
+            },
+        )?)
+    }
+
+    /// Thumbnails of contents about to be collected, so their files can go too.
+    pub fn orphan_thumbs(&self, grace_secs: i64) -> Result<Vec<String>> {
+        let mut st = self.conn.prepare(
+            "SELECT t.thumb FROM (SELECT content_id, thumb FROM frames
+                                  UNION ALL SELECT content_id, thumb FROM faces) t
+             JOIN contents c ON c.id = t.content_id
+             WHERE t.thumb IS NOT NULL AND c.orphaned_at IS NOT NULL AND c.orphaned_at <= ?1
+             AND NOT EXISTS (SELECT 1 FROM files WHERE content_id = c.id)",
+        )?;
+        let rows = st
+            .query_map([now() - grace_secs], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+}

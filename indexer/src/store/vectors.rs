@@ -1,0 +1,145 @@
+//! What the vector channels read besides the vectors: the embeddings to load, the moment each
+//! row stands for, the files a content is, and the contents a query's filters allow.
+
+use super::*;
+use crate::extractors::HasTest;
+use crate::semantic::Embedded;
+
+/// A catalogued file as a search channel sees it.
+pub struct SearchableFile {
+    pub content_id: i64,
+    pub path: Vec<u8>,
+    pub kind: String,
+    pub online: bool,
+    /// Taken, else modified (Unix seconds).
+    pub date: i64,
+}
+
+const SEARCHABLE_COLS: &str = "f.content_id, f.path, c.kind, f.state != 'offline',
+    coalesce(c.taken, f.mtime_ns / 1000000000)";
+
+fn searchable(r: &rusqlite::Row<'_>) -> rusqlite::Result<SearchableFile> {
+    Ok(SearchableFile {
+        content_id: r.get(0)?,
+        path: r.get(1)?,
+        kind: r.get(2)?,
+        online: r.get(3)?,
+        date: r.get(4)?,
+    })
+}
+
+impl Store {
+    /// Each (row id, content id, embedding blob) of `what` after `after_id`, in id order.
+    pub fn embeddings_after(
+        &self,
+        what: Embedded,
+        after_id: i64,
+        mut each: impl FnMut(i64, i64, &[u8]),
+    ) -> Result<()> {
+        let sql = match what {
+            Embedded::TextSegments => {
+                "SELECT id, content_id, embedding FROM segments
+                 WHERE embedding IS NOT NULL AND id > ?1 ORDER BY id"
+            }
+            Embedded::Frames => {
+                "SELECT id, content_id, clip FROM frames WHERE clip IS NOT NULL AND id > ?1 ORDER BY id"
+            }
+        };
+        let mut st = self.conn.prepare(sql)?;
+        let mut rows = st.query([after_id])?;
+        while let Some(r) = rows.next()? {
+            each(
+                r.get(0)?,
+                r.get(1)?,
+                r.get_ref(2)?.as_blob().map_err(rusqlite::Error::from)?,
+            );
+        }
+        Ok(())
+    }
+
+    /// (source, start, end, text) of the moment an embedded row stands for: a segment's own;
+    /// a frame's time with the best `label_source` segment then (for the human reader). None
+    /// when the row was replaced since the vectors were loaded.
+    pub fn embedded_moment(
+        &self,
+        what: Embedded,
+        row_id: i64,
+        label_source: &str,
+    ) -> Result<Option<(String, f64, f64, String)>> {
+        let moment = |r: &rusqlite::Row<'_>| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?));
+        Ok(match what {
+            Embedded::TextSegments => self
+                .conn
+                .one(
+                    "SELECT source, start, end, text FROM segments WHERE id = ?1",
+                    [row_id],
+                    moment,
+                )
+                .optional()?,
+            Embedded::Frames => self
+                .conn
+                .one(
+                    "SELECT 'visual', f.time, f.time, coalesce((SELECT s.text FROM segments s
+                       WHERE s.content_id = f.content_id AND s.source = ?2
+                       AND s.start <= f.time + 0.001 AND s.end >= f.time - 0.001
+                       ORDER BY s.confidence DESC LIMIT 1), '') FROM frames f WHERE f.id = ?1",
+                    params![row_id, label_source],
+                    moment,
+                )
+                .optional()?,
+        })
+    }
+
+    /// The searchable files (indexed or offline) of a content.
+    pub fn searchable_files(&self, content_id: i64) -> Result<Vec<SearchableFile>> {
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {SEARCHABLE_COLS} FROM files f JOIN contents c ON c.id = f.content_id
+             WHERE f.content_id = ?1 AND f.state IN ('indexed', 'offline') AND c.kind IS NOT NULL"
+        ))?;
+        let rows = st
+            .query_map([content_id], searchable)?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// Every searchable file, with whether its content passes all of `has` (asked only when
+    /// there are any: each costs a lookup per file), of those showing one of `people` when
+    /// given.
+    pub fn searchable_files_with(
+        &self,
+        has: &[Option<HasTest>],
+        people: Option<&[i64]>,
+    ) -> Result<Vec<(SearchableFile, bool)>> {
+        let test = |t: &Option<HasTest>| match t {
+            Some(HasTest::Segments(source)) => format!(
+                "EXISTS(SELECT 1 FROM segments WHERE content_id = c.id AND source = '{}')",
+                source.replace('\'', "''")
+            ),
+            Some(HasTest::Faces) => "EXISTS(SELECT 1 FROM faces WHERE content_id = c.id)".into(),
+            None => "0".into(),
+        };
+        let has_all = if has.is_empty() {
+            "1".to_string()
+        } else {
+            has.iter().map(test).collect::<Vec<_>>().join(" AND ")
+        };
+        let shows_person = match people {
+            Some(ids) => {
+                let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+                format!(
+                    "AND EXISTS(SELECT 1 FROM faces WHERE content_id = c.id AND person_id IN ({list}))"
+                )
+            }
+            None => String::new(),
+        };
+        let mut st = self.conn.prepare(&format!(
+            "SELECT DISTINCT {SEARCHABLE_COLS}, {has_all}
+             FROM files f JOIN contents c ON c.id = f.content_id
+             WHERE f.state IN ('indexed', 'offline') AND c.kind IS NOT NULL {shows_person}"
+        ))?;
+        let rows = st
+            .query_map([], |r| Ok((searchable(r)?, r.get(5)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+}
