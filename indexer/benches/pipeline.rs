@@ -112,6 +112,31 @@ fn main() {
         cli / ours
     );
 
+    // Meters hear the audio while it decodes: the whole decoding pass (frames and sound) with
+    // and without the extractors that measure (loudness), alternated.
+    let (mut plain, mut metered) = (Vec::new(), Vec::new());
+    let measuring: Vec<(String, u32)> = extractors::ALL
+        .iter()
+        .filter(|e| !e.measures().is_empty())
+        .map(|e| (e.name().to_string(), e.version()))
+        .collect();
+    for _ in 0..runs {
+        plain.push(time(|| decode(&video, &DecodePolicy::default()).unwrap()).0);
+        metered.push(
+            time(|| {
+                let mut meters = Meters::new(&measuring);
+                decode_with(&video, &DecodePolicy::default(), &mut meters).unwrap();
+                meters.finish()
+            })
+            .0,
+        );
+    }
+    let (plain, metered) = (median(plain), median(metered));
+    println!(
+        "  decoding pass (frames and sound) {plain:.3} s, with the meters {metered:.3} s (+{:.0} ms)",
+        (metered - plain) * 1000.0
+    );
+
     // 2. The fused pass against one decoding pass per extractor.
     let mut models = ModelSet::new(&pack, RuntimeOptions::default(), 1);
     pass(&video, &all(), &mut models, thumbs.path()); // loads every model once

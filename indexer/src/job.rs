@@ -157,9 +157,10 @@ pub fn prepare(
             let wanted = match c.meta.kind {
                 // Not media, and this decoder says so too: nothing to extract, ever.
                 None if current => Vec::new(),
-                _ => enabled
+                kind => enabled
                     .iter()
                     .filter(|e| !done.contains(e))
+                    .filter(|(name, _)| kind.is_none_or(|k| crate::extractors::applies(name, k)))
                     .cloned()
                     .collect(),
             };

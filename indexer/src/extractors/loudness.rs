@@ -6,6 +6,7 @@ use vx_models::ModelError;
 
 use super::{Cx, Extractor, Measure, Meter, Metered, Stage};
 use crate::extract::Output;
+use crate::media::MediaKind;
 
 /// A sample this close to full scale counts as clipped (16-bit full scale is 32767/32768).
 const FULL_SCALE: f32 = 0.9999;
@@ -21,6 +22,9 @@ impl Extractor for Loudness {
     }
     fn stage(&self) -> Stage {
         Stage::Sound
+    }
+    fn kinds(&self) -> &'static [MediaKind] {
+        &[MediaKind::Video, MediaKind::Audio]
     }
     fn measures(&self) -> &'static [Measure] {
         &[

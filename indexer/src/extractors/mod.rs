@@ -26,6 +26,7 @@ pub use visual::Visual;
 
 use crate::decode::{AudioTap, Decoded};
 use crate::extract::{MeasureOut, Output, SegmentOut};
+use crate::media::MediaKind;
 use crate::store::IndexDoc;
 
 /// Every extractor. Within a stage they run in this order.
@@ -117,6 +118,11 @@ pub trait Extractor: Sync {
     fn stage(&self) -> Stage {
         Stage::Frames
     }
+    /// The kinds of media it can find anything in: a known content of another kind is never
+    /// queued for it (a photo for loudness when that extractor arrives).
+    fn kinds(&self) -> &'static [MediaKind] {
+        &MediaKind::ALL
+    }
     fn segments(&self) -> Option<Segments> {
         None
     }
@@ -184,7 +190,7 @@ impl<'a> Input<'a> {
     }
 
     pub fn is_image(&self) -> bool {
-        self.decoded.meta.kind == Some(crate::media::MediaKind::Image)
+        self.decoded.meta.kind == Some(MediaKind::Image)
     }
 
     /// The times scene `k` covers: from its first frame to the next scene's.
@@ -261,6 +267,11 @@ impl Cx<'_, '_> {
 
 pub fn by_name(name: &str) -> Option<&'static dyn Extractor> {
     ALL.iter().copied().find(|e| e.name() == name)
+}
+
+/// Whether extractor `name` can find anything in media of `kind`.
+pub fn applies(name: &str, kind: MediaKind) -> bool {
+    by_name(name).is_none_or(|e| e.kinds().contains(&kind))
 }
 
 /// The version of an extractor, with a test override (VX_BUMP_EXTRACTOR=name adds one).

@@ -111,18 +111,27 @@ impl Store {
     }
 
     /// Queues one file of every media content that lacks one of `enabled` (a new model or a
-    /// new extractor version). Returns how many were queued.
+    /// new extractor version) and is of a kind it applies to. Returns how many were queued.
     fn enqueue_missing(&self, enabled: &[(String, u32)]) -> Result<u64> {
         let mut n = 0;
         for (name, version) in enabled {
+            // Only the kinds of media it can find anything in.
+            let kinds = MediaKind::ALL
+                .iter()
+                .filter(|k| crate::extractors::applies(name, **k))
+                .map(|k| format!("'{}'", k.as_str()))
+                .collect::<Vec<_>>()
+                .join(", ");
             n += self.conn.exec(
-                "INSERT INTO jobs(file_id, created_at)
-                 SELECT min(f.id), ?3 FROM files f JOIN contents c ON c.id = f.content_id
-                 WHERE c.kind IS NOT NULL AND f.state = 'indexed'
-                 AND NOT EXISTS (SELECT 1 FROM extractions e WHERE e.content_id = c.id
-                                 AND e.extractor = ?1 AND e.version = ?2)
-                 GROUP BY c.id
-                 ON CONFLICT(file_id) DO NOTHING",
+                &format!(
+                    "INSERT INTO jobs(file_id, created_at)
+                     SELECT min(f.id), ?3 FROM files f JOIN contents c ON c.id = f.content_id
+                     WHERE c.kind IN ({kinds}) AND f.state = 'indexed'
+                     AND NOT EXISTS (SELECT 1 FROM extractions e WHERE e.content_id = c.id
+                                     AND e.extractor = ?1 AND e.version = ?2)
+                     GROUP BY c.id
+                     ON CONFLICT(file_id) DO NOTHING"
+                ),
                 params![name, version, now()],
             )? as u64;
         }

@@ -109,6 +109,64 @@ fn finish_is_refused_when_the_file_changed_meanwhile() {
 }
 
 #[test]
+fn a_new_extractor_queues_only_the_kinds_of_media_it_applies_to() {
+    let (_d, store) = store();
+    let root = store.add_root(Path::new("/r"), 1).unwrap();
+    for (i, (name, kind)) in [("a.jpg", MediaKind::Image), ("b.m4a", MediaKind::Audio)]
+        .into_iter()
+        .enumerate()
+    {
+        let path = Path::new("/r").join(name);
+        store
+            .insert_file(root, &path, &stat(i as u64 + 1, 10))
+            .unwrap();
+        let job = store.claim_job().unwrap().unwrap();
+        let meta = ContentMeta {
+            kind: Some(kind),
+            ..ContentMeta::default()
+        };
+        let (content, _) = store.insert_content(name.as_bytes(), 10, &meta).unwrap();
+        store
+            .finish_file(
+                &job,
+                content,
+                &stat(i as u64 + 1, 10),
+                FileState::Indexed,
+                None,
+            )
+            .unwrap();
+        store
+            .record_extraction(content, "metadata", 4, None)
+            .unwrap();
+    }
+    // An extractor that hears sound (kinds: video, audio) and one that applies to everything.
+    let sound = crate::extractors::ALL
+        .iter()
+        .find(|e| !e.kinds().contains(&MediaKind::Image))
+        .expect("an extractor for sound only");
+    let wanted = vec![(sound.name().to_string(), sound.version())];
+    assert_eq!(
+        store
+            .enqueue_for_new_extractors(&wanted, ("metadata", 4))
+            .unwrap(),
+        1
+    );
+    let job = store.claim_job().unwrap().unwrap();
+    assert_eq!(
+        store.file(job.file_id).unwrap().unwrap().path,
+        Path::new("/r/b.m4a")
+    );
+    store.drop_job(job.id).unwrap();
+    let all = vec![("thumbnails".to_string(), 1)];
+    assert_eq!(
+        store
+            .enqueue_for_new_extractors(&all, ("metadata", 4))
+            .unwrap(),
+        2
+    );
+}
+
+#[test]
 fn only_extractors_new_since_the_last_start_check_the_whole_library() {
     let (_d, store) = store();
     let root = store.add_root(Path::new("/r"), 1).unwrap();
