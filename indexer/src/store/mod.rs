@@ -454,6 +454,7 @@ mod contents;
 mod files;
 mod jobs;
 mod outbox;
+mod people;
 mod results;
 mod roots;
 #[cfg(test)]
