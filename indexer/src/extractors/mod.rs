@@ -21,7 +21,6 @@ use vx_models::{ModelError, ModelSet, RgbView};
 pub use scenes::{Scenes, merge_runs, split_hidden};
 pub use semantic::Semantic;
 pub use tags::Tags;
-pub use transcript::sound_regions;
 pub use visual::Visual;
 
 use crate::decode::{AudioTap, Decoded};

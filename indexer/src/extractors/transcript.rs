@@ -161,7 +161,7 @@ fn trim_lead_in(
 
 /// Sample ranges with sound: 30 ms windows louder than a threshold relative to the clip's
 /// loud parts, joined across pauses shorter than 1.5 s, padded by 0.25 s.
-pub fn sound_regions(pcm: &[f32]) -> Vec<(usize, usize)> {
+fn sound_regions(pcm: &[f32]) -> Vec<(usize, usize)> {
     const WIN: usize = RATE * 30 / 1000;
     let rms: Vec<f32> = pcm
         .chunks(WIN)
