@@ -146,6 +146,7 @@ pub fn worker_main(settings: WorkerSettings) -> anyhow::Result<()> {
                     hash_hex: &req.hash_hex,
                     spare_threads: req.spare_threads,
                     metered: meters.finish(),
+                    stored: &req.stored,
                 };
                 let output = extract(&decoded, job, &mut models);
                 Response::Done {

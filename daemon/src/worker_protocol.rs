@@ -2,7 +2,7 @@
 //! one JSON line at a time (see isolate.rs).
 
 use serde::{Deserialize, Serialize};
-use vx_indexer::extract::Output;
+use vx_indexer::extract::{Output, SegmentOut};
 use vx_indexer::store::ContentMeta;
 
 #[derive(Serialize, Deserialize)]
@@ -13,6 +13,8 @@ pub struct Request {
     pub wanted: Vec<(String, u32)>,
     /// Cores no other worker will use meanwhile (speech may take them).
     pub spare_threads: usize,
+    /// Segments stored earlier, for the extractors that work on the others' results.
+    pub stored: Vec<(i64, SegmentOut)>,
 }
 
 /// What the worker writes for a file: `Decoded` for audio and video, then one of the others.

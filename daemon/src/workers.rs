@@ -60,6 +60,7 @@ fn extract_in_worker(
         path: x.file.path.as_os_str().as_bytes().to_vec(),
         hash_hex: x.hash_hex(),
         wanted: x.wanted.clone(),
+        stored: x.stored.clone(),
         spare_threads: spare_threads(store, shared, supervisor.settings.model_threads),
     };
     let result = match supervisor.run(&req, &shared.stop) {

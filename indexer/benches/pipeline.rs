@@ -45,6 +45,7 @@ fn pass(path: &Path, wanted: &[(String, u32)], models: &mut ModelSet, thumbs: &P
         // One worker on a 2-core machine: one core to spare once the visual models are done.
         spare_threads: 1,
         metered: meters.finish(),
+        stored: &[],
     };
     extract(&d, job, models)
 }

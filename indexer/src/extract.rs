@@ -88,6 +88,8 @@ pub struct Output {
     pub faces: Vec<FaceOut>,
     pub frames: Vec<FrameOut>,
     pub measures: Vec<MeasureOut>,
+    /// Stored segments this pass stores again (embedded: see `Job::stored`), deleted first.
+    pub replaced: Vec<i64>,
     /// The extractors that ran, with their errors (an extractor whose model cannot load is
     /// left out, so that it runs once the model is installed).
     pub outcomes: Vec<Outcome>,
@@ -105,11 +107,16 @@ pub struct Job<'a> {
     pub spare_threads: usize,
     /// What the meters measured while the file decoded, by extractor.
     pub metered: Vec<(&'static str, Metered)>,
+    /// Segments already stored for the content by extractors not in this pass, with their ids,
+    /// for the extractors that work on the others' results (the text embedder, installed after
+    /// the transcript was made).
+    pub stored: &'a [(i64, SegmentOut)],
 }
 
 /// Runs the wanted extractors over `decoded`.
 pub fn extract(decoded: &Decoded, job: Job<'_>, models: &mut ModelSet) -> Output {
-    let input = Input::new(decoded, job.thumbs_dir, job.hash_hex);
+    let mut input = Input::new(decoded, job.thumbs_dir, job.hash_hex);
+    input.stored = job.stored;
     let mut metered = job.metered;
     let mut out = Output {
         frames: decoded

@@ -7,7 +7,8 @@ use std::sync::atomic::AtomicBool;
 use crate::media::FileState;
 
 use crate::catalog::root_absence;
-use crate::extract::Output;
+use crate::extract::{Output, SegmentOut};
+use crate::extractors;
 use crate::hash::{HashError, hash_file, hex};
 use crate::paths::{has_media_extension, unsupported_format};
 use crate::probe::ProbeError;
@@ -63,6 +64,9 @@ pub struct Extraction {
     /// older decoder: decoding replaces them.
     pub refresh_meta: bool,
     pub wanted: Vec<(String, u32)>,
+    /// What extractors outside this pass stored for the content, for those of the pass that
+    /// work on the others' results (see `extract::Job::stored`).
+    pub stored: Vec<(i64, SegmentOut)>,
 }
 
 impl Extraction {
@@ -160,7 +164,7 @@ pub fn prepare(
                 kind => enabled
                     .iter()
                     .filter(|e| !done.contains(e))
-                    .filter(|(name, _)| kind.is_none_or(|k| crate::extractors::applies(name, k)))
+                    .filter(|(name, _)| kind.is_none_or(|k| extractors::applies(name, k)))
                     .cloned()
                     .collect(),
             };
@@ -174,6 +178,13 @@ pub fn prepare(
         let state = settle(store, job, &file, c, &stat)?;
         return Ok(Step::Done(state));
     }
+    let stored = match &content {
+        Some(c) if extractors::reads_results(&wanted) => {
+            let in_pass: Vec<&str> = wanted.iter().map(|(n, _)| n.as_str()).collect();
+            store.stored_segments(c.id, &extractors::embedded_sources(), &in_pass)?
+        }
+        _ => Vec::new(),
+    };
     Ok(Step::Extract(Box::new(Extraction {
         file,
         stat,
@@ -181,6 +192,7 @@ pub fn prepare(
         content,
         refresh_meta,
         wanted,
+        stored,
     })))
 }
 

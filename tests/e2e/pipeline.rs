@@ -379,3 +379,35 @@ fn a_runaway_allocation_hits_the_memory_limit_and_fails_the_file() {
     );
     assert_eq!(d.show(&d.media.join("modest.jpg"))["state"], "indexed");
 }
+
+#[test]
+fn a_text_model_installed_later_embeds_what_was_already_heard() {
+    let Some(shared) = pack() else { return };
+    // The pack without its text model, which is installed after the first start.
+    let models = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(&shared.models).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_name() != "text" {
+            std::os::unix::fs::symlink(entry.path(), models.path().join(entry.file_name()))
+                .unwrap();
+        }
+    }
+    let mut d = Daemon::with_models(models.path());
+    let reading = d.media.join("reading.wav");
+    std::fs::copy(shared.media.join("librivox-0870.wav"), &reading).unwrap();
+    d.start();
+    d.add_media_root();
+    d.ok(&["wait", "--timeout", "300"]);
+    let by_meaning =
+        |d: &Daemon| d.search(&["--channel", "semantic", "how much money could he give them"]);
+    assert!(by_meaning(&d).is_empty(), "no text model yet");
+    d.stop();
+    std::os::unix::fs::symlink(shared.models.join("text"), models.path().join("text")).unwrap();
+    d.start();
+    d.ok(&["wait", "--timeout", "300"]);
+    assert_eq!(by_meaning(&d), vec![reading.to_str().unwrap().to_string()]);
+    // The transcript was embedded, not made again: still one segment, still one whisper run.
+    let shown = d.show(&reading);
+    assert_eq!(segments(&shown, "transcript").len(), 1, "{shown}");
+    assert_eq!(counter(&d, "runs:transcript"), 1);
+}

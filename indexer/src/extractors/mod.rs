@@ -167,6 +167,8 @@ pub struct Input<'a> {
     pub looks: Vec<RgbView<'a>>,
     pub thumbs_dir: &'a Path,
     pub hash_hex: &'a str,
+    /// Segments stored earlier by extractors not in this pass, with their ids.
+    pub stored: &'a [(i64, SegmentOut)],
 }
 
 impl<'a> Input<'a> {
@@ -185,6 +187,7 @@ impl<'a> Input<'a> {
             looks,
             thumbs_dir,
             hash_hex,
+            stored: &[],
         }
     }
 
@@ -350,6 +353,22 @@ pub fn has(doc: &IndexDoc) -> Vec<&'static str> {
         }
     }
     out
+}
+
+/// The sources of segments some extractor embeds for semantic search.
+pub fn embedded_sources() -> Vec<&'static str> {
+    ALL.iter()
+        .filter_map(|e| e.segments())
+        .filter(|s| s.embedded)
+        .map(|s| s.source)
+        .collect()
+}
+
+/// Whether any of `wanted` works on the others' results (and so needs what they stored).
+pub fn reads_results(wanted: &[(String, u32)]) -> bool {
+    wanted
+        .iter()
+        .any(|(n, _)| by_name(n).is_some_and(|e| e.stage() == Stage::Results))
 }
 
 /// The meters of the wanted extractors, fed while the file decodes.

@@ -3,8 +3,8 @@
 use vx_models::ModelError;
 
 use super::scenes::{merge_runs, split_hidden};
-use super::{ALL, Cx, Extractor, Needs, Stage};
-use crate::extract::Output;
+use super::{Cx, Extractor, Needs, Stage, embedded_sources};
+use crate::extract::{Output, SegmentOut};
 
 pub struct Semantic;
 
@@ -23,31 +23,54 @@ impl Extractor for Semantic {
     }
     fn run(&self, cx: &mut Cx<'_, '_>, out: &mut Output) -> Result<(), ModelError> {
         out.segments = merge_runs(std::mem::take(&mut out.segments));
-        let embedded = |source: &str| {
-            ALL.iter()
-                .filter_map(|e| e.segments())
-                .any(|s| s.embedded && s.source == source)
-        };
+        let embedded = embedded_sources();
         let texts: Vec<usize> = (0..out.segments.len())
-            .filter(|&i| embedded(&out.segments[i].source))
+            .filter(|&i| embedded.contains(&out.segments[i].source.as_str()))
             .collect();
+        // What extractors outside this pass stored earlier (a transcript made before the text
+        // model was installed, or embedded by an older version) is stored again, embedded, in
+        // place of the old rows.
+        let earlier: Vec<&(i64, SegmentOut)> = cx
+            .input
+            .stored
+            .iter()
+            .filter(|(_, s)| embedded.contains(&s.source.as_str()))
+            .collect();
+        if !earlier.is_empty() {
+            let emb = cx.models.text()?;
+            for chunk in earlier.chunks(32) {
+                let words: Vec<&str> = chunk.iter().map(|(_, s)| embedding_text(s)).collect();
+                for (&&(id, ref s), e) in chunk.iter().zip(emb.embed(&words)?) {
+                    out.replaced.push(id);
+                    out.segments.push(SegmentOut {
+                        embedding: Some(e),
+                        ..s.clone()
+                    });
+                }
+            }
+        }
         if texts.is_empty() {
             return Ok(());
         }
         let emb = cx.models.text()?;
         for chunk in texts.chunks(32) {
-            // Text read with its words run together is embedded spaced out.
             let words: Vec<&str> = chunk
                 .iter()
-                .map(|&i| match split_hidden(&out.segments[i].text) {
-                    (_, "") => &out.segments[i].text,
-                    (_, words) => words,
-                })
+                .map(|&i| embedding_text(&out.segments[i]))
                 .collect();
             for (&i, e) in chunk.iter().zip(emb.embed(&words)?) {
                 out.segments[i].embedding = Some(e);
             }
         }
         Ok(())
+    }
+}
+
+/// What a segment's embedding is made from: text read with its words run together is embedded
+/// spaced out.
+fn embedding_text(s: &SegmentOut) -> &str {
+    match split_hidden(&s.text) {
+        (_, "") => &s.text,
+        (_, words) => words,
     }
 }

@@ -55,6 +55,38 @@ impl Store {
         )? as u64)
     }
 
+    /// A content's segments of these `sources` stored by extractors other than `except`, with
+    /// their ids (what an extractor working on the others' results needs of them).
+    pub fn stored_segments(
+        &self,
+        content_id: i64,
+        sources: &[&str],
+        except: &[&str],
+    ) -> Result<Vec<(i64, crate::extract::SegmentOut)>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT id, extractor, source, start, end, text, coalesce(confidence, 0)
+             FROM segments WHERE content_id = ?1 ORDER BY id",
+        )?;
+        let rows = st
+            .query_map([content_id], |r| {
+                let segment = crate::extract::SegmentOut::new(
+                    &r.get::<_, String>(1)?,
+                    &r.get::<_, String>(2)?,
+                    (r.get(3)?, r.get(4)?),
+                    r.get(5)?,
+                    r.get::<_, f64>(6)? as f32,
+                );
+                Ok((r.get::<_, i64>(0)?, segment))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows
+            .into_iter()
+            .filter(|(_, s)| {
+                sources.contains(&s.source.as_str()) && !except.contains(&s.extractor.as_str())
+            })
+            .collect())
+    }
+
     pub fn segments(&self, content_id: i64) -> Result<Vec<SegmentRow>> {
         let mut st = self.conn.prepare_cached(
             "SELECT source, start, end, text, coalesce(confidence, 0) FROM segments
@@ -91,6 +123,12 @@ impl Store {
         let blob = f32_blob;
         self.in_transaction(|s| {
             let tx = &s.conn;
+            for id in &out.replaced {
+                tx.exec(
+                    "DELETE FROM segments WHERE id = ?1 AND content_id = ?2",
+                    params![id, content_id],
+                )?;
+            }
             for o in &out.outcomes {
                 for table in ["segments", "measures"] {
                     tx.exec(
