@@ -1,4 +1,4 @@
-use super::video::gap_targets;
+use super::video::{gap_targets, keeps};
 use std::sync::atomic::Ordering;
 
 use super::*;
@@ -25,6 +25,29 @@ fn text_files_are_not_media() {
         decode(&txt, &DecodePolicy::default()),
         Err(ProbeError::NotMedia(_))
     ));
+}
+
+#[test]
+fn the_sampling_policy_keeps_a_frame_a_second_up_to_the_cap_and_one_for_a_picture() {
+    let policy = DecodePolicy {
+        max_frames: 3,
+        ..DecodePolicy::default()
+    };
+    let frame = |time: f64| Frame {
+        time,
+        image: RgbImage::default(),
+    };
+    let kept = [frame(0.0), frame(1.0)];
+    assert!(keeps(&kept, 2.0, false, &policy));
+    assert!(
+        !keeps(&kept, 1.5, false, &policy),
+        "closer than min_interval"
+    );
+    assert!(
+        !keeps(&[frame(0.0), frame(1.0), frame(2.0)], 9.0, false, &policy),
+        "the cap"
+    );
+    assert!(keeps(&[], 0.0, true, &policy) && !keeps(&kept[..1], 5.0, true, &policy));
 }
 
 #[test]

@@ -122,40 +122,8 @@ pub(super) fn decode_ffmpeg(
             "no audio or video stream (container {format})"
         )));
     }
-    let single_thread = |ctx: &mut ffmpeg::codec::context::Context| {
-        ctx.set_threading(ffmpeg::codec::threading::Config {
-            kind: ffmpeg::codec::threading::Type::None,
-            count: 1,
-            ..Default::default()
-        });
-    };
-    let mut vdec = match video {
-        Some(i) => {
-            let st = ictx.stream(i).expect("stream of this context");
-            let mut ctx = ffmpeg::codec::context::Context::from_parameters(st.parameters())
-                .map_err(|e| corrupt(format!("unusable video stream: {e}")))?;
-            single_thread(&mut ctx);
-            let mut d = ctx
-                .decoder()
-                .video()
-                .map_err(|e| corrupt(format!("no video decoder: {e}")))?;
-            if !animation {
-                d.skip_frame(ffmpeg::codec::discard::Discard::NonKey);
-            }
-            Some((i, d, st.time_base()))
-        }
-        None => None,
-    };
-    let mut adec = match audio_idx.filter(|_| policy.audio) {
-        Some(i) => {
-            let st = ictx.stream(i).expect("stream of this context");
-            let mut ctx = ffmpeg::codec::context::Context::from_parameters(st.parameters())
-                .map_err(|e| corrupt(format!("unusable audio stream: {e}")))?;
-            single_thread(&mut ctx);
-            ctx.decoder().audio().ok().map(|d| (i, d))
-        }
-        None => None,
-    };
+    let (mut vdec, mut adec) =
+        open_decoders(&ictx, video, audio_idx.filter(|_| policy.audio), animation)?;
     let mut meta = ContentMeta {
         format: Some(format.clone()),
         ..ContentMeta::default()
@@ -212,14 +180,7 @@ pub(super) fn decode_ffmpeg(
                 .unwrap_or(0.0)
                 .max(0.0);
             latest = latest.max(time);
-            if image && !frames.is_empty() {
-                continue;
-            }
-            if frames
-                .last()
-                .is_some_and(|l| time - l.time < policy.min_interval)
-                || frames.len() >= policy.max_frames
-            {
+            if !keeps(frames, time, image, policy) {
                 continue;
             }
             let rgb = to_rgb.convert(&vframe)?;
@@ -303,36 +264,12 @@ pub(super) fn decode_ffmpeg(
         None => None,
     };
 
-    // Upright: a still by its EXIF orientation, a video by its display matrix. Where: a still's
-    // EXIF GPS, a video's ISO 6709 location (QuickTime's key, or MP4's ©xyz as FFmpeg names it).
+    // Upright: a still by its EXIF orientation, a video by its display matrix.
     let exif = image.then(|| crate::probe::read_exif(path)).flatten();
     if image {
         still_meta(&mut meta, exif.as_ref(), path);
     } else {
-        meta.location = ["com.apple.quicktime.location.ISO6709", "location"]
-            .iter()
-            .find_map(|k| ictx.metadata().get(k).and_then(crate::geo::iso6709));
-        let tags = ictx.metadata();
-        meta.pair_id = tags
-            .get("com.apple.quicktime.content.identifier")
-            .map(str::to_string);
-        // What filmed it: QuickTime's keys (iPhones), Android's, or MP4's plain tags.
-        let first = |keys: &[&str]| {
-            keys.iter()
-                .find_map(|k| tags.get(k))
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
-        let camera = crate::camera::Tags {
-            make: first(&[
-                "com.apple.quicktime.make",
-                "com.android.manufacturer",
-                "make",
-            ]),
-            model: first(&["com.apple.quicktime.model", "com.android.model", "model"]),
-            ..Default::default()
-        };
-        meta.camera = crate::camera::describe_tags(camera, path);
+        movie_meta(&ictx, path, &mut meta);
     }
     let o = if image {
         exif.as_ref().and_then(exif_orientation).unwrap_or(1)
@@ -369,6 +306,97 @@ pub(super) fn decode_ffmpeg(
         frames,
         audio: (!pcm.is_empty()).then_some(pcm),
     })
+}
+
+/// A stream's index, its decoder and (video) its time base.
+type VideoDecoder = (usize, ffmpeg::decoder::Video, ffmpeg::Rational);
+type AudioDecoder = (usize, ffmpeg::decoder::Audio);
+
+/// A video stream's decoder (keyframes only unless it is an animation) and an audio stream's,
+/// each on one thread (a worker process has one core).
+fn open_decoders(
+    ictx: &ffmpeg::format::context::Input,
+    video: Option<usize>,
+    audio: Option<usize>,
+    animation: bool,
+) -> Result<(Option<VideoDecoder>, Option<AudioDecoder>), ProbeError> {
+    let single_thread = |ctx: &mut ffmpeg::codec::context::Context| {
+        ctx.set_threading(ffmpeg::codec::threading::Config {
+            kind: ffmpeg::codec::threading::Type::None,
+            count: 1,
+            ..Default::default()
+        });
+    };
+    let vdec = match video {
+        Some(i) => {
+            let st = ictx.stream(i).expect("stream of this context");
+            let mut ctx = ffmpeg::codec::context::Context::from_parameters(st.parameters())
+                .map_err(|e| corrupt(format!("unusable video stream: {e}")))?;
+            single_thread(&mut ctx);
+            let mut d = ctx
+                .decoder()
+                .video()
+                .map_err(|e| corrupt(format!("no video decoder: {e}")))?;
+            if !animation {
+                d.skip_frame(ffmpeg::codec::discard::Discard::NonKey);
+            }
+            Some((i, d, st.time_base()))
+        }
+        None => None,
+    };
+    let adec = match audio {
+        Some(i) => {
+            let st = ictx.stream(i).expect("stream of this context");
+            let mut ctx = ffmpeg::codec::context::Context::from_parameters(st.parameters())
+                .map_err(|e| corrupt(format!("unusable audio stream: {e}")))?;
+            single_thread(&mut ctx);
+            ctx.decoder().audio().ok().map(|d| (i, d))
+        }
+        None => None,
+    };
+    Ok((vdec, adec))
+}
+
+/// The sampling policy for one decoded keyframe at `time`, given the frames kept so far: a
+/// picture keeps its first frame; a video keeps at most `max_frames`, at least `min_interval`
+/// apart.
+pub(super) fn keeps(kept: &[Frame], time: f64, image: bool, policy: &DecodePolicy) -> bool {
+    let room = kept.len() < policy.max_frames;
+    if image {
+        return room && kept.is_empty();
+    }
+    room && kept
+        .last()
+        .is_none_or(|l| time - l.time >= policy.min_interval)
+}
+
+/// What a movie's container says of where (ISO 6709: QuickTime's key, or MP4's ©xyz as FFmpeg
+/// names it), its Live Photo pair and what filmed it (QuickTime's keys for iPhones, Android's,
+/// or MP4's plain tags).
+fn movie_meta(ictx: &ffmpeg::format::context::Input, path: &Path, meta: &mut ContentMeta) {
+    let tags = ictx.metadata();
+    meta.location = ["com.apple.quicktime.location.ISO6709", "location"]
+        .iter()
+        .find_map(|k| tags.get(k).and_then(crate::geo::iso6709));
+    meta.pair_id = tags
+        .get("com.apple.quicktime.content.identifier")
+        .map(str::to_string);
+    let first = |keys: &[&str]| {
+        keys.iter()
+            .find_map(|k| tags.get(k))
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let camera = crate::camera::Tags {
+        make: first(&[
+            "com.apple.quicktime.make",
+            "com.android.manufacturer",
+            "make",
+        ]),
+        model: first(&["com.apple.quicktime.model", "com.android.model", "model"]),
+        ..Default::default()
+    };
+    meta.camera = crate::camera::describe_tags(camera, path);
 }
 
 /// The orientation a video stream's display matrix asks for; None without one, or (logged)
