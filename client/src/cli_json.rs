@@ -100,7 +100,7 @@ pub fn details(d: &FileDetails) -> Value {
             "source": s.source, "start": s.start, "end": s.end, "text": s.text, "confidence": s.confidence,
         })).collect::<Vec<_>>(),
         "measures": d.measures.iter().map(|m| json!({
-            "extractor": m.extractor, "name": m.name, "value": m.value,
+            "extractor": m.extractor, "name": m.name, "track": m.track, "value": m.value,
         })).collect::<Vec<_>>(),
         "faces": d.faces.iter().map(|f| json!({
             "time": f.time, "rect": f.rect, "score": f.score, "age": f.age,

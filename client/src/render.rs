@@ -270,7 +270,13 @@ pub(crate) fn print_details(d: &FileDetails) {
         println!("  measured:");
         for m in &d.measures {
             // The name in brackets is what `vx search --where` calls it.
-            println!("    {}  [{}]", m.text, m.name);
+            // Tracks are named only when there are several.
+            let track = if d.measures.iter().any(|m| m.track > 0) {
+                format!("audio track {}: ", m.track + 1)
+            } else {
+                String::new()
+            };
+            println!("    {track}{}  [{}]", m.text, m.name);
         }
     }
     if !d.faces.is_empty() {

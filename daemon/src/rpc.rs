@@ -249,7 +249,7 @@ fn show(store: &Store, shared: &Shared, path: &WirePath) -> Result<FileDetails, 
             .measures(c.id)
             .map_err(internal)?
             .into_iter()
-            .map(|(extractor, name, value)| {
+            .map(|(extractor, name, track, value)| {
                 let text = match extractors::measure(&name) {
                     Some((e, m)) => e.show(m, value),
                     None => format!("{name}: {value}"),
@@ -257,6 +257,7 @@ fn show(store: &Store, shared: &Shared, path: &WirePath) -> Result<FileDetails, 
                 ShownMeasure {
                     extractor,
                     name,
+                    track,
                     value,
                     text,
                 }

@@ -66,11 +66,13 @@ pub struct FrameOut {
     pub clip: Option<Vec<f32>>,
 }
 
-/// A number measured over the whole file (see `extractors::Measure`).
+/// A number measured over the whole file (see `extractors::Measure`), for one audio track
+/// (0: the one decoded for speech; search filters on it).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct MeasureOut {
     pub extractor: String,
     pub name: String,
+    pub track: u32,
     pub value: f64,
 }
 
@@ -106,7 +108,7 @@ pub struct Job<'a> {
     /// frame extractors are done.
     pub spare_threads: usize,
     /// What the meters measured while the file decoded, by extractor.
-    pub metered: Vec<(&'static str, Metered)>,
+    pub metered: Vec<(&'static str, usize, Metered)>,
     /// Segments already stored for the content by extractors not in this pass, with their ids,
     /// for the extractors that work on the others' results (the text embedder, installed after
     /// the transcript was made).
@@ -117,7 +119,7 @@ pub struct Job<'a> {
 pub fn extract(decoded: &Decoded, job: Job<'_>, models: &mut ModelSet) -> Output {
     let mut input = Input::new(decoded, job.thumbs_dir, job.hash_hex);
     input.stored = job.stored;
-    let mut metered = job.metered;
+    let metered = job.metered;
     let mut out = Output {
         frames: decoded
             .frames
@@ -181,8 +183,9 @@ pub fn extract(decoded: &Decoded, job: Job<'_>, models: &mut ModelSet) -> Output
                 background: found,
                 metered: metered
                     .iter()
-                    .position(|(n, _)| *n == e.name())
-                    .map(|k| metered.swap_remove(k).1),
+                    .filter(|(n, ..)| *n == e.name())
+                    .map(|(_, track, m)| (*track, m.clone()))
+                    .collect(),
             };
             let result = e.run(&mut cx, &mut out);
             let seconds = background_secs + started.elapsed().as_secs_f64();

@@ -319,4 +319,8 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX measures_content ON measures(content_id, name);
     "#,
+    // 12: measures per audio track (0: the one decoded for speech, which search filters on).
+    r#"
+    ALTER TABLE measures ADD COLUMN track INTEGER NOT NULL DEFAULT 0;
+    "#,
 ];

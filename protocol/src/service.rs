@@ -404,6 +404,9 @@ pub struct ShownMeasure {
     pub extractor: String,
     /// What `--where` calls it.
     pub name: String,
+    /// The audio track it was measured on: 0 is the one search filters on (the one decoded for
+    /// speech); others follow in stream order.
+    pub track: u32,
     pub value: f64,
     /// How `vx show` says it: "integrated loudness: -16.2 LUFS".
     pub text: String,

@@ -77,3 +77,56 @@ fn loudness_is_shown_and_filters_search() {
         "{err}"
     );
 }
+
+#[test]
+fn every_audio_track_is_measured_and_search_filters_on_the_first() {
+    let mut d = Daemon::new();
+    let two = d.media.join("two-tracks.mka");
+    // A loud stereo track (-6 LUFS) and a quiet mono one (-26 dBFS sine on one channel: -29).
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "aevalsrc=0.5*sin(2*PI*1000*t)|0.5*sin(2*PI*1000*t):s=48000:d=4",
+        "-f",
+        "lavfi",
+        "-i",
+        "aevalsrc=0.05*sin(2*PI*1000*t):s=48000:d=4",
+        "-map",
+        "0",
+        "-map",
+        "1",
+        "-c:a",
+        "flac",
+        two.to_str().unwrap(),
+    ]);
+    d.start();
+    d.add_media_root();
+    d.wait_idle();
+    let shown = d.show(&two);
+    let loudness: Vec<(u64, f64)> = shown["measures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["name"] == "loudness")
+        .map(|m| (m["track"].as_u64().unwrap(), m["value"].as_f64().unwrap()))
+        .collect();
+    let mut values: Vec<f64> = loudness.iter().map(|l| l.1).collect();
+    values.sort_by(f64::total_cmp);
+    assert!(
+        values.len() == 2 && (values[0] + 29.0).abs() < 1.0 && (values[1] + 6.0).abs() < 0.5,
+        "{shown}"
+    );
+    let first = loudness.iter().find(|l| l.0 == 0).unwrap().1;
+    let found = !d.search(&["--where", "loudness<-20"]).is_empty();
+    assert_eq!(
+        found,
+        first < -20.0,
+        "search filters on track 0 ({first}): {shown}"
+    );
+    let text = d.ok(&["show", two.to_str().unwrap()]);
+    assert!(
+        text.contains("audio track 2: integrated loudness"),
+        "{text}"
+    );
+}

@@ -108,29 +108,35 @@ impl ToF32 {
 /// What hears a file's audio while it decodes, at its own rate and channels, without it being
 /// kept (the extractors' meters).
 pub trait AudioTap {
-    /// The stream's rate and channels; false: nothing wants them.
-    fn open(&mut self, rate: u32, channels: u32) -> bool;
-    /// Interleaved samples in -1..1.
-    fn push(&mut self, samples: &[f32]);
+    /// Whether it wants every audio track, not only the one decoded for speech.
+    fn every_track(&self) -> bool;
+    /// Track `track`'s rate and channels (track 0 is the one decoded for speech, the others
+    /// follow in stream order); false: nothing wants them.
+    fn open(&mut self, track: usize, rate: u32, channels: u32) -> bool;
+    /// Interleaved samples of `track` in -1..1.
+    fn push(&mut self, track: usize, samples: &[f32]);
 }
 
 /// No tap.
 pub struct NoTap;
 
 impl AudioTap for NoTap {
-    fn open(&mut self, _: u32, _: u32) -> bool {
+    fn every_track(&self) -> bool {
         false
     }
-    fn push(&mut self, _: &[f32]) {}
+    fn open(&mut self, _: usize, _: u32, _: u32) -> bool {
+        false
+    }
+    fn push(&mut self, _: usize, _: &[f32]) {}
 }
 
-/// The decoded audio: 16 kHz mono kept, the stream's own samples handed to the tap.
+/// The decoded audio: track 0 as 16 kHz mono, kept; every track's own samples handed to the tap.
 pub(super) struct AudioOut<'t> {
     mono: ToF32,
     pcm: Vec<f32>,
     tap: &'t mut dyn AudioTap,
-    /// None until the first frame: then whether the tap is open.
-    native: Option<Option<ToF32>>,
+    /// Per track: None until its first frame, then its converter when the tap is open for it.
+    native: Vec<Option<Option<ToF32>>>,
     buf: Vec<f32>,
 }
 
@@ -140,21 +146,34 @@ impl AudioOut<'_> {
             mono: ToF32::new(Some(16_000)),
             pcm: Vec::new(),
             tap,
-            native: None,
+            native: Vec::new(),
             buf: Vec::new(),
         }
     }
 
-    pub(super) fn push(&mut self, frame: &ffmpeg::frame::Audio) -> Result<(), ProbeError> {
-        self.mono.push(frame, &mut self.pcm)?;
-        let native = self.native.get_or_insert_with(|| {
-            self.tap
-                .open(frame.rate(), frame.channels() as u32)
+    pub(super) fn every_track(&self) -> bool {
+        self.tap.every_track()
+    }
+
+    pub(super) fn push(
+        &mut self,
+        track: usize,
+        frame: &ffmpeg::frame::Audio,
+    ) -> Result<(), ProbeError> {
+        if track == 0 {
+            self.mono.push(frame, &mut self.pcm)?;
+        }
+        if self.native.len() <= track {
+            self.native.resize_with(track + 1, || None);
+        }
+        let tap = &mut *self.tap;
+        let native = self.native[track].get_or_insert_with(|| {
+            tap.open(track, frame.rate(), frame.channels() as u32)
                 .then(|| ToF32::new(None))
         });
         if let Some(native) = native {
             native.push(frame, &mut self.buf)?;
-            self.tap.push(&self.buf);
+            self.tap.push(track, &self.buf);
             self.buf.clear();
         }
         Ok(())

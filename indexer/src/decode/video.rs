@@ -147,6 +147,15 @@ pub(super) fn decode_ffmpeg(
         max_side: policy.max_side,
     };
     let mut mono = AudioOut::new(tap);
+    // The other audio tracks, for a tap that measures every one (tracks 1.. in stream order).
+    let mut others: Vec<AudioDecoder> = if adec.is_some() && mono.every_track() {
+        ictx.streams()
+            .filter(|s| s.parameters().medium() == Type::Audio && Some(s.index()) != audio_idx)
+            .filter_map(|s| audio_decoder(&s).map(|d| (s.index(), d)))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let mut frames: Vec<Frame> = Vec::new();
     let mut keyframes_seen = 0usize;
     let mut latest = 0.0f64;
@@ -214,7 +223,14 @@ pub(super) fn decode_ffmpeg(
                 continue;
             }
             while d.receive_frame(&mut aframe).is_ok() {
-                mono.push(&aframe)?;
+                mono.push(0, &aframe)?;
+            }
+        } else if let Some(k) = others.iter().position(|(i, _)| *i == idx) {
+            let d = &mut others[k].1;
+            if d.send_packet(&packet).is_ok() {
+                while d.receive_frame(&mut aframe).is_ok() {
+                    mono.push(k + 1, &aframe)?;
+                }
             }
         }
     }
@@ -225,7 +241,13 @@ pub(super) fn decode_ffmpeg(
     if let Some((_, d)) = adec.as_mut() {
         let _ = d.send_eof();
         while d.receive_frame(&mut aframe).is_ok() {
-            mono.push(&aframe)?;
+            mono.push(0, &aframe)?;
+        }
+    }
+    for (k, (_, d)) in others.iter_mut().enumerate() {
+        let _ = d.send_eof();
+        while d.receive_frame(&mut aframe).is_ok() {
+            mono.push(k + 1, &aframe)?;
         }
     }
     let pcm = mono.finish();
@@ -320,19 +342,12 @@ fn open_decoders(
     audio: Option<usize>,
     animation: bool,
 ) -> Result<(Option<VideoDecoder>, Option<AudioDecoder>), ProbeError> {
-    let single_thread = |ctx: &mut ffmpeg::codec::context::Context| {
-        ctx.set_threading(ffmpeg::codec::threading::Config {
-            kind: ffmpeg::codec::threading::Type::None,
-            count: 1,
-            ..Default::default()
-        });
-    };
     let vdec = match video {
         Some(i) => {
             let st = ictx.stream(i).expect("stream of this context");
             let mut ctx = ffmpeg::codec::context::Context::from_parameters(st.parameters())
                 .map_err(|e| corrupt(format!("unusable video stream: {e}")))?;
-            single_thread(&mut ctx);
+            one_thread(&mut ctx);
             let mut d = ctx
                 .decoder()
                 .video()
@@ -347,14 +362,29 @@ fn open_decoders(
     let adec = match audio {
         Some(i) => {
             let st = ictx.stream(i).expect("stream of this context");
-            let mut ctx = ffmpeg::codec::context::Context::from_parameters(st.parameters())
+            ffmpeg::codec::context::Context::from_parameters(st.parameters())
                 .map_err(|e| corrupt(format!("unusable audio stream: {e}")))?;
-            single_thread(&mut ctx);
-            ctx.decoder().audio().ok().map(|d| (i, d))
+            audio_decoder(&st).map(|d| (i, d))
         }
         None => None,
     };
     Ok((vdec, adec))
+}
+
+/// A stream's audio decoder on one thread, when FFmpeg has one for it.
+fn audio_decoder(st: &ffmpeg::format::stream::Stream) -> Option<ffmpeg::decoder::Audio> {
+    let mut ctx = ffmpeg::codec::context::Context::from_parameters(st.parameters()).ok()?;
+    one_thread(&mut ctx);
+    ctx.decoder().audio().ok()
+}
+
+/// A worker process has one core: its decoders use one thread.
+fn one_thread(ctx: &mut ffmpeg::codec::context::Context) {
+    ctx.set_threading(ffmpeg::codec::threading::Config {
+        kind: ffmpeg::codec::threading::Type::None,
+        count: 1,
+        ..Default::default()
+    });
 }
 
 /// The sampling policy for one decoded keyframe at `time`, given the frames kept so far: a

@@ -151,7 +151,7 @@ pub trait Extractor: Sync {
     ) -> Option<Background<'a>> {
         None
     }
-    /// A meter for the file's audio stream; its result reaches `run` as `cx.metered`.
+    /// A meter for one of the file's audio tracks; the results reach `run` as `cx.metered`.
     fn meter(&self, _rate: u32, _channels: u32) -> Option<Box<dyn Meter>> {
         None
     }
@@ -245,25 +245,24 @@ pub struct Cx<'i, 'a> {
     pub models: &'i mut ModelSet,
     /// What its `background` work returned, when it started any.
     pub background: Option<Result<Output, ModelError>>,
-    /// What its meter measured, when the file has sound.
-    pub metered: Option<Metered>,
+    /// What its meters measured, per audio track (none without sound).
+    pub metered: Vec<(usize, Metered)>,
 }
 
 impl Cx<'_, '_> {
-    /// The meter's values as measures of `extractor`.
+    /// The meters' values as measures of `extractor`, track by track.
     pub fn take_measures(&mut self, extractor: &str) -> Result<Vec<MeasureOut>, ModelError> {
-        match self.metered.take() {
-            None => Ok(Vec::new()),
-            Some(Err(e)) => Err(ModelError::BadInput(e)),
-            Some(Ok(values)) => Ok(values
-                .into_iter()
-                .map(|(name, value)| MeasureOut {
-                    extractor: extractor.into(),
-                    name: name.into(),
-                    value,
-                })
-                .collect()),
+        let mut out = Vec::new();
+        for (track, metered) in std::mem::take(&mut self.metered) {
+            let values = metered.map_err(ModelError::BadInput)?;
+            out.extend(values.into_iter().map(|(name, value)| MeasureOut {
+                extractor: extractor.into(),
+                name: name.into(),
+                track: track as u32,
+                value,
+            }));
         }
+        Ok(out)
     }
 }
 
@@ -371,10 +370,10 @@ pub fn reads_results(wanted: &[(String, u32)]) -> bool {
         .any(|(n, _)| by_name(n).is_some_and(|e| e.stage() == Stage::Results))
 }
 
-/// The meters of the wanted extractors, fed while the file decodes.
+/// The meters of the wanted extractors, one per audio track, fed while the file decodes.
 pub struct Meters {
     wanted: Vec<&'static dyn Extractor>,
-    open: Vec<(&'static str, Box<dyn Meter>)>,
+    open: Vec<(&'static str, usize, Box<dyn Meter>)>,
 }
 
 impl Meters {
@@ -385,28 +384,35 @@ impl Meters {
         }
     }
 
-    /// Each meter's result, by extractor.
-    pub fn finish(self) -> Vec<(&'static str, Metered)> {
+    /// Each meter's result, by extractor and track.
+    pub fn finish(self) -> Vec<(&'static str, usize, Metered)> {
         self.open
             .into_iter()
-            .map(|(name, m)| (name, m.finish()))
+            .map(|(name, track, m)| (name, track, m.finish()))
             .collect()
     }
 }
 
 impl AudioTap for Meters {
-    fn open(&mut self, rate: u32, channels: u32) -> bool {
-        self.open = self
-            .wanted
-            .iter()
-            .filter_map(|e| e.meter(rate, channels).map(|m| (e.name(), m)))
-            .collect();
-        !self.open.is_empty()
+    fn every_track(&self) -> bool {
+        self.wanted.iter().any(|e| !e.measures().is_empty())
     }
 
-    fn push(&mut self, samples: &[f32]) {
-        for (_, m) in &mut self.open {
-            m.push(samples);
+    fn open(&mut self, track: usize, rate: u32, channels: u32) -> bool {
+        let before = self.open.len();
+        for e in &self.wanted {
+            if let Some(m) = e.meter(rate, channels) {
+                self.open.push((e.name(), track, m));
+            }
+        }
+        self.open.len() > before
+    }
+
+    fn push(&mut self, track: usize, samples: &[f32]) {
+        for (_, t, m) in &mut self.open {
+            if *t == track {
+                m.push(samples);
+            }
         }
     }
 }

@@ -189,10 +189,11 @@ impl Store {
                     ])?;
                 }
                 let mut measure = tx.prepare_cached(
-                    "INSERT INTO measures(content_id, extractor, name, value) VALUES (?1, ?2, ?3, ?4)",
+                    "INSERT INTO measures(content_id, extractor, name, track, value)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
                 )?;
                 for m in &out.measures {
-                    measure.execute(params![content_id, m.extractor, m.name, m.value])?;
+                    measure.execute(params![content_id, m.extractor, m.name, m.track, m.value])?;
                 }
                 let mut face = tx.prepare_cached(
                     "INSERT INTO faces(content_id, time, x, y, w, h, score, descriptor, age, male, thumb)
@@ -282,24 +283,28 @@ impl Store {
         Ok(rows)
     }
 
-    /// (extractor, measure, value) of what was measured over a content.
-    pub fn measures(&self, content_id: i64) -> Result<Vec<(String, String, f64)>> {
+    /// (extractor, measure, audio track, value) of what was measured over a content.
+    pub fn measures(&self, content_id: i64) -> Result<Vec<(String, String, u32, f64)>> {
         let mut st = self.conn.prepare_cached(
-            "SELECT extractor, name, value FROM measures WHERE content_id = ?1 ORDER BY rowid",
+            "SELECT extractor, name, track, value FROM measures WHERE content_id = ?1
+             ORDER BY track, rowid",
         )?;
         let rows = st
-            .query_map([content_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .query_map([content_id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?
             .collect::<rusqlite::Result<_>>()?;
         Ok(rows)
     }
 
-    /// The value of measure `name` for the file at `path`, when it has one.
+    /// The value of measure `name` for the file at `path` (its first audio track), when it has
+    /// one.
     pub fn measure_of(&self, path: &Path, name: &str) -> Result<Option<f64>> {
         Ok(self
             .conn
             .one(
                 "SELECT m.value FROM files f JOIN measures m ON m.content_id = f.content_id
-                 WHERE f.path = ?1 AND m.name = ?2",
+                 WHERE f.path = ?1 AND m.name = ?2 AND m.track = 0",
                 params![path_bytes(path), name],
                 |r| r.get(0),
             )
