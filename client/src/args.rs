@@ -119,8 +119,8 @@ pub(crate) enum Command {
         #[arg(long)]
         camera: Option<String>,
         /// Only files whose measure satisfies this (repeatable): "loudness<-20" (LUFS),
-        /// "true_peak>-1" (dBTP), "clipped>0", "loudness_range>=10" (LU); `vx show` lists a
-        /// file's measures
+        /// "true_peak>-1" (dBTP), "clipped>0", "loudness_range>=10" (LU), of the file's first
+        /// audio track; `vx show` lists a file's measures
         #[arg(long = "where", value_name = "MEASURE<VALUE", value_parser = MeasureFilter::parse)]
         measures: Vec<MeasureFilter>,
         #[arg(long, default_value_t = 20)]
