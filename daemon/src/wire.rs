@@ -1,7 +1,7 @@
 //! The indexer's types as the protocol's, and back: the one place the two meet.
 
+use vx_indexer::SearchError;
 use vx_indexer::search::{self, Hit, Query};
-use vx_indexer::{SearchError, StoreError};
 use vx_protocol::{
     Compare, FileState, MeasureFilter, MediaKind, Moment, RpcError, SearchHit, SearchRequest,
     WirePath,
@@ -63,13 +63,6 @@ impl ToWire for Hit {
             thumbnail: self.thumbnail.as_deref().map(WirePath::new),
             clip: self.clip.as_deref().map(WirePath::new),
         }
-    }
-}
-
-impl ToWire for StoreError {
-    type Wire = RpcError;
-    fn to_wire(self) -> RpcError {
-        RpcError::Internal(self.to_string())
     }
 }
 

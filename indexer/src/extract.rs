@@ -117,9 +117,8 @@ pub struct Job<'a> {
 
 /// Runs the wanted extractors over `decoded`.
 pub fn extract(decoded: &Decoded, job: Job<'_>, models: &mut ModelSet) -> Output {
-    let mut input = Input::new(decoded, job.thumbs_dir, job.hash_hex);
-    input.stored = job.stored;
-    let metered = job.metered;
+    let input = Input::new(decoded, job.thumbs_dir, job.hash_hex, job.stored);
+    let mut metered = job.metered;
     let mut out = Output {
         frames: decoded
             .frames
@@ -182,9 +181,8 @@ pub fn extract(decoded: &Decoded, job: Job<'_>, models: &mut ModelSet) -> Output
                 models,
                 background: found,
                 metered: metered
-                    .iter()
-                    .filter(|(n, ..)| *n == e.name())
-                    .map(|(_, track, m)| (*track, m.clone()))
+                    .extract_if(.., |(n, ..)| *n == e.name())
+                    .map(|(_, track, m)| (track, m))
                     .collect(),
             };
             let result = e.run(&mut cx, &mut out);

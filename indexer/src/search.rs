@@ -150,22 +150,20 @@ impl Searcher<'_> {
                 )));
             }
         }
-        let known_measures = || -> Vec<&str> {
-            extractors::ALL
-                .iter()
-                .flat_map(|e| e.measures())
-                .map(|m| m.name)
-                .collect()
-        };
         if let Some(m) = q
             .measures
             .iter()
             .find(|m| extractors::measure(&m.name).is_none())
         {
+            let known: Vec<&str> = extractors::ALL
+                .iter()
+                .flat_map(|e| e.measures())
+                .map(|m| m.name)
+                .collect();
             return Err(SearchError::BadQuery(format!(
                 "no measure is called {:?}; there are: {}",
                 m.name,
-                known_measures().join(", ")
+                known.join(", ")
             )));
         }
         let limit = q.limit.clamp(1, 10_000) as usize;

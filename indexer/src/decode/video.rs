@@ -151,7 +151,7 @@ pub(super) fn decode_ffmpeg(
     let mut others: Vec<AudioDecoder> = if adec.is_some() && mono.every_track() {
         ictx.streams()
             .filter(|s| s.parameters().medium() == Type::Audio && Some(s.index()) != audio_idx)
-            .filter_map(|s| audio_decoder(&s).map(|d| (s.index(), d)))
+            .filter_map(|s| audio_decoder(&s).ok().flatten().map(|d| (s.index(), d)))
             .collect()
     } else {
         Vec::new()
@@ -360,22 +360,20 @@ fn open_decoders(
         None => None,
     };
     let adec = match audio {
-        Some(i) => {
-            let st = ictx.stream(i).expect("stream of this context");
-            ffmpeg::codec::context::Context::from_parameters(st.parameters())
-                .map_err(|e| corrupt(format!("unusable audio stream: {e}")))?;
-            audio_decoder(&st).map(|d| (i, d))
-        }
+        Some(i) => audio_decoder(&ictx.stream(i).expect("stream of this context"))?.map(|d| (i, d)),
         None => None,
     };
     Ok((vdec, adec))
 }
 
 /// A stream's audio decoder on one thread, when FFmpeg has one for it.
-fn audio_decoder(st: &ffmpeg::format::stream::Stream) -> Option<ffmpeg::decoder::Audio> {
-    let mut ctx = ffmpeg::codec::context::Context::from_parameters(st.parameters()).ok()?;
+fn audio_decoder(
+    st: &ffmpeg::format::stream::Stream,
+) -> Result<Option<ffmpeg::decoder::Audio>, ProbeError> {
+    let mut ctx = ffmpeg::codec::context::Context::from_parameters(st.parameters())
+        .map_err(|e| corrupt(format!("unusable audio stream: {e}")))?;
     one_thread(&mut ctx);
-    ctx.decoder().audio().ok()
+    Ok(ctx.decoder().audio().ok())
 }
 
 /// A worker process has one core: its decoders use one thread.

@@ -172,7 +172,12 @@ pub struct Input<'a> {
 }
 
 impl<'a> Input<'a> {
-    pub fn new(decoded: &'a Decoded, thumbs_dir: &'a Path, hash_hex: &'a str) -> Input<'a> {
+    pub fn new(
+        decoded: &'a Decoded,
+        thumbs_dir: &'a Path,
+        hash_hex: &'a str,
+        stored: &'a [(i64, SegmentOut)],
+    ) -> Input<'a> {
         let views: Vec<RgbView> = decoded.frames.iter().map(|f| f.image.view()).collect();
         let scenes = Scenes::of(&views);
         let looks = scenes
@@ -187,7 +192,7 @@ impl<'a> Input<'a> {
             looks,
             thumbs_dir,
             hash_hex,
-            stored: &[],
+            stored,
         }
     }
 
@@ -216,27 +221,27 @@ impl<'a> Input<'a> {
         format!("{}/{}-{what}.jpg", &self.hash_hex[..2], self.hash_hex)
     }
 
-    /// What a model found in `look` (texts with scores), as segments at every scene showing it.
+    /// What `e`'s model found in `look` (texts with scores), as segments at every scene
+    /// showing it.
     pub fn segments_at_look(
         &self,
         look: usize,
-        (extractor, source): (&str, &str),
+        e: &dyn Extractor,
         found: &[(String, f32)],
         out: &mut Vec<SegmentOut>,
     ) {
         for k in self.scenes.showing(look) {
-            let (start, end) = self.span(k);
             for (text, score) in found {
-                out.push(SegmentOut::new(
-                    extractor,
-                    source,
-                    (start, end),
-                    text.clone(),
-                    *score,
-                ));
+                out.push(segment(e, self.span(k), text.clone(), *score));
             }
         }
     }
+}
+
+/// A segment of `e`'s, under the source it declares.
+pub fn segment(e: &dyn Extractor, span: (f64, f64), text: String, confidence: f32) -> SegmentOut {
+    let source = e.segments().map_or(e.name(), |s| s.source);
+    SegmentOut::new(e.name(), source, span, text, confidence)
 }
 
 /// One extractor's run over one file.
@@ -291,13 +296,6 @@ pub fn order(mut wanted: Vec<(String, u32)>) -> Vec<(String, u32)> {
     };
     wanted.sort_by_key(|(n, _)| rank(n));
     wanted
-}
-
-/// The declaration of the segments stored under `source`.
-pub fn segments_of(source: &str) -> Option<Segments> {
-    ALL.iter()
-        .filter_map(|e| e.segments())
-        .find(|s| s.source == source)
 }
 
 /// The name of what a segment says is seen, when its extractor says what is seen.

@@ -46,7 +46,7 @@ impl Extractor for Objects {
                 .chain(found.into_iter().map(|d| (d.label, d.score)))
                 .collect::<Vec<_>>();
             cx.input
-                .segments_at_look(l, (self.name(), "object"), &words, &mut out.segments);
+                .segments_at_look(l, self, &words, &mut out.segments);
         }
         Ok(())
     }

@@ -43,7 +43,7 @@ impl Extractor for Ocr {
                 })
                 .collect();
             cx.input
-                .segments_at_look(l, (self.name(), "ocr"), &lines, &mut out.segments);
+                .segments_at_look(l, self, &lines, &mut out.segments);
         }
         Ok(())
     }

@@ -24,9 +24,7 @@ impl Extractor for Semantic {
     fn run(&self, cx: &mut Cx<'_, '_>, out: &mut Output) -> Result<(), ModelError> {
         out.segments = merge_runs(std::mem::take(&mut out.segments));
         let embedded = embedded_sources();
-        let texts: Vec<usize> = (0..out.segments.len())
-            .filter(|&i| embedded.contains(&out.segments[i].source.as_str()))
-            .collect();
+        let is_embedded = |s: &SegmentOut| embedded.contains(&s.source.as_str());
         // What extractors outside this pass stored earlier (a transcript made before the text
         // model was installed, or embedded by an older version) is stored again, embedded, in
         // place of the old rows.
@@ -34,25 +32,19 @@ impl Extractor for Semantic {
             .input
             .stored
             .iter()
-            .filter(|(_, s)| embedded.contains(&s.source.as_str()))
+            .filter(|(_, s)| is_embedded(s))
             .collect();
-        if !earlier.is_empty() {
-            let emb = cx.models.text()?;
-            for chunk in earlier.chunks(32) {
-                let words: Vec<&str> = chunk.iter().map(|(_, s)| embedding_text(s)).collect();
-                for (&&(id, ref s), e) in chunk.iter().zip(emb.embed(&words)?) {
-                    out.replaced.push(id);
-                    out.segments.push(SegmentOut {
-                        embedding: Some(e),
-                        ..s.clone()
-                    });
-                }
-            }
-        }
-        if texts.is_empty() {
+        if earlier.is_empty() && !out.segments.iter().any(is_embedded) {
             return Ok(());
         }
         let emb = cx.models.text()?;
+        for (id, s) in earlier {
+            out.replaced.push(*id);
+            out.segments.push(s.clone());
+        }
+        let texts: Vec<usize> = (0..out.segments.len())
+            .filter(|&i| is_embedded(&out.segments[i]))
+            .collect();
         for chunk in texts.chunks(32) {
             let words: Vec<&str> = chunk
                 .iter()

@@ -45,12 +45,8 @@ impl Extractor for Tags {
             {
                 let found: Vec<(String, f32)> =
                     tags.iter().map(|t| (tag_text(t), t.score)).collect();
-                cx.input.segments_at_look(
-                    c * BATCH + j,
-                    (self.name(), "tag"),
-                    &found,
-                    &mut out.segments,
-                );
+                cx.input
+                    .segments_at_look(c * BATCH + j, self, &found, &mut out.segments);
             }
         }
         Ok(())

@@ -3,7 +3,7 @@
 
 use vx_models::{ModelError, ModelSet};
 
-use super::{Background, Cx, Extractor, Input, Needs, Segments, Stage};
+use super::{Background, Cx, Extractor, Input, Needs, Segments, Stage, segment};
 use crate::extract::{Output, SegmentOut};
 
 pub struct Transcript;
@@ -73,9 +73,8 @@ fn transcribe(
         let offset = a as f64 / RATE as f64;
         let rate = vx_models::transcriber::SAMPLE_RATE;
         for s in t.transcribe_with(&pcm[a..b], rate, threads())? {
-            out.push(SegmentOut::new(
-                "transcript",
-                "transcript",
+            out.push(segment(
+                &Transcript,
                 (s.start + offset, s.end + offset),
                 s.text,
                 1.0 - s.no_speech,

@@ -15,8 +15,13 @@ pub struct SearchableFile {
     pub date: i64,
 }
 
-const SEARCHABLE_COLS: &str = "f.content_id, f.path, c.kind, f.state != 'offline',
-    coalesce(c.taken, f.mtime_ns / 1000000000)";
+/// The columns `searchable` reads.
+macro_rules! searchable_cols {
+    () => {
+        "f.content_id, f.path, c.kind, f.state != 'offline',
+         coalesce(c.taken, f.mtime_ns / 1000000000)"
+    };
+}
 
 fn searchable(r: &rusqlite::Row<'_>) -> rusqlite::Result<SearchableFile> {
     Ok(SearchableFile {
@@ -92,8 +97,10 @@ impl Store {
 
     /// The searchable files (indexed or offline) of a content.
     pub fn searchable_files(&self, content_id: i64) -> Result<Vec<SearchableFile>> {
-        let mut st = self.conn.prepare_cached(&format!(
-            "SELECT {SEARCHABLE_COLS} FROM files f JOIN contents c ON c.id = f.content_id
+        let mut st = self.conn.prepare_cached(concat!(
+            "SELECT ",
+            searchable_cols!(),
+            " FROM files f JOIN contents c ON c.id = f.content_id
              WHERE f.content_id = ?1 AND f.state IN ('indexed', 'offline') AND c.kind IS NOT NULL"
         ))?;
         let rows = st
@@ -133,9 +140,10 @@ impl Store {
             None => String::new(),
         };
         let mut st = self.conn.prepare(&format!(
-            "SELECT DISTINCT {SEARCHABLE_COLS}, {has_all}
+            "SELECT DISTINCT {}, {has_all}
              FROM files f JOIN contents c ON c.id = f.content_id
-             WHERE f.state IN ('indexed', 'offline') AND c.kind IS NOT NULL {shows_person}"
+             WHERE f.state IN ('indexed', 'offline') AND c.kind IS NOT NULL {shows_person}",
+            searchable_cols!()
         ))?;
         let rows = st
             .query_map([], |r| Ok((searchable(r)?, r.get(5)?)))?
