@@ -2,7 +2,7 @@
 # Benchmark (not a test): decoding and the extraction pipeline, with the model pack.
 #  1. in-process (cargo bench -p vx-indexer --bench pipeline): keyframe decoding against the
 #     ffmpeg CLI, the fused pass against one pass per extractor, each extractor's share, images/s
-#     for one worker;
+#     for one worker; a video of music then speech with and without the audio-event model;
 #  2. end to end: the release vxd (default settings: a worker process per core) cataloguing
 #     and extracting 70 pictures, then two 60 s 1080p videos with speech (one returning to its
 #     pictures, one never); images/s and real-time factor.
@@ -54,9 +54,18 @@ for i in 0 1 2 3; do
 done
 for k in p h v; do for i in 0 1 2 3; do order+="[$k$i]"; done; done
 talk "$looks${order}concat=n=12:v=1:a=0[v]" "$WORK/video-unique/talk_unique_1080p.mp4"
+# 60 s of 1080p: 40 s of a fiddle tune, then 20 s of the reading, over one picture.
+SOUNDS="$(./scripts/fetch-sound-media.sh)"
+ffmpeg -loglevel error -y \
+  -loop 1 -framerate 25 -t 60 -i "$MEDIA/coffee.png" -t 40 -i "$SOUNDS/ireland.ogg" \
+  -stream_loop -1 -i "$MEDIA/librivox-0870.wav" \
+  -filter_complex "[0]$scale[v];[1]aresample=16000,aformat=channel_layouts=mono[m];[2]atrim=0:20[s];[m][s]concat=n=2:v=0:a=1[a]" \
+  -map "[v]" -map "[a]" -t 60 -r 25 -g 50 -keyint_min 50 -sc_threshold 0 -c:v libx264 -pix_fmt yuv420p -c:a aac \
+  "$WORK/music_then_speech.mp4"
 
 echo "=== in-process"
-VX_BENCH_VIDEO="$WORK/video/talk_1080p.mp4" VX_BENCH_IMAGES="$WORK/images/photos" cargo bench -q -p vx-indexer --bench pipeline
+VX_BENCH_VIDEO="$WORK/video/talk_1080p.mp4" VX_BENCH_IMAGES="$WORK/images/photos" \
+  VX_BENCH_MUSIC="$WORK/music_then_speech.mp4" cargo bench -q -p vx-indexer --bench pipeline
 
 echo
 echo "=== end to end (release vxd, default settings)"

@@ -78,6 +78,10 @@ worker_memory_mb = 6144
 # second (0 = keep workers running). [VX_WORKER_IDLE_SECS]
 worker_idle_secs = 120
 
+# Extractors not to run, by the names `vx status` lists ("pose", "audio-events"); what they
+# found earlier stays searchable. [VX_DISABLE, comma-separated]
+disable = []
+
 # Log filter, in tracing's EnvFilter syntax (error, warn, info, debug, trace). [VX_LOG]
 log = "info"
 "#;
@@ -103,6 +107,7 @@ pub struct Config {
     pub file_timeout_secs: u64,
     pub worker_memory_mb: u64,
     pub worker_idle_secs: u64,
+    pub disable: Vec<String>,
     pub log: String,
 }
 
@@ -127,6 +132,7 @@ impl Default for Config {
             file_timeout_secs: 600,
             worker_memory_mb: 6144,
             worker_idle_secs: 120,
+            disable: Vec::new(),
             log: "info".into(),
         }
     }
@@ -194,6 +200,9 @@ impl Config {
         env_parse("VX_FILE_TIMEOUT_SECS", &mut self.file_timeout_secs)?;
         env_parse("VX_WORKER_MEMORY_MB", &mut self.worker_memory_mb)?;
         env_parse("VX_WORKER_IDLE_SECS", &mut self.worker_idle_secs)?;
+        if let Some(v) = env("VX_DISABLE") {
+            self.disable = v.split(',').map(|n| n.trim().to_string()).collect();
+        }
         env_parse("VX_LOG", &mut self.log)?;
         Ok(())
     }
@@ -243,6 +252,12 @@ mod tests {
     #[test]
     fn unknown_fields_are_refused() {
         assert!(toml::from_str::<Config>("wokers = 2").is_err());
+    }
+
+    #[test]
+    fn disabled_extractors_come_from_the_file_or_the_environment() {
+        let c = Config::parse("disable = [\"audio-events\", \"pose\"]").unwrap();
+        assert_eq!(c.disable, ["audio-events", "pose"]);
     }
 
     #[test]

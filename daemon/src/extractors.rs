@@ -24,13 +24,51 @@ pub struct State {
     pub reason: Option<String>,
 }
 
+/// Where vxd finds what the extractors need, and which it was told not to run.
+pub struct Setup<'a> {
+    pub models_dir: &'a Path,
+    pub onnxruntime: Option<&'a Path>,
+    pub disabled: &'a [String],
+}
+
+/// Every name an extractor is known by: those that run and those whose model is listed.
+fn known_names() -> Vec<String> {
+    let mut names: Vec<String> = extractors::ALL.iter().map(|e| e.name().into()).collect();
+    for m in &Manifest::builtin().models {
+        if !names.contains(&m.extractor) {
+            names.push(m.extractor.clone());
+        }
+    }
+    names
+}
+
+/// Refuses names that are no extractor's, saying which are.
+pub fn check_names(names: &[String]) -> Result<(), String> {
+    let known = known_names();
+    match names.iter().find(|n| !known.contains(n)) {
+        Some(n) => Err(format!(
+            "no extractor is called {n:?}; the extractors are {}",
+            known.join(", ")
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Every extractor, and why it does not run when it does not.
-pub fn states(models_dir: &Path, onnxruntime: Option<&Path>) -> Vec<State> {
+pub fn states(setup: &Setup) -> Vec<State> {
+    let Setup {
+        models_dir,
+        onnxruntime,
+        disabled,
+    } = *setup;
     let ort = vx_model_store::find_library(onnxruntime);
     let manifest = Manifest::builtin();
     let mut out = Vec::new();
     for e in extractors::ALL {
         let reason = match e.needs() {
+            _ if disabled.iter().any(|d| d == e.name()) => {
+                Some("disabled in the configuration (`disable`)".to_string())
+            }
             Needs::Nothing => None,
             Needs::Model(key) => manifest.for_extractor(key).and_then(|m| {
                 let state = check_model(models_dir, m, false);
@@ -59,16 +97,14 @@ pub fn states(models_dir: &Path, onnxruntime: Option<&Path>) -> Vec<State> {
     for m in &manifest.models {
         if !out.iter().any(|s| s.name == m.extractor) {
             let state = check_model(models_dir, m, false);
-            // The audio-event model already serves the transcript (where speech starts).
-            let used = if m.extractor == "audio-events" {
-                "; the transcript uses it to start moments with the speech, sound tags are not extracted yet"
-            } else {
-                "; this vxd does not run it yet"
-            };
             out.push(State {
                 name: m.extractor.clone(),
                 version: 1,
-                reason: Some(format!("model {} is {}{used}", m.name, state.label())),
+                reason: Some(format!(
+                    "model {} is {}; this vxd does not run it yet",
+                    m.name,
+                    state.label()
+                )),
             });
         }
     }
@@ -76,20 +112,16 @@ pub fn states(models_dir: &Path, onnxruntime: Option<&Path>) -> Vec<State> {
 }
 
 /// (extractor, version) pairs that run.
-pub fn enabled(models_dir: &Path, onnxruntime: Option<&Path>) -> Vec<(String, u32)> {
-    states(models_dir, onnxruntime)
+pub fn enabled(setup: &Setup) -> Vec<(String, u32)> {
+    states(setup)
         .into_iter()
         .filter(|s| s.reason.is_none())
         .map(|s| (s.name, s.version))
         .collect()
 }
 
-pub fn infos(
-    models_dir: &Path,
-    onnxruntime: Option<&Path>,
-    done: impl Fn(&str, u32) -> u64,
-) -> Vec<ExtractorInfo> {
-    states(models_dir, onnxruntime)
+pub fn infos(setup: &Setup, done: impl Fn(&str, u32) -> u64) -> Vec<ExtractorInfo> {
+    states(setup)
         .into_iter()
         .map(|s| ExtractorInfo {
             done: if s.reason.is_none() {
@@ -103,4 +135,38 @@ pub fn infos(
             reason: s.reason,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_known_extractors_can_be_disabled() {
+        assert!(check_names(&["audio-events".into(), "pose".into(), "tags".into()]).is_ok());
+        let err = check_names(&["poses".into()]).unwrap_err();
+        assert!(
+            err.contains("\"poses\"") && err.contains("transcript"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_disabled_extractor_says_so_and_does_not_run() {
+        let models = tempfile::tempdir().unwrap();
+        let disabled = ["thumbnails".to_string()];
+        let setup = Setup {
+            models_dir: models.path(),
+            onnxruntime: None,
+            disabled: &disabled,
+        };
+        let thumbs = states(&setup).into_iter().find(|s| s.name == "thumbnails");
+        assert!(thumbs.unwrap().reason.unwrap().contains("disabled"));
+        assert!(!enabled(&setup).iter().any(|(n, _)| n == "thumbnails"));
+        let none = Setup {
+            disabled: &[],
+            ..setup
+        };
+        assert!(enabled(&none).iter().any(|(n, _)| n == "thumbnails"));
+    }
 }

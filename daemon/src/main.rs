@@ -127,6 +127,12 @@ fn run_worker(args: Args) -> ExitCode {
 fn start(args: Args) -> Result<()> {
     let config_file = args.config.unwrap_or_else(vx_protocol::paths::config_file);
     let mut config = Config::load(&config_file)?;
+    extractors::check_names(&config.disable).map_err(|e| {
+        anyhow::anyhow!(
+            "{e} (in `disable` of {} or VX_DISABLE)",
+            config_file.display()
+        )
+    })?;
     if let Some(dir) = args.data_dir {
         config.data_dir = Some(dir);
     }
@@ -185,7 +191,8 @@ async fn serve(config: Config, data_dir: PathBuf, socket: PathBuf) -> Result<()>
     shared.pending_without_job = repaired.into();
     shared.models_dir = config.models_dir();
     shared.onnxruntime = config.onnxruntime.clone();
-    shared.enabled = extractors::enabled(&shared.models_dir, shared.onnxruntime.as_deref());
+    shared.disabled = config.disable.clone();
+    shared.enabled = extractors::enabled(&shared.extractor_setup());
     tracing::info!(extractors = ?shared.enabled, "extractors enabled");
     // New models or new extractor versions: queue what existing contents lack.
     let queued = shared.enabled_store_queue(&db_path)?;

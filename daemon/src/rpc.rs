@@ -206,8 +206,7 @@ fn status(store: &Store, shared: &Shared) -> Result<Status, RpcError> {
                 .map_err(internal)?,
         })
         .chain(crate::extractors::infos(
-            &shared.models_dir,
-            shared.onnxruntime.as_deref(),
+            &shared.extractor_setup(),
             |n, v| store.extraction_done_count(n, v).unwrap_or(0),
         ))
         .collect(),

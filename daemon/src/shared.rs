@@ -45,6 +45,8 @@ pub struct Shared {
     pub data_dir: PathBuf,
     pub models_dir: PathBuf,
     pub onnxruntime: Option<PathBuf>,
+    /// Extractors the configuration says not to run.
+    pub disabled: Vec<String>,
     /// The (extractor, version) pairs that run, fixed at start.
     pub enabled: Vec<(String, u32)>,
     pub text: TextIndex,
@@ -113,11 +115,21 @@ impl Shared {
         })
     }
 
+    /// What the extractors need and which not to run, for [`crate::extractors`].
+    pub fn extractor_setup(&self) -> crate::extractors::Setup<'_> {
+        crate::extractors::Setup {
+            models_dir: &self.models_dir,
+            onnxruntime: self.onnxruntime.as_deref(),
+            disabled: &self.disabled,
+        }
+    }
+
     pub fn new(db_path: PathBuf, data_dir: PathBuf, text: TextIndex, workers: usize) -> Shared {
         Shared {
             db_path,
             models_dir: data_dir.join("models"),
             onnxruntime: None,
+            disabled: Vec::new(),
             enabled: Vec::new(),
             data_dir,
             text,

@@ -1,7 +1,8 @@
 //! Decoding and the fused pass, measured in one run (scripts/bench-pipeline.sh prepares the
 //! media): keyframe decoding against the ffmpeg CLI on the same file; one fused pass against
 //! one decoding pass per extractor; each extractor's share of the fused pass; images per second
-//! for one worker. Medians of several runs.
+//! for one worker; with VX_BENCH_MUSIC, a video of music then speech with and without the
+//! audio-event model (which keeps Whisper off the music). Medians of several runs.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -219,4 +220,62 @@ fn main() {
             100.0 * v / total
         );
     }
+
+    if let Some(music) = std::env::var_os("VX_BENCH_MUSIC") {
+        music_skip(Path::new(&music), &pack, runs, thumbs.path());
+    }
+}
+
+/// The fused pass over a video of music then speech, with the whole pack against the pack
+/// without the audio-event model (Whisper then hears the music too), alternated.
+fn music_skip(video: &Path, pack: &Path, runs: usize, thumbs: &Path) {
+    let deaf = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(pack).unwrap().flatten() {
+        if entry.file_name() != "audio" {
+            std::os::unix::fs::symlink(entry.path(), deaf.path().join(entry.file_name())).unwrap();
+        }
+    }
+    let mut listening = ModelSet::new(pack, RuntimeOptions::default(), 1);
+    let mut deaf_models = ModelSet::new(deaf.path(), RuntimeOptions::default(), 1);
+    let wanted = all();
+    pass(video, &wanted, &mut listening, thumbs);
+    pass(video, &wanted, &mut deaf_models, thumbs);
+    let (mut with, mut without) = (Vec::new(), Vec::new());
+    let mut said = (0, 0);
+    let spoken = |o: &Output| {
+        o.segments
+            .iter()
+            .filter(|s| s.source == "transcript")
+            .count()
+    };
+    for _ in 0..runs.min(3) {
+        let (t, o) = time(|| pass(video, &wanted, &mut deaf_models, thumbs));
+        without.push(t);
+        said.0 = spoken(&o);
+        let (t, o) = time(|| pass(video, &wanted, &mut listening, thumbs));
+        with.push(t);
+        said.1 = spoken(&o);
+    }
+    let (with, without) = (median(with), median(without));
+    let duration = decode(video, &DecodePolicy::default())
+        .unwrap()
+        .meta
+        .duration
+        .unwrap_or(0.0);
+    println!(
+        "\nmusic then speech, {duration:.0} s ({}):",
+        video.display()
+    );
+    println!(
+        "  without the audio-event model: {without:.2} s ({:.1}x real time, {} transcript segments)",
+        duration / without,
+        said.0
+    );
+    println!(
+        "  with it (sounds heard, Whisper only where there is speech): {with:.2} s ({:.1}x real \
+         time, {} transcript segments)  -> {:.2}x faster",
+        duration / with,
+        said.1,
+        without / with
+    );
 }

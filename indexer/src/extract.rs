@@ -117,7 +117,7 @@ pub struct Job<'a> {
 
 /// Runs the wanted extractors over `decoded`.
 pub fn extract(decoded: &Decoded, job: Job<'_>, models: &mut ModelSet) -> Output {
-    let input = Input::new(decoded, job.thumbs_dir, job.hash_hex, job.stored);
+    let mut input = Input::new(decoded, job.thumbs_dir, job.hash_hex, job.stored);
     let mut metered = job.metered;
     let mut out = Output {
         frames: decoded
@@ -145,6 +145,12 @@ pub fn extract(decoded: &Decoded, job: Job<'_>, models: &mut ModelSet) -> Output
         .iter()
         .filter_map(|(n, v)| by_name(n).map(|e| (e, *v)))
         .collect();
+    if let Some(pcm) = decoded.audio.as_deref()
+        && wanted.iter().any(|(e, _)| e.listens())
+    {
+        input.heard = Some(models.audio_events().and_then(|m| m.listen(pcm)));
+    }
+    let input = input;
     std::thread::scope(|scope| {
         // Background work (speech) starts first, on threads of its own.
         let mut background: Vec<_> = wanted

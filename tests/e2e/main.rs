@@ -14,6 +14,7 @@ mod pipeline;
 mod search_quality;
 mod security;
 mod service;
+mod sounds;
 mod storage;
 mod support;
 mod visual;

@@ -3,8 +3,6 @@
 
 use std::path::Path;
 
-use serde_json::Value;
-
 use crate::support::*;
 
 /// 16 s: grey, coffee.png from 4 to 8 s and again from 14 s, page.png from 10 to 13 s;
@@ -46,15 +44,6 @@ fn slideshow(media: &Path, out: &Path) {
         "aac",
         out.to_str().unwrap(),
     ]);
-}
-
-fn segments<'a>(shown: &'a Value, source: &str) -> Vec<&'a Value> {
-    shown["segments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|s| s["source"] == source)
-        .collect()
 }
 
 fn counter(d: &Daemon, name: &str) -> i64 {

@@ -340,6 +340,16 @@ pub fn pack_with(model: &str) -> Option<Pack> {
     Some(pack)
 }
 
+/// The segments of `vx show --json`'s output from one source ("transcript", "sound").
+pub fn segments<'a>(shown: &'a Value, source: &str) -> Vec<&'a Value> {
+    shown["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["source"] == source)
+        .collect()
+}
+
 /// splitmix64: a seeded sequence, the same for the same seed.
 pub struct Rng(pub u64);
 

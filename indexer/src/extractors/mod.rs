@@ -9,6 +9,7 @@ mod objects;
 mod ocr;
 mod scenes;
 mod semantic;
+mod sounds;
 mod tags;
 mod thumbnails;
 mod transcript;
@@ -16,6 +17,7 @@ mod visual;
 
 use std::path::Path;
 
+use vx_models::audio_events::Heard;
 use vx_models::{ModelError, ModelSet, RgbView};
 
 pub use scenes::{Scenes, merge_runs, split_hidden};
@@ -36,6 +38,7 @@ pub static ALL: &[&dyn Extractor] = &[
     &faces::Faces,
     &ocr::Ocr,
     &transcript::Transcript,
+    &sounds::Sounds,
     &loudness::Loudness,
     &Semantic,
     &Visual,
@@ -151,6 +154,11 @@ pub trait Extractor: Sync {
     ) -> Option<Background<'a>> {
         None
     }
+    /// Whether it reads what the audio-event model heard (`Input::heard`), worked out once per
+    /// file for all that do.
+    fn listens(&self) -> bool {
+        false
+    }
     /// A meter for one of the file's audio tracks; the results reach `run` as `cx.metered`.
     fn meter(&self, _rate: u32, _channels: u32) -> Option<Box<dyn Meter>> {
         None
@@ -169,6 +177,9 @@ pub struct Input<'a> {
     pub hash_hex: &'a str,
     /// Segments stored earlier by extractors not in this pass, with their ids.
     pub stored: &'a [(i64, SegmentOut)],
+    /// What the audio-event model heard in the sound, when an extractor of the pass listens
+    /// and the file has sound.
+    pub heard: Option<Result<Heard, ModelError>>,
 }
 
 impl<'a> Input<'a> {
@@ -193,6 +204,7 @@ impl<'a> Input<'a> {
             thumbs_dir,
             hash_hex,
             stored,
+            heard: None,
         }
     }
 

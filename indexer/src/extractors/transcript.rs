@@ -1,6 +1,9 @@
 //! Speech: Whisper over the stretches with sound, on its own thread beside the frame
-//! extractors; each segment then starts where the audio-event model hears the speech start.
+//! extractors. With the audio-event model, only over the stretches where it hears speech
+//! (music and noise alone cost Whisper as much as words), and each segment starts where the
+//! speech does.
 
+use vx_models::audio_events::{HOP, Heard, WINDOW};
 use vx_models::{ModelError, ModelSet};
 
 use super::{Background, Cx, Extractor, Input, Needs, Segments, Stage, segment};
@@ -29,29 +32,36 @@ impl Extractor for Transcript {
             embedded: true,
         })
     }
+    fn listens(&self) -> bool {
+        true
+    }
     fn background<'a>(
         &self,
         input: &'a Input<'a>,
         models: &mut ModelSet,
     ) -> Option<Background<'a>> {
         let pcm = input.decoded.audio.as_deref()?;
+        let heard = input.heard.as_ref().and_then(|h| h.as_ref().ok());
         let transcriber = models.transcriber();
         Some(Box::new(move |threads| {
+            let mut regions = sound_regions(pcm);
+            if let Some(heard) = heard {
+                regions = overlap(&regions, &speech_regions(heard, pcm.len()));
+            }
+            let mut segments = transcribe(&*transcriber?, pcm, &regions, threads)?;
+            if let Some(heard) = heard {
+                trim_lead_in(&mut segments, heard);
+            }
             Ok(Output {
-                segments: transcribe(&*transcriber?, pcm, threads)?,
+                segments,
                 ..Output::default()
             })
         }))
     }
     fn run(&self, cx: &mut Cx<'_, '_>, out: &mut Output) -> Result<(), ModelError> {
-        let Some(found) = cx.background.take() else {
-            return Ok(());
-        };
-        let mut segments = found?.segments;
-        if let (Some(pcm), Ok(events)) = (&cx.input.decoded.audio, cx.models.audio_events()) {
-            trim_lead_in(&mut segments, pcm, events)?;
+        if let Some(found) = cx.background.take() {
+            out.segments.extend(found?.segments);
         }
-        out.segments.extend(segments);
         Ok(())
     }
 }
@@ -63,10 +73,11 @@ impl Extractor for Transcript {
 fn transcribe(
     t: &vx_models::Transcriber,
     pcm: &[f32],
+    regions: &[(usize, usize)],
     threads: impl Fn() -> usize,
 ) -> Result<Vec<SegmentOut>, ModelError> {
     let mut out = Vec::new();
-    for (a, b) in whisper_spans(&sound_regions(pcm))
+    for (a, b) in whisper_spans(regions)
         .into_iter()
         .flat_map(|span| window_pieces(pcm, span))
     {
@@ -123,39 +134,65 @@ fn whisper_spans(regions: &[(usize, usize)]) -> Vec<(usize, usize)> {
     }
     spans
 }
-/// Speech probability from which a window counts as speech.
+/// Speech probability from which a window counts as speech for a segment's start.
 const SPEECH: f32 = 0.5;
+/// From this speech probability a window is transcribed: low, since a window wrongly left out
+/// loses words, while one wrongly kept only costs time.
+const MAYBE_SPEECH: f32 = 0.2;
 /// Windows looked at from a segment's start for its speech onset (about 3.8 s).
 const LEAD_IN_WINDOWS: usize = 8;
 
 /// Whisper folds sound before speech (music, noise, a tone) into its first segment, which then
-/// starts too early. Each segment's start moves to the first audio-event window that holds
-/// speech, when that is later; a segment without such a window in its first seconds keeps its
-/// start.
-fn trim_lead_in(
-    segments: &mut [SegmentOut],
-    pcm: &[f32],
-    events: &mut vx_models::AudioEvents,
-) -> Result<(), ModelError> {
-    use vx_models::audio_events::HOP;
+/// starts too early. Each segment's start moves to the first window from it that holds speech,
+/// when that is later; a segment without such a window in its first seconds keeps its start.
+fn trim_lead_in(segments: &mut [SegmentOut], heard: &Heard) {
     for s in segments.iter_mut() {
-        let first = (s.start * RATE as f64) as usize;
-        let last = ((s.end * RATE as f64) as usize).min(pcm.len());
-        let starts: Vec<usize> = (first..last).step_by(HOP).take(LEAD_IN_WINDOWS).collect();
-        let windows: Vec<&[f32]> = starts
-            .iter()
-            .map(|&a| &pcm[a..(a + vx_models::audio_events::WINDOW).min(pcm.len())])
-            .collect();
-        // Most segments start with speech: one window settles them.
-        if windows.is_empty() || events.speech(&windows[..1])?[0] >= SPEECH {
+        let first = heard.window_at(s.start);
+        let last = heard.window_at(s.end).min(first + LEAD_IN_WINDOWS);
+        if heard.speech(first) >= SPEECH {
             continue;
         }
-        let speech = events.speech(&windows[1..])?;
-        if let Some(k) = speech.iter().position(|&p| p >= SPEECH) {
-            s.start = starts[k + 1] as f64 / RATE as f64;
+        if let Some(w) = (first + 1..=last).find(|&w| heard.speech(w) >= SPEECH) {
+            s.start = Heard::start(w).max(s.start);
         }
     }
-    Ok(())
+}
+
+/// Sample ranges the audio-event model may hear speech in: its windows with speech, joined,
+/// padded by 0.25 s.
+fn speech_regions(heard: &Heard, len: usize) -> Vec<(usize, usize)> {
+    let pad = RATE / 4;
+    let mut regions: Vec<(usize, usize)> = Vec::new();
+    for w in (0..heard.windows()).filter(|&w| heard.speech(w) >= MAYBE_SPEECH) {
+        let (a, b) = (
+            (w * HOP).saturating_sub(pad),
+            (w * HOP + WINDOW + pad).min(len),
+        );
+        match regions.last_mut() {
+            Some(last) if a <= last.1 => last.1 = b,
+            _ => regions.push((a, b)),
+        }
+    }
+    regions
+}
+
+/// The parts of `a`'s ranges that are also in `b`'s (both sorted, each without overlaps), at
+/// least a quarter second long.
+fn overlap(a: &[(usize, usize)], b: &[(usize, usize)]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        let (start, end) = (a[i].0.max(b[j].0), a[i].1.min(b[j].1));
+        if end >= start + RATE / 4 {
+            out.push((start, end));
+        }
+        if a[i].1 < b[j].1 {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    out
 }
 
 /// Sample ranges with sound: 30 ms windows louder than a threshold relative to the clip's
@@ -234,6 +271,23 @@ mod tests {
         assert!(pieces.windows(2).all(|w| w[0].1 == w[1].0));
         assert!(pieces.iter().all(|(a, b)| b - a <= WHISPER_WINDOW));
         assert_eq!(window_pieces(&pcm, (0, RATE)), vec![(0, RATE)]);
+    }
+
+    #[test]
+    fn only_the_sound_with_speech_is_kept() {
+        let s = |a: usize, b: usize| (a * RATE / 10, b * RATE / 10);
+        // Sound 0-10 s and 20-30 s; speech 5-25 s: 5-10 and 20-25 remain.
+        assert_eq!(
+            overlap(&[s(0, 100), s(200, 300)], &[s(50, 250)]),
+            [s(50, 100), s(200, 250)]
+        );
+        // Overlaps under a quarter second are dropped; disjoint ranges give nothing.
+        assert_eq!(overlap(&[s(0, 100)], &[s(99, 200)]), []);
+        assert_eq!(overlap(&[s(0, 10)], &[s(20, 30)]), []);
+        assert_eq!(
+            overlap(&[s(0, 100)], &[s(10, 20), s(30, 40)]),
+            [s(10, 20), s(30, 40)]
+        );
     }
 
     #[test]

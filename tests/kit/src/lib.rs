@@ -113,18 +113,39 @@ pub fn media(name: &str) -> Option<PathBuf> {
 /// One camera RAW test file (scripts/fetch-camera-media.sh: VX_CAMERA_MEDIA), or None after
 /// [`cannot_run`].
 pub fn camera_media(name: &str) -> Option<PathBuf> {
-    let Some(dir) = std::env::var_os("VX_CAMERA_MEDIA").filter(|v| !v.is_empty()) else {
-        cannot_run(
-            "no camera RAW test files: scripts/fetch-camera-media.sh DIR makes them; point \
-             VX_CAMERA_MEDIA at DIR (scripts/test.sh does)",
-        );
+    fetched(
+        "VX_CAMERA_MEDIA",
+        "camera RAW test files",
+        "fetch-camera-media.sh",
+        name,
+    )
+}
+
+/// One recording of sounds other than speech (scripts/fetch-sound-media.sh: VX_SOUND_MEDIA), or
+/// None after [`cannot_run`].
+pub fn sound_media(name: &str) -> Option<PathBuf> {
+    fetched(
+        "VX_SOUND_MEDIA",
+        "sound recordings",
+        "fetch-sound-media.sh",
+        name,
+    )
+}
+
+/// File `name` of the folder `var` names, which scripts/`script` fills.
+fn fetched(var: &str, what: &str, script: &str, name: &str) -> Option<PathBuf> {
+    let Some(dir) = std::env::var_os(var).filter(|v| !v.is_empty()) else {
+        cannot_run(format!(
+            "no {what}: scripts/{script} DIR fetches them; point {var} at DIR \
+             (scripts/test.sh does)"
+        ));
         return None;
     };
     let path = PathBuf::from(dir).join(name);
     if path.is_file() {
         Some(path)
     } else {
-        cannot_run(format!("camera test file {} is missing", path.display()));
+        cannot_run(format!("test file {} is missing", path.display()));
         None
     }
 }

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Real recordings of sounds other than speech, for the audio-event tests, into DIR (default:
+# ~/.cache/vx/sound-media), taken unchanged from Debian bookworm packages and checked against
+# tests/media/sounds.SHA256SUMS. Prints DIR.
+#   dog.ogg cat.ogg cow.ogg   farm animals, from gcompris-qt-data 3.1-2 (explore_farm_animals,
+#                             GPL-3)
+#   ireland.ogg japan.ogg     a fiddle tune and taiko drums, from the same package
+#                             (explore_world_music; CC-BY 3.0 and CC0, sources in README-music)
+#   phone.oga                 a phone ringing: phone-incoming-call.oga from
+#                             sound-theme-freedesktop 0.8-2
+# gcompris keeps its files in Qt resource bundles (.rcc); they are read out here with Python's
+# standard library.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+sums="$root/tests/media/sounds.SHA256SUMS"
+dest="${1:-${VX_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/vx}/sound-media}"
+say() { printf 'fetch-sound-media: %s\n' "$*" >&2; }
+
+if [[ -f "$dest/SHA256SUMS" ]] && (cd "$dest" && sha256sum --quiet --check SHA256SUMS >/dev/null 2>&1); then
+  echo "$dest"
+  exit 0
+fi
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+out="$tmp/out"
+mkdir -p "$out"
+get() {
+  (cd "$tmp" && { apt-get download -qq "$1" 2>/dev/null || { apt-get update -qq && apt-get download -qq "$1"; }; })
+}
+
+say "gcompris-qt-data 3.1-2 and sound-theme-freedesktop 0.8-2 from Debian"
+get gcompris-qt-data=3.1-2
+get sound-theme-freedesktop=0.8-2
+dpkg-deb -x "$tmp"/gcompris-qt-data_*.deb "$tmp/gc"
+dpkg-deb -x "$tmp"/sound-theme-freedesktop_*.deb "$tmp/fd"
+rcc="$tmp/gc/usr/share/gcompris-qt/rcc"
+python3 - "$out" "$rcc/explore_farm_animals.rcc" farm "$rcc/explore_world_music.rcc" music <<'PY'
+import os, struct, sys, zlib
+
+def files(path):
+    """(path, bytes) of every file in a Qt resource bundle (format 1-3, zlib or uncompressed)."""
+    b = open(path, "rb").read()
+    assert b[:4] == b"qres", path
+    version, tree, data, names = struct.unpack(">IIII", b[4:20])
+    entry = 14 if version == 1 else 22
+    def name(off):
+        n, = struct.unpack(">H", b[names + off:names + off + 2])
+        return b[names + off + 6:names + off + 6 + 2 * n].decode("utf-16-be")
+    def walk(i, prefix):
+        e = tree + i * entry
+        noff, flags = struct.unpack(">IH", b[e:e + 6])
+        here = prefix + (name(noff) if i else "")
+        if flags & 2:
+            count, first = struct.unpack(">II", b[e + 6:e + 14])
+            for c in range(first, first + count):
+                yield from walk(c, here + "/")
+        else:
+            off, = struct.unpack(">I", b[e + 10:e + 14])
+            n, = struct.unpack(">I", b[data + off:data + off + 4])
+            raw = b[data + off + 4:data + off + 4 + n]
+            assert not flags & 4, f"{here}: zstd-compressed"
+            yield here, zlib.decompress(raw[4:]) if flags & 1 else raw
+    yield from walk(0, "")
+
+out = sys.argv[1]
+wanted = {"farm": {"dog.ogg", "cat.ogg", "cow.ogg", "README"}, "music": {"ireland.ogg", "japan.ogg", "README"}}
+for bundle, kind in zip(sys.argv[2::2], sys.argv[3::2]):
+    for path, raw in files(bundle):
+        base = os.path.basename(path)
+        if base in wanted[kind] and "/resource/" in path:
+            dst = f"README-{kind}" if base == "README" else base
+            with open(os.path.join(out, dst), "wb") as f:
+                f.write(raw)
+PY
+cp "$tmp/fd/usr/share/sounds/freedesktop/stereo/phone-incoming-call.oga" "$out/phone.oga"
+cp "$tmp/gc/usr/share/doc/gcompris-qt-data/copyright" "$out/COPYRIGHT-gcompris-qt-data.txt"
+cp "$tmp/fd/usr/share/doc/sound-theme-freedesktop/copyright" "$out/COPYRIGHT-sound-theme-freedesktop.txt"
+
+cp "$sums" "$out/SHA256SUMS"
+if ! (cd "$out" && sha256sum --quiet --check SHA256SUMS); then
+  say "the files differ from tests/media/sounds.SHA256SUMS: not installed"
+  exit 1
+fi
+mkdir -p "$(dirname "$dest")"
+rm -rf "$dest.old"
+[[ -e $dest ]] && mv "$dest" "$dest.old"
+mv "$out" "$dest"
+rm -rf "$dest.old"
+say "$(wc -l <"$sums") files in $dest"
+echo "$dest"
