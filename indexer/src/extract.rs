@@ -57,6 +57,15 @@ pub struct FaceOut {
     pub thumb: Option<String>,
 }
 
+/// One person's pose in a frame: 17 COCO keypoints as (x, y, score), x and y in the frame's
+/// pixels.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct PoseOut {
+    pub time: f64,
+    pub score: f32,
+    pub keypoints: Vec<[f32; 3]>,
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct FrameOut {
     pub time: f64,
@@ -88,10 +97,15 @@ pub struct Outcome {
 pub struct Output {
     pub segments: Vec<SegmentOut>,
     pub faces: Vec<FaceOut>,
+    pub poses: Vec<PoseOut>,
     pub frames: Vec<FrameOut>,
     pub measures: Vec<MeasureOut>,
     /// Stored segments this pass stores again (embedded: see `Job::stored`), deleted first.
     pub replaced: Vec<i64>,
+    /// Per look, whether the object detector saw a person in it (when it ran in this pass),
+    /// so that the people models run only where there are people.
+    #[serde(skip)]
+    pub persons_in_looks: Option<Vec<bool>>,
     /// The extractors that ran, with their errors (an extractor whose model cannot load is
     /// left out, so that it runs once the model is installed).
     pub outcomes: Vec<Outcome>,

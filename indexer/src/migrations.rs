@@ -323,4 +323,14 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE measures ADD COLUMN track INTEGER NOT NULL DEFAULT 0;
     "#,
+    // 13: people's poses: 17 keypoints as (x, y, score) f32 little-endian, in frame pixels.
+    r#"
+    CREATE TABLE poses (
+        content_id INTEGER NOT NULL REFERENCES contents(id) ON DELETE CASCADE,
+        time       REAL NOT NULL,
+        score      REAL NOT NULL,
+        keypoints  BLOB NOT NULL
+    );
+    CREATE INDEX poses_content ON poses(content_id);
+    "#,
 ];

@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use crate::error::{ModelError, Result};
 use crate::runtime::{Runtime, RuntimeOptions};
-use crate::{AudioEvents, Clip, Detector, Faces, Ocr, Tagger, TextEmbedder, Transcriber};
+use crate::{
+    AudioEvents, Clip, Detector, Faces, Ocr, Pose, Quality, Tagger, TextEmbedder, Transcriber,
+};
 
 enum Slot<T> {
     Unloaded,
@@ -46,6 +48,8 @@ pub struct ModelSet {
     transcriber: Slot<Arc<Transcriber>>,
     clip: Slot<Clip>,
     audio_events: Slot<AudioEvents>,
+    quality: Slot<Quality>,
+    pose: Slot<Pose>,
 }
 
 macro_rules! onnx_model {
@@ -75,6 +79,8 @@ impl ModelSet {
             transcriber: Slot::Unloaded,
             clip: Slot::Unloaded,
             audio_events: Slot::Unloaded,
+            quality: Slot::Unloaded,
+            pose: Slot::Unloaded,
         }
     }
 
@@ -84,6 +90,8 @@ impl ModelSet {
     onnx_model!(ocr, Ocr);
     onnx_model!(text, TextEmbedder);
     onnx_model!(audio_events, AudioEvents);
+    onnx_model!(quality, Quality);
+    onnx_model!(pose, Pose);
 
     /// Shared, so that speech can be transcribed on its own thread while the visual models run.
     pub fn transcriber(&mut self) -> Result<Arc<Transcriber>> {

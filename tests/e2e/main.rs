@@ -11,6 +11,8 @@ mod measures;
 mod models;
 mod people;
 mod pipeline;
+mod pose;
+mod quality;
 mod search_quality;
 mod security;
 mod service;

@@ -34,7 +34,7 @@ fn concat(out: &Path, parts: &[&str]) {
 }
 
 fn sound(name: &str) -> Option<String> {
-    vx_testkit::sound_media(name).map(|p| p.to_str().unwrap().to_string())
+    vx_testkit::package_media(name).map(|p| p.to_str().unwrap().to_string())
 }
 
 /// (text, start, end) of the sound segments `vx show` lists for `path`.

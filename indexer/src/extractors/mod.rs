@@ -7,6 +7,8 @@ mod faces;
 mod loudness;
 mod objects;
 mod ocr;
+mod pose;
+mod quality;
 mod scenes;
 mod semantic;
 mod sounds;
@@ -36,7 +38,9 @@ pub static ALL: &[&dyn Extractor] = &[
     &tags::Tags,
     &objects::Objects,
     &faces::Faces,
+    &pose::Pose,
     &ocr::Ocr,
+    &quality::Quality,
     &transcript::Transcript,
     &sounds::Sounds,
     &loudness::Loudness,
@@ -69,6 +73,7 @@ pub enum Stage {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kept {
     Faces,
+    Poses,
     FrameThumbnails,
     FrameEmbeddings,
 }
@@ -223,6 +228,17 @@ impl<'a> Input<'a> {
                 .last()
                 .map_or(start, |f| f.time)
                 .max(self.decoded.meta.duration.unwrap_or(0.0)),
+        };
+        (start, end.max(start))
+    }
+
+    /// The times frame `i` stands for: from it to the next kept frame.
+    pub fn frame_span(&self, i: usize) -> (f64, f64) {
+        let frames = &self.decoded.frames;
+        let start = frames[i].time;
+        let end = match frames.get(i + 1) {
+            Some(next) => next.time,
+            None => start.max(self.decoded.meta.duration.unwrap_or(0.0)),
         };
         (start, end.max(start))
     }

@@ -5,6 +5,10 @@ use vx_models::ModelError;
 use super::{Cx, Extractor, Needs, Segments};
 use crate::extract::Output;
 
+/// A person this likely is worth a look by the people models (the detector scores clear
+/// people from 0.25; animals and still lifes mostly stay under 0.1), though not a word.
+const PERSON_GATE: f32 = 0.2;
+
 pub struct Objects;
 
 impl Extractor for Objects {
@@ -30,10 +34,11 @@ impl Extractor for Objects {
     }
     fn run(&self, cx: &mut Cx<'_, '_>, out: &mut Output) -> Result<(), ModelError> {
         let det = cx.models.detector()?;
+        let mut persons_in_looks = Vec::new();
         for (l, v) in cx.input.looks.iter().enumerate() {
-            let found = det
-                .detect(std::slice::from_ref(v), vx_models::detector::MIN_SCORE)?
-                .remove(0);
+            let mut found = det.detect(std::slice::from_ref(v), PERSON_GATE)?.remove(0);
+            persons_in_looks.push(found.iter().any(|d| d.label == "person"));
+            found.retain(|d| d.score >= vx_models::detector::MIN_SCORE);
             let persons: Vec<f32> = found
                 .iter()
                 .filter(|d| d.label == "person")
@@ -48,6 +53,7 @@ impl Extractor for Objects {
             cx.input
                 .segments_at_look(l, self, &words, &mut out.segments);
         }
+        out.persons_in_looks = Some(persons_in_looks);
         Ok(())
     }
 }

@@ -141,6 +141,7 @@ impl Store {
                     tx.exec(
                         match k {
                             Kept::Faces => "DELETE FROM faces WHERE content_id = ?1",
+                            Kept::Poses => "DELETE FROM poses WHERE content_id = ?1",
                             Kept::FrameThumbnails => {
                                 "UPDATE frames SET thumb = NULL WHERE content_id = ?1"
                             }
@@ -213,6 +214,13 @@ impl Store {
                         f.male as f64,
                         f.thumb
                     ])?;
+                }
+                let mut pose = tx.prepare_cached(
+                    "INSERT INTO poses(content_id, time, score, keypoints) VALUES (?1, ?2, ?3, ?4)",
+                )?;
+                for p in &out.poses {
+                    let flat: Vec<f32> = p.keypoints.iter().flatten().copied().collect();
+                    pose.execute(params![content_id, p.time, p.score as f64, blob(&flat)])?;
                 }
                 // Frames: one row per time; each extractor fills its own column.
                 for fr in out

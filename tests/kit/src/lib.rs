@@ -121,13 +121,13 @@ pub fn camera_media(name: &str) -> Option<PathBuf> {
     )
 }
 
-/// One recording of sounds other than speech (scripts/fetch-sound-media.sh: VX_SOUND_MEDIA), or
+/// One recording of sounds other than speech (scripts/fetch-package-media.sh: VX_PACKAGE_MEDIA), or
 /// None after [`cannot_run`].
-pub fn sound_media(name: &str) -> Option<PathBuf> {
+pub fn package_media(name: &str) -> Option<PathBuf> {
     fetched(
-        "VX_SOUND_MEDIA",
+        "VX_PACKAGE_MEDIA",
         "sound recordings",
-        "fetch-sound-media.sh",
+        "fetch-package-media.sh",
         name,
     )
 }

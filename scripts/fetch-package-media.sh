@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
-# Real recordings of sounds other than speech, for the audio-event tests, into DIR (default:
-# ~/.cache/vx/sound-media), taken unchanged from Debian bookworm packages and checked against
-# tests/media/sounds.SHA256SUMS. Prints DIR.
+# Real recordings of sounds other than speech and real photos of people, for the audio-event
+# and pose tests, into DIR (default: ~/.cache/vx/package-media), taken unchanged from Debian
+# bookworm packages and checked against tests/media/package-media.SHA256SUMS. Prints DIR.
 #   dog.ogg cat.ogg cow.ogg   farm animals, from gcompris-qt-data 3.1-2 (explore_farm_animals,
 #                             GPL-3)
 #   ireland.ogg japan.ogg     a fiddle tune and taiko drums, from the same package
 #                             (explore_world_music; CC-BY 3.0 and CC0, sources in README-music)
+#   ireland.webp australia.webp italy.webp  photos from the same activity: four musicians
+#                             seated on a stage, a man seated playing a didgeridoo, a man
+#                             standing on a stage (CC-BY 2.0, Public Domain, CC0)
 #   phone.oga                 a phone ringing: phone-incoming-call.oga from
 #                             sound-theme-freedesktop 0.8-2
 # gcompris keeps its files in Qt resource bundles (.rcc); they are read out here with Python's
 # standard library.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-sums="$root/tests/media/sounds.SHA256SUMS"
-dest="${1:-${VX_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/vx}/sound-media}"
-say() { printf 'fetch-sound-media: %s\n' "$*" >&2; }
+sums="$root/tests/media/package-media.SHA256SUMS"
+dest="${1:-${VX_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/vx}/package-media}"
+say() { printf 'fetch-package-media: %s\n' "$*" >&2; }
 
 if [[ -f "$dest/SHA256SUMS" ]] && (cd "$dest" && sha256sum --quiet --check SHA256SUMS >/dev/null 2>&1); then
   echo "$dest"
@@ -64,7 +67,7 @@ def files(path):
     yield from walk(0, "")
 
 out = sys.argv[1]
-wanted = {"farm": {"dog.ogg", "cat.ogg", "cow.ogg", "README"}, "music": {"ireland.ogg", "japan.ogg", "README"}}
+wanted = {"farm": {"dog.ogg", "cat.ogg", "cow.ogg", "README"}, "music": {"ireland.ogg", "japan.ogg", "ireland.webp", "australia.webp", "italy.webp", "README"}}
 for bundle, kind in zip(sys.argv[2::2], sys.argv[3::2]):
     for path, raw in files(bundle):
         base = os.path.basename(path)
@@ -79,7 +82,7 @@ cp "$tmp/fd/usr/share/doc/sound-theme-freedesktop/copyright" "$out/COPYRIGHT-sou
 
 cp "$sums" "$out/SHA256SUMS"
 if ! (cd "$out" && sha256sum --quiet --check SHA256SUMS); then
-  say "the files differ from tests/media/sounds.SHA256SUMS: not installed"
+  say "the files differ from tests/media/package-media.SHA256SUMS: not installed"
   exit 1
 fi
 mkdir -p "$(dirname "$dest")"

@@ -1,0 +1,158 @@
+//! Image quality: BRISQUE (no reference; one graph: `rgb` f32 [H, W, 3] RGB 0..255 to `score`
+//! [1], lower is better, roughly 0..100) and cheap measures of the same downscaled image: fine
+//! detail, brightness and clipped highlights.
+
+use std::path::Path;
+
+use ndarray::Array3;
+use ort::session::Session;
+use ort::value::TensorRef;
+
+use crate::error::{ModelError, Result, infer};
+use crate::image::RgbView;
+use crate::runtime::Runtime;
+
+const NAME: &str = "quality";
+/// Images are assessed with their long side at most this (the README: downscale large ones;
+/// BRISQUE costs 16 ms at 512 x 512).
+pub const SIDE: u32 = 512;
+
+pub struct Quality {
+    session: Session,
+}
+
+/// The cheap measures.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Looks {
+    /// How much of the edges' energy is in the finest detail, 0..100: sharp photos 65-100,
+    /// a one-pixel blur 20-40, flat images 100 (nothing to be blurred).
+    pub sharpness: f32,
+    /// Mean luma, 0..100 %.
+    pub brightness: f32,
+    /// Pixels at or near white (luma 250 of 255 and up), %.
+    pub highlights: f32,
+}
+
+impl Quality {
+    /// Loads `quality/brisque.onnx` from a model pack directory.
+    pub fn load(runtime: &Runtime, pack: &Path) -> Result<Quality> {
+        Ok(Quality {
+            session: runtime.session(&pack.join("quality/brisque.onnx"))?,
+        })
+    }
+
+    /// 100 - BRISQUE, within 0..100: higher is better.
+    pub fn score(&mut self, image: &RgbView) -> Result<f32> {
+        image.check()?;
+        let small = image.limit(SIDE)?;
+        let view = small.as_ref().map_or(*image, |s| s.view());
+        let (w, h) = (view.width as usize, view.height as usize);
+        let rgb = Array3::from_shape_vec((h, w, 3), view.data.iter().map(|&p| p as f32).collect())
+            .map_err(|e| ModelError::BadInput(e.to_string()))?;
+        let outputs = self
+            .session
+            .run(ort::inputs!["rgb" => TensorRef::from_array_view(&rgb).map_err(infer(NAME))?])
+            .map_err(infer(NAME))?;
+        let (_, score) = outputs["score"]
+            .try_extract_tensor::<f32>()
+            .map_err(infer(NAME))?;
+        let brisque = *score.first().ok_or_else(|| ModelError::Inference {
+            model: NAME,
+            message: "no score".into(),
+        })?;
+        Ok((100.0 - brisque).clamp(0.0, 100.0))
+    }
+}
+
+/// The cheap measures of an image as it is (scale it down to [`SIDE`] first: they are
+/// calibrated there).
+pub fn looks(view: &RgbView) -> Looks {
+    let (w, h) = (view.width as usize, view.height as usize);
+    let luma: Vec<f32> = view
+        .data
+        .chunks_exact(3)
+        .map(|p| 0.299 * p[0] as f32 + 0.587 * p[1] as f32 + 0.114 * p[2] as f32)
+        .collect();
+    let n = luma.len().max(1) as f32;
+    let brightness = luma.iter().sum::<f32>() / n / 255.0 * 100.0;
+    let highlights = luma.iter().filter(|&&l| l >= 250.0).count() as f32 / n * 100.0;
+    // The Laplacian's variance against the gradients' energy: blur takes the finest detail
+    // first, and the ratio does not depend on contrast (a darkened photo keeps its ratio).
+    let at = |x: usize, y: usize| luma[y * w + x];
+    let (mut lap, mut lap2, mut grad, mut count) = (0.0f64, 0.0f64, 0.0f64, 0usize);
+    for y in 1..h.saturating_sub(1) {
+        for x in 1..w.saturating_sub(1) {
+            let c = at(x, y);
+            let l = (at(x - 1, y) + at(x + 1, y) + at(x, y - 1) + at(x, y + 1) - 4.0 * c) as f64;
+            let (gx, gy) = ((at(x + 1, y) - c) as f64, (at(x, y + 1) - c) as f64);
+            lap += l;
+            lap2 += l * l;
+            grad += gx * gx + gy * gy;
+            count += 1;
+        }
+    }
+    let sharpness = if count == 0 || grad / (count as f64) < 1.0 {
+        100.0
+    } else {
+        let c = count as f64;
+        let variance = lap2 / c - (lap / c).powi(2);
+        (variance / (grad / c) * 50.0).min(100.0) as f32
+    };
+    Looks {
+        sharpness,
+        brightness,
+        highlights,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 64x64 checkerboard of 8-pixel squares, optionally box-blurred `r` pixels each way.
+    fn board(r: usize, scale: f32) -> Vec<u8> {
+        let raw = |x: usize, y: usize| {
+            if (x / 8 + y / 8).is_multiple_of(2) {
+                200.0
+            } else {
+                40.0
+            }
+        };
+        let mut out = Vec::new();
+        for y in 0..64usize {
+            for x in 0..64usize {
+                let mut sum = 0.0;
+                let mut n = 0.0;
+                for dy in 0..=2 * r {
+                    for dx in 0..=2 * r {
+                        let (xx, yy) = ((x + dx).saturating_sub(r), (y + dy).saturating_sub(r));
+                        sum += raw(xx.min(63), yy.min(63));
+                        n += 1.0;
+                    }
+                }
+                let v = (sum / n * scale) as u8;
+                out.extend([v, v, v]);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn blur_lowers_sharpness_and_darkness_does_not() {
+        let sharp = board(0, 1.0);
+        let soft = board(2, 1.0);
+        let dark = board(0, 0.2);
+        let of = |d: &[u8]| looks(&RgbView::new(64, 64, d).unwrap());
+        let (s, b, k) = (of(&sharp), of(&soft), of(&dark));
+        assert!(s.sharpness > 60.0 && b.sharpness < 40.0, "{s:?} {b:?}");
+        assert!((k.sharpness - s.sharpness).abs() < 10.0, "{k:?}");
+        assert!(
+            (s.brightness - 47.0).abs() < 1.0 && k.brightness < 10.0,
+            "{s:?} {k:?}"
+        );
+        assert_eq!(s.highlights, 0.0);
+        let white = vec![255u8; 64 * 64 * 3];
+        let w = of(&white);
+        assert_eq!((w.sharpness, w.highlights), (100.0, 100.0));
+    }
+}
