@@ -288,8 +288,13 @@ pub(crate) fn print_details(d: &FileDetails) {
                 (None, Some(id)) => format!("person #{id}, "),
                 (None, None) => String::new(),
             };
+            let expression = f
+                .expression
+                .as_ref()
+                .map(|(e, p)| format!(", looks {e} ({p:.2})"))
+                .unwrap_or_default();
             println!(
-                "    {}{who}{w:.0}x{h:.0} at ({x:.0},{y:.0}), score {:.2}, age about {:.0}",
+                "    {}{who}{w:.0}x{h:.0} at ({x:.0},{y:.0}), score {:.2}, age about {:.0}{expression}",
                 at(f.time, f.time),
                 f.score,
                 f.age

@@ -289,6 +289,7 @@ fn show(store: &Store, shared: &Shared, path: &WirePath) -> Result<FileDetails, 
                     age: f.age,
                     person: f.person,
                     name: f.name,
+                    expression: f.expression,
                 })
                 .collect(),
             store

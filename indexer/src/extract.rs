@@ -66,6 +66,15 @@ pub struct PoseOut {
     pub keypoints: Vec<[f32; 3]>,
 }
 
+/// The expression of the face in `rect` (pixels of the frame) wherever the content shows it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ExpressionOut {
+    pub rect: [f32; 4],
+    /// The likeliest class and its probability.
+    pub label: String,
+    pub score: f32,
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct FrameOut {
     pub time: f64,
@@ -98,6 +107,7 @@ pub struct Output {
     pub segments: Vec<SegmentOut>,
     pub faces: Vec<FaceOut>,
     pub poses: Vec<PoseOut>,
+    pub expressions: Vec<ExpressionOut>,
     pub frames: Vec<FrameOut>,
     pub measures: Vec<MeasureOut>,
     /// Stored segments this pass stores again (embedded: see `Job::stored`), deleted first.

@@ -333,4 +333,9 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX poses_content ON poses(content_id);
     "#,
+    // 14: each face's expression: the likeliest class and its probability.
+    r#"
+    ALTER TABLE faces ADD COLUMN expression TEXT;
+    ALTER TABLE faces ADD COLUMN expression_score REAL;
+    "#,
 ];

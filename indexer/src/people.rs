@@ -32,6 +32,8 @@ pub struct Appearance {
     pub person_id: i64,
     pub name: Option<String>,
     pub time: f64,
+    /// The face's expression when it is sure enough to search by ("smiling", "neutral").
+    pub expression: Option<&'static str>,
 }
 
 #[derive(Debug, Default, PartialEq)]
@@ -73,9 +75,10 @@ pub fn person_keys(a: &Appearance) -> Vec<String> {
 /// Appearances of the same named person closer than this (seconds) make one moment.
 const SAME_MOMENT: f64 = 10.0;
 
-/// (name, start, end) of each moment a named person is seen: what search finds by name.
-pub fn named_spans(seen: &[Appearance]) -> Vec<(&str, f64, f64)> {
-    let mut spans: Vec<(i64, &str, f64, f64)> = Vec::new();
+/// (text, start, end) of each moment a named person is seen: what search finds by name. The
+/// text is the name, followed by the face's expression when it has one ("Alice smiling").
+pub fn named_spans(seen: &[Appearance]) -> Vec<(String, f64, f64)> {
+    let mut spans: Vec<(i64, Option<&str>, &str, f64, f64)> = Vec::new();
     for a in seen {
         let Some(name) = a.name.as_deref() else {
             continue;
@@ -83,13 +86,19 @@ pub fn named_spans(seen: &[Appearance]) -> Vec<(&str, f64, f64)> {
         match spans
             .iter_mut()
             .rev()
-            .find(|s| s.0 == a.person_id && a.time - s.3 <= SAME_MOMENT)
+            .find(|s| s.0 == a.person_id && s.1 == a.expression && a.time - s.4 <= SAME_MOMENT)
         {
-            Some(s) => s.3 = s.3.max(a.time),
-            None => spans.push((a.person_id, name, a.time, a.time)),
+            Some(s) => s.4 = s.4.max(a.time),
+            None => spans.push((a.person_id, a.expression, name, a.time, a.time)),
         }
     }
-    spans.into_iter().map(|(_, n, a, b)| (n, a, b)).collect()
+    spans
+        .into_iter()
+        .map(|(_, expression, name, a, b)| match expression {
+            Some(e) => (format!("{name} {e}"), a, b),
+            None => (name.to_string(), a, b),
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -98,6 +107,31 @@ mod tests {
     use crate::extract::{FaceOut, Output};
     use crate::store::{ContentMeta, FileStat};
     use crate::store::{Store, StoreError};
+
+    #[test]
+    fn a_named_persons_moments_carry_their_expression() {
+        let seen = |time, expression| Appearance {
+            person_id: 1,
+            name: Some("Alice".into()),
+            time,
+            expression,
+        };
+        let spans = named_spans(&[
+            seen(0.0, Some("smiling")),
+            seen(4.0, Some("smiling")),
+            seen(6.0, None),
+            seen(30.0, Some("smiling")),
+        ]);
+        let texts: Vec<(&str, f64)> = spans.iter().map(|(t, a, _)| (t.as_str(), *a)).collect();
+        assert_eq!(
+            texts,
+            [
+                ("Alice smiling", 0.0),
+                ("Alice", 6.0),
+                ("Alice smiling", 30.0)
+            ]
+        );
+    }
 
     /// A unit descriptor pointing mostly along `axis`, nudged by `noise` along `axis + 1`.
     fn face(axis: usize, noise: f32) -> FaceOut {

@@ -432,9 +432,9 @@ impl IndexSync {
             d.add_f64(f.end, s.end);
             docs.push(d);
         }
-        for (name, start, end) in crate::people::named_spans(&doc.people) {
+        for (text, start, end) in crate::people::named_spans(&doc.people) {
             let mut d = self.base(doc);
-            d.add_text(f.text, name);
+            d.add_text(f.text, text);
             d.add_text(f.source, "person");
             d.add_f64(f.start, start);
             d.add_f64(f.end, end);

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use crate::error::{ModelError, Result};
 use crate::runtime::{Runtime, RuntimeOptions};
 use crate::{
-    AudioEvents, Clip, Detector, Faces, Ocr, Pose, Quality, Tagger, TextEmbedder, Transcriber,
+    AudioEvents, Clip, Detector, Expression, Faces, Ocr, Pose, Quality, Tagger, TextEmbedder,
+    Transcriber,
 };
 
 enum Slot<T> {
@@ -50,6 +51,7 @@ pub struct ModelSet {
     audio_events: Slot<AudioEvents>,
     quality: Slot<Quality>,
     pose: Slot<Pose>,
+    expression: Slot<Expression>,
 }
 
 macro_rules! onnx_model {
@@ -81,6 +83,7 @@ impl ModelSet {
             audio_events: Slot::Unloaded,
             quality: Slot::Unloaded,
             pose: Slot::Unloaded,
+            expression: Slot::Unloaded,
         }
     }
 
@@ -92,6 +95,7 @@ impl ModelSet {
     onnx_model!(audio_events, AudioEvents);
     onnx_model!(quality, Quality);
     onnx_model!(pose, Pose);
+    onnx_model!(expression, Expression);
 
     /// Shared, so that speech can be transcribed on its own thread while the visual models run.
     pub fn transcriber(&mut self) -> Result<Arc<Transcriber>> {

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// Bumped whenever a call or a type changes shape. `hello` is always the first call and never
 /// changes, so that a mismatch can be reported with both versions.
-pub const PROTOCOL_VERSION: u32 = 7;
+pub const PROTOCOL_VERSION: u32 = 8;
 
 /// A file path as raw bytes: file names need not be UTF-8, and serde refuses such `PathBuf`s.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -412,6 +412,8 @@ pub struct ShownFace {
     /// The group it belongs to, and that group's name if it has one.
     pub person: Option<i64>,
     pub name: Option<String>,
+    /// The likeliest expression ("happy", "neutral", ...) and its probability.
+    pub expression: Option<(String, f32)>,
 }
 
 /// A group of faces that look like one person.

@@ -64,7 +64,20 @@ fn faces_become_a_person_who_is_named_and_found() {
     let result = d.json(&["search", "collins"]);
     let m = &result["results"][0]["moments"][0];
     assert_eq!(m["sources"][0], "person", "{m}");
-    assert_eq!(m["text"], "Eileen Collins");
+    assert!(
+        m["text"].as_str().unwrap().starts_with("Eileen Collins"),
+        "{m}"
+    );
+    // She smiles in both: her name and the expression find the moment together.
+    let result = d.json(&["search", "eileen smiling"]);
+    let moments = result["results"][0]["moments"].as_array().unwrap();
+    assert!(
+        moments
+            .iter()
+            .any(|m| m["text"] == "Eileen Collins smiling"),
+        "{result}"
+    );
+    assert_eq!(d.search(&["smiling", "--kind", "image"]).len(), 2);
     assert!(both.contains(&d.search(&["eileen bobsled"])[0]));
     let mut filtered = d.search(&["--person", "eileen collins"]);
     filtered.sort();

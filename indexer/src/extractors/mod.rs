@@ -3,6 +3,7 @@
 //! `vx show` say, how earlier results are cleared (`kept`), what the text index and the
 //! `--has` and `--where` filters see (`segments`, `measures`).
 
+mod expression;
 mod faces;
 mod loudness;
 mod objects;
@@ -22,6 +23,7 @@ use std::path::Path;
 use vx_models::audio_events::Heard;
 use vx_models::{ModelError, ModelSet, RgbView};
 
+pub use expression::searchable as searchable_expression;
 pub use scenes::{Scenes, merge_runs, split_hidden};
 pub use semantic::Semantic;
 pub use tags::Tags;
@@ -38,6 +40,7 @@ pub static ALL: &[&dyn Extractor] = &[
     &tags::Tags,
     &objects::Objects,
     &faces::Faces,
+    &expression::Expression,
     &pose::Pose,
     &ocr::Ocr,
     &quality::Quality,
@@ -74,6 +77,8 @@ pub enum Stage {
 pub enum Kept {
     Faces,
     Poses,
+    /// The faces' expression columns.
+    Expressions,
     FrameThumbnails,
     FrameEmbeddings,
 }

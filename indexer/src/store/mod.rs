@@ -233,6 +233,8 @@ pub struct FaceRow {
     pub age: f32,
     pub person: Option<i64>,
     pub name: Option<String>,
+    /// The likeliest expression and its probability, once the expression extractor ran.
+    pub expression: Option<(String, f32)>,
 }
 
 /// Everything the text index holds for one file.

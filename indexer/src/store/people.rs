@@ -275,7 +275,8 @@ impl Store {
     /// The people seen in a content, with when.
     pub fn appearances(&self, content_id: i64) -> Result<Vec<Appearance>> {
         let mut st = self.conn.prepare_cached(
-            "SELECT fa.person_id, p.name, fa.time FROM faces fa JOIN people p ON p.id = fa.person_id
+            "SELECT fa.person_id, p.name, fa.time, fa.expression, fa.expression_score
+             FROM faces fa JOIN people p ON p.id = fa.person_id
              WHERE fa.content_id = ?1 ORDER BY fa.time, fa.x",
         )?;
         let rows = st
@@ -284,6 +285,10 @@ impl Store {
                     person_id: r.get(0)?,
                     name: r.get(1)?,
                     time: r.get(2)?,
+                    expression: crate::extractors::searchable_expression(
+                        r.get::<_, Option<String>>(3)?.as_deref(),
+                        r.get::<_, Option<f64>>(4)?.unwrap_or(0.0) as f32,
+                    ),
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;

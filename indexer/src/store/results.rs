@@ -142,6 +142,10 @@ impl Store {
                         match k {
                             Kept::Faces => "DELETE FROM faces WHERE content_id = ?1",
                             Kept::Poses => "DELETE FROM poses WHERE content_id = ?1",
+                            Kept::Expressions => {
+                                "UPDATE faces SET expression = NULL, expression_score = NULL
+                                 WHERE content_id = ?1"
+                            }
                             Kept::FrameThumbnails => {
                                 "UPDATE frames SET thumb = NULL WHERE content_id = ?1"
                             }
@@ -222,6 +226,17 @@ impl Store {
                     let flat: Vec<f32> = p.keypoints.iter().flatten().copied().collect();
                     pose.execute(params![content_id, p.time, p.score as f64, blob(&flat)])?;
                 }
+                // A face's expression, on its rows at every time the content shows it (found by
+                // the same detector on the same frame: the same box).
+                let mut expression = tx.prepare_cached(
+                    "UPDATE faces SET expression = ?2, expression_score = ?3
+                     WHERE content_id = ?1 AND abs(x - ?4) < 0.5 AND abs(y - ?5) < 0.5
+                       AND abs(w - ?6) < 0.5 AND abs(h - ?7) < 0.5",
+                )?;
+                for e in &out.expressions {
+                    let [x, y, w, h] = e.rect.map(f64::from);
+                    expression.execute(params![content_id, e.label, e.score as f64, x, y, w, h])?;
+                }
                 // Frames: one row per time; each extractor fills its own column.
                 for fr in out
                     .frames
@@ -267,7 +282,8 @@ impl Store {
     /// (time, x, y, w, h, score, age) of each face found in a content.
     pub fn faces(&self, content_id: i64) -> Result<Vec<FaceRow>> {
         let mut st = self.conn.prepare_cached(
-            "SELECT fa.time, fa.x, fa.y, fa.w, fa.h, fa.score, coalesce(fa.age, 0), fa.person_id, p.name
+            "SELECT fa.time, fa.x, fa.y, fa.w, fa.h, fa.score, coalesce(fa.age, 0), fa.person_id, p.name,
+                    fa.expression, fa.expression_score
              FROM faces fa LEFT JOIN people p ON p.id = fa.person_id
              WHERE fa.content_id = ?1 ORDER BY fa.time, fa.x",
         )?;
@@ -285,6 +301,9 @@ impl Store {
                     age: r.get::<_, f64>(6)? as f32,
                     person: r.get(7)?,
                     name: r.get(8)?,
+                    expression: r
+                        .get::<_, Option<String>>(9)?
+                        .zip(r.get::<_, Option<f64>>(10)?.map(|s| s as f32)),
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;
