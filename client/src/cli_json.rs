@@ -1,7 +1,8 @@
 //! JSON forms of the protocol types for `--json`: paths as strings, times in seconds.
 //! Search's shape is a promise to scripts:
 //! `{"results":[{"path","kind","score","online","thumbnail","clip",
-//!   "moments":[{"start","end","text","sources","thumbnail"}]}]}`.
+//!   "moments":[{"start","end","text","sources","thumbnail","scene"}]}]}`, a video's "scene"
+//! being `[start, end]` of the scene the moment falls in.
 
 use serde_json::{Value, json};
 use vx_client::*;
@@ -22,6 +23,7 @@ pub fn search(r: &SearchResponse) -> Value {
             "moments": h.moments.iter().map(|m| json!({
                 "start": m.start, "end": m.end, "text": m.text, "sources": m.sources,
                 "thumbnail": m.thumbnail.as_ref().map(path),
+                "scene": m.scene.map(|(a, b)| [a, b]),
             })).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
         "took_ms": r.took_ms,
@@ -105,6 +107,10 @@ pub fn details(d: &FileDetails) -> Value {
         "faces": d.faces.iter().map(|f| json!({
             "time": f.time, "rect": f.rect, "score": f.score, "age": f.age,
             "person": f.person, "name": f.name,
+            "expression": f.expression.as_ref().map(|(e, p)| json!({"label": e, "probability": p})),
+        })).collect::<Vec<_>>(),
+        "scenes": d.scenes.iter().map(|s| json!({
+            "start": s.start, "end": s.end, "thumbnail": s.thumbnail.as_ref().map(path),
         })).collect::<Vec<_>>(),
         "thumbnails": d.thumbnails.iter().map(|(t, p)| json!({"time": t, "path": path(p)})).collect::<Vec<_>>(),
         "live_partner": d.live_partner.as_ref().map(path),

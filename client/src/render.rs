@@ -181,7 +181,13 @@ pub(crate) fn print_search(r: &SearchResponse) {
                 MediaKind::Image if hit.clip.is_none() => String::new(),
                 _ => format!("{}  ", dates::clock(m.start)),
             };
-            println!("       {at}{}  [{}]", m.text, m.sources.join(", "));
+            let scene = match m.scene {
+                Some((a, b)) if b > a => {
+                    format!("  (scene {}-{})", dates::clock(a), dates::clock(b))
+                }
+                _ => String::new(),
+            };
+            println!("       {at}{}  [{}]{scene}", m.text, m.sources.join(", "));
         }
     }
     println!("{} results in {:.1} ms", r.results.len(), r.took_ms);
@@ -299,6 +305,17 @@ pub(crate) fn print_details(d: &FileDetails) {
                 f.score,
                 f.age
             );
+        }
+    }
+    if !d.scenes.is_empty() {
+        println!("  scenes:");
+        for s in &d.scenes {
+            let thumb = s
+                .thumbnail
+                .as_ref()
+                .map(|t| t.to_string())
+                .unwrap_or_default();
+            println!("    {}{thumb}", at(s.start, s.end));
         }
     }
     if let Some((_, first)) = d.thumbnails.first() {

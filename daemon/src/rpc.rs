@@ -306,6 +306,23 @@ fn show(store: &Store, shared: &Shared, path: &WirePath) -> Result<FileDetails, 
         ),
         None => (Vec::new(), Vec::new(), Vec::new()),
     };
+    let scenes = match &content {
+        Some(c) => store
+            .scenes(c.id)
+            .map_err(internal)?
+            .into_iter()
+            .map(|(start, end)| ShownScene {
+                start,
+                end,
+                thumbnail: thumbnails
+                    .iter()
+                    .rev()
+                    .find(|(t, _)| *t <= start + 1e-3)
+                    .map(|(_, p)| p.clone()),
+            })
+            .collect(),
+        None => Vec::new(),
+    };
     let content = match content {
         Some(c) => Some(ContentInfo {
             hash: hex(&c.hash),
@@ -348,6 +365,7 @@ fn show(store: &Store, shared: &Shared, path: &WirePath) -> Result<FileDetails, 
         measures,
         faces,
         thumbnails,
+        scenes,
         live_partner: vx_indexer::live::pair_of(store, &file.path)
             .map_err(internal)?
             .map(|pair| {

@@ -47,6 +47,7 @@ impl ToWire for search::Moment {
             text: self.text,
             sources: self.sources,
             thumbnail: self.thumbnail.as_deref().map(WirePath::new),
+            scene: self.scene,
         }
     }
 }

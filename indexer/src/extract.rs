@@ -108,6 +108,8 @@ pub struct Output {
     pub faces: Vec<FaceOut>,
     pub poses: Vec<PoseOut>,
     pub expressions: Vec<ExpressionOut>,
+    /// A video's scenes: (start, end) in seconds.
+    pub scenes: Vec<(f64, f64)>,
     pub frames: Vec<FrameOut>,
     pub measures: Vec<MeasureOut>,
     /// Stored segments this pass stores again (embedded: see `Job::stored`), deleted first.

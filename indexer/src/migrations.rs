@@ -338,4 +338,13 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE faces ADD COLUMN expression TEXT;
     ALTER TABLE faces ADD COLUMN expression_score REAL;
     "#,
+    // 15: a video's scenes, from cut to cut.
+    r#"
+    CREATE TABLE scenes (
+        content_id INTEGER NOT NULL REFERENCES contents(id) ON DELETE CASCADE,
+        start      REAL NOT NULL,
+        end        REAL NOT NULL
+    );
+    CREATE INDEX scenes_content ON scenes(content_id, start);
+    "#,
 ];

@@ -82,6 +82,8 @@ pub struct Moment {
     pub sources: Vec<String>,
     /// The thumbnail of the frame shown then.
     pub thumbnail: Option<PathBuf>,
+    /// The scene of a video the moment falls in: (start, end).
+    pub scene: Option<(f64, f64)>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -338,7 +340,7 @@ impl Searcher<'_> {
     /// Live Photo pairs made one result, and each moment's thumbnail.
     fn finish(&self, store: &Store, hits: Vec<Hit>) -> Result<Vec<Hit>> {
         let mut hits = crate::live::merge_pairs(store, hits)?;
-        attach_thumbnails(store, self.thumbs_dir, &mut hits)?;
+        attach_frames(store, self.thumbs_dir, &mut hits)?;
         Ok(hits)
     }
 }
@@ -396,8 +398,8 @@ fn near_centres(store: &Store, place: &str) -> Result<Vec<(f64, f64)>> {
 }
 
 /// Gives each moment the thumbnail of the frame shown then (the last at or before its start)
-/// and each hit its best moment's, or its first frame's.
-fn attach_thumbnails(
+/// and the scene it falls in, and each hit its best moment's thumbnail, or its first frame's.
+fn attach_frames(
     store: &Store,
     dir: &Path,
     hits: &mut [Hit],
@@ -415,8 +417,10 @@ fn attach_thumbnails(
                 .or(thumbs.first())
                 .map(|(_, rel)| dir.join(rel))
         };
+        let scenes = store.scenes(content)?;
         for m in &mut hit.moments {
             m.thumbnail = at(m.start);
+            m.scene = scene_of(&scenes, m.start);
         }
         hit.thumbnail = hit
             .moments
@@ -425,6 +429,11 @@ fn attach_thumbnails(
             .or_else(|| at(0.0));
     }
     Ok(())
+}
+
+/// The scene that time `t` falls in: the last that starts at or before it.
+fn scene_of(scenes: &[(f64, f64)], t: f64) -> Option<(f64, f64)> {
+    scenes.iter().rev().find(|s| s.0 <= t + 1e-3).copied()
 }
 
 /// Reciprocal rank fusion of per-channel file rankings: a file scores the sum of
@@ -487,6 +496,7 @@ mod tests {
                 text: "t".into(),
                 sources: vec![source.into()],
                 thumbnail: None,
+                scene: None,
             }],
             thumbnail: None,
             clip: None,

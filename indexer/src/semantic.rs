@@ -301,6 +301,7 @@ pub fn semantic_hits(
                     vec![source.clone(), channel.into()]
                 },
                 thumbnail: None,
+                scene: None,
             };
             match by_path.get(&file.path) {
                 Some(&i) => {

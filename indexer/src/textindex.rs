@@ -364,6 +364,7 @@ impl TextIndex {
                     text,
                     sources: vec![source.to_string()],
                     thumbnail: None,
+                    scene: None,
                 });
             }
         }

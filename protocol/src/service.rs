@@ -323,6 +323,8 @@ pub struct Moment {
     pub sources: Vec<String>,
     /// The thumbnail of the frame shown at that moment (videos; pictures have one).
     pub thumbnail: Option<WirePath>,
+    /// The scene of a video the moment falls in: (start, end) in seconds.
+    pub scene: Option<(f64, f64)>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -416,6 +418,13 @@ pub struct ShownFace {
     pub expression: Option<(String, f32)>,
 }
 
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ShownScene {
+    pub start: f64,
+    pub end: f64,
+    pub thumbnail: Option<WirePath>,
+}
+
 /// A group of faces that look like one person.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Person {
@@ -444,6 +453,8 @@ pub struct FileDetails {
     pub faces: Vec<ShownFace>,
     /// Thumbnails of the picture or of the video's kept frames, with their times.
     pub thumbnails: Vec<(f64, WirePath)>,
+    /// A video's scenes: start, end and the thumbnail of the frame it opens with.
+    pub scenes: Vec<ShownScene>,
     /// The other half of the Live Photo this file is half of: the clip of a still, the still
     /// of a clip.
     pub live_partner: Option<WirePath>,

@@ -13,6 +13,7 @@ mod people;
 mod pipeline;
 mod pose;
 mod quality;
+mod scenes;
 mod search_quality;
 mod security;
 mod service;

@@ -10,6 +10,7 @@ mod objects;
 mod ocr;
 mod pose;
 mod quality;
+mod scene_cuts;
 mod scenes;
 mod semantic;
 mod sounds;
@@ -37,6 +38,7 @@ use crate::store::IndexDoc;
 /// Every extractor. Within a stage they run in this order.
 pub static ALL: &[&dyn Extractor] = &[
     &thumbnails::Thumbnails,
+    &scene_cuts::SceneCuts,
     &tags::Tags,
     &objects::Objects,
     &faces::Faces,
@@ -79,6 +81,7 @@ pub enum Kept {
     Poses,
     /// The faces' expression columns.
     Expressions,
+    Scenes,
     FrameThumbnails,
     FrameEmbeddings,
 }

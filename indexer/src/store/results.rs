@@ -142,6 +142,7 @@ impl Store {
                         match k {
                             Kept::Faces => "DELETE FROM faces WHERE content_id = ?1",
                             Kept::Poses => "DELETE FROM poses WHERE content_id = ?1",
+                            Kept::Scenes => "DELETE FROM scenes WHERE content_id = ?1",
                             Kept::Expressions => {
                                 "UPDATE faces SET expression = NULL, expression_score = NULL
                                  WHERE content_id = ?1"
@@ -225,6 +226,12 @@ impl Store {
                 for p in &out.poses {
                     let flat: Vec<f32> = p.keypoints.iter().flatten().copied().collect();
                     pose.execute(params![content_id, p.time, p.score as f64, blob(&flat)])?;
+                }
+                let mut scene = tx.prepare_cached(
+                    "INSERT INTO scenes(content_id, start, end) VALUES (?1, ?2, ?3)",
+                )?;
+                for (start, end) in &out.scenes {
+                    scene.execute(params![content_id, start, end])?;
                 }
                 // A face's expression, on its rows at every time the content shows it (found by
                 // the same detector on the same frame: the same box).
@@ -357,6 +364,17 @@ impl Store {
         let mut st = self.conn.prepare_cached(
             "SELECT time, thumb FROM frames WHERE content_id = ?1 AND thumb IS NOT NULL ORDER BY time",
         )?;
+        let rows = st
+            .query_map([content_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// A video's scenes, (start, end) in order.
+    pub fn scenes(&self, content_id: i64) -> Result<Vec<(f64, f64)>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT start, end FROM scenes WHERE content_id = ?1 ORDER BY start")?;
         let rows = st
             .query_map([content_id], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<rusqlite::Result<_>>()?;
