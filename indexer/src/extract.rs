@@ -242,5 +242,35 @@ pub fn extract(decoded: &Decoded, job: Job<'_>, models: &mut ModelSet) -> Output
         }
     });
     out.segments = merge_runs(out.segments);
+    sanitize(&mut out);
     out
+}
+
+/// A model's NaN or infinity cannot cross to the daemon (JSON has no such numbers) and means
+/// nothing to search: such a measure is dropped, such a confidence is 0.
+fn sanitize(out: &mut Output) {
+    let dropped = out.measures.len();
+    out.measures.retain(|m| m.value.is_finite());
+    if out.measures.len() < dropped {
+        tracing::warn!(
+            "{} measures were not numbers; dropped",
+            dropped - out.measures.len()
+        );
+    }
+    let finite = |x: &mut f32| {
+        if !x.is_finite() {
+            *x = 0.0;
+        }
+    };
+    out.segments
+        .iter_mut()
+        .for_each(|s| finite(&mut s.confidence));
+    out.faces.iter_mut().for_each(|f| finite(&mut f.score));
+    out.expressions
+        .iter_mut()
+        .for_each(|e| finite(&mut e.score));
+    for p in &mut out.poses {
+        finite(&mut p.score);
+        p.keypoints.iter_mut().flatten().for_each(finite);
+    }
 }

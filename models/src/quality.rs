@@ -41,8 +41,9 @@ impl Quality {
         })
     }
 
-    /// 100 - BRISQUE, within 0..100: higher is better.
-    pub fn score(&mut self, image: &RgbView) -> Result<f32> {
+    /// 100 - BRISQUE, within 0..100: higher is better. None where BRISQUE has no answer (a
+    /// flat picture: its statistics are undefined).
+    pub fn score(&mut self, image: &RgbView) -> Result<Option<f32>> {
         image.check()?;
         let small = image.limit(SIDE)?;
         let view = small.as_ref().map_or(*image, |s| s.view());
@@ -60,7 +61,9 @@ impl Quality {
             model: NAME,
             message: "no score".into(),
         })?;
-        Ok((100.0 - brisque).clamp(0.0, 100.0))
+        Ok(brisque
+            .is_finite()
+            .then(|| (100.0 - brisque).clamp(0.0, 100.0)))
     }
 }
 

@@ -29,13 +29,13 @@ fn a_sharp_photo_scores_well_and_its_blurred_and_dark_copies_say_why_not() {
     };
     let mut q = Quality::load(&common::runtime(), &pack).unwrap();
     let photo = common::png("astronaut.png");
-    let score = q.score(&photo.view()).unwrap();
+    let score = q.score(&photo.view()).unwrap().unwrap();
     assert!((score - (100.0 - 10.79)).abs() < 0.5, "{score}");
     let sharp = assess(&photo.view());
     assert!(sharp.sharpness > 65.0, "{sharp:?}");
 
     let soft = blurred(&photo);
-    let score = q.score(&soft.view()).unwrap();
+    let score = q.score(&soft.view()).unwrap().unwrap();
     let soft = assess(&soft.view());
     assert!(score < 50.0 && soft.sharpness < 40.0, "{score} {soft:?}");
 
@@ -46,4 +46,10 @@ fn a_sharp_photo_scores_well_and_its_blurred_and_dark_copies_say_why_not() {
     let dark = assess(&dark.view());
     assert!(dark.brightness < 10.0, "{dark:?}");
     assert!(dark.sharpness > 50.0, "darkness is not blur: {dark:?}");
+    // A flat picture has no BRISQUE score (its statistics are undefined), and no error.
+    let flat = RgbImage {
+        data: vec![200; photo.data.len()],
+        ..photo.clone()
+    };
+    assert_eq!(q.score(&flat.view()).unwrap(), None);
 }

@@ -82,7 +82,7 @@ impl Extractor for Quality {
             let small = view.limit(SIDE)?;
             let view = small.as_ref().map_or(*view, |s| s.view());
             if look_frames.contains(&i) {
-                scores.push(model.score(&view)?);
+                scores.extend(model.score(&view)?);
             }
             let looks = looks(&view);
             for (text, confidence) in words(&looks) {
@@ -91,17 +91,18 @@ impl Extractor for Quality {
             }
             frames.push(looks);
         }
-        if scores.is_empty() {
+        if frames.is_empty() {
             return Ok(());
         }
         let of_frames = |f: fn(&Looks) -> f32| median(frames.iter().map(f).collect());
         let values = [
-            median(scores),
-            of_frames(|l| l.sharpness),
-            of_frames(|l| l.brightness),
-            of_frames(|l| l.highlights),
+            (!scores.is_empty()).then(|| median(scores)),
+            Some(of_frames(|l| l.sharpness)),
+            Some(of_frames(|l| l.brightness)),
+            Some(of_frames(|l| l.highlights)),
         ];
         for (m, value) in self.measures().iter().zip(values) {
+            let Some(value) = value else { continue };
             out.measures.push(MeasureOut {
                 extractor: self.name().into(),
                 name: m.name.into(),
