@@ -3,7 +3,8 @@
 # one run, alternated round by round so that both see the same state of this noisy machine.
 # Each round, each build gets a fresh data dir and: 30 photos (2048 px JPEG; its workers load
 # their models), 30 more photos (warm: photos/s), the 60 s 1080p talk video with a keyframe
-# every 2 s (x real time), and a 60 s video of 40 s of music then 20 s of speech.
+# every 2 s (x real time), a 60 s video of 40 s of music then 20 s of speech, and one of music
+# alone.
 #   scripts/ab-pipeline.sh OLD_TREE NEW_TREE [ROUNDS]   (each tree with target/release/{vx,vxd})
 # Prints each figure per build (median of the rounds) and NEW/OLD.
 set -euo pipefail
@@ -18,7 +19,7 @@ vx() { local tree=$1; shift
   VX_DATA_DIR="$work/data" VX_SOCKET="$work/vxd.sock" VX_CONFIG="$work/none.toml" "$tree/target/release/vx" "$@"; }
 trap 'vx "$old" daemon stop >/dev/null 2>&1 || true; vx "$new" daemon stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 
-mkdir -p "$work/media/warmup" "$work/media/photos" "$work/media/talk" "$work/media/music"
+mkdir -p "$work/media/warmup" "$work/media/photos" "$work/media/talk" "$work/media/music" "$work/media/music-only"
 for img in astronaut chelsea coffee; do
   for q in 2 3 4 5 6 7 8 9 10 11; do
     ffmpeg -loglevel error -y -i "$MEDIA/$img.png" -vf "scale=2048:-2" -q:v "$q" "$work/media/warmup/$img-q$q.jpg"
@@ -41,6 +42,11 @@ ffmpeg -loglevel error -y \
   -filter_complex "[0]$scale[v];[1]aresample=16000,aformat=channel_layouts=mono[m];[2]atrim=0:20[s];[m][s]concat=n=2:v=0:a=1[a]" \
   -map "[v]" -map "[a]" -t 60 -r 25 -g 50 -keyint_min 50 -sc_threshold 0 -c:v libx264 -pix_fmt yuv420p -c:a aac \
   "$work/media/music/music_then_speech.mp4"
+ffmpeg -loglevel error -y \
+  -loop 1 -framerate 25 -t 60 -i "$MEDIA/coffee.png" -i "$SOUNDS/ireland.ogg" -i "$SOUNDS/japan.ogg" \
+  -filter_complex "[0]$scale[v];[1]aresample=16000,aformat=channel_layouts=mono[m];[2]aresample=16000,aformat=channel_layouts=mono[n];[m][n]concat=n=2:v=0:a=1[a]" \
+  -map "[v]" -map "[a]" -t 60 -r 25 -g 50 -keyint_min 50 -sc_threshold 0 -c:v libx264 -pix_fmt yuv420p -c:a aac \
+  "$work/media/music-only/music_only.mp4"
 
 # Seconds for one build to catalogue DIR, from `vx add` to an empty queue.
 timed() { local tree=$1 dir=$2 t0 t1
@@ -56,6 +62,7 @@ for round in $(seq 1 "$rounds"); do
     echo "$b photos $(timed "$tree" "$work/media/photos")" >>"$results"
     echo "$b talk $(timed "$tree" "$work/media/talk")" >>"$results"
     echo "$b music $(timed "$tree" "$work/media/music")" >>"$results"
+    echo "$b music-only $(timed "$tree" "$work/media/music-only")" >>"$results"
     vx "$tree" daemon stop >/dev/null
   done
   echo "round $round done" >&2
@@ -66,8 +73,9 @@ t = {}
 for line in open(sys.argv[1]):
     b, what, s = line.split()
     t.setdefault((b, what), []).append(float(s))
-rate = {"photos": (30, "photos/s"), "talk": (60, "x real time"), "music": (60, "x real time")}
+rate = {"photos": (30, "photos/s"), "talk": (60, "x real time"), "music": (60, "x real time"),
+        "music-only": (60, "x real time")}
 for what, (n, unit) in rate.items():
     old, new = (statistics.median(t[(b, what)]) for b in ("old", "new"))
-    print(f"{what:7} old {old:6.2f} s ({n / old:5.2f} {unit})  new {new:6.2f} s ({n / new:5.2f} {unit})  new/old time {new / old:.2f}x")
+    print(f"{what:10} old {old:6.2f} s ({n / old:5.2f} {unit})  new {new:6.2f} s ({n / new:5.2f} {unit})  new/old time {new / old:.2f}x")
 PY

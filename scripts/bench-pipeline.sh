@@ -62,10 +62,16 @@ ffmpeg -loglevel error -y \
   -filter_complex "[0]$scale[v];[1]aresample=16000,aformat=channel_layouts=mono[m];[2]atrim=0:20[s];[m][s]concat=n=2:v=0:a=1[a]" \
   -map "[v]" -map "[a]" -t 60 -r 25 -g 50 -keyint_min 50 -sc_threshold 0 -c:v libx264 -pix_fmt yuv420p -c:a aac \
   "$WORK/music_then_speech.mp4"
+# 60 s of music alone: the fiddle tune, then taiko drums.
+ffmpeg -loglevel error -y \
+  -loop 1 -framerate 25 -t 60 -i "$MEDIA/coffee.png" -i "$SOUNDS/ireland.ogg" -i "$SOUNDS/japan.ogg" \
+  -filter_complex "[0]$scale[v];[1]aresample=16000,aformat=channel_layouts=mono[m];[2]aresample=16000,aformat=channel_layouts=mono[n];[m][n]concat=n=2:v=0:a=1[a]" \
+  -map "[v]" -map "[a]" -t 60 -r 25 -g 50 -keyint_min 50 -sc_threshold 0 -c:v libx264 -pix_fmt yuv420p -c:a aac \
+  "$WORK/music_only.mp4"
 
 echo "=== in-process"
 VX_BENCH_VIDEO="$WORK/video/talk_1080p.mp4" VX_BENCH_IMAGES="$WORK/images/photos" \
-  VX_BENCH_MUSIC="$WORK/music_then_speech.mp4" cargo bench -q -p vx-indexer --bench pipeline
+  VX_BENCH_MUSIC="$WORK/music_then_speech.mp4:$WORK/music_only.mp4" cargo bench -q -p vx-indexer --bench pipeline
 
 echo
 echo "=== end to end (release vxd, default settings)"

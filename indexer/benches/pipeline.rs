@@ -1,7 +1,7 @@
 //! Decoding and the fused pass, measured in one run (scripts/bench-pipeline.sh prepares the
 //! media): keyframe decoding against the ffmpeg CLI on the same file; one fused pass against
 //! one decoding pass per extractor; each extractor's share of the fused pass; images per second
-//! for one worker; with VX_BENCH_MUSIC, a video of music then speech with and without the
+//! for one worker; with VX_BENCH_MUSIC (videos, colon-separated), each with and without the
 //! audio-event model (which keeps Whisper off the music). Medians of several runs.
 
 use std::path::{Path, PathBuf};
@@ -222,12 +222,14 @@ fn main() {
     }
 
     if let Some(music) = std::env::var_os("VX_BENCH_MUSIC") {
-        music_skip(Path::new(&music), &pack, runs, thumbs.path());
+        for video in std::env::split_paths(&music) {
+            music_skip(&video, &pack, runs, thumbs.path());
+        }
     }
 }
 
-/// The fused pass over a video of music then speech, with the whole pack against the pack
-/// without the audio-event model (Whisper then hears the music too), alternated.
+/// The fused pass over a video with music, with the whole pack against the pack without the
+/// audio-event model (Whisper then hears the music too), alternated.
 fn music_skip(video: &Path, pack: &Path, runs: usize, thumbs: &Path) {
     let deaf = tempfile::tempdir().unwrap();
     for entry in std::fs::read_dir(pack).unwrap().flatten() {
@@ -248,13 +250,28 @@ fn music_skip(video: &Path, pack: &Path, runs: usize, thumbs: &Path) {
             .filter(|s| s.source == "transcript")
             .count()
     };
+    let (mut heard, mut whisper) = (Vec::new(), (Vec::new(), Vec::new()));
+    let transcript_secs = |o: &Output| {
+        o.outcomes
+            .iter()
+            .find(|x| x.extractor == "transcript")
+            .map_or(0.0, |x| x.seconds)
+    };
+    let pcm = decode(video, &DecodePolicy::default())
+        .unwrap()
+        .audio
+        .unwrap();
     for _ in 0..runs.min(3) {
         let (t, o) = time(|| pass(video, &wanted, &mut deaf_models, thumbs));
         without.push(t);
+        whisper.0.push(transcript_secs(&o));
         said.0 = spoken(&o);
         let (t, o) = time(|| pass(video, &wanted, &mut listening, thumbs));
         with.push(t);
+        whisper.1.push(transcript_secs(&o));
         said.1 = spoken(&o);
+        let events = listening.audio_events().unwrap();
+        heard.push(time(|| events.listen(&pcm).unwrap()).0);
     }
     let (with, without) = (median(with), median(without));
     let duration = decode(video, &DecodePolicy::default())
@@ -262,10 +279,7 @@ fn music_skip(video: &Path, pack: &Path, runs: usize, thumbs: &Path) {
         .meta
         .duration
         .unwrap_or(0.0);
-    println!(
-        "\nmusic then speech, {duration:.0} s ({}):",
-        video.display()
-    );
+    println!("\n{duration:.0} s with music ({}):", video.display());
     println!(
         "  without the audio-event model: {without:.2} s ({:.1}x real time, {} transcript segments)",
         duration / without,
@@ -277,5 +291,11 @@ fn music_skip(video: &Path, pack: &Path, runs: usize, thumbs: &Path) {
         duration / with,
         said.1,
         without / with
+    );
+    println!(
+        "  the transcript's own time {:.2} s without, {:.2} s with; hearing the {duration:.0} s: {:.3} s",
+        median(whisper.0),
+        median(whisper.1),
+        median(heard)
     );
 }

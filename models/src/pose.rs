@@ -84,9 +84,20 @@ impl Pose {
     /// The people in `image`, likeliest first: the runs at each of [`SIDES`], a person found
     /// in both kept once, with the likelier pose.
     pub fn people(&mut self, image: &RgbView) -> Result<Vec<Person>> {
+        self.people_at(image, &SIDES)
+    }
+
+    /// The people in `image` when the tallest person in it is known to fill this share of its
+    /// height: one run, at the side that finds people of that size.
+    pub fn people_sized(&mut self, image: &RgbView, tallest: f32) -> Result<Vec<Person>> {
+        let side = if tallest >= 0.5 { SIDES[0] } else { SIDES[1] };
+        self.people_at(image, &[side])
+    }
+
+    fn people_at(&mut self, image: &RgbView, sides: &[u32]) -> Result<Vec<Person>> {
         image.check()?;
         let mut all = Vec::new();
-        for side in SIDES {
+        for &side in sides {
             all.extend(self.run(image, side)?);
         }
         all.sort_by(|a, b| b.score.total_cmp(&a.score));

@@ -13,9 +13,13 @@ use crate::image::RgbView;
 use crate::runtime::Runtime;
 
 const NAME: &str = "quality";
-/// Images are assessed with their long side at most this (the README: downscale large ones;
-/// BRISQUE costs 16 ms at 512 x 512).
+/// The cheap measures are taken with the image's long side at most this (their thresholds
+/// were set there).
 pub const SIDE: u32 = 512;
+/// BRISQUE sees the image with its long side at most this: half the cost of 512 (12 against
+/// 23 ms on one thread for a 3:2 photo), and it still tells sharp photos (81-97) from their
+/// blurred copies (40-45).
+pub const SCORE_SIDE: u32 = 384;
 
 pub struct Quality {
     session: Session,
@@ -45,7 +49,7 @@ impl Quality {
     /// flat picture: its statistics are undefined).
     pub fn score(&mut self, image: &RgbView) -> Result<Option<f32>> {
         image.check()?;
-        let small = image.limit(SIDE)?;
+        let small = image.limit(SCORE_SIDE)?;
         let view = small.as_ref().map_or(*image, |s| s.view());
         let (w, h) = (view.width as usize, view.height as usize);
         let rgb = Array3::from_shape_vec((h, w, 3), view.data.iter().map(|&p| p as f32).collect())

@@ -37,7 +37,13 @@ impl Extractor for Objects {
         let mut persons_in_looks = Vec::new();
         for (l, v) in cx.input.looks.iter().enumerate() {
             let mut found = det.detect(std::slice::from_ref(v), PERSON_GATE)?.remove(0);
-            persons_in_looks.push(found.iter().any(|d| d.label == "person"));
+            persons_in_looks.push(
+                found
+                    .iter()
+                    .filter(|d| d.label == "person")
+                    .map(|d| d.rect.h / v.height as f32)
+                    .reduce(f32::max),
+            );
             found.retain(|d| d.score >= vx_models::detector::MIN_SCORE);
             let persons: Vec<f32> = found
                 .iter()

@@ -51,11 +51,13 @@ impl Extractor for Pose {
         let model = cx.models.pose()?;
         let mut most = 0;
         for (l, look) in input.looks.iter().enumerate() {
-            // Where the detector ran and saw nobody, there is no one to pose.
-            if out.persons_in_looks.as_ref().is_some_and(|p| !p[l]) {
-                continue;
-            }
-            let people = model.people(look)?;
+            // Where the detector ran and saw nobody, there is no one to pose; where it saw
+            // someone, one run at the size that finds people that tall.
+            let people = match out.persons_in_looks.as_ref().map(|p| p[l]) {
+                Some(None) => continue,
+                Some(Some(tallest)) => model.people_sized(look, tallest)?,
+                None => model.people(look)?,
+            };
             most = most.max(people.len());
             let mut found: Vec<(String, f32)> = Vec::new();
             if let Some(count) = count_words(people.len()) {

@@ -14,8 +14,8 @@ use crate::media::MediaKind;
 const HEARD: f32 = 0.5;
 /// At most this many classes per window, the likeliest.
 const PER_WINDOW: usize = 5;
-/// Windows (0.48 s each) a run may miss its class for and go on.
-const BRIDGED: usize = 2;
+/// Windows (0.96 s each) a run may miss its class for and go on.
+const BRIDGED: usize = 1;
 
 pub struct Sounds;
 

@@ -3,7 +3,7 @@
 //! (music and noise alone cost Whisper as much as words), and each segment starts where the
 //! speech does.
 
-use vx_models::audio_events::{HOP, Heard, WINDOW};
+use vx_models::audio_events::{Heard, STRIDE, WINDOW};
 use vx_models::{ModelError, ModelSet};
 
 use super::{Background, Cx, Extractor, Input, Needs, Segments, Stage, segment};
@@ -140,7 +140,7 @@ const SPEECH: f32 = 0.5;
 /// loses words, while one wrongly kept only costs time.
 const MAYBE_SPEECH: f32 = 0.2;
 /// Windows looked at from a segment's start for its speech onset (about 3.8 s).
-const LEAD_IN_WINDOWS: usize = 8;
+const LEAD_IN_WINDOWS: usize = 4;
 
 /// Whisper folds sound before speech (music, noise, a tone) into its first segment, which then
 /// starts too early. Each segment's start moves to the first window from it that holds speech,
@@ -165,8 +165,8 @@ fn speech_regions(heard: &Heard, len: usize) -> Vec<(usize, usize)> {
     let mut regions: Vec<(usize, usize)> = Vec::new();
     for w in (0..heard.windows()).filter(|&w| heard.speech(w) >= MAYBE_SPEECH) {
         let (a, b) = (
-            (w * HOP).saturating_sub(pad),
-            (w * HOP + WINDOW + pad).min(len),
+            (w * STRIDE).saturating_sub(pad),
+            (w * STRIDE + WINDOW + pad).min(len),
         );
         match regions.last_mut() {
             Some(last) if a <= last.1 => last.1 = b,
