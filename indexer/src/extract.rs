@@ -114,9 +114,9 @@ pub struct Output {
     pub measures: Vec<MeasureOut>,
     /// Stored segments this pass stores again (embedded: see `Job::stored`), deleted first.
     pub replaced: Vec<i64>,
-    /// Per look, the share of its height the tallest person the object detector may have seen
-    /// fills (when it ran in this pass), so that the people models run only where there are
-    /// people, and at the size that finds them.
+    /// Per look, the height of the tallest person the object detector may have seen, as a
+    /// share of the picture's long side (when it ran in this pass), so that the people models
+    /// run only where there are people, and at the size that finds them.
     #[serde(skip)]
     pub persons_in_looks: Option<Vec<Option<f32>>>,
     /// The extractors that ran, with their errors (an extractor whose model cannot load is

@@ -87,8 +87,8 @@ impl Pose {
         self.people_at(image, &SIDES)
     }
 
-    /// The people in `image` when the tallest person in it is known to fill this share of its
-    /// height: one run, at the side that finds people of that size.
+    /// The people in `image` when the tallest person in it is known to be this share of its
+    /// long side tall: one run, at the side that finds people of that size.
     pub fn people_sized(&mut self, image: &RgbView, tallest: f32) -> Result<Vec<Person>> {
         let side = if tallest >= 0.5 { SIDES[0] } else { SIDES[1] };
         self.people_at(image, &[side])

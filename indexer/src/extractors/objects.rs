@@ -41,7 +41,7 @@ impl Extractor for Objects {
                 found
                     .iter()
                     .filter(|d| d.label == "person")
-                    .map(|d| d.rect.h / v.height as f32)
+                    .map(|d| d.rect.h / v.width.max(v.height) as f32)
                     .reduce(f32::max),
             );
             found.retain(|d| d.score >= vx_models::detector::MIN_SCORE);

@@ -134,10 +134,10 @@ fn whisper_spans(regions: &[(usize, usize)]) -> Vec<(usize, usize)> {
     }
     spans
 }
-/// Speech probability from which a window counts as speech for a segment's start.
+/// Speech probability from which a window surely holds speech (and a segment starts there).
 const SPEECH: f32 = 0.5;
-/// From this speech probability a window is transcribed: low, since a window wrongly left out
-/// loses words, while one wrongly kept only costs time.
+/// From this speech probability a window next to sure speech is transcribed too: low, since a
+/// window wrongly left out loses words, while one wrongly kept only costs time.
 const MAYBE_SPEECH: f32 = 0.2;
 /// Windows looked at from a segment's start for its speech onset (about 3.8 s).
 const LEAD_IN_WINDOWS: usize = 4;
@@ -158,12 +158,25 @@ fn trim_lead_in(segments: &mut [SegmentOut], heard: &Heard) {
     }
 }
 
-/// Sample ranges the audio-event model may hear speech in: its windows with speech, joined,
-/// padded by 0.25 s.
+/// Sample ranges the audio-event model may hear speech in, padded by 0.25 s: runs of windows
+/// that may hold speech ([`MAYBE_SPEECH`]) with at least one that surely does ([`SPEECH`]): a
+/// drum beat alone that sounds a little like a voice is not transcribed.
 fn speech_regions(heard: &Heard, len: usize) -> Vec<(usize, usize)> {
+    let speech: Vec<f32> = (0..heard.windows()).map(|w| heard.speech(w)).collect();
+    let mut kept = vec![false; speech.len()];
+    let mut w = 0;
+    while w < speech.len() {
+        let end = (w..speech.len())
+            .find(|&e| speech[e] < MAYBE_SPEECH)
+            .unwrap_or(speech.len());
+        if speech[w..end].iter().any(|&p| p >= SPEECH) {
+            kept[w..end].iter_mut().for_each(|k| *k = true);
+        }
+        w = end + 1;
+    }
     let pad = RATE / 4;
     let mut regions: Vec<(usize, usize)> = Vec::new();
-    for w in (0..heard.windows()).filter(|&w| heard.speech(w) >= MAYBE_SPEECH) {
+    for w in (0..speech.len()).filter(|&w| kept[w]) {
         let (a, b) = (
             (w * STRIDE).saturating_sub(pad),
             (w * STRIDE + WINDOW + pad).min(len),
@@ -287,6 +300,24 @@ mod tests {
         assert_eq!(
             overlap(&[s(0, 100)], &[s(10, 20), s(30, 40)]),
             [s(10, 20), s(30, 40)]
+        );
+    }
+
+    #[test]
+    fn weak_speech_counts_only_next_to_sure_speech() {
+        use vx_models::audio_events::CLASSES;
+        let probs = [0.3, 0.9, 0.3, 0.0, 0.3, 0.0];
+        let mut scores = vec![0.0f32; probs.len() * CLASSES];
+        for (w, p) in probs.iter().enumerate() {
+            scores[w * CLASSES] = *p; // class 0: Speech
+        }
+        let names: Vec<String> = (0..CLASSES).map(|c| c.to_string()).collect();
+        let heard = Heard::new(scores, names.into());
+        let len = probs.len() * STRIDE;
+        // Windows 0-2 (weak, sure, weak), padded; the weak window 4 alone is not speech.
+        assert_eq!(
+            speech_regions(&heard, len),
+            [(0, 2 * STRIDE + WINDOW + RATE / 4)]
         );
     }
 
