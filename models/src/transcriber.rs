@@ -38,6 +38,22 @@ pub struct Transcriber {
     path: PathBuf,
 }
 
+/// Whisper's notes on sounds that are not words ("[GASP]", "(upbeat music)", "[BLANK_AUDIO]",
+/// "♪"): nothing was said, so there is nothing to find.
+fn says_nothing(text: &str) -> bool {
+    let mut depth = 0i32;
+    let mut words = false;
+    for c in text.chars() {
+        match c {
+            '[' | '(' => depth += 1,
+            ']' | ')' => depth = (depth - 1).max(0),
+            c if depth == 0 && c.is_alphanumeric() => words = true,
+            _ => {}
+        }
+    }
+    !words
+}
+
 fn rms(pcm: &[f32]) -> f32 {
     (pcm.iter().map(|s| s * s).sum::<f32>() / pcm.len().max(1) as f32).sqrt()
 }
@@ -125,7 +141,7 @@ impl Transcriber {
                 continue;
             };
             let text = seg.to_str_lossy().map_err(fail)?.trim().to_string();
-            if text.is_empty() {
+            if says_nothing(&text) {
                 continue;
             }
             segments.push(Segment {
@@ -171,6 +187,28 @@ pub fn word_error_rate(reference: &str, hypothesis: &str) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn notes_on_sounds_are_not_speech() {
+        for note in [
+            "[GASP]",
+            "(upbeat music)",
+            "[BLANK_AUDIO]",
+            "♪",
+            "♪ ♪",
+            "",
+            "[Music] (laughs)",
+        ] {
+            assert!(says_nothing(note), "{note}");
+        }
+        for said in [
+            "[GASP] Hello there.",
+            "He was not an ill-disposed young man.",
+            "(2) items",
+        ] {
+            assert!(!says_nothing(said), "{said}");
+        }
+    }
 
     #[test]
     fn wer_counts_edits_per_reference_word() {
