@@ -161,12 +161,15 @@ pub fn prepare(
             let wanted = match c.meta.kind {
                 // Not media, and this decoder says so too: nothing to extract, ever.
                 None if current => Vec::new(),
-                kind => enabled
-                    .iter()
-                    .filter(|e| !done.contains(e))
-                    .filter(|(name, _)| kind.is_none_or(|k| extractors::applies(name, k)))
-                    .cloned()
-                    .collect(),
+                kind => extractors::with_followers(
+                    enabled
+                        .iter()
+                        .filter(|e| !done.contains(e))
+                        .filter(|(name, _)| kind.is_none_or(|k| extractors::applies(name, k)))
+                        .cloned()
+                        .collect(),
+                    enabled,
+                ),
             };
             (wanted, !current)
         }

@@ -49,6 +49,9 @@ impl Extractor for Expression {
     fn kept(&self) -> &'static [Kept] {
         &[Kept::Expressions]
     }
+    fn follows(&self) -> &'static [&'static str] {
+        &["faces"]
+    }
     fn run(&self, cx: &mut Cx<'_, '_>, out: &mut Output) -> Result<(), ModelError> {
         let input = cx.input;
         // The face extractor's boxes when it ran in this pass; otherwise found again (the

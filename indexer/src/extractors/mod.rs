@@ -167,6 +167,11 @@ pub trait Extractor: Sync {
     ) -> Option<Background<'a>> {
         None
     }
+    /// Extractors whose results it adds to: when one of them runs again (a new version), so
+    /// does this one, since their new rows do not have what it added.
+    fn follows(&self) -> &'static [&'static str] {
+        &[]
+    }
     /// Whether it reads what the audio-event model heard (`Input::heard`), worked out once per
     /// file for all that do.
     fn listens(&self) -> bool {
@@ -321,6 +326,27 @@ pub fn version(name: &str) -> u32 {
     let base = by_name(name).map_or(1, |e| e.version());
     let bumped = std::env::var("VX_BUMP_EXTRACTOR").is_ok_and(|b| b.split(',').any(|x| x == name));
     base + u32::from(bumped)
+}
+
+/// `wanted` with every enabled extractor that follows one of them (see `Extractor::follows`).
+pub fn with_followers(
+    mut wanted: Vec<(String, u32)>,
+    enabled: &[(String, u32)],
+) -> Vec<(String, u32)> {
+    let followers: Vec<(String, u32)> = enabled
+        .iter()
+        .filter(|(n, _)| !wanted.iter().any(|(w, _)| w == n))
+        .filter(|(n, _)| {
+            by_name(n).is_some_and(|e| {
+                e.follows()
+                    .iter()
+                    .any(|f| wanted.iter().any(|(w, _)| w == f))
+            })
+        })
+        .cloned()
+        .collect();
+    wanted.extend(followers);
+    wanted
 }
 
 /// Sorts `wanted` by stage, keeping the registry's order within one.
@@ -487,5 +513,28 @@ mod tests {
         let names: Vec<&str> = w.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["tags", "ocr", "transcript", "semantic"]);
         assert_eq!(version("tags"), by_name("tags").unwrap().version());
+    }
+
+    #[test]
+    fn an_extractor_runs_again_with_the_one_it_adds_to() {
+        let enabled: Vec<(String, u32)> = ["faces", "expression", "tags"]
+            .map(|n| (n.to_string(), 1))
+            .to_vec();
+        let names = |w: Vec<(String, u32)>| w.into_iter().map(|(n, _)| n).collect::<Vec<_>>();
+        // Faces again (a new version): their expressions are made again too.
+        assert_eq!(
+            names(with_followers(vec![("faces".into(), 2)], &enabled)),
+            ["faces", "expression"]
+        );
+        // Tags again: nothing follows them.
+        assert_eq!(
+            names(with_followers(vec![("tags".into(), 2)], &enabled)),
+            ["tags"]
+        );
+        // Not enabled: not added.
+        assert_eq!(
+            names(with_followers(vec![("faces".into(), 2)], &[])),
+            ["faces"]
+        );
     }
 }
