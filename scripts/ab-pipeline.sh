@@ -11,7 +11,6 @@ set -euo pipefail
 old=$(cd "$1" && pwd); new=$(cd "$2" && pwd); rounds=${3:-3}
 cd "$(dirname "$0")/.."
 MEDIA="$(cd ../shared/media && pwd)"
-SOUNDS="$(./scripts/fetch-package-media.sh)"
 export VX_MODELS_DIR="${VX_MODELS_DIR:-$(cd ../shared/models && pwd)}"
 export VX_PAUSE_ON_BATTERY=false VX_MIN_FREE_DISK_MB=0 VX_LOG=warn
 work=$(mktemp -d /tmp/vx-ab-pipeline.XXXXXX)
@@ -28,25 +27,10 @@ for img in astronaut chelsea coffee; do
     ffmpeg -loglevel error -y -i "$MEDIA/$img.png" -vf "scale=2048:-2" -q:v "$q" "$work/media/photos/$img-q$q.jpg"
   done
 done
-scale='scale=1920:1080:force_original_aspect_ratio=decrease,pad=1920:1080:(ow-iw)/2:(oh-ih)/2,setsar=1,format=yuv420p'
-ffmpeg -loglevel error -y \
-  -loop 1 -framerate 25 -t 5 -i "$MEDIA/astronaut.png" -loop 1 -framerate 25 -t 5 -i "$MEDIA/chelsea.png" \
-  -loop 1 -framerate 25 -t 5 -i "$MEDIA/coffee.png" -loop 1 -framerate 25 -t 5 -i "$MEDIA/page.png" \
-  -stream_loop -1 -i "$MEDIA/librivox-0870.wav" \
-  -filter_complex "[0]$scale[a];[1]$scale[b];[2]$scale[c];[3]$scale[d];[a][b][c][d]concat=n=4:v=1:a=0,loop=loop=2:size=500:start=0[v]" \
-  -map "[v]" -map 4:a -t 60 -r 25 -g 50 -keyint_min 50 -sc_threshold 0 -c:v libx264 -pix_fmt yuv420p -c:a aac \
-  "$work/media/talk/talk_1080p.mp4"
-ffmpeg -loglevel error -y \
-  -loop 1 -framerate 25 -t 60 -i "$MEDIA/coffee.png" -t 40 -i "$SOUNDS/ireland.ogg" \
-  -stream_loop -1 -i "$MEDIA/librivox-0870.wav" \
-  -filter_complex "[0]$scale[v];[1]aresample=16000,aformat=channel_layouts=mono[m];[2]atrim=0:20[s];[m][s]concat=n=2:v=0:a=1[a]" \
-  -map "[v]" -map "[a]" -t 60 -r 25 -g 50 -keyint_min 50 -sc_threshold 0 -c:v libx264 -pix_fmt yuv420p -c:a aac \
-  "$work/media/music/music_then_speech.mp4"
-ffmpeg -loglevel error -y \
-  -loop 1 -framerate 25 -t 60 -i "$MEDIA/coffee.png" -i "$SOUNDS/ireland.ogg" -i "$SOUNDS/japan.ogg" \
-  -filter_complex "[0]$scale[v];[1]aresample=16000,aformat=channel_layouts=mono[m];[2]aresample=16000,aformat=channel_layouts=mono[n];[m][n]concat=n=2:v=0:a=1[a]" \
-  -map "[v]" -map "[a]" -t 60 -r 25 -g 50 -keyint_min 50 -sc_threshold 0 -c:v libx264 -pix_fmt yuv420p -c:a aac \
-  "$work/media/music-only/music_only.mp4"
+./scripts/make-bench-videos.sh "$work/videos"
+mv "$work/videos/talk_1080p.mp4" "$work/media/talk/"
+mv "$work/videos/music_then_speech.mp4" "$work/media/music/"
+mv "$work/videos/music_only.mp4" "$work/media/music-only/"
 
 # Seconds for one build to catalogue DIR, from `vx add` to an empty queue.
 timed() { local tree=$1 dir=$2 t0 t1

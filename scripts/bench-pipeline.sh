@@ -43,9 +43,6 @@ talk() {
     -map "[v]" -map 4:a -t 60 -r 25 -g 50 -keyint_min 50 -sc_threshold 0 -c:v libx264 -pix_fmt yuv420p -c:a aac \
     "$2"
 }
-# The pictures in turn, three rounds.
-talk "[0]$scale[a];[1]$scale[b];[2]$scale[c];[3]$scale[d];[a][b][c][d]concat=n=4:v=1:a=0,loop=loop=2:size=500:start=0[v]" \
-  "$WORK/video/talk_1080p.mp4"
 # Nothing shown twice: each picture as is, mirrored and upside down (12 scenes that all differ,
 # so no look is reused).
 looks=""; order=""
@@ -54,24 +51,13 @@ for i in 0 1 2 3; do
 done
 for k in p h v; do for i in 0 1 2 3; do order+="[$k$i]"; done; done
 talk "$looks${order}concat=n=12:v=1:a=0[v]" "$WORK/video-unique/talk_unique_1080p.mp4"
-# 60 s of 1080p: 40 s of a fiddle tune, then 20 s of the reading, over one picture.
-SOUNDS="$(./scripts/fetch-package-media.sh)"
-ffmpeg -loglevel error -y \
-  -loop 1 -framerate 25 -t 60 -i "$MEDIA/coffee.png" -t 40 -i "$SOUNDS/ireland.ogg" \
-  -stream_loop -1 -i "$MEDIA/librivox-0870.wav" \
-  -filter_complex "[0]$scale[v];[1]aresample=16000,aformat=channel_layouts=mono[m];[2]atrim=0:20[s];[m][s]concat=n=2:v=0:a=1[a]" \
-  -map "[v]" -map "[a]" -t 60 -r 25 -g 50 -keyint_min 50 -sc_threshold 0 -c:v libx264 -pix_fmt yuv420p -c:a aac \
-  "$WORK/music_then_speech.mp4"
-# 60 s of music alone: the fiddle tune, then taiko drums.
-ffmpeg -loglevel error -y \
-  -loop 1 -framerate 25 -t 60 -i "$MEDIA/coffee.png" -i "$SOUNDS/ireland.ogg" -i "$SOUNDS/japan.ogg" \
-  -filter_complex "[0]$scale[v];[1]aresample=16000,aformat=channel_layouts=mono[m];[2]aresample=16000,aformat=channel_layouts=mono[n];[m][n]concat=n=2:v=0:a=1[a]" \
-  -map "[v]" -map "[a]" -t 60 -r 25 -g 50 -keyint_min 50 -sc_threshold 0 -c:v libx264 -pix_fmt yuv420p -c:a aac \
-  "$WORK/music_only.mp4"
+# The pictures in turn, three rounds; music then speech; music alone (scripts/make-bench-videos.sh).
+./scripts/make-bench-videos.sh "$WORK/music"
+mv "$WORK/music/talk_1080p.mp4" "$WORK/video/"
 
 echo "=== in-process"
 VX_BENCH_VIDEO="$WORK/video/talk_1080p.mp4" VX_BENCH_IMAGES="$WORK/images/photos" \
-  VX_BENCH_MUSIC="$WORK/music_then_speech.mp4:$WORK/music_only.mp4" cargo bench -q -p vx-indexer --bench pipeline
+  VX_BENCH_MUSIC="$WORK/music/music_then_speech.mp4:$WORK/music/music_only.mp4" cargo bench -q -p vx-indexer --bench pipeline
 
 echo
 echo "=== end to end (release vxd, default settings)"

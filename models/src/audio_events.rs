@@ -26,10 +26,8 @@ pub const STRIDE: usize = 2 * HOP;
 pub const RATE: f64 = 16_000.0;
 /// Windows per model call (PERF-FACTS: batching pays for YAMNet).
 const BATCH: usize = 16;
-/// The pack README's coarse groups: speech (Speech, its kinds, Conversation), music (Music,
-/// its instruments and genres) and silence.
+/// The pack README's coarse groups: speech (Speech, its kinds, Conversation) and silence.
 const SPEECH: [usize; 7] = [0, 1, 2, 3, 4, 5, 65];
-const MUSIC: [std::ops::RangeInclusive<usize>; 4] = [24..=32, 35..=35, 132..=276, 456..=458];
 pub const SILENCE: usize = 494;
 
 pub struct AudioEvents {
@@ -82,13 +80,6 @@ impl AudioEvents {
         })
     }
 
-    /// How likely each window holds speech (0..1). Windows shorter than [`WINDOW`] are
-    /// padded with silence.
-    pub fn speech(&mut self, windows: &[&[f32]]) -> Result<Vec<f32>> {
-        let scores = self.scores(windows)?;
-        Ok(scores.chunks(CLASSES).map(speech_of).collect())
-    }
-
     /// The scores of each window, window after window.
     fn scores(&mut self, windows: &[&[f32]]) -> Result<Vec<f32>> {
         if windows.is_empty() {
@@ -116,10 +107,6 @@ impl AudioEvents {
         }
         Ok(scores.to_vec())
     }
-}
-
-fn speech_of(window: &[f32]) -> f32 {
-    SPEECH.iter().map(|&c| window[c]).fold(0.0, f32::max)
 }
 
 /// The display names of the class map (index,mid,display_name; names with commas are quoted).
@@ -157,16 +144,10 @@ impl Heard {
     pub fn name(&self, class: usize) -> &str {
         &self.names[class]
     }
+    /// How likely window `window` holds speech (0..1).
     pub fn speech(&self, window: usize) -> f32 {
-        speech_of(self.scores(window))
-    }
-    pub fn music(&self, window: usize) -> f32 {
         let s = self.scores(window);
-        MUSIC
-            .iter()
-            .flat_map(|r| r.clone())
-            .map(|c| s[c])
-            .fold(0.0, f32::max)
+        SPEECH.iter().map(|&c| s[c]).fold(0.0, f32::max)
     }
 }
 

@@ -42,31 +42,7 @@ fn blurry_dark_and_overexposed_pictures_are_found_by_those_words() {
     copy_with(&photo, "eq=brightness=0.45", &bright);
     // The first half sharp, the second the same picture out of focus.
     let clip = d.media.join("focus.mp4");
-    ffmpeg(&[
-        "-loop",
-        "1",
-        "-t",
-        "4",
-        "-i",
-        photo.to_str().unwrap(),
-        "-loop",
-        "1",
-        "-t",
-        "4",
-        "-i",
-        blurry.to_str().unwrap(),
-        "-filter_complex",
-        "[0]scale=452:300,setsar=1[a];[1]scale=452:300,setsar=1[b];[a][b]concat=n=2:v=1[v]",
-        "-map",
-        "[v]",
-        "-r",
-        "25",
-        "-g",
-        "25",
-        "-pix_fmt",
-        "yuv420p",
-        clip.to_str().unwrap(),
-    ]);
+    slideshow(&clip, &[&photo, &blurry], 4, "scale=452:300,setsar=1");
     d.start();
     d.add_media_root();
     d.ok(&["wait", "--timeout", "300"]);

@@ -8,44 +8,14 @@ fn each_scene_is_listed_and_a_moment_knows_its_scene() {
     let Some(pack) = pack() else { return };
     let mut d = Daemon::with_models(&pack.models);
     let clip = d.media.join("three.mp4");
-    let input = |name: &str| pack.media.join(name).to_str().unwrap().to_string();
+    let picture = |name: &str| pack.media.join(name);
     let (a, b, c) = (
-        input("astronaut.png"),
-        input("coffee.png"),
-        input("chelsea.png"),
+        picture("astronaut.png"),
+        picture("coffee.png"),
+        picture("chelsea.png"),
     );
     let scale = "scale=640:480:force_original_aspect_ratio=decrease,pad=640:480:(ow-iw)/2:(oh-ih)/2,setsar=1";
-    ffmpeg(&[
-        "-loop",
-        "1",
-        "-t",
-        "4",
-        "-i",
-        &a,
-        "-loop",
-        "1",
-        "-t",
-        "4",
-        "-i",
-        &b,
-        "-loop",
-        "1",
-        "-t",
-        "4",
-        "-i",
-        &c,
-        "-filter_complex",
-        &format!("[0]{scale}[a];[1]{scale}[b];[2]{scale}[c];[a][b][c]concat=n=3:v=1[v]"),
-        "-map",
-        "[v]",
-        "-r",
-        "25",
-        "-g",
-        "25",
-        "-pix_fmt",
-        "yuv420p",
-        clip.to_str().unwrap(),
-    ]);
+    slideshow(&clip, &[&a, &b, &c], 4, scale);
     d.start();
     d.add_media_root();
     d.ok(&["wait", "--timeout", "300"]);

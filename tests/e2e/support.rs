@@ -340,6 +340,27 @@ pub fn pack_with(model: &str) -> Option<Pack> {
     Some(pack)
 }
 
+/// A silent H.264 video showing each of `pictures` for `secs` seconds in turn, each through
+/// the filter `scale` (it must give them all one size), at 25 fps with a keyframe every second.
+pub fn slideshow(out: &Path, pictures: &[&Path], secs: u32, scale: &str) {
+    let secs = secs.to_string();
+    let mut args: Vec<String> = Vec::new();
+    for p in pictures {
+        let input = ["-loop", "1", "-t", &secs, "-i", p.to_str().unwrap()];
+        args.extend(input.map(String::from));
+    }
+    let scaled: String = (0..pictures.len())
+        .map(|i| format!("[{i}]{scale}[p{i}];"))
+        .collect();
+    let chain: String = (0..pictures.len()).map(|i| format!("[p{i}]")).collect();
+    let graph = format!("{scaled}{chain}concat=n={}:v=1[v]", pictures.len());
+    args.extend(["-filter_complex", &graph].map(String::from));
+    let rest = ["-map", "[v]", "-r", "25", "-g", "25", "-pix_fmt", "yuv420p"];
+    args.extend(rest.map(String::from));
+    args.push(out.to_str().unwrap().to_string());
+    ffmpeg(&args.iter().map(String::as_str).collect::<Vec<_>>());
+}
+
 /// The segments of `vx show --json`'s output from one source ("transcript", "sound").
 pub fn segments<'a>(shown: &'a Value, source: &str) -> Vec<&'a Value> {
     shown["segments"]

@@ -6,7 +6,7 @@ use vx_models::expression::CLASSES;
 use vx_models::{ModelError, Rect};
 
 use super::scenes::HIDDEN_WORDS;
-use super::{Cx, Extractor, Kept, Needs, Segments};
+use super::{Cx, Extractor, Input, Kept, Needs, Segments};
 use crate::extract::{ExpressionOut, Output};
 use crate::media::MediaKind;
 
@@ -99,10 +99,7 @@ impl Extractor for Expression {
                         "smiling" => format!("smiling{HIDDEN_WORDS}smile, happy"),
                         _ => format!("neutral{HIDDEN_WORDS}serious, expressionless"),
                     };
-                    match words.iter_mut().find(|(w, _)| *w == text) {
-                        Some(w) => w.1 = w.1.max(score),
-                        None => words.push((text, score)),
-                    }
+                    Input::keep_best(&mut words, text, score);
                 }
             }
             input.segments_at_look(l, self, &words, &mut out.segments);

@@ -232,11 +232,21 @@ impl<'a> Input<'a> {
 
     /// The times scene `k` covers: from its first frame to the next scene's.
     pub fn span(&self, k: usize) -> (f64, f64) {
-        let frames = &self.decoded.frames;
         let scene = &self.scenes.starts;
-        let start = frames[scene[k]].time;
-        let end = match scene.get(k + 1) {
-            Some(&next) => frames[next].time,
+        self.frames_span(scene[k], scene.get(k + 1).copied())
+    }
+
+    /// The times frame `i` stands for: from it to the next kept frame.
+    pub fn frame_span(&self, i: usize) -> (f64, f64) {
+        self.frames_span(i, (i + 1 < self.decoded.frames.len()).then_some(i + 1))
+    }
+
+    /// From frame `first` to frame `next`, or to the end of the file without one.
+    fn frames_span(&self, first: usize, next: Option<usize>) -> (f64, f64) {
+        let frames = &self.decoded.frames;
+        let start = frames[first].time;
+        let end = match next {
+            Some(next) => frames[next].time,
             None => frames
                 .last()
                 .map_or(start, |f| f.time)
@@ -245,21 +255,23 @@ impl<'a> Input<'a> {
         (start, end.max(start))
     }
 
-    /// The times frame `i` stands for: from it to the next kept frame.
-    pub fn frame_span(&self, i: usize) -> (f64, f64) {
-        let frames = &self.decoded.frames;
-        let start = frames[i].time;
-        let end = match frames.get(i + 1) {
-            Some(next) => next.time,
-            None => start.max(self.decoded.meta.duration.unwrap_or(0.0)),
-        };
-        (start, end.max(start))
+    /// The index of look `l`'s frame (the first of its first scene).
+    pub fn look_frame(&self, l: usize) -> usize {
+        self.scenes.starts[self.scenes.firsts[l]]
     }
 
     /// A thumbnail's path relative to the thumbnails folder: `what` tells apart the several
     /// a content may have.
     pub fn thumb_name(&self, what: &str) -> String {
         format!("{}/{}-{what}.jpg", &self.hash_hex[..2], self.hash_hex)
+    }
+
+    /// Adds `text` to a look's words with `score`, or raises the score it has.
+    pub fn keep_best(words: &mut Vec<(String, f32)>, text: String, score: f32) {
+        match words.iter_mut().find(|(w, _)| *w == text) {
+            Some(w) => w.1 = w.1.max(score),
+            None => words.push((text, score)),
+        }
     }
 
     /// What `e`'s model found in `look` (texts with scores), as segments at every scene

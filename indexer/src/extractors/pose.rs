@@ -6,7 +6,7 @@ use vx_models::ModelError;
 use vx_models::pose::{Joint, Person};
 
 use super::scenes::HIDDEN_WORDS;
-use super::{Cx, Extractor, Kept, Measure, Needs, Segments};
+use super::{Cx, Extractor, Input, Kept, Measure, Needs, Segments};
 use crate::extract::{MeasureOut, Output, PoseOut};
 use crate::media::MediaKind;
 
@@ -65,14 +65,11 @@ impl Extractor for Pose {
             }
             for p in &people {
                 for word in posture(p) {
-                    match found.iter_mut().find(|(w, _)| w == word) {
-                        Some(f) => f.1 = f.1.max(p.score),
-                        None => found.push((word.to_string(), p.score)),
-                    }
+                    Input::keep_best(&mut found, word.to_string(), p.score);
                 }
             }
             input.segments_at_look(l, self, &found, &mut out.segments);
-            let time = input.decoded.frames[input.scenes.starts[input.scenes.firsts[l]]].time;
+            let time = input.decoded.frames[input.look_frame(l)].time;
             out.poses.extend(people.iter().map(|p| PoseOut {
                 time,
                 score: p.score,

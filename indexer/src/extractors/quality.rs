@@ -71,11 +71,8 @@ impl Extractor for Quality {
     fn run(&self, cx: &mut Cx<'_, '_>, out: &mut Output) -> Result<(), ModelError> {
         let input = cx.input;
         let model = cx.models.quality()?;
-        let look_frames: Vec<usize> = input
-            .scenes
-            .firsts
-            .iter()
-            .map(|&k| input.scenes.starts[k])
+        let look_frames: Vec<usize> = (0..input.looks.len())
+            .map(|l| input.look_frame(l))
             .collect();
         let (mut scores, mut frames) = (Vec::new(), Vec::new());
         for (i, view) in input.views.iter().enumerate() {

@@ -1,6 +1,6 @@
 //! Sounds besides the words: the AudioSet classes the audio-event model (YAMNet) hears with
 //! confidence ("Dog", "Bark", "Music", "Applause", "Telephone"), as timed segments; a class
-//! heard in overlapping windows becomes one segment.
+//! heard in neighbouring windows becomes one segment.
 
 use vx_models::ModelError;
 use vx_models::audio_events::{Heard, RATE, SILENCE, WINDOW};
