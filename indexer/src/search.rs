@@ -417,7 +417,11 @@ fn attach_frames(
                 .or(thumbs.first())
                 .map(|(_, rel)| dir.join(rel))
         };
-        let scenes = store.scenes(content)?;
+        // Only a video has scenes: no query for the others.
+        let scenes = match hit.kind {
+            MediaKind::Video => store.scenes(content)?,
+            _ => Vec::new(),
+        };
         for m in &mut hit.moments {
             m.thumbnail = at(m.start);
             m.scene = scene_of(&scenes, m.start);
