@@ -11,6 +11,12 @@
 #                             standing on a stage (CC-BY 2.0, Public Domain, CC0)
 #   phone.oga                 a phone ringing: phone-incoming-call.oga from
 #                             sound-theme-freedesktop 0.8-2
+#   allison-*.wav             a professional voice-prompt speaker (Allison Smith), 8 kHz, from
+#                             asterisk-core-sounds-en-wav 1.6.1-1 (CC-BY-SA 3.0): demo-thanks,
+#                             vm-intro, dir-usingkeypad, vm-newuser
+#   librivox-0890.wav librivox-0920.wav  more of the LibriVox reader of the shared media, from
+#                             pocketsphinx-testdata 0.8+5prealpha+1-15
+#   cards-005.wav             another reader (cards/005.wav of the same package)
 # gcompris keeps its files in Qt resource bundles (.rcc); they are read out here with Python's
 # standard library.
 set -euo pipefail
@@ -19,7 +25,7 @@ sums="$root/tests/media/package-media.SHA256SUMS"
 dest="${1:-${VX_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/vx}/package-media}"
 say() { printf 'fetch-package-media: %s\n' "$*" >&2; }
 
-if [[ -f "$dest/SHA256SUMS" ]] && (cd "$dest" && sha256sum --quiet --check SHA256SUMS >/dev/null 2>&1); then
+if cmp -s "$sums" "$dest/SHA256SUMS" && (cd "$dest" && sha256sum --quiet --check SHA256SUMS >/dev/null 2>&1); then
   echo "$dest"
   exit 0
 fi
@@ -32,9 +38,11 @@ get() {
   (cd "$tmp" && { apt-get download -qq "$1" 2>/dev/null || { apt-get update -qq && apt-get download -qq "$1"; }; })
 }
 
-say "gcompris-qt-data 3.1-2 and sound-theme-freedesktop 0.8-2 from Debian"
+say "gcompris-qt-data, sound-theme-freedesktop, asterisk-core-sounds-en-wav and pocketsphinx-testdata from Debian"
 get gcompris-qt-data=3.1-2
 get sound-theme-freedesktop=0.8-2
+get asterisk-core-sounds-en-wav=1.6.1-1
+get pocketsphinx-testdata=0.8+5prealpha+1-15
 dpkg-deb -x "$tmp"/gcompris-qt-data_*.deb "$tmp/gc"
 dpkg-deb -x "$tmp"/sound-theme-freedesktop_*.deb "$tmp/fd"
 rcc="$tmp/gc/usr/share/gcompris-qt/rcc"
@@ -79,6 +87,18 @@ PY
 cp "$tmp/fd/usr/share/sounds/freedesktop/stereo/phone-incoming-call.oga" "$out/phone.oga"
 cp "$tmp/gc/usr/share/doc/gcompris-qt-data/copyright" "$out/COPYRIGHT-gcompris-qt-data.txt"
 cp "$tmp/fd/usr/share/doc/sound-theme-freedesktop/copyright" "$out/COPYRIGHT-sound-theme-freedesktop.txt"
+dpkg-deb -x "$tmp"/asterisk-core-sounds-en-wav_*.deb "$tmp/ast"
+dpkg-deb -x "$tmp"/pocketsphinx-testdata_*.deb "$tmp/ps"
+allison="$tmp/ast/usr/share/asterisk/sounds/en_US_f_Allison"
+for p in thanks:demo-thanks intro:vm-intro keypad:dir-usingkeypad newuser:vm-newuser; do
+  cp "$allison/${p#*:}.wav" "$out/allison-${p%%:*}.wav"
+done
+cp "$tmp/ast/usr/share/doc/asterisk-core-sounds-en-wav/copyright" "$out/COPYRIGHT-asterisk-core-sounds.txt"
+ps="$tmp/ps/usr/share/pocketsphinx/test/data"
+for n in 0890 0920; do
+  cp "$ps/librivox/sense_and_sensibility_01_austen_64kb-$n.wav" "$out/librivox-$n.wav"
+done
+cp "$ps/cards/005.wav" "$out/cards-005.wav"
 
 cp "$sums" "$out/SHA256SUMS"
 if ! (cd "$out" && sha256sum --quiet --check SHA256SUMS); then

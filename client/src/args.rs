@@ -106,6 +106,9 @@ pub(crate) enum Command {
         /// Only files showing this person: a name given with `vx people name`, or a group number
         #[arg(long)]
         person: Option<String>,
+        /// Only what this voice says: a name given with `vx voices name`, or a voice number
+        #[arg(long)]
+        voice: Option<String>,
         /// Rank with only this channel (repeatable; default: all, fused) to compare them
         #[arg(long, value_enum)]
         channel: Vec<ChannelArg>,
@@ -155,7 +158,14 @@ pub(crate) enum Command {
     /// Faces grouped into people: list them, name one, merge two
     People {
         #[command(subcommand)]
-        action: Option<PeopleAction>,
+        action: Option<GroupAction>,
+        #[arg(long, global = true)]
+        json: bool,
+    },
+    /// Speakers grouped into voices across recordings: list them, name one, merge two
+    Voices {
+        #[command(subcommand)]
+        action: Option<GroupAction>,
         #[arg(long, global = true)]
         json: bool,
     },
@@ -216,8 +226,8 @@ pub(crate) enum ModelsAction {
 }
 
 #[derive(Subcommand)]
-pub(crate) enum PeopleAction {
-    /// Give a group a name, so that searches find its photos by it ("alice beach")
+pub(crate) enum GroupAction {
+    /// Give a group a name, so that searches find it by it ("alice beach", "alice budget")
     Name {
         id: i64,
         /// The name; several words are joined ("Ada Lovelace")
@@ -226,7 +236,7 @@ pub(crate) enum PeopleAction {
     },
     /// Forget a group's name
     Unname { id: i64 },
-    /// Say that two groups are one person: the second joins the first
+    /// Say that two groups are one: the second joins the first
     Merge { into: i64, from: i64 },
 }
 

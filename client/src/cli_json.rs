@@ -100,6 +100,7 @@ pub fn details(d: &FileDetails) -> Value {
         })).collect::<Vec<_>>(),
         "segments": d.segments.iter().map(|s| json!({
             "source": s.source, "start": s.start, "end": s.end, "text": s.text, "confidence": s.confidence,
+            "speaker": s.speaker,
         })).collect::<Vec<_>>(),
         "measures": d.measures.iter().map(|m| json!({
             "extractor": m.extractor, "name": m.name, "track": m.track, "value": m.value,
@@ -122,6 +123,10 @@ pub fn person(p: &Person) -> Value {
         "id": p.id, "name": p.name, "faces": p.faces, "files": p.files,
         "thumbnail": p.thumbnail.as_ref().map(path),
     })
+}
+
+pub fn voice(v: &Voice) -> Value {
+    json!({"id": v.id, "name": v.name, "files": v.files, "seconds": v.seconds})
 }
 
 pub fn hello(h: &Hello, socket: &std::path::Path) -> Value {

@@ -173,6 +173,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             before,
             has,
             person,
+            voice,
             channel,
             near,
             km,
@@ -207,6 +208,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     .map(str::to_string)
                     .collect(),
                 person,
+                voice,
                 channels: channel
                     .iter()
                     .map(|c| match c {
@@ -261,15 +263,15 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::People { action, json } => {
             let changed = match action {
                 None => None,
-                Some(PeopleAction::Name { id, name }) => Some(
+                Some(GroupAction::Name { id, name }) => Some(
                     client
                         .name_person(ctx(), id, Some(name.join(" ")))
                         .await??,
                 ),
-                Some(PeopleAction::Unname { id }) => {
+                Some(GroupAction::Unname { id }) => {
                     Some(client.name_person(ctx(), id, None).await??)
                 }
-                Some(PeopleAction::Merge { into, from }) => {
+                Some(GroupAction::Merge { into, from }) => {
                     Some(client.merge_people(ctx(), into, from).await??)
                 }
             };
@@ -295,6 +297,48 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                         }
                         println!(
                             "name one with `vx people name ID NAME`; merge two with `vx people merge ID ID`"
+                        );
+                    }
+                }
+            }
+        }
+        Command::Voices { action, json } => {
+            let changed = match action {
+                None => None,
+                Some(GroupAction::Name { id, name }) => {
+                    Some(client.name_voice(ctx(), id, Some(name.join(" "))).await??)
+                }
+                Some(GroupAction::Unname { id }) => {
+                    Some(client.name_voice(ctx(), id, None).await??)
+                }
+                Some(GroupAction::Merge { into, from }) => {
+                    Some(client.merge_voices(ctx(), into, from).await??)
+                }
+            };
+            match changed {
+                Some(v) if json => print_json(&cli_json::voice(&v)),
+                Some(v) => {
+                    print_voice(&v);
+                    if let Some(name) = &v.name {
+                        println!("`vx search --voice {name:?}` finds what they say, once indexed");
+                    }
+                }
+                None => {
+                    let voices = client.voices(ctx()).await??;
+                    if json {
+                        print_json(&serde_json::json!({
+                            "voices": voices.iter().map(cli_json::voice).collect::<Vec<_>>()
+                        }));
+                    } else if voices.is_empty() {
+                        println!(
+                            "no voices heard yet (speakers are grouped into voices as recordings are indexed; a voice needs a few seconds of speech)"
+                        );
+                    } else {
+                        for v in &voices {
+                            print_voice(v);
+                        }
+                        println!(
+                            "name one with `vx voices name ID NAME`; merge two with `vx voices merge ID ID`"
                         );
                     }
                 }

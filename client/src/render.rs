@@ -264,8 +264,13 @@ pub(crate) fn print_details(d: &FileDetails) {
         }
         println!("  {title}:");
         for s in segs {
+            let who = s
+                .speaker
+                .as_ref()
+                .map(|w| format!("[{w}] "))
+                .unwrap_or_default();
             println!(
-                "    {}{}  ({:.2})",
+                "    {}{who}{}  ({:.2})",
                 at(s.start, s.end),
                 s.text,
                 s.confidence
@@ -335,6 +340,16 @@ pub(crate) fn print_details(d: &FileDetails) {
             );
         }
     }
+}
+
+pub(crate) fn print_voice(v: &Voice) {
+    let name = v.name.as_deref().unwrap_or("(no name)");
+    println!(
+        "#{:<5} {name:<24} {} of speech in {} files",
+        v.id,
+        dates::clock(v.seconds),
+        v.files
+    );
 }
 
 pub(crate) fn print_person(p: &Person) {

@@ -12,6 +12,8 @@ use vx_indexer::Store;
 use vx_indexer::extractors;
 use vx_indexer::hash::hex;
 use vx_indexer::job::{METADATA_EXTRACTOR, METADATA_VERSION};
+use vx_indexer::people::PEOPLE;
+use vx_indexer::voices::VOICES;
 use vx_protocol::*;
 
 use crate::scanner::{CatalogCmd, CatalogHandle, root_info};
@@ -67,33 +69,77 @@ impl Server {
             .map_err(internal)?
     }
 
-    /// Applies a change to the people (on its own connection: it writes), wakes the index
-    /// writer to re-index their files, and returns person `id` as it now is.
-    async fn people_change(
+    /// Applies a change to people or voices (on its own connection: it writes) and wakes the
+    /// index writer to re-index their files.
+    async fn group_change(
         &self,
-        id: i64,
         change: impl FnOnce(&mut Store) -> Result<(), vx_indexer::StoreError> + Send + 'static,
-    ) -> Result<Person, RpcError> {
+    ) -> Result<(), RpcError> {
         let shared = self.shared.clone();
         tokio::task::spawn_blocking(move || {
             let mut store = Store::open(&shared.db_path).map_err(internal)?;
             change(&mut store).map_err(|e| match e {
-                vx_indexer::StoreError::NoSuchPerson(_) | vx_indexer::StoreError::SamePerson(_) => {
-                    RpcError::NoSuchPerson(e.to_string())
+                vx_indexer::StoreError::NoSuchGroup(..) | vx_indexer::StoreError::SameGroup(..) => {
+                    RpcError::NoSuchGroup(e.to_string())
                 }
                 e => internal(e),
             })?;
             shared.index_wake.wake();
+            Ok(())
+        })
+        .await
+        .map_err(internal)?
+    }
+
+    /// Person `id` as it now is.
+    async fn person(&self, id: i64) -> Result<Person, RpcError> {
+        self.blocking(move |store, shared| {
             store
                 .people()
                 .map_err(internal)?
                 .into_iter()
                 .find(|p| p.id == id)
-                .map(|p| person_info(p, &shared))
-                .ok_or_else(|| RpcError::NoSuchPerson(format!("there is no person {id}")))
+                .map(|p| person_info(p, shared))
+                .ok_or_else(|| RpcError::NoSuchGroup(format!("there is no person {id}")))
         })
         .await
-        .map_err(internal)?
+    }
+
+    /// Voice `id` as it now is.
+    async fn voice(&self, id: i64) -> Result<Voice, RpcError> {
+        self.blocking(move |store, _| {
+            store
+                .voices()
+                .map_err(internal)?
+                .into_iter()
+                .find(|v| v.id == id)
+                .map(voice_info)
+                .ok_or_else(|| RpcError::NoSuchGroup(format!("there is no voice {id}")))
+        })
+        .await
+    }
+}
+
+/// A name for a person or a voice, or why it cannot be one.
+fn group_name(name: Option<String>) -> Result<Option<String>, RpcError> {
+    let name = name.map(|n| n.trim().to_string());
+    if name
+        .as_deref()
+        .is_some_and(|n| n.is_empty() || n.starts_with('#') || n.parse::<i64>().is_ok())
+    {
+        return Err(RpcError::BadQuery(
+            "a name needs a letter and cannot start with '#' (those mean group numbers)".into(),
+        ));
+    }
+    Ok(name)
+}
+
+fn voice_info(v: vx_indexer::voices::VoiceRow) -> Voice {
+    Voice {
+        id: v.id,
+        name: v.name,
+        files: v.files,
+        seconds: v.seconds,
     }
 }
 
@@ -264,6 +310,10 @@ fn show(store: &Store, shared: &Shared, path: &WirePath) -> Result<FileDetails, 
             .collect(),
         None => Vec::new(),
     };
+    let turns = match &content {
+        Some(c) => store.turns(c.id).map_err(internal)?,
+        None => Vec::new(),
+    };
     let (segments, faces, thumbnails) = match &content {
         Some(c) => (
             store
@@ -271,6 +321,8 @@ fn show(store: &Store, shared: &Shared, path: &WirePath) -> Result<FileDetails, 
                 .map_err(internal)?
                 .into_iter()
                 .map(|s| ShownSegment {
+                    speaker: vx_indexer::voices::said_by(&turns, &s.source, s.start, s.end)
+                        .map(vx_indexer::voices::label),
                     source: s.source,
                     start: s.start,
                     end: s.end,
@@ -517,32 +569,52 @@ impl Vx for Server {
         id: i64,
         name: Option<String>,
     ) -> Result<Person, RpcError> {
-        let name = name.map(|n| n.trim().to_string());
-        if name
-            .as_deref()
-            .is_some_and(|n| n.is_empty() || n.starts_with('#') || n.parse::<i64>().is_ok())
-        {
-            return Err(RpcError::BadQuery(
-                "a name needs a letter and cannot start with '#' (those mean group numbers)".into(),
-            ));
-        }
-        let result = self
-            .people_change(id, move |store| store.name_person(id, name.as_deref()))
-            .await;
-        if let Ok(p) = &result {
-            tracing::info!(id, name = ?p.name, "person named");
-        }
-        result
+        let name = group_name(name)?;
+        self.group_change(move |store| store.name_group(&PEOPLE, id, name.as_deref()))
+            .await?;
+        let person = self.person(id).await?;
+        tracing::info!(id, name = ?person.name, "person named");
+        Ok(person)
     }
 
     async fn merge_people(self, _: Context, into: i64, from: i64) -> Result<Person, RpcError> {
-        let result = self
-            .people_change(into, move |store| store.merge_people(into, from))
-            .await;
-        if result.is_ok() {
-            tracing::info!(into, from, "people merged");
-        }
-        result
+        self.group_change(move |store| store.merge_groups(&PEOPLE, into, from))
+            .await?;
+        tracing::info!(into, from, "people merged");
+        self.person(into).await
+    }
+
+    async fn voices(self, _: Context) -> Result<Vec<Voice>, RpcError> {
+        self.blocking(|store, _| {
+            Ok(store
+                .voices()
+                .map_err(internal)?
+                .into_iter()
+                .map(voice_info)
+                .collect())
+        })
+        .await
+    }
+
+    async fn name_voice(
+        self,
+        _: Context,
+        id: i64,
+        name: Option<String>,
+    ) -> Result<Voice, RpcError> {
+        let name = group_name(name)?;
+        self.group_change(move |store| store.name_group(&VOICES, id, name.as_deref()))
+            .await?;
+        let voice = self.voice(id).await?;
+        tracing::info!(id, name = ?voice.name, "voice named");
+        Ok(voice)
+    }
+
+    async fn merge_voices(self, _: Context, into: i64, from: i64) -> Result<Voice, RpcError> {
+        self.group_change(move |store| store.merge_groups(&VOICES, into, from))
+            .await?;
+        tracing::info!(into, from, "voices merged");
+        self.voice(into).await
     }
 
     async fn pause(self, _: Context) -> Result<(), RpcError> {

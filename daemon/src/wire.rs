@@ -72,7 +72,7 @@ impl ToWire for SearchError {
     fn to_wire(self) -> RpcError {
         match self {
             SearchError::BadQuery(m) => RpcError::BadQuery(m),
-            SearchError::NoSuchPerson(m) => RpcError::NoSuchPerson(m),
+            SearchError::NoSuchGroup(m) => RpcError::NoSuchGroup(m),
             SearchError::NotFound(p) => RpcError::NotFound(WirePath::new(&p)),
             e => RpcError::Internal(e.to_string()),
         }
@@ -111,6 +111,7 @@ pub fn query(r: SearchRequest) -> Query {
         before: r.before,
         has: r.has,
         person: r.person,
+        voice: r.voice,
         channels: r.channels,
         near: r.near,
         km: r.km,

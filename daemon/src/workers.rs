@@ -12,6 +12,7 @@ use std::os::unix::ffi::OsStrExt;
 use vx_indexer::Store;
 use vx_indexer::job::{self, Extraction, Outcome, RetryPolicy, Step};
 use vx_indexer::probe::ProbeError;
+use vx_indexer::store::Grouping;
 
 use crate::isolate::{Request, Response, Supervisor, WorkerSettings};
 use crate::shared::Shared;
@@ -23,7 +24,7 @@ const IDLE_WAIT: Duration = Duration::from_secs(1);
 /// At most how often the in-memory embeddings are rebuilt from scratch, when some were deleted
 /// or changed (otherwise new ones are appended).
 const FULL_VECTOR_RELOAD: Duration = Duration::from_secs(60);
-/// How often faces grouped since the last time are re-grouped (people::Store::regroup).
+/// How often faces (speakers) grouped since the last time are re-grouped (Store::regroup).
 const REGROUP_EVERY: Duration = Duration::from_secs(600);
 /// Gathers a few files into one tantivy commit.
 const COMMIT_DELAY: Duration = Duration::from_millis(150);
@@ -303,7 +304,8 @@ fn index_writer(shared: &Shared) {
         }
     };
     let mut vectors = VectorUpkeep::new(&store);
-    let mut people = PeopleUpkeep::default();
+    let mut people = GroupUpkeep::new(&vx_indexer::people::PEOPLE);
+    let mut voices = GroupUpkeep::new(&vx_indexer::voices::VOICES);
     loop {
         let stopping = shared.stopping();
         if shared.rebuild_index.swap(false, Ordering::SeqCst) {
@@ -317,8 +319,10 @@ fn index_writer(shared: &Shared) {
                 Err(e) => tracing::error!("cannot rebuild the text index: {e}"),
             }
         }
-        // New faces join people before their files are indexed, so names are searchable.
+        // New faces and speakers join their groups before their files are indexed, so names
+        // are searchable.
         people.run(&mut store);
+        voices.run(&mut store);
         match sync.sync(&store) {
             Ok(0) => {}
             Ok(n) => {
@@ -337,23 +341,32 @@ fn index_writer(shared: &Shared) {
     }
 }
 
-/// Groups new faces into people as they arrive, and re-groups now and then.
-#[derive(Default)]
-struct PeopleUpkeep {
+/// Groups new faces into people (speakers into voices) as they arrive, and re-groups now and
+/// then.
+struct GroupUpkeep {
+    grouping: &'static Grouping,
     grouped_since_regroup: u64,
     last_regroup: Option<std::time::Instant>,
 }
 
-impl PeopleUpkeep {
+impl GroupUpkeep {
+    fn new(grouping: &'static Grouping) -> GroupUpkeep {
+        GroupUpkeep {
+            grouping,
+            grouped_since_regroup: 0,
+            last_regroup: None,
+        }
+    }
+
     fn run(&mut self, store: &mut Store) {
-        use vx_indexer::people::JOIN_THRESHOLD;
-        match store.group_new_faces(JOIN_THRESHOLD) {
+        let (g, join) = (self.grouping, self.grouping.join);
+        match store.group_new(g, join) {
             Ok(0) => {}
             Ok(n) => {
-                tracing::debug!(faces = n, "faces grouped into people");
+                tracing::debug!(members = n, "{} grouped", g.members);
                 self.grouped_since_regroup += n;
             }
-            Err(e) => tracing::error!("cannot group faces: {e}"),
+            Err(e) => tracing::error!("cannot group {}: {e}", g.members),
         }
         let due = self
             .last_regroup
@@ -364,16 +377,17 @@ impl PeopleUpkeep {
         self.last_regroup = Some(std::time::Instant::now());
         self.grouped_since_regroup = 0;
         match store
-            .regroup(JOIN_THRESHOLD)
-            .and_then(|r| store.group_new_faces(JOIN_THRESHOLD).map(|_| r))
+            .regroup(g, join)
+            .and_then(|r| store.group_new(g, join).map(|_| r))
         {
             Ok(r) => tracing::info!(
                 detached = r.detached,
                 merged = r.merged,
                 removed = r.removed,
-                "people re-grouped"
+                "{} re-grouped",
+                g.groups
             ),
-            Err(e) => tracing::error!("cannot re-group people: {e}"),
+            Err(e) => tracing::error!("cannot re-group {}: {e}", g.groups),
         }
     }
 }

@@ -75,6 +75,17 @@ pub struct ExpressionOut {
     pub score: f32,
 }
 
+/// One speaker of a recording: when they speak, and their voice (for grouping voices across
+/// files).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct SpeakerOut {
+    /// 1, 2, ... in the order they first speak.
+    pub speaker: u32,
+    pub seconds: f64,
+    pub embedding: Vec<f32>,
+    pub turns: Vec<(f64, f64)>,
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct FrameOut {
     pub time: f64,
@@ -110,6 +121,7 @@ pub struct Output {
     pub expressions: Vec<ExpressionOut>,
     /// A video's scenes: (start, end) in seconds.
     pub scenes: Vec<(f64, f64)>,
+    pub speakers: Vec<SpeakerOut>,
     pub frames: Vec<FrameOut>,
     pub measures: Vec<MeasureOut>,
     /// Stored segments this pass stores again (embedded: see `Job::stored`), deleted first.

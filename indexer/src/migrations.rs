@@ -347,4 +347,27 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX scenes_content ON scenes(content_id, start);
     "#,
+    // 16: a recording's speakers (their turns: (start, end) f32 pairs, LE) and voices, the
+    // speakers grouped across recordings the way faces are grouped into people.
+    r#"
+    CREATE TABLE voices (
+        id         INTEGER PRIMARY KEY,
+        name       TEXT,
+        centroid   BLOB NOT NULL,                       -- sum of member descriptors, f32 LE
+        speakers   INTEGER NOT NULL DEFAULT 0,
+        pinned     INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE speakers (
+        id         INTEGER PRIMARY KEY,
+        content_id INTEGER NOT NULL REFERENCES contents(id) ON DELETE CASCADE,
+        speaker    INTEGER NOT NULL,                    -- 1, 2, ... within the content
+        seconds    REAL NOT NULL,
+        descriptor BLOB NOT NULL,                       -- 256 f32 LE, unit length
+        turns      BLOB NOT NULL,
+        voice_id   INTEGER
+    );
+    CREATE INDEX speakers_content ON speakers(content_id);
+    CREATE INDEX speakers_voice ON speakers(voice_id);
+    "#,
 ];

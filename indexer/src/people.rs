@@ -1,20 +1,24 @@
-//! Faces grouped into people, incrementally: a new face joins the group whose centroid is
-//! nearest, when close enough, else it starts a group. A periodic re-grouping recomputes the
-//! centroids, lets faces that drifted away from theirs find a better group, merges groups that
-//! became one and drops empty ones. Groups the user named or merged are "pinned": re-grouping
-//! never takes a face out of them and never merges two of them.
-//!
-//! A group's centroid is stored as the sum of its members' unit descriptors, so adding a face
-//! is one addition; it is normalised to compare. Changes take the write lock up front
-//! (IMMEDIATE): a read that later upgrades to a write fails at once if another writer got in.
+//! Faces grouped into people (how: `store::groups`), and what search makes of them.
 
-use crate::store::blob_f32;
+use crate::store::{Grouping, blob_f32};
 
 /// Cosine similarity above which a face joins a group (FaceRes descriptors: the same face
 /// mirrored scores 0.85-0.96, different people 0.17-0.53).
 pub const JOIN_THRESHOLD: f32 = 0.6;
 /// Cosine similarity of two groups' centroids above which re-grouping merges them.
 pub const MERGE_THRESHOLD: f32 = 0.7;
+
+pub const PEOPLE: Grouping = Grouping {
+    groups: "people",
+    members: "faces",
+    group: "person_id",
+    count: "faces",
+    eligible: "1",
+    join: JOIN_THRESHOLD,
+    merge: MERGE_THRESHOLD,
+    noun: "person",
+    list: "vx people",
+};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct PersonRow {
@@ -201,25 +205,28 @@ mod tests {
             vec![face(0, 0.3)],
             vec![face(0, 0.2), face(9, 0.1)],
         ]);
-        assert_eq!(store.group_new_faces(JOIN_THRESHOLD).unwrap(), 5);
+        assert_eq!(store.group_new(&PEOPLE, JOIN_THRESHOLD).unwrap(), 5);
         assert_eq!(groups(&store), vec![1, 1, 3]);
         // Idempotent: nothing left to group.
-        assert_eq!(store.group_new_faces(JOIN_THRESHOLD).unwrap(), 0);
-        assert_eq!(store.regroup(JOIN_THRESHOLD).unwrap(), Regrouped::default());
+        assert_eq!(store.group_new(&PEOPLE, JOIN_THRESHOLD).unwrap(), 0);
+        assert_eq!(
+            store.regroup(&PEOPLE, JOIN_THRESHOLD).unwrap(),
+            Regrouped::default()
+        );
     }
 
     #[test]
     fn naming_and_merging_survive_regrouping() {
         let (_d, store, contents) =
             store_with(&[vec![face(0, 0.0)], vec![face(0, 0.1)], vec![face(3, 0.0)]]);
-        store.group_new_faces(JOIN_THRESHOLD).unwrap();
+        store.group_new(&PEOPLE, JOIN_THRESHOLD).unwrap();
         let people = store.people().unwrap();
         let (big, small) = (people[0].id, people[1].id);
         assert_eq!(people[0].files, 2);
-        store.name_person(small, Some("Alice")).unwrap();
+        store.name_group(&PEOPLE, small, Some("Alice")).unwrap();
         assert_eq!(store.people().unwrap()[0].name.as_deref(), Some("Alice"));
         // The user says these are one person: the name stays, the faces move.
-        store.merge_people(big, small).unwrap();
+        store.merge_groups(&PEOPLE, big, small).unwrap();
         let people = store.people().unwrap();
         assert_eq!(people.len(), 1);
         assert_eq!((people[0].id, people[0].faces), (big, 3));
@@ -227,15 +234,18 @@ mod tests {
         let seen = store.appearances(contents[2]).unwrap();
         assert_eq!(seen[0].name.as_deref(), Some("Alice"));
         // Regrouping never splits what the user merged, though one face is far from the rest.
-        assert_eq!(store.regroup(JOIN_THRESHOLD).unwrap(), Regrouped::default());
+        assert_eq!(
+            store.regroup(&PEOPLE, JOIN_THRESHOLD).unwrap(),
+            Regrouped::default()
+        );
         assert_eq!(store.people().unwrap().len(), 1);
         assert!(matches!(
-            store.merge_people(big, big),
-            Err(StoreError::SamePerson(_))
+            store.merge_groups(&PEOPLE, big, big),
+            Err(StoreError::SameGroup(..))
         ));
         assert!(matches!(
-            store.name_person(999, Some("x")),
-            Err(StoreError::NoSuchPerson(999))
+            store.name_group(&PEOPLE, 999, Some("x")),
+            Err(StoreError::NoSuchGroup(_, 999, _))
         ));
     }
 
@@ -243,21 +253,21 @@ mod tests {
     fn regrouping_merges_drifted_groups_and_drops_empty_ones() {
         // Two groups that started apart (0.5 similar) and were then bridged by later faces.
         let (_d, store, contents) = store_with(&[vec![face(0, 0.0)], vec![face(0, 1.7)]]);
-        store.group_new_faces(0.9).unwrap();
+        store.group_new(&PEOPLE, 0.9).unwrap();
         assert_eq!(groups(&store), vec![1, 1]);
-        let report = store.regroup(0.3).unwrap();
+        let report = store.regroup(&PEOPLE, 0.3).unwrap();
         assert_eq!(report.merged, 0, "0.5 is below the merge threshold");
         let (_d2, close, _) = store_with(&[vec![face(0, 0.0)], vec![face(0, 0.8)]]);
-        close.group_new_faces(0.95).unwrap();
+        close.group_new(&PEOPLE, 0.95).unwrap();
         assert_eq!(groups(&close), vec![1, 1]);
-        assert_eq!(close.regroup(0.3).unwrap().merged, 1);
+        assert_eq!(close.regroup(&PEOPLE, 0.3).unwrap().merged, 1);
         assert_eq!(groups(&close), vec![2]);
         // A face that drifted from an unpinned group's centroid leaves it and starts its own.
         let (_d3, loose, _) = store_with(&[vec![face(0, 0.0)], vec![face(0, 1.7)]]);
-        loose.group_new_faces(0.3).unwrap();
+        loose.group_new(&PEOPLE, 0.3).unwrap();
         assert_eq!(groups(&loose), vec![2]);
-        assert_eq!(loose.regroup(0.9).unwrap().detached, 1);
-        loose.group_new_faces(0.9).unwrap();
+        assert_eq!(loose.regroup(&PEOPLE, 0.9).unwrap().detached, 1);
+        loose.group_new(&PEOPLE, 0.9).unwrap();
         assert_eq!(groups(&loose), vec![1, 1]);
         // A content's faces re-extracted: the old rows go, the emptied group is removed.
         let out = Output {
@@ -270,7 +280,7 @@ mod tests {
             ..Output::default()
         };
         store.save_output(contents[1], &out).unwrap();
-        assert_eq!(store.regroup(JOIN_THRESHOLD).unwrap().removed, 1);
+        assert_eq!(store.regroup(&PEOPLE, JOIN_THRESHOLD).unwrap().removed, 1);
         assert_eq!(groups(&store), vec![1]);
     }
 }

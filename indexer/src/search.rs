@@ -33,6 +33,8 @@ pub struct Query {
     pub has: Vec<String>,
     /// Only files showing this person: a name, or "#ID".
     pub person: Option<String>,
+    /// Only what this voice says: a name, or "#ID".
+    pub voice: Option<String>,
     /// Rank with only these channels ("text", "semantic", "visual"); empty: all, fused.
     pub channels: Vec<String>,
     /// "LAT,LON" or a place where files here were taken, within `km`.
@@ -105,7 +107,7 @@ pub enum SearchError {
     #[error("{0}")]
     BadQuery(String),
     #[error("{0}")]
-    NoSuchPerson(String),
+    NoSuchGroup(String),
     #[error("{0} is not in the catalogue (is it under a folder added with `vx add`?)")]
     NotFound(PathBuf),
     #[error(transparent)]
@@ -144,11 +146,18 @@ impl Searcher<'_> {
     /// Runs `q`. `other` is a second connection, for the channel that runs on a thread of its
     /// own beside the others.
     pub fn search(&self, store: &Store, other: &mut Store, q: &Query) -> Result<Vec<Hit>> {
-        if let Some(person) = &q.person {
-            let key = crate::people::person_key(person);
-            if store.people_matching(&key)?.is_empty() {
-                return Err(SearchError::NoSuchPerson(format!(
-                    "no person is called {person:?}; `vx people` lists them and `vx people name ID NAME` names one"
+        for (g, key) in [
+            (&crate::people::PEOPLE, &q.person),
+            (&crate::voices::VOICES, &q.voice),
+        ] {
+            let Some(key) = key else { continue };
+            if store
+                .groups_matching(g, &crate::people::person_key(key))?
+                .is_empty()
+            {
+                return Err(SearchError::NoSuchGroup(format!(
+                    "no {} is called {key:?}; `{}` lists them and `{} name ID NAME` names one",
+                    g.noun, g.list, g.list
                 )));
             }
         }

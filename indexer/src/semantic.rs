@@ -344,7 +344,8 @@ pub fn allowed_contents(store: &Store, req: &Query) -> Result<Option<HashSet<i64
         || req.after.is_some()
         || req.before.is_some()
         || !req.has.is_empty()
-        || req.person.is_some();
+        || req.person.is_some()
+        || req.voice.is_some();
     if !filtered {
         return Ok(None);
     }
@@ -354,13 +355,21 @@ pub fn allowed_contents(store: &Store, req: &Query) -> Result<Option<HashSet<i64
         .iter()
         .map(|w| crate::extractors::has_test(w))
         .collect();
-    // The person is resolved to group ids once, then one lookup per file.
-    let people = match &req.person {
-        Some(p) => Some(store.people_matching(&crate::people::person_key(p))?),
-        None => None,
-    };
+    // The person and the voice are resolved to group ids once, then one lookup per file.
+    let mut in_groups = Vec::new();
+    for (g, key) in [
+        (&crate::people::PEOPLE, &req.person),
+        (&crate::voices::VOICES, &req.voice),
+    ] {
+        if let Some(key) = key {
+            in_groups.push((
+                g,
+                store.groups_matching(g, &crate::people::person_key(key))?,
+            ));
+        }
+    }
     let mut allowed = HashSet::new();
-    for (file, has_all) in store.searchable_files_with(&has, people.as_deref())? {
+    for (file, has_all) in store.searchable_files_with(&has, &in_groups)? {
         let ok = has_all
             && req
                 .kind

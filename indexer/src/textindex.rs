@@ -23,7 +23,7 @@ use crate::paths::bytes_to_path;
 use crate::store::{IndexDoc, Store, StoreError};
 
 /// Bump when the schema or what goes into documents changes: the index is then rebuilt.
-const SCHEMA_VERSION: &str = "7";
+const SCHEMA_VERSION: &str = "8";
 /// Documents fetched per requested result, before grouping by file.
 const DOCS_PER_RESULT: usize = 8;
 /// Moments kept per file.
@@ -97,6 +97,8 @@ struct Fields {
     has: Field,
     /// Who is in it, by `people::person_keys` (for `--person`).
     person: Field,
+    /// Whose voice says a transcript segment, by `voices::voice_keys` (for `--voice`).
+    voice: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -130,6 +132,7 @@ fn schema() -> (Schema, Fields) {
         end: b.add_f64_field("end", STORED),
         has: b.add_text_field("has", STRING),
         person: b.add_text_field("person", STRING),
+        voice: b.add_text_field("voice", STRING),
     };
     (b.build(), fields)
 }
@@ -265,11 +268,15 @@ impl TextIndex {
                 )),
             ));
         }
-        if let Some(person) = &req.person {
+        let keyed = [(f.person, &req.person), (f.voice, &req.voice)];
+        for (field, key) in keyed
+            .into_iter()
+            .filter_map(|(f, k)| Some((f, k.as_ref()?)))
+        {
             clauses.push((
                 Occur::Must,
                 Box::new(TermQuery::new(
-                    Term::from_field_text(f.person, &crate::people::person_key(person)),
+                    Term::from_field_text(field, &crate::people::person_key(key)),
                     IndexRecordOption::Basic,
                 )),
             ));
@@ -427,6 +434,12 @@ impl IndexSync {
             d.add_text(f.text, shown);
             if !hidden.is_empty() {
                 d.add_text(f.broader, hidden);
+            }
+            if let Some(t) = crate::voices::said_by(&doc.turns, &s.source, s.start, s.end) {
+                d.add_text(f.broader, crate::voices::hidden_words(t));
+                for key in crate::voices::voice_keys(t) {
+                    d.add_text(f.voice, key);
+                }
             }
             d.add_text(f.source, &s.source);
             d.add_f64(f.start, s.start);

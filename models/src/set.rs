@@ -7,8 +7,8 @@ use std::sync::Arc;
 use crate::error::{ModelError, Result};
 use crate::runtime::{Runtime, RuntimeOptions};
 use crate::{
-    AudioEvents, Clip, Detector, Expression, Faces, Ocr, Pose, Quality, Tagger, TextEmbedder,
-    Transcriber,
+    AudioEvents, Clip, Detector, Expression, Faces, Ocr, Pose, Quality, Speaker, Tagger,
+    TextEmbedder, Transcriber,
 };
 
 enum Slot<T> {
@@ -52,6 +52,7 @@ pub struct ModelSet {
     quality: Slot<Quality>,
     pose: Slot<Pose>,
     expression: Slot<Expression>,
+    speaker: Slot<Speaker>,
 }
 
 macro_rules! onnx_model {
@@ -84,6 +85,7 @@ impl ModelSet {
             quality: Slot::Unloaded,
             pose: Slot::Unloaded,
             expression: Slot::Unloaded,
+            speaker: Slot::Unloaded,
         }
     }
 
@@ -96,6 +98,7 @@ impl ModelSet {
     onnx_model!(quality, Quality);
     onnx_model!(pose, Pose);
     onnx_model!(expression, Expression);
+    onnx_model!(speaker, Speaker);
 
     /// Shared, so that speech can be transcribed on its own thread while the visual models run.
     pub fn transcriber(&mut self) -> Result<Arc<Transcriber>> {

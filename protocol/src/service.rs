@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// Bumped whenever a call or a type changes shape. `hello` is always the first call and never
 /// changes, so that a mismatch can be reported with both versions.
-pub const PROTOCOL_VERSION: u32 = 8;
+pub const PROTOCOL_VERSION: u32 = 9;
 
 /// A file path as raw bytes: file names need not be UTF-8, and serde refuses such `PathBuf`s.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -249,6 +249,8 @@ pub struct SearchRequest {
     pub has: Vec<String>,
     /// Only files showing this person: a name given with `vx people name`, or a group number.
     pub person: Option<String>,
+    /// Only what this voice says: a name given with `vx voices name`, or a voice number.
+    pub voice: Option<String>,
     /// Rank with only these channels ("text", "semantic", "visual"); empty: all, fused.
     pub channels: Vec<String>,
     /// Only files taken within `km` of a place: "LAT,LON", or the name of a place where photos
@@ -388,6 +390,8 @@ pub struct ShownSegment {
     pub end: f64,
     pub text: String,
     pub confidence: f32,
+    /// Who says it (a transcript segment): the voice's name, else "speaker N".
+    pub speaker: Option<String>,
 }
 
 /// A number an extractor measured over the whole file.
@@ -434,6 +438,16 @@ pub struct Person {
     pub files: u64,
     /// A crop of the group's clearest face.
     pub thumbnail: Option<WirePath>,
+}
+
+/// A recording's speakers grouped across recordings: one voice.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Voice {
+    pub id: i64,
+    pub name: Option<String>,
+    /// Recordings it speaks in, and for how long in all.
+    pub files: u64,
+    pub seconds: f64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -487,8 +501,9 @@ pub enum RpcError {
     NotARoot(WirePath),
     #[error("bad query: {0}")]
     BadQuery(String),
+    /// No such person or voice.
     #[error("{0}")]
-    NoSuchPerson(String),
+    NoSuchGroup(String),
     #[error("the daemon is shutting down")]
     ShuttingDown,
     #[error("internal error in vxd: {0} (the log in the data dir has details)")]
@@ -525,6 +540,12 @@ pub trait Vx {
     async fn name_person(id: i64, name: Option<String>) -> Result<Person, RpcError>;
     /// Says two groups are one person: `from`'s faces join `into`.
     async fn merge_people(into: i64, from: i64) -> Result<Person, RpcError>;
+    /// Speakers grouped into voices across recordings, named ones first, then the most heard.
+    async fn voices() -> Result<Vec<Voice>, RpcError>;
+    /// Names a voice (None: forgets its name); what it says is then found by that name.
+    async fn name_voice(id: i64, name: Option<String>) -> Result<Voice, RpcError>;
+    /// Says two voices are one: `from`'s speakers join `into`.
+    async fn merge_voices(into: i64, from: i64) -> Result<Voice, RpcError>;
     async fn pause() -> Result<(), RpcError>;
     async fn resume() -> Result<(), RpcError>;
     async fn shutdown() -> Result<(), RpcError>;

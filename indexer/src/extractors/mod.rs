@@ -14,6 +14,7 @@ mod scene_cuts;
 mod scenes;
 mod semantic;
 mod sounds;
+mod speakers;
 mod tags;
 mod thumbnails;
 mod transcript;
@@ -47,6 +48,7 @@ pub static ALL: &[&dyn Extractor] = &[
     &ocr::Ocr,
     &quality::Quality,
     &transcript::Transcript,
+    &speakers::Speakers,
     &sounds::Sounds,
     &loudness::Loudness,
     &Semantic,
@@ -82,6 +84,8 @@ pub enum Kept {
     /// The faces' expression columns.
     Expressions,
     Scenes,
+    /// A recording's speakers and their turns.
+    Speakers,
     FrameThumbnails,
     FrameEmbeddings,
 }

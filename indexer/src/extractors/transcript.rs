@@ -44,10 +44,7 @@ impl Extractor for Transcript {
         let heard = input.heard.as_ref().and_then(|h| h.as_ref().ok());
         let transcriber = models.transcriber();
         Some(Box::new(move |threads| {
-            let mut regions = sound_regions(pcm);
-            if let Some(heard) = heard {
-                regions = overlap(&regions, &speech_regions(heard, pcm.len()));
-            }
+            let regions = speech_or_sound_regions(pcm, heard);
             let mut segments = transcribe(&*transcriber?, pcm, &regions, threads)?;
             if let Some(heard) = heard {
                 trim_lead_in(&mut segments, heard);
@@ -134,6 +131,16 @@ fn whisper_spans(regions: &[(usize, usize)]) -> Vec<(usize, usize)> {
     }
     spans
 }
+/// Sample ranges with sound, and with the audio-event model's `heard`, only those where it
+/// hears speech.
+pub(super) fn speech_or_sound_regions(pcm: &[f32], heard: Option<&Heard>) -> Vec<(usize, usize)> {
+    let regions = sound_regions(pcm);
+    match heard {
+        Some(heard) => overlap(&regions, &speech_regions(heard, pcm.len())),
+        None => regions,
+    }
+}
+
 /// Speech probability from which a window surely holds speech (and a segment starts there).
 const SPEECH: f32 = 0.5;
 /// From this speech probability a window next to sure speech is transcribed too: low, since a

@@ -56,10 +56,10 @@ pub enum StoreError {
         found: usize,
         known: usize,
     },
-    #[error("there is no person {0}; `vx people` lists them")]
-    NoSuchPerson(i64),
-    #[error("person {0} cannot be merged with itself")]
-    SamePerson(i64),
+    #[error("there is no {0} {1}; `{2}` lists them")]
+    NoSuchGroup(&'static str, i64, &'static str),
+    #[error("{0} {1} cannot be merged with itself")]
+    SameGroup(&'static str, i64),
     #[error("cannot start a thread: {0}")]
     Thread(std::io::Error),
 }
@@ -252,6 +252,8 @@ pub struct IndexDoc {
     pub faces: u64,
     /// Who is seen, and when (named or not).
     pub people: Vec<crate::people::Appearance>,
+    /// Who speaks when (a recording's speakers' turns).
+    pub turns: Vec<crate::voices::Turn>,
 }
 
 #[derive(Clone, Debug)]
@@ -454,6 +456,7 @@ impl Drop for Open<'_> {
 
 mod contents;
 mod files;
+mod groups;
 mod jobs;
 mod outbox;
 mod people;
@@ -462,7 +465,9 @@ mod roots;
 #[cfg(test)]
 mod tests;
 mod vectors;
+mod voices;
 
+pub use groups::Grouping;
 pub use vectors::SearchableFile;
 
 impl Store {

@@ -93,6 +93,7 @@ impl Store {
         let segments = self.segments(row.4.id)?;
         let faces = self.content_counts(row.4.id)?.2;
         let people = self.appearances(row.4.id)?;
+        let turns = self.turns(row.4.id)?;
         Ok(
             Some(row).and_then(|(path, name, state, mtime_ns, content)| {
                 Some(IndexDoc {
@@ -106,6 +107,7 @@ impl Store {
                     segments,
                     faces,
                     people,
+                    turns,
                 })
             }),
         )

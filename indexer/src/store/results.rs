@@ -143,6 +143,7 @@ impl Store {
                             Kept::Faces => "DELETE FROM faces WHERE content_id = ?1",
                             Kept::Poses => "DELETE FROM poses WHERE content_id = ?1",
                             Kept::Scenes => "DELETE FROM scenes WHERE content_id = ?1",
+                            Kept::Speakers => "DELETE FROM speakers WHERE content_id = ?1",
                             Kept::Expressions => {
                                 "UPDATE faces SET expression = NULL, expression_score = NULL
                                  WHERE content_id = ?1"
@@ -232,6 +233,20 @@ impl Store {
                 )?;
                 for (start, end) in &out.scenes {
                     scene.execute(params![content_id, start, end])?;
+                }
+                let mut speaker = tx.prepare_cached(
+                    "INSERT INTO speakers(content_id, speaker, seconds, descriptor, turns)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?;
+                for sp in &out.speakers {
+                    let turns: Vec<f32> = sp.turns.iter().flat_map(|&(a, b)| [a as f32, b as f32]).collect();
+                    speaker.execute(params![
+                        content_id,
+                        sp.speaker,
+                        sp.seconds,
+                        blob(&sp.embedding),
+                        blob(&turns)
+                    ])?;
                 }
                 // A face's expression, on its rows at every time the content shows it (found by
                 // the same detector on the same frame: the same box).

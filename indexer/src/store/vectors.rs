@@ -115,7 +115,7 @@ impl Store {
     pub fn searchable_files_with(
         &self,
         has: &[Option<HasTest>],
-        people: Option<&[i64]>,
+        in_groups: &[(&Grouping, Vec<i64>)],
     ) -> Result<Vec<(SearchableFile, bool)>> {
         let test = |t: &Option<HasTest>| match t {
             Some(HasTest::Segments(source)) => format!(
@@ -130,15 +130,17 @@ impl Store {
         } else {
             has.iter().map(test).collect::<Vec<_>>().join(" AND ")
         };
-        let shows_person = match people {
-            Some(ids) => {
+        // Only contents with a member of one of these groups (a person's face, a voice).
+        let shows_person: String = in_groups
+            .iter()
+            .map(|(g, ids)| {
                 let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
                 format!(
-                    "AND EXISTS(SELECT 1 FROM faces WHERE content_id = c.id AND person_id IN ({list}))"
+                    " AND EXISTS(SELECT 1 FROM {} WHERE content_id = c.id AND {} IN ({list}))",
+                    g.members, g.group
                 )
-            }
-            None => String::new(),
-        };
+            })
+            .collect();
         let mut st = self.conn.prepare(&format!(
             "SELECT DISTINCT {}, {has_all}
              FROM files f JOIN contents c ON c.id = f.content_id

@@ -1,0 +1,53 @@
+//! Voices in the catalogue: the speakers of each recording with their turns, and the voices
+//! they are grouped into (the grouping itself is `groups.rs`'s).
+
+use super::*;
+use crate::voices::{Turn, VoiceRow};
+
+impl Store {
+    /// Every voice, named ones first, then the most heard.
+    pub fn voices(&self) -> Result<Vec<VoiceRow>> {
+        let mut st = self.conn.prepare(
+            "SELECT v.id, v.name,
+               (SELECT count(DISTINCT f.id) FROM files f JOIN speakers s ON s.content_id = f.content_id
+                 WHERE s.voice_id = v.id),
+               (SELECT coalesce(sum(seconds), 0) FROM speakers WHERE voice_id = v.id)
+             FROM voices v ORDER BY v.name IS NULL, 4 DESC, v.id",
+        )?;
+        let rows = st
+            .query_map([], |r| {
+                Ok(VoiceRow {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    files: r.get::<_, i64>(2)? as u64,
+                    seconds: r.get(3)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// Every turn of every speaker of a content, in time order.
+    pub fn turns(&self, content_id: i64) -> Result<Vec<Turn>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT s.speaker, s.voice_id, v.name, s.turns
+             FROM speakers s LEFT JOIN voices v ON v.id = s.voice_id WHERE s.content_id = ?1",
+        )?;
+        let mut turns = Vec::new();
+        let mut rows = st.query([content_id])?;
+        while let Some(r) = rows.next()? {
+            let (speaker, voice_id, name): (u32, Option<i64>, Option<String>) =
+                (r.get(0)?, r.get(1)?, r.get(2)?);
+            let times: Vec<f32> = blob_f32(&r.get::<_, Vec<u8>>(3)?).collect();
+            turns.extend(times.chunks_exact(2).map(|t| Turn {
+                speaker,
+                voice_id,
+                name: name.clone(),
+                start: t[0] as f64,
+                end: t[1] as f64,
+            }));
+        }
+        turns.sort_by(|a, b| a.start.total_cmp(&b.start));
+        Ok(turns)
+    }
+}
