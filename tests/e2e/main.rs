@@ -21,3 +21,4 @@ mod sounds;
 mod storage;
 mod support;
 mod visual;
+mod voices;

@@ -5,34 +5,6 @@ use std::path::Path;
 
 use crate::support::*;
 
-/// `parts` (files, or "silence:SECS") one after another as a 16 kHz mono WAV.
-fn concat(out: &Path, parts: &[&str]) {
-    let mut args: Vec<String> = Vec::new();
-    for p in parts {
-        match p.strip_prefix("silence:") {
-            Some(secs) => args.extend([
-                "-f".into(),
-                "lavfi".into(),
-                "-i".into(),
-                format!("anullsrc=r=16000:cl=mono:d={secs}"),
-            ]),
-            None => args.extend(["-i".into(), p.to_string()]),
-        }
-    }
-    let inputs: String = (0..parts.len())
-        .map(|i| format!("[{i}]aresample=16000,aformat=channel_layouts=mono[a{i}];"))
-        .collect();
-    let chain: String = (0..parts.len()).map(|i| format!("[a{i}]")).collect();
-    args.extend([
-        "-filter_complex".into(),
-        format!("{inputs}{chain}concat=n={}:v=0:a=1[a]", parts.len()),
-        "-map".into(),
-        "[a]".into(),
-        out.to_str().unwrap().into(),
-    ]);
-    ffmpeg(&args.iter().map(String::as_str).collect::<Vec<_>>());
-}
-
 fn sound(name: &str) -> Option<String> {
     vx_testkit::package_media(name).map(|p| p.to_str().unwrap().to_string())
 }
