@@ -2,72 +2,25 @@
 
 Usage: efficientnet_lite0_to_onnx.py WEIGHTS.pth OUT.onnx
 
-The .pth (legacy pre-1.6 serialisation) is read with a restricted unpickler and numpy. The graph
+The .pth (legacy pre-1.6 serialisation) is read by torch_legacy.py. The graph
 (opset 13) takes NHWC RGB 0..255 and normalises inside ((x - 127) / 128); BatchNorm is folded
 into the convolutions, ReLU6 is Clip(0, 6), and TensorFlow's "SAME" padding is reproduced for
 224 x 224 (a stride-2 layer's extra pixel goes bottom/right). Names and order follow the pack in
 ../shared/models, so the result is the same bytes.
 """
 
-import pickle
 import sys
-from collections import OrderedDict
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from torch_legacy import load_pth
+
 # (repeats, kernel, stride, expansion): efficientnet_lite_pytorch's lite0 block args.
 BLOCKS = [(1, 3, 1, 1), (2, 3, 2, 6), (2, 5, 2, 6), (3, 3, 2, 6), (3, 5, 1, 6), (4, 5, 2, 6),
           (1, 3, 1, 6)]
 SIZE, BN_EPS = 224, 1e-3
-STORAGE_TYPES = {"FloatStorage": np.float32, "LongStorage": np.int64}
-
-
-class _Storage:
-    def __init__(self, dtype, key):
-        self.dtype, self.key = dtype, key
-
-
-class _StateDictUnpickler(pickle.Unpickler):
-    """Only what a state dict of float tensors needs; anything else is refused."""
-
-    def find_class(self, module, name):
-        if (module, name) == ("collections", "OrderedDict"):
-            return OrderedDict
-        if (module, name) == ("torch._utils", "_rebuild_tensor_v2"):
-            return lambda storage, offset, size, stride, *rest: (storage, offset, size, stride)
-        if module == "torch" and name in STORAGE_TYPES:
-            return STORAGE_TYPES[name]
-        raise pickle.UnpicklingError(f"refusing {module}.{name} in a weights file")
-
-    def persistent_load(self, pid):
-        kind, dtype, key = pid[0], pid[1], pid[2]
-        if kind != "storage":
-            raise pickle.UnpicklingError(f"unexpected persistent id {kind!r}")
-        return _Storage(dtype, key)
-
-
-def load_pth(path):
-    with open(path, "rb") as f:
-        for _ in range(3):  # magic number, protocol version, system info
-            pickle.load(f)
-        tensors = _StateDictUnpickler(f).load()
-        keys = pickle.load(f)
-        storages = {}
-        for key in keys:
-            dtype = next(s.dtype for s, *_ in tensors.values() if s.key == key)
-            count = int(np.frombuffer(f.read(8), dtype="<i8")[0])
-            width = np.dtype(dtype).itemsize
-            storages[key] = np.frombuffer(f.read(count * width), dtype=dtype)
-    out = OrderedDict()
-    for name, (storage, offset, size, stride) in tensors.items():
-        flat = storages[storage.key]
-        width = flat.itemsize
-        out[name] = np.lib.stride_tricks.as_strided(
-            flat[offset:], shape=size, strides=[s * width for s in stride]
-        ).copy()
-    return out
 
 
 def fold(sd, conv, bn):

@@ -235,6 +235,8 @@ impl Conversion<'_> {
             "efficientnet-lite0-pth-to-onnx" => {
                 self.graph_builder("efficientnet_lite0_to_onnx.py", &mut made)
             }
+            "resemblyzer-pt-to-onnx" => self.graph_builder("resemblyzer_to_onnx.py", &mut made),
+            "yamnet-w8a8-to-onnx" => self.graph_builder("yamnet_to_onnx.py", &mut made),
             "tfjs-to-onnx" => self.tfjs(&mut made),
             _ => self.write(text_conversion(how, self.from)?.as_bytes()),
         }

@@ -32,7 +32,9 @@ pub const TFJS: Env = Env {
     requirements: include_str!("../../convert/requirements-tfjs.txt"),
 };
 
-const SCRIPTS: [(&str, &str); 4] = [
+/// The scripts, written together so that they can import each other (`torch_legacy.py`,
+/// `pack_model.py`).
+const SCRIPTS: [(&str, &str); 8] = [
     (
         "minilm_to_onnx.py",
         include_str!("../../convert/minilm_to_onnx.py"),
@@ -41,6 +43,19 @@ const SCRIPTS: [(&str, &str); 4] = [
         "efficientnet_lite0_to_onnx.py",
         include_str!("../../convert/efficientnet_lite0_to_onnx.py"),
     ),
+    (
+        "resemblyzer_to_onnx.py",
+        include_str!("../../convert/resemblyzer_to_onnx.py"),
+    ),
+    (
+        "torch_legacy.py",
+        include_str!("../../convert/torch_legacy.py"),
+    ),
+    (
+        "yamnet_to_onnx.py",
+        include_str!("../../convert/yamnet_to_onnx.py"),
+    ),
+    ("pack_model.py", include_str!("../../convert/pack_model.py")),
     ("fix_tfjs.py", include_str!("../../convert/fix_tfjs.py")),
     ("canon_onnx.py", include_str!("../../convert/canon_onnx.py")),
 ];
@@ -89,16 +104,16 @@ pub fn env(cache: &Path, env: &Env, on_make: &mut dyn FnMut(&Env)) -> Result<Pat
 
 /// Runs one of the built-in scripts with the environment's Python.
 pub fn script(env_dir: &Path, cache: &Path, name: &str, args: &[&OsStr]) -> Result<(), String> {
-    let text = SCRIPTS
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, t)| *t)
-        .ok_or_else(|| format!("no conversion script {name}"))?;
+    if !SCRIPTS.iter().any(|(n, _)| *n == name) {
+        return Err(format!("no conversion script {name}"));
+    }
     let dir = cache.join("python").join("scripts");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let path = dir.join(name);
-    std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
-    run(python(env_dir).arg(&path).args(args), name)
+    for (n, text) in SCRIPTS {
+        let path = dir.join(n);
+        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    run(python(env_dir).arg(dir.join(name)).args(args), name)
 }
 
 /// Runs a module of the environment (`python -m MODULE ARGS`).
