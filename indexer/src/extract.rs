@@ -93,6 +93,8 @@ pub struct FrameOut {
     pub thumb: Option<String>,
     /// CLIP image embedding.
     pub clip: Option<Vec<f32>>,
+    /// Its difference hash (`vx_models::quality::fingerprint`), to know near-duplicates by.
+    pub fingerprint: Option<u64>,
 }
 
 /// A number measured over the whole file (see `extractors::Measure`), for one audio track
@@ -166,6 +168,7 @@ pub fn extract(decoded: &Decoded, job: Job<'_>, models: &mut ModelSet) -> Output
                 time: f.time,
                 thumb: None,
                 clip: None,
+                fingerprint: None,
             })
             .collect(),
         ..Output::default()

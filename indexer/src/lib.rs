@@ -6,6 +6,7 @@ pub mod camera;
 pub mod catalog;
 pub mod decode;
 pub mod diarize;
+pub mod duplicates;
 pub mod exclude;
 pub mod extract;
 pub mod extractors;

@@ -370,4 +370,8 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX speakers_content ON speakers(content_id);
     CREATE INDEX speakers_voice ON speakers(voice_id);
     "#,
+    // 17: each kept frame's difference hash, to know near-duplicate pictures by.
+    r#"
+    ALTER TABLE frames ADD COLUMN fingerprint INTEGER;
+    "#,
 ];

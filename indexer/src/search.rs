@@ -348,10 +348,43 @@ impl Searcher<'_> {
 
     /// Live Photo pairs made one result, and each moment's thumbnail.
     fn finish(&self, store: &Store, hits: Vec<Hit>) -> Result<Vec<Hit>> {
-        let mut hits = crate::live::merge_pairs(store, hits)?;
+        let hits = crate::live::merge_pairs(store, hits)?;
+        let mut hits = sharpest_first(store, hits)?;
         attach_frames(store, self.thumbs_dir, &mut hits)?;
         Ok(hits)
     }
+}
+
+/// Results reordered so that the sharpest of near-duplicate pictures comes first
+/// (`crate::duplicates`).
+fn sharpest_first(store: &Store, hits: Vec<Hit>) -> std::result::Result<Vec<Hit>, StoreError> {
+    let mut looks = Vec::with_capacity(hits.len());
+    for hit in &hits {
+        let content = match hit.kind {
+            MediaKind::Image => store.file_by_path(&hit.path)?.and_then(|f| f.content_id),
+            _ => None,
+        };
+        let by_its_looks = hit
+            .moments
+            .iter()
+            .any(|m| m.sources.iter().any(|s| s == "quality"));
+        looks.push(match content {
+            Some(c) => store
+                .fingerprint_and_looks(c)?
+                .map(
+                    |(fingerprint, sharpness, quality)| crate::duplicates::Look {
+                        fingerprint,
+                        sharpness,
+                        quality,
+                        by_its_looks,
+                    },
+                ),
+            None => None,
+        });
+    }
+    let order = crate::duplicates::sharpest_first(&looks);
+    let mut hits: Vec<Option<Hit>> = hits.into_iter().map(Some).collect();
+    Ok(order.into_iter().filter_map(|i| hits[i].take()).collect())
 }
 
 /// The file at `path`, or at its canonical form (a path given through a symlink).

@@ -71,6 +71,25 @@ impl Quality {
     }
 }
 
+/// A 64-bit difference hash: the picture in grey at 9 x 8, one bit per pair of neighbours
+/// (is the left one darker). Copies of one picture, blurred, darkened, recompressed or resized,
+/// stay within a few bits of each other; different pictures differ in about half of them.
+pub fn fingerprint(view: &RgbView) -> Result<u64> {
+    let small = view.resize(9, 8, None)?;
+    let grey: Vec<f32> = small
+        .data
+        .chunks_exact(3)
+        .map(|p| 0.299 * p[0] as f32 + 0.587 * p[1] as f32 + 0.114 * p[2] as f32)
+        .collect();
+    let mut hash = 0u64;
+    for y in 0..8 {
+        for x in 0..8 {
+            hash = hash << 1 | u64::from(grey[y * 9 + x] < grey[y * 9 + x + 1]);
+        }
+    }
+    Ok(hash)
+}
+
 /// The cheap measures of an image as it is (scale it down to [`SIDE`] first: they are
 /// calibrated there).
 pub fn looks(view: &RgbView) -> Looks {

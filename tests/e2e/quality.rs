@@ -1,5 +1,6 @@
 //! Image quality on a real photo and its blurred, darkened and overexposed copies, and on a
-//! video whose second scene is out of focus: measures, words and `--min-quality`.
+//! video whose second scene is out of focus: measures, words, `--min-quality`, and the sharpest
+//! of the copies first.
 
 use std::path::Path;
 
@@ -80,6 +81,13 @@ fn blurry_dark_and_overexposed_pictures_are_found_by_those_words() {
         assert_eq!(first(word), Some(name(file)), "{word}");
         assert_eq!(files(word), vec![name(file)], "{word}");
     }
+    // Asked for the cat, the sharp copy comes before the shaky one, whichever ranked higher.
+    let cats = d.search(&["tabby cat", "--kind", "image"]);
+    let at = |p: &Path| cats.iter().position(|c| *c == name(p));
+    assert!(
+        at(&sharp).is_some() && at(&sharp) < at(&blurry).or(Some(usize::MAX)),
+        "{cats:?}"
+    );
     let kept = d.search(&["--min-quality", "60", "--kind", "image"]);
     assert!(
         kept.contains(&name(&sharp)) && !kept.contains(&name(&blurry)),

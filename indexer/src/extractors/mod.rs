@@ -88,6 +88,7 @@ pub enum Kept {
     Speakers,
     FrameThumbnails,
     FrameEmbeddings,
+    FrameFingerprints,
 }
 
 /// An extractor's timed texts: their `source` in the catalogue and the index, and how

@@ -1,12 +1,14 @@
 //! Image quality: the cheap measures (fine detail, brightness, clipped highlights) of every
 //! kept frame, as searchable words where one is blurry, dark or overexposed; BRISQUE's score of
 //! each look. A video's measures are the medians over its frames (its looks for the score).
+//! Each frame's fingerprint, by which search tells near-duplicates apart and puts the sharpest
+//! first.
 
 use vx_models::ModelError;
-use vx_models::quality::{Looks, SIDE, looks};
+use vx_models::quality::{Looks, SIDE, fingerprint, looks};
 
 use super::scenes::HIDDEN_WORDS;
-use super::{Cx, Extractor, Measure, Needs, Segments, segment};
+use super::{Cx, Extractor, Kept, Measure, Needs, Segments, segment};
 use crate::extract::{MeasureOut, Output};
 use crate::media::MediaKind;
 
@@ -25,10 +27,13 @@ impl Extractor for Quality {
         "quality"
     }
     fn version(&self) -> u32 {
-        1
+        2
     }
     fn needs(&self) -> Needs {
         Needs::Model("quality")
+    }
+    fn kept(&self) -> &'static [Kept] {
+        &[Kept::FrameFingerprints]
     }
     fn kinds(&self) -> &'static [MediaKind] {
         &[MediaKind::Image, MediaKind::Video]
@@ -81,6 +86,7 @@ impl Extractor for Quality {
             if look_frames.contains(&i) {
                 scores.extend(model.score(&view)?);
             }
+            out.frames[i].fingerprint = Some(fingerprint(&view)?);
             let looks = looks(&view);
             for (text, confidence) in words(&looks) {
                 out.segments

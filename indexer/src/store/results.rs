@@ -106,6 +106,25 @@ impl Store {
         Ok(rows)
     }
 
+    /// The first frame's fingerprint with the content's sharpness and quality (0 when not
+    /// scored), when the fingerprint and the sharpness are known.
+    pub fn fingerprint_and_looks(&self, content_id: i64) -> Result<Option<(u64, f64, f64)>> {
+        let row: (Option<i64>, Option<f64>, Option<f64>) = self.conn.query_row(
+            "SELECT (SELECT fingerprint FROM frames WHERE content_id = ?1
+                       AND fingerprint IS NOT NULL ORDER BY time LIMIT 1),
+                    (SELECT value FROM measures WHERE content_id = ?1
+                       AND name = 'sharpness' AND track = 0),
+                    (SELECT value FROM measures WHERE content_id = ?1
+                       AND name = 'quality' AND track = 0)",
+            [content_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        Ok(match row {
+            (Some(f), Some(s), q) => Some((f as u64, s, q.unwrap_or(0.0))),
+            _ => None,
+        })
+    }
+
     /// Extractors that have a result row (done or failed) for this content at their version.
     pub fn extractions_done(&self, content_id: i64) -> Result<Vec<(String, u32)>> {
         let mut st = self
@@ -153,6 +172,9 @@ impl Store {
                             }
                             Kept::FrameEmbeddings => {
                                 "UPDATE frames SET clip = NULL WHERE content_id = ?1"
+                            }
+                            Kept::FrameFingerprints => {
+                                "UPDATE frames SET fingerprint = NULL WHERE content_id = ?1"
                             }
                         },
                         [content_id],
@@ -263,7 +285,7 @@ impl Store {
                 for fr in out
                     .frames
                     .iter()
-                    .filter(|f| f.thumb.is_some() || f.clip.is_some())
+                    .filter(|f| f.thumb.is_some() || f.clip.is_some() || f.fingerprint.is_some())
                 {
                     let id: Option<i64> = tx
                         .query_row(
@@ -289,6 +311,12 @@ impl Store {
                         tx.exec(
                             "UPDATE frames SET clip = ?2 WHERE id = ?1",
                             params![id, blob(c)],
+                        )?;
+                    }
+                    if let Some(f) = fr.fingerprint {
+                        tx.exec(
+                            "UPDATE frames SET fingerprint = ?2 WHERE id = ?1",
+                            params![id, f as i64],
                         )?;
                     }
                 }

@@ -237,6 +237,7 @@ impl Conversion<'_> {
             }
             "resemblyzer-pt-to-onnx" => self.graph_builder("resemblyzer_to_onnx.py", &mut made),
             "yamnet-w8a8-to-onnx" => self.graph_builder("yamnet_to_onnx.py", &mut made),
+            "brisque-svm-to-onnx" => self.graph_builder("brisque_to_onnx.py", &mut made),
             "tfjs-to-onnx" => self.tfjs(&mut made),
             _ => self.write(text_conversion(how, self.from)?.as_bytes()),
         }

@@ -34,7 +34,7 @@ pub const TFJS: Env = Env {
 
 /// The scripts, written together so that they can import each other (`torch_legacy.py`,
 /// `pack_model.py`).
-const SCRIPTS: [(&str, &str); 8] = [
+const SCRIPTS: [(&str, &str); 9] = [
     (
         "minilm_to_onnx.py",
         include_str!("../../convert/minilm_to_onnx.py"),
@@ -56,6 +56,10 @@ const SCRIPTS: [(&str, &str); 8] = [
         include_str!("../../convert/yamnet_to_onnx.py"),
     ),
     ("pack_model.py", include_str!("../../convert/pack_model.py")),
+    (
+        "brisque_to_onnx.py",
+        include_str!("../../convert/brisque_to_onnx.py"),
+    ),
     ("fix_tfjs.py", include_str!("../../convert/fix_tfjs.py")),
     ("canon_onnx.py", include_str!("../../convert/canon_onnx.py")),
 ];
