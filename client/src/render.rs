@@ -344,8 +344,9 @@ pub(crate) fn print_details(d: &FileDetails) {
 
 pub(crate) fn print_voice(v: &Voice) {
     let name = v.name.as_deref().unwrap_or("(no name)");
+    let files = if v.files == 1 { "file" } else { "files" };
     println!(
-        "#{:<5} {name:<24} {} of speech in {} files",
+        "#{:<5} {name:<24} {} of speech in {} {files}",
         v.id,
         dates::clock(v.seconds),
         v.files

@@ -16,7 +16,7 @@ impl Extractor for Transcript {
         "transcript"
     }
     fn version(&self) -> u32 {
-        2
+        3
     }
     fn needs(&self) -> Needs {
         Needs::Model("transcript")
@@ -66,30 +66,50 @@ impl Extractor for Transcript {
 /// Whisper folds leading silence into its first segment: the stretches with sound are
 /// transcribed each at its own offset, so that moments start when the speech does.
 /// Speech to timed segments, one whisper call per span of [`whisper_spans`], each on as many
-/// threads as `threads()` says when it starts.
+/// threads as `threads()` says when it starts. Whisper sometimes ends a call early, leaving
+/// speech after its last segment unheard (a pause, a change of voice): the call is then made
+/// again from where it stopped, up to [`RESUMES`] times.
 fn transcribe(
     t: &vx_models::Transcriber,
     pcm: &[f32],
     regions: &[(usize, usize)],
     threads: impl Fn() -> usize,
 ) -> Result<Vec<SegmentOut>, ModelError> {
+    let rate = vx_models::transcriber::SAMPLE_RATE;
     let mut out = Vec::new();
     for (a, b) in whisper_spans(regions)
         .into_iter()
         .flat_map(|span| window_pieces(pcm, span))
     {
-        let offset = a as f64 / RATE as f64;
-        let rate = vx_models::transcriber::SAMPLE_RATE;
-        for s in t.transcribe_with(&pcm[a..b], rate, threads())? {
-            out.push(segment(
-                &Transcript,
-                (s.start + offset, s.end + offset),
-                s.text,
-                1.0 - s.no_speech,
-            ));
+        let mut from = a;
+        for _ in 0..=RESUMES {
+            let offset = from as f64 / RATE as f64;
+            let found = t.transcribe_with(&pcm[from..b], rate, threads())?;
+            let stopped = found.last().map(|s| from + (s.end * RATE as f64) as usize);
+            out.extend(found.into_iter().map(|s| {
+                let at = (s.start + offset, s.end + offset);
+                segment(&Transcript, at, s.text, 1.0 - s.no_speech)
+            }));
+            match stopped {
+                Some(end) if end > from && unheard(regions, end, b) >= RESUME_AFTER => from = end,
+                _ => break,
+            }
         }
     }
     Ok(out)
+}
+
+/// Calls made again after one that stopped early, per piece.
+const RESUMES: usize = 3;
+/// Speech left after a call's last segment (samples) that makes it worth calling again.
+const RESUME_AFTER: usize = 3 * RATE / 2;
+
+/// Samples of `regions` between `from` and `to`.
+fn unheard(regions: &[(usize, usize)], from: usize, to: usize) -> usize {
+    regions
+        .iter()
+        .map(|&(a, b)| b.min(to).saturating_sub(a.max(from)))
+        .sum()
 }
 
 const RATE: usize = vx_models::transcriber::SAMPLE_RATE as usize;
@@ -326,6 +346,14 @@ mod tests {
             speech_regions(&heard, len),
             [(0, 2 * STRIDE + WINDOW + RATE / 4)]
         );
+    }
+
+    #[test]
+    fn speech_left_after_a_call_is_measured_within_the_piece() {
+        let regions = [(0, 100), (200, 300), (400, 500)];
+        assert_eq!(unheard(&regions, 50, 450), 50 + 100 + 50);
+        assert_eq!(unheard(&regions, 300, 400), 0);
+        assert_eq!(unheard(&regions, 600, 700), 0);
     }
 
     #[test]
