@@ -3,14 +3,12 @@
 //! list does not lead with the shaky shot when a sharp one is there. A group that a search
 //! found by how its pictures look ("blurry", "dark") keeps its order: that query asked for it.
 
-/// Fingerprints (64-bit difference hashes) at most this many bits apart are one picture: a
-/// photo and its blurred, darkened or recompressed copy differ in 0-5 bits, different photos in
-/// about 32.
-pub const NEAR: u32 = 8;
+use vx_models::quality::near;
 
 /// What is known of one result.
 #[derive(Clone, Debug)]
 pub struct Look {
+    /// `vx_models::quality::fingerprint`.
     pub fingerprint: u64,
     pub sharpness: f64,
     /// 100 - BRISQUE (0 where not scored).
@@ -23,7 +21,6 @@ pub struct Look {
 /// unknown: not a picture, not measured): each group of near-duplicates keeps its places,
 /// filled sharpest first, unless it was found by its looks; everything else stays where it is.
 pub fn sharpest_first(items: &[Option<Look>]) -> Vec<usize> {
-    let near = |a: &Look, b: &Look| (a.fingerprint ^ b.fingerprint).count_ones() <= NEAR;
     let mut order: Vec<usize> = (0..items.len()).collect();
     let mut grouped = vec![false; items.len()];
     for first in 0..items.len() {
@@ -31,7 +28,12 @@ pub fn sharpest_first(items: &[Option<Look>]) -> Vec<usize> {
             continue;
         };
         let places: Vec<usize> = (first..items.len())
-            .filter(|&i| !grouped[i] && items[i].as_ref().is_some_and(|l| near(lead, l)))
+            .filter(|&i| {
+                !grouped[i]
+                    && items[i]
+                        .as_ref()
+                        .is_some_and(|l| near(lead.fingerprint, l.fingerprint))
+            })
             .collect();
         places.iter().for_each(|&i| grouped[i] = true);
         let look = |i: usize| items[i].as_ref().expect("near the lead");

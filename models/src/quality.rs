@@ -71,23 +71,49 @@ impl Quality {
     }
 }
 
-/// A 64-bit difference hash: the picture in grey at 9 x 8, one bit per pair of neighbours
-/// (is the left one darker). Copies of one picture, blurred, darkened, recompressed or resized,
-/// stay within a few bits of each other; different pictures differ in about half of them.
-pub fn fingerprint(view: &RgbView) -> Result<u64> {
-    let small = view.resize(9, 8, None)?;
-    let grey: Vec<f32> = small
-        .data
-        .chunks_exact(3)
+/// A picture's fingerprint: a 56-bit difference hash (the picture in grey at 9 x 7, one bit
+/// per pair of neighbours: is the left one darker) and its mean colour in the top 8 bits (red
+/// and green 3 bits, blue 2). Copies of one picture, blurred, recompressed or resized, are
+/// [`near`]; different pictures differ in about half the hash's bits, or in colour when they
+/// share a layout. None for a flat picture (nothing to tell it by).
+pub fn fingerprint(view: &RgbView) -> Result<Option<u64>> {
+    let small = view.resize(9, 7, None)?;
+    let px = small.data.chunks_exact(3);
+    let grey: Vec<f32> = px
+        .clone()
         .map(|p| 0.299 * p[0] as f32 + 0.587 * p[1] as f32 + 0.114 * p[2] as f32)
         .collect();
+    let (lo, hi) = grey
+        .iter()
+        .fold((f32::MAX, f32::MIN), |(lo, hi), &g| (lo.min(g), hi.max(g)));
+    if hi - lo < FLAT {
+        return Ok(None);
+    }
     let mut hash = 0u64;
-    for y in 0..8 {
+    for y in 0..7 {
         for x in 0..8 {
             hash = hash << 1 | u64::from(grey[y * 9 + x] < grey[y * 9 + x + 1]);
         }
     }
-    Ok(hash)
+    let n = grey.len() as u64;
+    let mean = |c: usize| px.clone().map(|p| p[c] as u64).sum::<u64>() / n;
+    let colour = (mean(0) >> 5) << 5 | (mean(1) >> 5) << 2 | mean(2) >> 6;
+    Ok(Some(colour << 56 | hash))
+}
+
+/// Grey levels (of 255) a picture must span at 9 x 7 to have a fingerprint.
+const FLAT: f32 = 8.0;
+/// Bits of the difference hash two copies of one picture may differ in (a photo and its
+/// blurred or recompressed copy: 0-5).
+const NEAR_BITS: u32 = 7;
+
+/// Whether two fingerprints are one picture: hashes within [`NEAR_BITS`], mean colours within
+/// one step in each channel.
+pub fn near(a: u64, b: u64) -> bool {
+    let hash_bits = ((a ^ b) & ((1 << 56) - 1)).count_ones();
+    let (ca, cb) = ((a >> 56) as i32, (b >> 56) as i32);
+    let close = |shift: u32, mask: i32| ((ca >> shift & mask) - (cb >> shift & mask)).abs() <= 1;
+    hash_bits <= NEAR_BITS && close(5, 7) && close(2, 7) && close(0, 3)
 }
 
 /// The cheap measures of an image as it is (scale it down to [`SIDE`] first: they are
@@ -180,5 +206,54 @@ mod tests {
         let white = vec![255u8; 64 * 64 * 3];
         let w = of(&white);
         assert_eq!((w.sharpness, w.highlights), (100.0, 100.0));
+    }
+}
+
+#[cfg(test)]
+mod fingerprint_tests {
+    use super::*;
+    use crate::RgbImage;
+
+    /// A 64 x 48 picture of soft blobs in `tint`.
+    fn picture(tint: [f32; 3]) -> RgbImage {
+        let data = (0..48 * 64)
+            .flat_map(|i| {
+                let (x, y) = ((i % 64) as f32, (i / 64) as f32);
+                let v = 0.5 + 0.25 * (x / 7.0).sin() + 0.25 * (y / 5.0).cos() * (x / 13.0).sin();
+                tint.map(|t| (v * t * 255.0) as u8)
+            })
+            .collect();
+        RgbImage {
+            width: 64,
+            height: 48,
+            data,
+        }
+    }
+
+    #[test]
+    fn copies_are_near_and_other_pictures_or_colours_are_not() {
+        let red = picture([1.0, 0.3, 0.2]);
+        let a = fingerprint(&red.view()).unwrap().unwrap();
+        let soft = red.view().resize(16, 12, None).unwrap();
+        let soft = soft.view().resize(64, 48, None).unwrap();
+        let b = fingerprint(&soft.view()).unwrap().unwrap();
+        assert!(near(a, b), "{a:x} {b:x}");
+        let blue = fingerprint(&picture([0.2, 0.3, 1.0]).view())
+            .unwrap()
+            .unwrap();
+        assert!(!near(a, blue), "same layout, other colour");
+        let mut mirrored = red.clone();
+        for row in mirrored.data.chunks_mut(64 * 3) {
+            let px: Vec<[u8; 3]> = row.chunks(3).rev().map(|p| [p[0], p[1], p[2]]).collect();
+            row.copy_from_slice(&px.concat());
+        }
+        let m = fingerprint(&mirrored.view()).unwrap().unwrap();
+        assert!(!near(a, m), "another picture");
+        let flat = RgbImage {
+            width: 8,
+            height: 8,
+            data: vec![200; 8 * 8 * 3],
+        };
+        assert_eq!(fingerprint(&flat.view()).unwrap(), None);
     }
 }

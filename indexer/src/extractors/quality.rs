@@ -86,7 +86,7 @@ impl Extractor for Quality {
             if look_frames.contains(&i) {
                 scores.extend(model.score(&view)?);
             }
-            out.frames[i].fingerprint = Some(fingerprint(&view)?);
+            out.frames[i].fingerprint = fingerprint(&view)?;
             let looks = looks(&view);
             for (text, confidence) in words(&looks) {
                 out.segments
