@@ -169,7 +169,10 @@ fn status(store: &Store, shared: &Shared) -> Result<Status, RpcError> {
         })
         .collect();
     let (queue_depth, retry_waiting) = store.queue_depth().map_err(internal)?;
-    let index_pending = store.index_pending().map_err(internal)?;
+    // Faces and speakers not yet grouped are indexed again once they are: not idle until then.
+    let index_pending = store.index_pending().map_err(internal)?
+        + store.ungrouped(&PEOPLE).map_err(internal)?
+        + store.ungrouped(&VOICES).map_err(internal)?;
     let pending = counts
         .iter()
         .find(|(s, _)| *s == vx_indexer::FileState::Pending)

@@ -10,14 +10,12 @@ use crate::store::Grouping;
 pub const JOIN_THRESHOLD: f32 = 0.75;
 /// Cosine of two voices' centroids from which re-grouping merges them.
 pub const MERGE_THRESHOLD: f32 = 0.8;
-/// Speakers heard for less than this (seconds) get no voice: too little to recognise one by.
-pub const SHORTEST: f64 = 2.5;
-
 pub const VOICES: Grouping = Grouping {
     groups: "voices",
     members: "speakers",
     group: "voice_id",
     count: "speakers",
+    // A speaker heard for under 2.5 s gets no voice: too little to recognise one by.
     eligible: "seconds >= 2.5",
     join: JOIN_THRESHOLD,
     merge: MERGE_THRESHOLD,

@@ -216,7 +216,8 @@ pub struct Status {
     /// Files finished per second over the last minute.
     pub rate: f64,
     pub eta_secs: Option<f64>,
-    /// Catalogue changes not yet in the text index.
+    /// Catalogue changes not yet in the text index (files, and faces or speakers waiting for
+    /// their group, whose files are indexed again once grouped).
     pub index_pending: u64,
     /// Pending files the last check found with no job to run them, and queued again: always 0
     /// unless something is wrong (vxd checks when it starts and when its queue runs dry).

@@ -36,6 +36,18 @@ pub struct Grouping {
 }
 
 impl Store {
+    /// How many eligible members wait for a group (the index writer groups them next).
+    pub fn ungrouped(&self, g: &Grouping) -> Result<u64> {
+        Ok(self.conn.query_row(
+            &format!(
+                "SELECT count(*) FROM {} WHERE {} IS NULL AND {}",
+                g.members, g.group, g.eligible
+            ),
+            [],
+            |r| r.get::<_, i64>(0),
+        )? as u64)
+    }
+
     /// Gives every eligible member without a group one. Returns how many were grouped.
     pub fn group_new(&self, g: &Grouping, threshold: f32) -> Result<u64> {
         self.in_transaction(|s| {
