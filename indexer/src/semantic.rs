@@ -7,6 +7,7 @@ use std::os::unix::ffi::OsStrExt;
 
 use crate::extractors::{Extractor, Tags};
 use crate::media::MediaKind;
+use crate::people::person_key;
 use crate::search::{Hit, Moment, Query};
 
 use crate::paths::bytes_to_path;
@@ -273,6 +274,11 @@ pub fn semantic_hits(
     let label_source = Tags.segments().map_or("", |s| s.source);
     // Filters apply before ranking: the nearest rows are looked for among the files they allow.
     let allowed = allowed_contents(store, req)?;
+    // With a voice, only what it says: the files are those it speaks in, the moments its own.
+    let voices = match &req.voice {
+        Some(v) => Some(store.groups_matching(&crate::voices::VOICES, &person_key(v))?),
+        None => None,
+    };
     for (row_id, content_id, score) in vectors.nearest_among(query, SEMANTIC_TOP, allowed.as_ref())
     {
         let Some((source, start, end, text)) =
@@ -280,6 +286,16 @@ pub fn semantic_hits(
         else {
             continue; // replaced since the vectors were loaded
         };
+        if let Some(ids) = &voices {
+            let turns = store.turns(content_id)?;
+            let said = crate::voices::said_by(&turns, &source, start, end);
+            if !said
+                .and_then(|t| t.voice_id)
+                .is_some_and(|v| ids.contains(&v))
+            {
+                continue;
+            }
+        }
         for file in store.searchable_files(content_id)? {
             let Some(kind) = MediaKind::parse(&file.kind) else {
                 continue;
