@@ -1,8 +1,8 @@
 //! JSON forms of the protocol types for `--json`: paths as strings, times in seconds.
 //! Search's shape is a promise to scripts:
 //! `{"results":[{"path","kind","score","online","thumbnail","clip",
-//!   "moments":[{"start","end","text","sources","thumbnail","scene"}]}]}`, a video's "scene"
-//! being `[start, end]` of the scene the moment falls in.
+//!   "moments":[{"start","end","text","sources","thumbnail","scene","speaker"}]}]}`, a video's
+//! "scene" being `[start, end]` of the scene the moment falls in, "speaker" who says it.
 
 use serde_json::{Value, json};
 use vx_client::*;
@@ -24,6 +24,7 @@ pub fn search(r: &SearchResponse) -> Value {
                 "start": m.start, "end": m.end, "text": m.text, "sources": m.sources,
                 "thumbnail": m.thumbnail.as_ref().map(path),
                 "scene": m.scene.map(|(a, b)| [a, b]),
+                "speaker": m.speaker,
             })).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
         "took_ms": r.took_ms,

@@ -187,7 +187,12 @@ pub(crate) fn print_search(r: &SearchResponse) {
                 }
                 _ => String::new(),
             };
-            println!("       {at}{}  [{}]{scene}", m.text, m.sources.join(", "));
+            let who = said_by(&m.speaker);
+            println!(
+                "       {at}{who}{}  [{}]{scene}",
+                m.text,
+                m.sources.join(", ")
+            );
         }
     }
     println!("{} results in {:.1} ms", r.results.len(), r.took_ms);
@@ -264,11 +269,7 @@ pub(crate) fn print_details(d: &FileDetails) {
         }
         println!("  {title}:");
         for s in segs {
-            let who = s
-                .speaker
-                .as_ref()
-                .map(|w| format!("[{w}] "))
-                .unwrap_or_default();
+            let who = said_by(&s.speaker);
             println!(
                 "    {}{who}{}  ({:.2})",
                 at(s.start, s.end),
@@ -340,6 +341,14 @@ pub(crate) fn print_details(d: &FileDetails) {
             );
         }
     }
+}
+
+/// "[Alice] " before what a speaker says, or nothing.
+fn said_by(speaker: &Option<String>) -> String {
+    speaker
+        .as_ref()
+        .map(|w| format!("[{w}] "))
+        .unwrap_or_default()
 }
 
 pub(crate) fn print_voice(v: &Voice) {

@@ -48,6 +48,7 @@ impl ToWire for search::Moment {
             sources: self.sources,
             thumbnail: self.thumbnail.as_deref().map(WirePath::new),
             scene: self.scene,
+            speaker: self.speaker,
         }
     }
 }

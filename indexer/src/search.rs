@@ -86,6 +86,8 @@ pub struct Moment {
     pub thumbnail: Option<PathBuf>,
     /// The scene of a video the moment falls in: (start, end).
     pub scene: Option<(f64, f64)>,
+    /// Who says it (a transcript moment): the voice's name, else "speaker N".
+    pub speaker: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -459,14 +461,21 @@ fn attach_frames(
                 .or(thumbs.first())
                 .map(|(_, rel)| dir.join(rel))
         };
-        // Only a video has scenes: no query for the others.
+        // Only a video has scenes, only sound has speakers: no query for the others.
         let scenes = match hit.kind {
             MediaKind::Video => store.scenes(content)?,
             _ => Vec::new(),
         };
+        let turns = match hit.kind {
+            MediaKind::Image => Vec::new(),
+            _ => store.turns(content)?,
+        };
         for m in &mut hit.moments {
             m.thumbnail = at(m.start);
             m.scene = scene_of(&scenes, m.start);
+            let source = m.sources.first().map_or("", String::as_str);
+            m.speaker =
+                crate::voices::said_by(&turns, source, m.start, m.end).map(crate::voices::label);
         }
         hit.thumbnail = hit
             .moments
@@ -543,6 +552,7 @@ mod tests {
                 sources: vec![source.into()],
                 thumbnail: None,
                 scene: None,
+                speaker: None,
             }],
             thumbnail: None,
             clip: None,

@@ -318,6 +318,7 @@ pub fn semantic_hits(
                 },
                 thumbnail: None,
                 scene: None,
+                speaker: None,
             };
             match by_path.get(&file.path) {
                 Some(&i) => {

@@ -372,6 +372,7 @@ impl TextIndex {
                     sources: vec![source.to_string()],
                     thumbnail: None,
                     scene: None,
+                    speaker: None,
                 });
             }
         }

@@ -328,6 +328,8 @@ pub struct Moment {
     pub thumbnail: Option<WirePath>,
     /// The scene of a video the moment falls in: (start, end) in seconds.
     pub scene: Option<(f64, f64)>,
+    /// Who says it (a transcript moment): the voice's name, else "speaker N".
+    pub speaker: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -141,6 +141,10 @@ fn speakers_take_turns_and_their_voices_are_named_and_found() {
     let m = &hit["moments"][0];
     let mid = (m["start"].as_f64().unwrap() + m["end"].as_f64().unwrap()) / 2.0;
     assert_eq!(truth(mid), 2, "{result}");
+    // A moment says who speaks in it.
+    assert_eq!(m["speaker"], "speaker 2", "{m}");
+    let result = d.json(&["search", "dashwood", "--voice", "elinor", "--kind", "audio"]);
+    assert_eq!(result["results"][0]["moments"][0]["speaker"], "Elinor", "{result}");
 
     // A voice nobody named is a clear error.
     let out = d.vx(&["search", "--voice", "nobody"]);
