@@ -144,7 +144,10 @@ fn speakers_take_turns_and_their_voices_are_named_and_found() {
     // A moment says who speaks in it.
     assert_eq!(m["speaker"], "speaker 2", "{m}");
     let result = d.json(&["search", "dashwood", "--voice", "elinor", "--kind", "audio"]);
-    assert_eq!(result["results"][0]["moments"][0]["speaker"], "Elinor", "{result}");
+    assert_eq!(
+        result["results"][0]["moments"][0]["speaker"], "Elinor",
+        "{result}"
+    );
 
     // A voice nobody named is a clear error.
     let out = d.vx(&["search", "--voice", "nobody"]);
