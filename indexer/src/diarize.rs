@@ -4,7 +4,9 @@
 //! times (each window to its nearest voice, voices that came out alike merged, voices too
 //! short to trust folded into their nearest).
 
+use crate::extract::SpeakerOut;
 use crate::people::{dot, unit};
+use crate::semantic::mean_direction;
 
 /// Cosine from which a window joins a voice while grouping (Resemblyzer windows of one voice
 /// score 0.7-0.9 with each other, of different voices 0.4-0.65).
@@ -26,24 +28,12 @@ pub struct Window {
     pub embedding: Vec<f32>,
 }
 
-/// One speaker of a recording (numbered 1, 2, ... in the order they first speak).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Voice {
-    pub speaker: u32,
-    /// Seconds of speech.
-    pub seconds: f64,
-    /// Unit centroid of its windows.
-    pub embedding: Vec<f32>,
-    /// (start, end) of each turn.
-    pub turns: Vec<(f64, f64)>,
-}
-
 /// Turns of the same voice closer than this (seconds) are one turn: a pause, not a change.
 const SAME_TURN: f64 = 1.5;
 
 /// The speakers of windows given in time order (windows of separate speech regions may
 /// leave gaps between them).
-pub fn diarize(windows: &[Window]) -> Vec<Voice> {
+pub fn diarize(windows: &[Window]) -> Vec<SpeakerOut> {
     if windows.is_empty() {
         return Vec::new();
     }
@@ -55,7 +45,7 @@ pub fn diarize(windows: &[Window]) -> Vec<Voice> {
         .map(|s| {
             let mine = || windows.iter().zip(&labels).filter(move |(_, l)| **l == s);
             let turns = turns(windows, &labels, s);
-            Voice {
+            SpeakerOut {
                 speaker: s as u32 + 1,
                 seconds: turns.iter().map(|(a, b)| b - a).sum(),
                 embedding: centroid(mine().map(|(w, _)| &w.embedding[..])),
@@ -95,14 +85,7 @@ fn nearest(sums: &[Vec<f32>], e: &[f32]) -> Option<(usize, f32)> {
 }
 
 fn centroid<'a>(embeddings: impl Iterator<Item = &'a [f32]>) -> Vec<f32> {
-    let mut sum: Vec<f32> = Vec::new();
-    for e in embeddings {
-        if sum.is_empty() {
-            sum = vec![0.0; e.len()];
-        }
-        sum.iter_mut().zip(e).for_each(|(c, x)| *c += x);
-    }
-    unit(&sum)
+    mean_direction(embeddings).unwrap_or_default()
 }
 
 /// The unit centroids of each label in use, by label.

@@ -93,7 +93,7 @@ pub struct FrameOut {
     pub thumb: Option<String>,
     /// CLIP image embedding.
     pub clip: Option<Vec<f32>>,
-    /// Its difference hash (`vx_models::quality::fingerprint`), to know near-duplicates by.
+    /// Its fingerprint (`vx_models::quality::fingerprint`), to know near-duplicates by.
     pub fingerprint: Option<u64>,
 }
 

@@ -9,7 +9,7 @@ use crate::extractors;
 use crate::geo::distance_km;
 use crate::media::MediaKind;
 use crate::semantic::{VectorStore, mean_direction, semantic_hits};
-use crate::store::{FileRow, Store, StoreError};
+use crate::store::{FileRow, Grouping, Store, StoreError};
 use crate::textindex::{IndexError, TextIndex};
 
 /// Reciprocal rank fusion's constant.
@@ -144,15 +144,23 @@ pub struct Searcher<'a> {
     pub thumbs_dir: &'a Path,
 }
 
+impl Query {
+    /// The person and voice filters given: each grouping with the name or "#ID" asked for.
+    pub fn group_filters(&self) -> impl Iterator<Item = (&'static Grouping, &str)> {
+        [
+            (&crate::people::PEOPLE, &self.person),
+            (&crate::voices::VOICES, &self.voice),
+        ]
+        .into_iter()
+        .filter_map(|(g, key)| Some((g, key.as_deref()?)))
+    }
+}
+
 impl Searcher<'_> {
     /// Runs `q`. `other` is a second connection, for the channel that runs on a thread of its
     /// own beside the others.
     pub fn search(&self, store: &Store, other: &mut Store, q: &Query) -> Result<Vec<Hit>> {
-        for (g, key) in [
-            (&crate::people::PEOPLE, &q.person),
-            (&crate::voices::VOICES, &q.voice),
-        ] {
-            let Some(key) = key else { continue };
+        for (g, key) in q.group_filters() {
             if store
                 .groups_matching(g, &crate::people::person_key(key))?
                 .is_empty()
@@ -333,7 +341,7 @@ impl Searcher<'_> {
                 .unwrap_or_default(),
             None => frames.into_iter().map(|(_, v)| v).collect(),
         };
-        if let Some(direction) = mean_direction(&mine) {
+        if let Some(direction) = mean_direction(mine.iter().map(Vec::as_slice)) {
             let frames = self.frames.read();
             channels.push(semantic_hits(
                 store,
@@ -351,21 +359,28 @@ impl Searcher<'_> {
     /// Live Photo pairs made one result, and each moment's thumbnail.
     fn finish(&self, store: &Store, hits: Vec<Hit>) -> Result<Vec<Hit>> {
         let hits = crate::live::merge_pairs(store, hits)?;
-        let mut hits = sharpest_first(store, hits)?;
+        let mut hits: Vec<(Hit, Option<i64>)> = hits
+            .into_iter()
+            .map(|h| {
+                let content = store.file_by_path(&h.path)?.and_then(|f| f.content_id);
+                Ok((h, content))
+            })
+            .collect::<std::result::Result<_, StoreError>>()?;
+        sharpest_first(store, &mut hits)?;
         attach_frames(store, self.thumbs_dir, &mut hits)?;
-        Ok(hits)
+        Ok(hits.into_iter().map(|(h, _)| h).collect())
     }
 }
 
-/// Results reordered so that the sharpest of near-duplicate pictures comes first
-/// (`crate::duplicates`).
-fn sharpest_first(store: &Store, hits: Vec<Hit>) -> std::result::Result<Vec<Hit>, StoreError> {
+/// Results (with their contents) reordered so that the sharpest of near-duplicate pictures
+/// comes first (`crate::duplicates`).
+fn sharpest_first(
+    store: &Store,
+    hits: &mut Vec<(Hit, Option<i64>)>,
+) -> std::result::Result<(), StoreError> {
     let mut looks = Vec::with_capacity(hits.len());
-    for hit in &hits {
-        let content = match hit.kind {
-            MediaKind::Image => store.file_by_path(&hit.path)?.and_then(|f| f.content_id),
-            _ => None,
-        };
+    for (hit, content) in hits.iter() {
+        let content = content.filter(|_| hit.kind == MediaKind::Image);
         let by_its_looks = hit
             .moments
             .iter()
@@ -385,8 +400,9 @@ fn sharpest_first(store: &Store, hits: Vec<Hit>) -> std::result::Result<Vec<Hit>
         });
     }
     let order = crate::duplicates::sharpest_first(&looks);
-    let mut hits: Vec<Option<Hit>> = hits.into_iter().map(Some).collect();
-    Ok(order.into_iter().filter_map(|i| hits[i].take()).collect())
+    let mut taken: Vec<Option<(Hit, Option<i64>)>> = hits.drain(..).map(Some).collect();
+    hits.extend(order.into_iter().filter_map(|i| taken[i].take()));
+    Ok(())
 }
 
 /// The file at `path`, or at its canonical form (a path given through a symlink).
@@ -446,10 +462,10 @@ fn near_centres(store: &Store, place: &str) -> Result<Vec<(f64, f64)>> {
 fn attach_frames(
     store: &Store,
     dir: &Path,
-    hits: &mut [Hit],
+    hits: &mut [(Hit, Option<i64>)],
 ) -> std::result::Result<(), StoreError> {
-    for hit in hits {
-        let Some(content) = store.file_by_path(&hit.path)?.and_then(|f| f.content_id) else {
+    for (hit, content) in hits {
+        let Some(content) = *content else {
             continue;
         };
         let thumbs = store.thumbnails(content)?;

@@ -274,11 +274,13 @@ pub fn semantic_hits(
     let label_source = Tags.segments().map_or("", |s| s.source);
     // Filters apply before ranking: the nearest rows are looked for among the files they allow.
     let allowed = allowed_contents(store, req)?;
-    // With a voice, only what it says: the files are those it speaks in, the moments its own.
+    // With a voice, only what it says: the files are those it speaks in, the moments its own
+    // (each content's turns read once).
     let voices = match &req.voice {
         Some(v) => Some(store.groups_matching(&crate::voices::VOICES, &person_key(v))?),
         None => None,
     };
+    let mut turns: HashMap<i64, Vec<crate::voices::Turn>> = HashMap::new();
     for (row_id, content_id, score) in vectors.nearest_among(query, SEMANTIC_TOP, allowed.as_ref())
     {
         let Some((source, start, end, text)) =
@@ -287,8 +289,11 @@ pub fn semantic_hits(
             continue; // replaced since the vectors were loaded
         };
         if let Some(ids) = &voices {
-            let turns = store.turns(content_id)?;
-            let said = crate::voices::said_by(&turns, &source, start, end);
+            let turns = match turns.entry(content_id) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => e.insert(store.turns(content_id)?),
+            };
+            let said = crate::voices::said_by(turns, &source, start, end);
             if !said
                 .and_then(|t| t.voice_id)
                 .is_some_and(|v| ids.contains(&v))
@@ -374,16 +379,8 @@ pub fn allowed_contents(store: &Store, req: &Query) -> Result<Option<HashSet<i64
         .collect();
     // The person and the voice are resolved to group ids once, then one lookup per file.
     let mut in_groups = Vec::new();
-    for (g, key) in [
-        (&crate::people::PEOPLE, &req.person),
-        (&crate::voices::VOICES, &req.voice),
-    ] {
-        if let Some(key) = key {
-            in_groups.push((
-                g,
-                store.groups_matching(g, &crate::people::person_key(key))?,
-            ));
-        }
+    for (g, key) in req.group_filters() {
+        in_groups.push((g, store.groups_matching(g, &person_key(key))?));
     }
     let mut allowed = HashSet::new();
     for (file, has_all) in store.searchable_files_with(&has, &in_groups)? {
@@ -401,12 +398,13 @@ pub fn allowed_contents(store: &Store, req: &Query) -> Result<Option<HashSet<i64
     Ok(Some(allowed))
 }
 
-/// The unit-length mean of some embeddings (what several frames of one file show), if any.
-pub fn mean_direction(vectors: &[Vec<f32>]) -> Option<Vec<f32>> {
-    let first = vectors.first()?;
-    let dim = first.len();
+/// The unit-length mean of some embeddings (what several frames of one file show, the windows
+/// of one voice), if any.
+pub fn mean_direction<'a>(vectors: impl IntoIterator<Item = &'a [f32]>) -> Option<Vec<f32>> {
+    let mut vectors = vectors.into_iter().peekable();
+    let dim = vectors.peek()?.len();
     let mut sum = vec![0f32; dim];
-    for v in vectors.iter().filter(|v| v.len() == dim) {
+    for v in vectors.filter(|v| v.len() == dim) {
         sum.iter_mut().zip(v).for_each(|(s, x)| *s += x);
     }
     let norm = sum.iter().map(|x| x * x).sum::<f32>().sqrt();

@@ -79,10 +79,7 @@ impl Quality {
 pub fn fingerprint(view: &RgbView) -> Result<Option<u64>> {
     let small = view.resize(9, 7, None)?;
     let px = small.data.chunks_exact(3);
-    let grey: Vec<f32> = px
-        .clone()
-        .map(|p| 0.299 * p[0] as f32 + 0.587 * p[1] as f32 + 0.114 * p[2] as f32)
-        .collect();
+    let grey: Vec<f32> = px.clone().map(pixel_luma).collect();
     let (lo, hi) = grey
         .iter()
         .fold((f32::MAX, f32::MIN), |(lo, hi), &g| (lo.min(g), hi.max(g)));
@@ -99,6 +96,11 @@ pub fn fingerprint(view: &RgbView) -> Result<Option<u64>> {
     let mean = |c: usize| px.clone().map(|p| p[c] as u64).sum::<u64>() / n;
     let colour = (mean(0) >> 5) << 5 | (mean(1) >> 5) << 2 | mean(2) >> 6;
     Ok(Some(colour << 56 | hash))
+}
+
+/// An RGB pixel's luma (BT.601), 0..255.
+fn pixel_luma(p: &[u8]) -> f32 {
+    0.299 * p[0] as f32 + 0.587 * p[1] as f32 + 0.114 * p[2] as f32
 }
 
 /// Grey levels (of 255) a picture must span at 9 x 7 to have a fingerprint.
@@ -120,11 +122,7 @@ pub fn near(a: u64, b: u64) -> bool {
 /// calibrated there).
 pub fn looks(view: &RgbView) -> Looks {
     let (w, h) = (view.width as usize, view.height as usize);
-    let luma: Vec<f32> = view
-        .data
-        .chunks_exact(3)
-        .map(|p| 0.299 * p[0] as f32 + 0.587 * p[1] as f32 + 0.114 * p[2] as f32)
-        .collect();
+    let luma: Vec<f32> = view.data.chunks_exact(3).map(pixel_luma).collect();
     let n = luma.len().max(1) as f32;
     let brightness = luma.iter().sum::<f32>() / n / 255.0 * 100.0;
     let highlights = luma.iter().filter(|&&l| l >= 250.0).count() as f32 / n * 100.0;

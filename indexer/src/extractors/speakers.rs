@@ -9,7 +9,7 @@ use vx_models::speaker::{STEP, WINDOW, gain};
 use super::transcript::speech_or_sound_regions;
 use super::{Cx, Extractor, Kept, Needs, Stage};
 use crate::diarize::{Window, diarize};
-use crate::extract::{Output, SpeakerOut};
+use crate::extract::Output;
 use crate::media::MediaKind;
 
 const RATE: f64 = vx_models::transcriber::SAMPLE_RATE as f64;
@@ -57,15 +57,7 @@ impl Extractor for Speakers {
                 embedding: e.to_vec(),
             })
             .collect();
-        out.speakers = diarize(&windows)
-            .into_iter()
-            .map(|v| SpeakerOut {
-                speaker: v.speaker,
-                seconds: v.seconds,
-                embedding: v.embedding,
-                turns: v.turns,
-            })
-            .collect();
+        out.speakers = diarize(&windows);
         Ok(())
     }
 }

@@ -48,8 +48,12 @@ impl Store {
         )? as u64)
     }
 
-    /// Gives every eligible member without a group one. Returns how many were grouped.
+    /// Gives every eligible member without a group one. Returns how many were grouped. With
+    /// none waiting it takes no write lock (the index writer asks on every turn of its loop).
     pub fn group_new(&self, g: &Grouping, threshold: f32) -> Result<u64> {
+        if self.ungrouped(g)? == 0 {
+            return Ok(0);
+        }
         self.in_transaction(|s| {
             let tx = &s.conn;
             // (id, sum of descriptors, its unit vector)
