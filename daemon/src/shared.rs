@@ -13,30 +13,38 @@ use vx_indexer::semantic::Embedded;
 use vx_indexer::semantic::VectorStore;
 use vx_models::ModelSet;
 
-/// A wake-up that starts "set", so that work left by a crash is looked at immediately.
+/// A wake-up for any number of waiters: each wake reaches every one of them (a flag cleared
+/// by the first waiter to see it left the others asleep until their timeout). Each waiter
+/// keeps its own [`Woken`]; a new one returns at once, so that work left by a crash is looked
+/// at immediately.
 pub struct Wakeup {
-    flag: Mutex<bool>,
+    wakes: Mutex<u64>,
     cv: Condvar,
 }
+
+/// The wake-ups one waiter has seen.
+#[derive(Default)]
+pub struct Woken(u64);
 
 impl Wakeup {
     pub fn new() -> Wakeup {
         Wakeup {
-            flag: Mutex::new(true),
+            wakes: Mutex::new(1),
             cv: Condvar::new(),
         }
     }
 
     pub fn wake(&self) {
-        *self.flag.lock() = true;
+        *self.wakes.lock() += 1;
         self.cv.notify_all();
     }
 
-    /// Waits until woken or `timeout` passes, and clears the flag.
-    pub fn wait(&self, timeout: Duration) {
-        let mut guard = self.flag.lock();
-        self.cv.wait_while_for(&mut guard, |set| !*set, timeout);
-        *guard = false;
+    /// Waits until woken since this waiter last returned, or `timeout` passes.
+    pub fn wait(&self, seen: &mut Woken, timeout: Duration) {
+        let mut wakes = self.wakes.lock();
+        self.cv
+            .wait_while_for(&mut wakes, |w| *w == seen.0, timeout);
+        seen.0 = *wakes;
     }
 }
 
@@ -257,6 +265,40 @@ impl Shared {
                 recent.len() as f64 / (now - **first).as_secs_f64().max(1.0)
             }
             _ => 0.0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_wake_reaches_every_waiter() {
+        let wakeup = std::sync::Arc::new(Wakeup::new());
+        let ready = std::sync::Arc::new(std::sync::Barrier::new(3));
+        let waiters: Vec<_> = (0..2)
+            .map(|_| {
+                let (wakeup, ready) = (wakeup.clone(), ready.clone());
+                std::thread::spawn(move || {
+                    let mut seen = Woken::default();
+                    // A new waiter returns at once.
+                    let t = Instant::now();
+                    wakeup.wait(&mut seen, Duration::from_secs(20));
+                    assert!(t.elapsed() < Duration::from_secs(10));
+                    ready.wait();
+                    let t = Instant::now();
+                    wakeup.wait(&mut seen, Duration::from_secs(20));
+                    t.elapsed()
+                })
+            })
+            .collect();
+        ready.wait();
+        std::thread::sleep(Duration::from_millis(200));
+        wakeup.wake();
+        for w in waiters {
+            let waited = w.join().unwrap();
+            assert!(waited < Duration::from_secs(10), "slept until the timeout");
         }
     }
 }

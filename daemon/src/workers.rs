@@ -15,7 +15,7 @@ use vx_indexer::probe::ProbeError;
 use vx_indexer::store::Grouping;
 
 use crate::isolate::{Request, Response, Supervisor, WorkerSettings};
-use crate::shared::Shared;
+use crate::shared::{Shared, Woken};
 
 /// A crash or a time-out gets the file one more try, then it fails with the reason.
 const CRASH_ATTEMPTS: u32 = 2;
@@ -197,10 +197,11 @@ fn worker(index: usize, shared: &Shared, retry: RetryPolicy, mut supervisor: Sup
         }
     };
     let mut last_repair = Instant::now();
+    let mut woken = Woken::default();
     while !shared.stopping() {
         if shared.pause_reason().is_some() {
             supervisor.stop_if_idle();
-            shared.workers_wake.wait(IDLE_WAIT);
+            shared.workers_wake.wait(&mut woken, IDLE_WAIT);
             continue;
         }
         let job = match store.claim_job() {
@@ -211,7 +212,7 @@ fn worker(index: usize, shared: &Shared, retry: RetryPolicy, mut supervisor: Sup
                     repair_pending_jobs(&store, shared);
                 }
                 supervisor.stop_if_idle();
-                shared.workers_wake.wait(IDLE_WAIT);
+                shared.workers_wake.wait(&mut woken, IDLE_WAIT);
                 continue;
             }
             Err(e) => {
@@ -306,6 +307,7 @@ fn index_writer(shared: &Shared) {
     let mut vectors = VectorUpkeep::new(&store);
     let mut people = GroupUpkeep::new(&vx_indexer::people::PEOPLE);
     let mut voices = GroupUpkeep::new(&vx_indexer::voices::VOICES);
+    let mut woken = Woken::default();
     loop {
         let stopping = shared.stopping();
         if shared.rebuild_index.swap(false, Ordering::SeqCst) {
@@ -336,7 +338,7 @@ fn index_writer(shared: &Shared) {
         if stopping {
             return;
         }
-        shared.index_wake.wait(IDLE_WAIT);
+        shared.index_wake.wait(&mut woken, IDLE_WAIT);
         std::thread::sleep(COMMIT_DELAY);
     }
 }
