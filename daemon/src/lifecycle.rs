@@ -122,6 +122,21 @@ pub const DAEMON_NICE: i32 = 10;
 /// while both cores extract.
 pub const WORKER_NICE: i32 = 19;
 
+/// Freed model buffers stay with this process for the next file instead of going back to the
+/// kernel. ONNX Runtime's arena is off (each session would keep its own largest buffers), so
+/// every run allocates its tensors anew; with glibc's defaults those of more than a few hundred
+/// kilobytes are mapped and unmapped each time, and a worker spent about a tenth of a photo's
+/// time in page faults. Up to 32 MiB blocks come from the heap now, and up to 64 MiB of freed
+/// heap is kept (all sessions share it; idle workers exit anyway).
+pub fn keep_freed_buffers() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes two of glibc's allocator settings, before any thread starts.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 64 << 20);
+    }
+}
+
 /// Lowers this process's CPU priority to `nice` and its I/O to the idle class: indexing
 /// should never be felt by the person at the keyboard. (launchd's plist asks for the same.)
 pub fn lower_priority(nice: i32) {

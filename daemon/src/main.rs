@@ -98,6 +98,7 @@ fn main() -> ExitCode {
 
 /// `vxd --worker`: logs warnings to stderr (the daemon's log), serves files until stdin closes.
 fn run_worker(args: Args) -> ExitCode {
+    lifecycle::keep_freed_buffers();
     let filter = std::env::var("VX_LOG").unwrap_or_else(|_| "warn".into());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
