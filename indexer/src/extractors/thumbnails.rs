@@ -60,6 +60,11 @@ pub(super) fn write_thumb(img: &RgbView, side: u32, path: &Path) -> Result<(), S
     let bytes = std::panic::catch_unwind(std::panic::AssertUnwindSafe(
         || -> std::io::Result<Vec<u8>> {
             let mut c = mozjpeg::Compress::new(mozjpeg::ColorSpace::JCS_RGB);
+            // mozjpeg's fastest profile (no trellis quantisation, no progressive scans) with
+            // optimised Huffman tables: 4x faster to write (8.2 to 1.9 ms a photo, resizing
+            // included) for thumbnails 14 % larger.
+            c.set_fastest_defaults();
+            c.set_optimize_coding(true);
             c.set_size(view.width as usize, view.height as usize);
             c.set_quality(78.0);
             let mut c = c.start_compress(Vec::new())?;
