@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Real recordings of sounds other than speech and real photos of people, for the audio-event
 # and pose tests, into DIR (default: ~/.cache/vx/package-media), taken unchanged from Debian
-# bookworm packages and checked against tests/media/package-media.SHA256SUMS. Prints DIR.
+# bookworm packages (and one PyPI wheel) and checked against tests/media/package-media.SHA256SUMS. Prints DIR.
 #   dog.ogg cat.ogg cow.ogg   farm animals, from gcompris-qt-data 3.1-2 (explore_farm_animals,
 #                             GPL-3)
 #   ireland.ogg japan.ogg     a fiddle tune and taiko drums, from the same package
@@ -17,6 +17,8 @@
 #   librivox-0890.wav librivox-0920.wav  more of the LibriVox reader of the shared media, from
 #                             pocketsphinx-testdata 0.8+5prealpha+1-15
 #   cards-005.wav             another reader (cards/005.wav of the same package)
+#   bus.jpg                   two men standing in a street, whole, from the ultralytics 8.3.0
+#                             wheel on PyPI (ultralytics/assets/bus.jpg; AGPL-3.0), for motion
 # gcompris keeps its files in Qt resource bundles (.rcc); they are read out here with Python's
 # standard library.
 set -euo pipefail
@@ -99,6 +101,16 @@ for n in 0890 0920; do
   cp "$ps/librivox/sense_and_sensibility_01_austen_64kb-$n.wav" "$out/librivox-$n.wav"
 done
 cp "$ps/cards/005.wav" "$out/cards-005.wav"
+say "the ultralytics 8.3.0 wheel from PyPI"
+python3 -m pip download --quiet --no-deps --only-binary=:all: ultralytics==8.3.0 -d "$tmp"
+python3 - "$tmp"/ultralytics-8.3.0-py3-none-any.whl "$out" <<'PY'
+import sys, zipfile
+wheel = zipfile.ZipFile(sys.argv[1])
+for member, dst in [("ultralytics/assets/bus.jpg", "bus.jpg"),
+                    ("ultralytics-8.3.0.dist-info/LICENSE", "COPYRIGHT-ultralytics.txt")]:
+    with open(f"{sys.argv[2]}/{dst}", "wb") as f:
+        f.write(wheel.read(member))
+PY
 
 cp "$sums" "$out/SHA256SUMS"
 if ! (cd "$out" && sha256sum --quiet --check SHA256SUMS); then

@@ -17,6 +17,7 @@ pub mod job;
 pub mod live;
 pub mod media;
 mod migrations;
+pub mod motion;
 pub mod orientation;
 pub mod paths;
 pub mod people;

@@ -29,6 +29,7 @@ const BATCH: usize = 16;
 /// The pack README's coarse groups: speech (Speech, its kinds, Conversation) and silence.
 const SPEECH: [usize; 7] = [0, 1, 2, 3, 4, 5, 65];
 pub const SILENCE: usize = 494;
+pub const MUSIC: usize = 132;
 
 pub struct AudioEvents {
     session: Session,
@@ -144,6 +145,18 @@ impl Heard {
     pub fn name(&self, class: usize) -> &str {
         &self.names[class]
     }
+    /// The share of the windows from second `from` to `to` in which `class` scored at least
+    /// `min_score` (0 for an empty span).
+    pub fn share(&self, class: usize, from: f64, to: f64, min_score: f32) -> f32 {
+        if self.windows() == 0 || to <= from {
+            return 0.0;
+        }
+        let (first, last) = (self.window_at(from), self.window_at(to));
+        let heard = (first..=last)
+            .filter(|&w| self.scores(w)[class] >= min_score)
+            .count();
+        heard as f32 / (last - first + 1) as f32
+    }
     /// How likely window `window` holds speech (0..1).
     pub fn speech(&self, window: usize) -> f32 {
         let s = self.scores(window);
@@ -159,5 +172,20 @@ mod tests {
     fn class_names_keep_their_commas() {
         let csv = "index,mid,display_name\n0,/m/09x0r,Speech\n1,/m/0ytgt,\"Child speech, kid speaking\"\n";
         assert_eq!(class_names(csv), ["Speech", "Child speech, kid speaking"]);
+    }
+
+    #[test]
+    fn share_counts_the_windows_of_a_span_that_heard_a_class() {
+        // Ten windows; music in the last four.
+        let mut scores = vec![0.0; 10 * CLASSES];
+        for w in 6..10 {
+            scores[w * CLASSES + MUSIC] = 0.9;
+        }
+        let heard = Heard::new(scores, vec![String::new(); CLASSES].into());
+        let end = Heard::start(9);
+        assert_eq!(heard.share(MUSIC, Heard::start(6), end, 0.5), 1.0);
+        assert_eq!(heard.share(MUSIC, 0.0, end, 0.5), 0.4);
+        assert_eq!(heard.share(MUSIC, 0.0, Heard::start(5), 0.5), 0.0);
+        assert_eq!(heard.share(MUSIC, end, end, 0.5), 0.0);
     }
 }

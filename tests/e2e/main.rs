@@ -9,6 +9,7 @@ mod crash;
 mod lifecycle;
 mod measures;
 mod models;
+mod motion;
 mod people;
 mod pipeline;
 mod pose;

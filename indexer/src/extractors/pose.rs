@@ -1,14 +1,25 @@
 //! People's poses (MoveNet MultiPose) in each look with a person in it: how many people, and
-//! words for what the keypoints show (standing, sitting, lying, arms raised); the keypoints
-//! are stored for later use.
+//! words for what the keypoints show (standing, sitting, lying, arms raised); in a video, every
+//! kept frame of a scene with people, for what the run of frames shows (jumping, dancing to
+//! music: `crate::motion`). The keypoints are stored for later use.
 
 use vx_models::ModelError;
 use vx_models::pose::{Joint, Person};
 
+use vx_models::audio_events::MUSIC;
+
 use super::scenes::HIDDEN_WORDS;
-use super::{Cx, Extractor, Input, Kept, Measure, Needs, Segments};
+use super::{Cx, Extractor, Input, Kept, Measure, Needs, Segments, segment};
 use crate::extract::{MeasureOut, Output, PoseOut};
 use crate::media::MediaKind;
+use crate::motion;
+
+/// Dancing is judged over stretches of this many kept frames (about as many seconds).
+const DANCE_FRAMES: usize = 5;
+/// Music plays where YAMNet scores it this high (as the sound extractor hears a class) in
+/// at least this share of a scene's windows.
+const MUSIC_SCORE: f32 = 0.5;
+const MUSIC_SHARE: f32 = 0.5;
 
 pub struct Pose;
 
@@ -17,7 +28,7 @@ impl Extractor for Pose {
         "pose"
     }
     fn version(&self) -> u32 {
-        1
+        2
     }
     fn needs(&self) -> Needs {
         Needs::Model("pose")
@@ -46,17 +57,19 @@ impl Extractor for Pose {
     fn show(&self, m: &Measure, value: f64) -> String {
         format!("{}: {value:.0}", m.about)
     }
+    fn listens(&self) -> bool {
+        true // dancing is moving to music
+    }
     fn run(&self, cx: &mut Cx<'_, '_>, out: &mut Output) -> Result<(), ModelError> {
         let input = cx.input;
         let model = cx.models.pose()?;
         let mut most = 0;
+        // Each look's people, where the detector saw someone or did not run.
+        let mut at_look: Vec<Option<Vec<Person>>> = Vec::with_capacity(input.looks.len());
         for (l, look) in input.looks.iter().enumerate() {
-            // Where the detector ran and saw nobody, there is no one to pose; where it saw
-            // someone, one run at the size that finds people that tall.
-            let people = match out.persons_in_looks.as_ref().map(|p| p[l]) {
-                Some(None) => continue,
-                Some(Some(tallest)) => model.people_sized(look, tallest)?,
-                None => model.people(look)?,
+            let Some(people) = pose_look(model, out, l, look)? else {
+                at_look.push(None);
+                continue;
             };
             most = most.max(people.len());
             let mut found: Vec<(String, f32)> = Vec::new();
@@ -70,11 +83,11 @@ impl Extractor for Pose {
             }
             input.segments_at_look(l, self, &found, &mut out.segments);
             let time = input.decoded.frames[input.look_frame(l)].time;
-            out.poses.extend(people.iter().map(|p| PoseOut {
-                time,
-                score: p.score,
-                keypoints: p.keypoints.iter().map(|k| [k.x, k.y, k.score]).collect(),
-            }));
+            out.poses.extend(people.iter().map(|p| pose_out(time, p)));
+            at_look.push(Some(people));
+        }
+        if !input.is_image() {
+            self.motion(input, model, &at_look, out)?;
         }
         if !input.looks.is_empty() {
             out.measures.push(MeasureOut {
@@ -85,6 +98,109 @@ impl Extractor for Pose {
             });
         }
         Ok(())
+    }
+}
+
+impl Pose {
+    /// Poses every kept frame of the scenes whose look has people, and adds what each run of
+    /// such frames shows: "jumping" at a frame where someone is in mid-jump, "dancing" over a
+    /// stretch where limbs keep moving while music plays. (A jump close to the camera may
+    /// start a scene of its own: runs go across scenes.)
+    fn motion(
+        &self,
+        input: &Input<'_>,
+        model: &mut vx_models::pose::Pose,
+        at_look: &[Option<Vec<Person>>],
+        out: &mut Output,
+    ) -> Result<(), ModelError> {
+        let mut posed: Vec<Option<Vec<Person>>> = vec![None; input.views.len()];
+        for (k, &first) in input.scenes.starts.iter().enumerate() {
+            let l = input.scenes.look[k];
+            let Some(seen) = at_look[l].as_ref().filter(|p| !p.is_empty()) else {
+                continue;
+            };
+            let end = input.scenes.starts.get(k + 1).copied();
+            let frames = first..end.unwrap_or(input.views.len());
+            for (slot, i) in posed[frames.clone()].iter_mut().zip(frames) {
+                *slot = Some(if i == input.look_frame(l) {
+                    seen.clone()
+                } else {
+                    let tallest = out.persons_in_looks.as_ref().and_then(|p| p[l]);
+                    let people = match tallest {
+                        Some(t) => model.people_sized(&input.views[i], t)?,
+                        None => model.people(&input.views[i])?,
+                    };
+                    let time = input.decoded.frames[i].time;
+                    out.poses.extend(people.iter().map(|p| pose_out(time, p)));
+                    people
+                });
+            }
+        }
+        let best = |people: &[Person]| people.iter().map(|p| p.score).fold(0.0, f32::max);
+        let mut i = 0;
+        while i < posed.len() {
+            let run: Vec<Vec<Person>> = posed[i..].iter().map_while(Clone::clone).collect();
+            if run.is_empty() {
+                i += 1;
+                continue;
+            }
+            let bodies = motion::bodies(&run);
+            for j in motion::jumps(&bodies) {
+                let span = input.frame_span(i + j);
+                out.segments
+                    .push(segment(self, span, "jumping".into(), best(&run[j])));
+            }
+            for (from, to) in motion::stretches(run.len(), DANCE_FRAMES) {
+                let span = (input.frame_span(i + from).0, input.frame_span(i + to - 1).1);
+                if !music(input, span) || !motion::limbs_keep_moving(&bodies[from..to]) {
+                    continue;
+                }
+                let score = run[from..to].iter().map(|p| best(p)).fold(0.0, f32::max);
+                match out.segments.last_mut() {
+                    // Dancing on from the stretch before: one segment.
+                    Some(last) if last.text == "dancing" && last.end >= span.0 => {
+                        last.end = span.1;
+                        last.confidence = last.confidence.max(score);
+                    }
+                    _ => out
+                        .segments
+                        .push(segment(self, span, "dancing".into(), score)),
+                }
+            }
+            i += run.len();
+        }
+        Ok(())
+    }
+}
+
+/// Whether music plays through most of `span`.
+fn music(input: &Input<'_>, (from, to): (f64, f64)) -> bool {
+    match &input.heard {
+        Some(Ok(heard)) => heard.share(MUSIC, from, to, MUSIC_SCORE) >= MUSIC_SHARE,
+        _ => false,
+    }
+}
+
+/// Look `l`'s people: None where the detector ran and saw nobody; else one run at the size
+/// that finds people as tall as the detector's tallest (or at both sizes without it).
+fn pose_look(
+    model: &mut vx_models::pose::Pose,
+    out: &Output,
+    l: usize,
+    look: &vx_models::RgbView,
+) -> Result<Option<Vec<Person>>, ModelError> {
+    match out.persons_in_looks.as_ref().map(|p| p[l]) {
+        Some(None) => Ok(None),
+        Some(Some(tallest)) => model.people_sized(look, tallest).map(Some),
+        None => model.people(look).map(Some),
+    }
+}
+
+fn pose_out(time: f64, p: &Person) -> PoseOut {
+    PoseOut {
+        time,
+        score: p.score,
+        keypoints: p.keypoints.iter().map(|k| [k.x, k.y, k.score]).collect(),
     }
 }
 
