@@ -77,6 +77,17 @@ pub(crate) enum Command {
         #[arg(long)]
         watch: bool,
     },
+    /// Search in the browser: a local page of results as thumbnails, moments that play from
+    /// their second, details and people (serves 127.0.0.1 only, to whoever has the address it
+    /// prints; runs until Ctrl-C)
+    Ui {
+        /// Port to serve on (default: any free one)
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// Print the address instead of opening the browser
+        #[arg(long)]
+        no_open: bool,
+    },
     /// Wait until everything queued has been catalogued and indexed (for scripts)
     Wait {
         /// Give up after this many seconds (exit code 2)

@@ -7,6 +7,7 @@ mod doctor;
 mod models_cmd;
 mod render;
 mod service;
+mod ui;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -139,6 +140,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             } else {
                 print_status(&s);
             }
+        }
+        Command::Ui { port, no_open } => {
+            ui::run(client, ui::Options { port, no_open }).await?;
         }
         Command::Wait { timeout } => {
             let deadline = timeout.map(|t| Instant::now() + Duration::from_secs_f64(t));

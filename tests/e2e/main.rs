@@ -21,5 +21,6 @@ mod service;
 mod sounds;
 mod storage;
 mod support;
+mod ui;
 mod visual;
 mod voices;

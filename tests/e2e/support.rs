@@ -190,9 +190,15 @@ impl Daemon {
     }
 
     pub fn vx(&self, args: &[&str]) -> Output {
+        self.vx_command(args).output().unwrap()
+    }
+
+    /// `vx args` with this daemon's environment, to run as the caller wishes.
+    pub fn vx_command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(bin("vx"));
         self.env(&mut cmd);
-        cmd.args(args).output().unwrap()
+        cmd.args(args);
+        cmd
     }
 
     /// Runs vx and returns stdout, failing the test when it fails.
