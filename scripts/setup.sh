@@ -27,7 +27,9 @@ PACKAGES=(libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresam
   python3-pip python3-venv
   # test media only: a font for drawn text, a speech synthesiser for spoken sentences, and the
   # tools that make camera files as phones and cameras do (HEIC, WebP, BigTIFF, EXIF and QuickTime tags)
-  fonts-dejavu-core espeak-ng libheif-examples webp libimage-exiftool-perl libtiff-tools)
+  fonts-dejavu-core espeak-ng libheif-examples webp libimage-exiftool-perl libtiff-tools
+  # tests of `vx ui` in a real browser (headless, driven over WebDriver)
+  chromium chromium-driver)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

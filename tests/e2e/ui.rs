@@ -1,98 +1,14 @@
 //! `vx ui` over real HTTP: the page, search with thumbnails and moments, files served by
 //! number with Range requests for playing from a second, and the guard: no token, a wrong
 //! token, a foreign Host header, a path in place of a number, a POST from another origin or
-//! without the page's header are each refused.
+//! without the page's header are each refused. Then the page itself in headless Chromium.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
-use std::time::Duration;
 
+use crate::http::http;
 use crate::support::*;
-
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-    fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!("{e}: {}", String::from_utf8_lossy(&self.body));
-        })
-    }
-}
-
-/// One HTTP/1.1 request as written, `headers` each ending in CRLF.
-fn http(port: u16, method: &str, target: &str, headers: &str, body: &str) -> Reply {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    let has_host = headers.to_ascii_lowercase().contains("host:");
-    let host = if has_host {
-        String::new()
-    } else {
-        format!("Host: 127.0.0.1:{port}\r\n")
-    };
-    write!(
-        s,
-        "{method} {target} HTTP/1.1\r\n{host}{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).unwrap();
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a header");
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        .collect::<Vec<_>>();
-    let mut body = raw[split + 4..].to_vec();
-    if headers
-        .iter()
-        .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v == "chunked")
-    {
-        body = unchunk(&body);
-    }
-    Reply {
-        status,
-        headers,
-        body,
-    }
-}
-
-fn unchunk(mut b: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let line_end = b.windows(2).position(|w| w == b"\r\n").unwrap();
-        let size =
-            usize::from_str_radix(std::str::from_utf8(&b[..line_end]).unwrap().trim(), 16).unwrap();
-        if size == 0 {
-            return out;
-        }
-        out.extend_from_slice(&b[line_end + 2..line_end + 2 + size]);
-        b = &b[line_end + 4 + size..];
-    }
-}
+use crate::webdriver::Browser;
 
 /// `vx ui --no-open` on any free port: the child, its port and token.
 fn start_ui(d: &Daemon) -> (Child, u16, String) {
@@ -115,14 +31,16 @@ fn start_ui(d: &Daemon) -> (Child, u16, String) {
     (child, port.parse().unwrap(), token.to_string())
 }
 
-#[test]
-fn the_page_searches_serves_by_number_and_refuses_strangers() {
-    let Some(pack) = pack_with("transcriber") else {
-        return;
-    };
+/// A daemon that has indexed a photo, a face and a video whose words are only spoken (the cat
+/// picture with the reading over it, from its fourth second).
+fn library(pack: &Pack) -> (Daemon, std::path::PathBuf) {
     let mut d = Daemon::with_models(&pack.models);
     std::fs::copy(pack.media.join("coffee.png"), d.media.join("cup.png")).unwrap();
-    // A video whose words are only spoken: the cat picture with the reading over it.
+    std::fs::copy(
+        pack.media.join("astronaut.png"),
+        d.media.join("portrait.png"),
+    )
+    .unwrap();
     let video = d.media.join("clip.mp4");
     ffmpeg(&[
         "-loop",
@@ -135,6 +53,8 @@ fn the_page_searches_serves_by_number_and_refuses_strangers() {
         pack.media.join("librivox-0870.wav").to_str().unwrap(),
         "-vf",
         "scale=320:-2",
+        "-af",
+        "adelay=4000:all=1,apad=pad_dur=1",
         "-shortest",
         "-g",
         "5",
@@ -147,6 +67,15 @@ fn the_page_searches_serves_by_number_and_refuses_strangers() {
     d.start();
     d.add_media_root();
     d.ok(&["wait", "--timeout", "300"]);
+    (d, video)
+}
+
+#[test]
+fn the_page_searches_serves_by_number_and_refuses_strangers() {
+    let Some(pack) = pack_with("transcriber") else {
+        return;
+    };
+    let (d, video) = library(&pack);
     let (mut ui, port, token) = start_ui(&d);
 
     // The guard.
@@ -297,6 +226,95 @@ fn the_page_searches_serves_by_number_and_refuses_strangers() {
         http(port, "PUT", "/api/people/1/name", &mine, name).status,
         405
     );
+
+    ui.kill().unwrap();
+    ui.wait().unwrap();
+}
+
+/// In a real browser: type a query, see the right thumbnails, play a moment from its second,
+/// name a person, reload and keep the query. With VX_UI_SCREENSHOTS=DIR, the main views are
+/// saved there (scripts/ui-screenshots.sh makes docs/ui/ this way).
+#[test]
+fn in_a_browser_a_query_plays_its_moment_and_a_person_is_named() {
+    let Some(pack) = pack_with("transcriber") else {
+        return;
+    };
+    let Some(browser) = Browser::start() else {
+        return;
+    };
+    let shots = std::env::var_os("VX_UI_SCREENSHOTS").map(std::path::PathBuf::from);
+    let shot = |name: &str| {
+        if let Some(dir) = &shots {
+            std::fs::create_dir_all(dir).unwrap();
+            std::fs::write(dir.join(name), browser.screenshot()).unwrap();
+        }
+    };
+    let (d, _) = library(&pack);
+    let (mut ui, port, token) = start_ui(&d);
+    browser.go(&format!("http://127.0.0.1:{port}/?token={token}"));
+    browser.until("the page", "return document.readyState === 'complete'");
+    assert_eq!(
+        browser.eval("return location.search"),
+        "",
+        "the token leaves the address once the cookie has it"
+    );
+
+    browser.type_into("#q", "dashwood");
+    let names = browser.until(
+        "results",
+        "const n = [...document.querySelectorAll('.card .name')].map(e => e.textContent); \
+         return n.length ? n : null",
+    );
+    assert_eq!(names, serde_json::json!(["clip.mp4"]));
+    browser.until(
+        "thumbnails",
+        "const i = [...document.querySelectorAll('.card img')]; \
+         return i.length > 0 && i.every(i => i.complete && i.naturalWidth > 0)",
+    );
+    assert_eq!(browser.eval("return location.search"), "?q=dashwood");
+    shot("results.png");
+
+    // The moment's chip plays the video from the second the words are spoken (about 4 s).
+    browser.click(".chip");
+    let at = browser.until(
+        "the video playing from the moment",
+        "const v = document.querySelector('#player video'); \
+         return v && v.readyState >= 1 && v.currentTime >= 3.5 ? v.currentTime : null",
+    );
+    assert!(at.as_f64().unwrap() < 8.0, "{at}");
+    browser.until(
+        "the transcript in the details",
+        "return document.querySelector('#details').textContent.includes('Dashwood')",
+    );
+    shot("moment.png");
+
+    // Name the person in the portrait.
+    browser.click("#show-people");
+    browser.until(
+        "a face",
+        "return document.querySelector('.person img')?.naturalWidth > 0",
+    );
+    shot("people.png");
+    browser.type_into(".person input[type=text]", "Eileen\u{E007}");
+    d.eventually(30, "the name to reach vxd", || {
+        d.json(&["people"]).to_string().contains("Eileen")
+    });
+
+    // Reload: the same query, the same results.
+    browser.refresh();
+    browser.until(
+        "results after reload",
+        "return document.querySelectorAll('.card').length",
+    );
+    assert_eq!(
+        browser.eval("return document.querySelector('#q').value"),
+        "dashwood"
+    );
+    d.eventually(30, "the named portrait to be found by its name", || {
+        d.json(&["search", "eileen"])
+            .to_string()
+            .contains("portrait.png")
+    });
 
     ui.kill().unwrap();
     ui.wait().unwrap();

@@ -18,6 +18,10 @@ function el(tag, attrs = {}, ...children) {
   return e;
 }
 
+function plural(n, word) {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
 function clock(s) {
   s = Math.max(0, Math.floor(s));
   const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
@@ -99,7 +103,7 @@ function render(r, p) {
   grid.replaceChildren();
   const q = p.get("q") || "";
   $("#summary").textContent = q || p.toString()
-    ? `${r.results.length} results in ${r.took_ms.toFixed(1)} ms`
+    ? `${plural(r.results.length, "result")} in ${r.took_ms.toFixed(1)} ms`
     : "Type to search: words spoken or printed, things, people, places, sounds.";
   r.results.forEach((hit, i) => grid.append(card(hit, i)));
 }
@@ -140,7 +144,7 @@ function open(hit) {
 
 // Plays a video or recording from second `t` (pictures are shown), with its details.
 function play(hit, t) {
-  $("#panel").hidden = false;
+  belowHeader($("#panel"));
   const player = $("#player");
   player.replaceChildren();
   if (hit.kind === "image") {
@@ -199,6 +203,12 @@ async function details(hit) {
   if (d.measures.length) box.append(el("h3", { text: "measured" }), el("p", { text: d.measures.join(" · ") }));
 }
 
+// Panels open under the search bar, which stays in reach.
+function belowHeader(panel) {
+  panel.style.top = `${$("header").offsetHeight}px`;
+  panel.hidden = false;
+}
+
 $("#close").addEventListener("click", closePanel);
 function closePanel() {
   $("#panel").hidden = true;
@@ -210,7 +220,8 @@ let chosen = [];
 $("#show-people").addEventListener("click", showPeople);
 $("#close-people").addEventListener("click", () => { $("#people").hidden = true; });
 async function showPeople() {
-  $("#people").hidden = false;
+  closePanel();
+  belowHeader($("#people"));
   const grid = $("#people-grid");
   grid.replaceChildren();
   chosen = [];
@@ -238,7 +249,8 @@ async function showPeople() {
     });
     grid.append(el("figure", { class: "person" },
       p.thumb ? el("img", { src: p.thumb, alt: p.name || `person ${p.id}` }) : null,
-      el("figcaption", {}, name, el("span", { text: `${p.faces} faces in ${p.files} files` }), pick)));
+      el("figcaption", {}, name, el("span", { text: `${plural(p.faces, "face")} in ${plural(p.files, "file")}` }),
+        el("label", {}, pick, " to merge"))));
   }
 }
 $("#merge").addEventListener("click", async () => {
