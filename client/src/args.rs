@@ -148,6 +148,11 @@ pub(crate) enum Command {
         limit: u32,
         #[arg(long)]
         json: bool,
+        /// Open the Nth result (1 is the first) in the system's player or viewer, a video or
+        /// recording at its best moment (with mpv or VLC when installed; xdg-open or open
+        /// start at the beginning)
+        #[arg(long, value_name = "N")]
+        open: Option<usize>,
     },
     /// Files and moments that look like this one (the tags and objects they share)
     Similar {

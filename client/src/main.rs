@@ -5,6 +5,7 @@ mod cli_json;
 mod daemon_ctl;
 mod doctor;
 mod models_cmd;
+mod open;
 mod render;
 mod service;
 mod ui;
@@ -186,6 +187,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             min_quality,
             limit,
             json,
+            open,
         } => {
             measures.extend(min_quality.map(|value| MeasureFilter {
                 name: "quality".into(),
@@ -233,6 +235,20 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 print_json(&cli_json::search(&r));
             } else {
                 print_search(&r);
+            }
+            if let Some(n) = open {
+                let Some(hit) = n.checked_sub(1).and_then(|i| r.results.get(i)) else {
+                    let found = r.results.len();
+                    let s = if found == 1 { "" } else { "s" };
+                    anyhow::bail!("--open {n}: the search found {found} result{s}");
+                };
+                let moment = hit.moments.first().filter(|_| hit.kind != MediaKind::Image);
+                let (path, at) = match (moment, &hit.clip) {
+                    // A Live Photo's moments are in its clip's times.
+                    (Some(m), Some(clip)) => (clip.to_path_buf(), Some(m.start)),
+                    (m, _) => (hit.path.to_path_buf(), m.map(|m| m.start)),
+                };
+                eprintln!("{}", open::open(&path, at)?);
             }
         }
         Command::Similar {

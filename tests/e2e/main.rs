@@ -6,6 +6,7 @@ mod camera;
 mod catalogue;
 mod churn;
 mod crash;
+mod demo;
 mod http;
 mod lifecycle;
 mod measures;

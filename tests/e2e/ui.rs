@@ -18,10 +18,11 @@ fn start_ui(d: &Daemon) -> (Child, u16, String) {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    // Read on to the end: a closed pipe would end vx at its next line (SIGPIPE).
+    let mut out = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    out.read_line(&mut line).unwrap();
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
     let url = line
         .trim()
         .strip_prefix("vx ui: ")
@@ -318,4 +319,71 @@ fn in_a_browser_a_query_plays_its_moment_and_a_person_is_named() {
 
     ui.kill().unwrap();
     ui.wait().unwrap();
+}
+
+/// `vx search --open N` starts the player at the moment: mpv or VLC when on PATH, else the
+/// desktop's opener from the start, saying so. (Stand-ins on PATH record how they were called:
+/// no player can run on this headless machine.)
+#[test]
+fn search_open_starts_the_player_at_the_moment() {
+    let Some(pack) = pack_with("transcriber") else {
+        return;
+    };
+    let (d, video) = library(&pack);
+    let bin = d.dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let calls = d.dir.path().join("calls");
+    let stand_in = |name: &str| {
+        let p = bin.join(name);
+        let script = format!("#!/bin/sh\necho {name} \"$@\" >> {}\n", calls.display());
+        std::fs::write(&p, script).unwrap();
+        std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    };
+    let open = |first: &str| {
+        let out = d
+            .vx_command(&["search", "dashwood", "--open", first])
+            .env("PATH", &bin)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let called = || {
+        d.eventually(10, "the player to be started", || calls.exists());
+        let c = std::fs::read_to_string(&calls).unwrap();
+        std::fs::remove_file(&calls).unwrap();
+        c
+    };
+
+    stand_in("xdg-open");
+    let (ok, said) = open("1");
+    assert!(ok && said.contains("from the start"), "{said}");
+    assert_eq!(called().trim(), format!("xdg-open {}", video.display()));
+
+    stand_in("mpv");
+    let (ok, said) = open("1");
+    assert!(ok && said.contains("at 00:0"), "{said}");
+    let call = called();
+    let start: f64 = call
+        .split("--start=")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (3.0..6.0).contains(&start),
+        "the spoken name is about 4 s in: {call}"
+    );
+    assert!(
+        call.trim().ends_with(&format!("-- {}", video.display())),
+        "{call}"
+    );
+
+    let (ok, said) = open("9");
+    assert!(!ok && said.contains("found 1 result"), "{said}");
 }
