@@ -4,9 +4,8 @@
 //! music: `crate::motion`). The keypoints are stored for later use.
 
 use vx_models::ModelError;
-use vx_models::pose::{Joint, Person};
-
 use vx_models::audio_events::MUSIC;
+use vx_models::pose::{Joint, Person};
 
 use super::scenes::HIDDEN_WORDS;
 use super::{Cx, Extractor, Input, Kept, Measure, Needs, Segments, segment};
@@ -113,29 +112,7 @@ impl Pose {
         at_look: &[Option<Vec<Person>>],
         out: &mut Output,
     ) -> Result<(), ModelError> {
-        let mut posed: Vec<Option<Vec<Person>>> = vec![None; input.views.len()];
-        for (k, &first) in input.scenes.starts.iter().enumerate() {
-            let l = input.scenes.look[k];
-            let Some(seen) = at_look[l].as_ref().filter(|p| !p.is_empty()) else {
-                continue;
-            };
-            let end = input.scenes.starts.get(k + 1).copied();
-            let frames = first..end.unwrap_or(input.views.len());
-            for (slot, i) in posed[frames.clone()].iter_mut().zip(frames) {
-                *slot = Some(if i == input.look_frame(l) {
-                    seen.clone()
-                } else {
-                    let tallest = out.persons_in_looks.as_ref().and_then(|p| p[l]);
-                    let people = match tallest {
-                        Some(t) => model.people_sized(&input.views[i], t)?,
-                        None => model.people(&input.views[i])?,
-                    };
-                    let time = input.decoded.frames[i].time;
-                    out.poses.extend(people.iter().map(|p| pose_out(time, p)));
-                    people
-                });
-            }
-        }
+        let posed = pose_frames(input, model, at_look, out)?;
         let best = |people: &[Person]| people.iter().map(|p| p.score).fold(0.0, f32::max);
         let mut i = 0;
         while i < posed.len() {
@@ -171,6 +148,40 @@ impl Pose {
         }
         Ok(())
     }
+}
+
+/// Each kept frame's people where its scene's look has any (the look's own frame is not posed
+/// again); None elsewhere.
+fn pose_frames(
+    input: &Input<'_>,
+    model: &mut vx_models::pose::Pose,
+    at_look: &[Option<Vec<Person>>],
+    out: &mut Output,
+) -> Result<Vec<Option<Vec<Person>>>, ModelError> {
+    let mut posed: Vec<Option<Vec<Person>>> = vec![None; input.views.len()];
+    for (k, &first) in input.scenes.starts.iter().enumerate() {
+        let l = input.scenes.look[k];
+        let Some(seen) = at_look[l].as_ref().filter(|p| !p.is_empty()) else {
+            continue;
+        };
+        let end = input.scenes.starts.get(k + 1).copied();
+        let frames = first..end.unwrap_or(input.views.len());
+        for (slot, i) in posed[frames.clone()].iter_mut().zip(frames) {
+            *slot = Some(if i == input.look_frame(l) {
+                seen.clone()
+            } else {
+                let tallest = out.persons_in_looks.as_ref().and_then(|p| p[l]);
+                let people = match tallest {
+                    Some(t) => model.people_sized(&input.views[i], t)?,
+                    None => model.people(&input.views[i])?,
+                };
+                let time = input.decoded.frames[i].time;
+                out.poses.extend(people.iter().map(|p| pose_out(time, p)));
+                people
+            });
+        }
+    }
+    Ok(posed)
 }
 
 /// Whether music plays through most of `span`.
