@@ -23,7 +23,7 @@ use crate::paths::bytes_to_path;
 use crate::store::{IndexDoc, Store, StoreError};
 
 /// Bump when the schema or what goes into documents changes: the index is then rebuilt.
-const SCHEMA_VERSION: &str = "8";
+const SCHEMA_VERSION: &str = "9";
 /// Documents fetched per requested result, before grouping by file.
 const DOCS_PER_RESULT: usize = 8;
 /// Moments kept per file.
@@ -430,6 +430,9 @@ impl IndexSync {
         file.add_text(f.meta, meta_words(doc));
         let mut docs = vec![file];
         for s in &doc.segments {
+            if !crate::extractors::searchable(&s.source, &s.text) {
+                continue;
+            }
             let mut d = self.base(doc);
             let (shown, hidden) = crate::extractors::split_hidden(&s.text);
             d.add_text(f.text, shown);

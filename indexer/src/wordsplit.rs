@@ -46,6 +46,24 @@ fn split_run(run: &str) -> Option<Vec<&str>> {
     Some(pieces)
 }
 
+/// Whether a line that was read holds anything a person could search for: a dictionary word of
+/// three letters or more, a longer run of letters (a name), or a number of two digits or more.
+/// Text recognition finds strokes in every picture ("O" on a cup's rim, "8", "?", "lI"): such
+/// lines are kept for `vx show` but neither indexed nor embedded, since the embedding of a
+/// stray letter is a little like everything.
+pub fn reads_as_words(line: &str) -> bool {
+    const NAME: usize = 5;
+    line.split(|c: char| !c.is_alphanumeric()).any(|token| {
+        let digits = token.chars().filter(char::is_ascii_digit).count();
+        let letters = token.chars().count() - digits;
+        if digits == 0 && letters >= NAME {
+            return token.chars().any(|c| "aeiouyAEIOUY".contains(c));
+        }
+        (digits >= 2 && letters == 0)
+            || (digits == 0 && letters >= 3 && dictionary().contains(token.to_lowercase().as_str()))
+    })
+}
+
 /// `line` with its run-together words spaced out and lower-cased, or None when it has none.
 pub fn respace(line: &str) -> Option<String> {
     let dict = dictionary();
@@ -81,7 +99,7 @@ pub fn respace(line: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::respace;
+    use super::{reads_as_words, respace};
 
     #[test]
     fn run_together_words_are_spaced_out() {
@@ -100,6 +118,25 @@ mod tests {
         );
         assert_eq!(respace("CORNERGROCERY").as_deref(), Some("corner grocery"));
         assert_eq!(respace("Bananas2.40"), None, "a word and a number");
+    }
+
+    #[test]
+    fn stray_strokes_are_not_words() {
+        for noise in [
+            "O", "8", "?", "R", "lI", "Ol", "~ -", "A4", "xq", "lllll", "",
+        ] {
+            assert!(!reads_as_words(noise), "{noise:?}");
+        }
+        for line in [
+            "EXIT",
+            "Region-basedsegmentation",
+            "Total 12.50",
+            "Dashwood",
+            "2024",
+            "train to London",
+        ] {
+            assert!(reads_as_words(line), "{line:?}");
+        }
     }
 
     #[test]

@@ -164,6 +164,11 @@ pub trait Extractor: Sync {
     fn seen<'t>(&self, _text: &'t str) -> Option<&'t str> {
         None
     }
+    /// Whether a segment of it with this text is searched (indexed, and embedded when its
+    /// source is); the others are kept for `vx show` only.
+    fn searchable(&self, _text: &str) -> bool {
+        true
+    }
     /// Work to run beside the frame extractors; its result reaches `run` as `cx.background`.
     fn background<'a>(
         &self,
@@ -377,6 +382,13 @@ pub fn order(mut wanted: Vec<(String, u32)>) -> Vec<(String, u32)> {
     wanted
 }
 
+/// Whether a segment is searched, as the extractor of its source says.
+pub fn searchable(source: &str, text: &str) -> bool {
+    ALL.iter()
+        .find(|e| e.segments().is_some_and(|s| s.source == source))
+        .is_none_or(|e| e.searchable(text))
+}
+
 /// The name of what a segment says is seen, when its extractor says what is seen.
 pub fn seen<'t>(source: &str, text: &'t str) -> Option<&'t str> {
     ALL.iter()
@@ -418,7 +430,10 @@ pub fn has(doc: &IndexDoc) -> Vec<&'static str> {
     for e in ALL {
         if let Some(s) = e.segments()
             && let Some(word) = s.has
-            && doc.segments.iter().any(|x| x.source == s.source)
+            && doc
+                .segments
+                .iter()
+                .any(|x| x.source == s.source && e.searchable(&x.text))
         {
             out.push(word);
         }

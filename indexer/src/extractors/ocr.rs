@@ -27,6 +27,9 @@ impl Extractor for Ocr {
             embedded: true,
         })
     }
+    fn searchable(&self, text: &str) -> bool {
+        crate::wordsplit::reads_as_words(text)
+    }
     fn run(&self, cx: &mut Cx<'_, '_>, out: &mut Output) -> Result<(), ModelError> {
         let ocr = cx.models.ocr()?;
         for (l, v) in cx.input.looks.iter().enumerate() {

@@ -3,8 +3,14 @@
 use vx_models::ModelError;
 
 use super::scenes::{merge_runs, split_hidden};
-use super::{Cx, Extractor, Needs, Stage, embedded_sources};
+use super::{Cx, Extractor, Needs, Segments, Stage, embedded_sources};
 use crate::extract::{Output, SegmentOut};
+
+/// What the picture models said a look shows, put into one phrase per moment so that the
+/// meaning channel sees pictures too ("pet" finds "tabby cat, Egyptian Mau").
+const LABELED: [&str; 3] = ["tag", "object", "pose"];
+/// The most labels a phrase takes, the likeliest first.
+const PHRASE_LABELS: usize = 8;
 
 pub struct Semantic;
 
@@ -13,7 +19,7 @@ impl Extractor for Semantic {
         "semantic"
     }
     fn version(&self) -> u32 {
-        1
+        2
     }
     fn needs(&self) -> Needs {
         Needs::Model("semantic")
@@ -21,8 +27,19 @@ impl Extractor for Semantic {
     fn stage(&self) -> Stage {
         Stage::Results
     }
+    fn segments(&self) -> Option<Segments> {
+        Some(Segments {
+            source: "labels",
+            heading: "what it shows",
+            has: None,
+            embedded: true,
+        })
+    }
     fn run(&self, cx: &mut Cx<'_, '_>, out: &mut Output) -> Result<(), ModelError> {
         out.segments = merge_runs(std::mem::take(&mut out.segments));
+        let stored = cx.input.stored.iter().map(|(_, s)| s);
+        let phrases = label_phrases(self, out.segments.iter().chain(stored));
+        out.segments.extend(phrases);
         let embedded = embedded_sources();
         let is_embedded = |s: &SegmentOut| embedded.contains(&s.source.as_str());
         // What extractors outside this pass stored earlier (a transcript made before the text
@@ -42,8 +59,10 @@ impl Extractor for Semantic {
             out.replaced.push(*id);
             out.segments.push(s.clone());
         }
+        // Stray strokes read as text are stored, not embedded.
         let texts: Vec<usize> = (0..out.segments.len())
             .filter(|&i| is_embedded(&out.segments[i]))
+            .filter(|&i| super::searchable(&out.segments[i].source, &out.segments[i].text))
             .collect();
         for chunk in texts.chunks(32) {
             let words: Vec<&str> = chunk
@@ -56,6 +75,38 @@ impl Extractor for Semantic {
         }
         Ok(())
     }
+}
+
+/// One segment per moment with labels: its labels, likeliest first, as a phrase.
+fn label_phrases<'s>(
+    e: &dyn Extractor,
+    segments: impl Iterator<Item = &'s SegmentOut>,
+) -> Vec<SegmentOut> {
+    type Labels<'t> = Vec<(&'t str, f32)>;
+    let mut moments: Vec<((f64, f64), Labels)> = Vec::new();
+    for s in segments.filter(|s| LABELED.contains(&s.source.as_str())) {
+        let label = (split_hidden(&s.text).0, s.confidence);
+        match moments
+            .iter_mut()
+            .find(|(span, _)| *span == (s.start, s.end))
+        {
+            Some((_, labels)) => labels.push(label),
+            None => moments.push(((s.start, s.end), vec![label])),
+        }
+    }
+    moments
+        .into_iter()
+        .map(|(span, mut labels)| {
+            labels.sort_by(|a, b| b.1.total_cmp(&a.1));
+            let mut words: Vec<&str> = Vec::new();
+            for (text, _) in &labels {
+                if !words.contains(text) && words.len() < PHRASE_LABELS {
+                    words.push(text);
+                }
+            }
+            super::segment(e, span, words.join(", "), labels[0].1)
+        })
+        .collect()
 }
 
 /// What a segment's embedding is made from: text read with its words run together is embedded
