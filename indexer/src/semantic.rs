@@ -528,7 +528,7 @@ mod tests {
         for i in 0..150 {
             add(i, "a", [1.0, 0.01 * i as f32]);
         }
-        add(999, "b", [0.0, 1.0]);
+        add(999, "b", [0.3, 1.0]); // far, yet over the floor
         let vs = VectorStore::load(&store, Embedded::TextSegments).unwrap();
         let request = |prefix: Option<&str>| Query {
             query: "q".into(),
