@@ -98,6 +98,20 @@ pub(super) fn decode_ffmpeg(
     policy: &DecodePolicy,
     tap: &mut dyn AudioTap,
 ) -> Result<Decoded, ProbeError> {
+    // ffmpeg-next takes a path as UTF-8 and panics on other bytes ("caf\xe9.png" from an old
+    // camera or a Windows share): such a file is opened here and named by its descriptor.
+    let opened;
+    let by_fd;
+    let path = if path.to_str().is_some() {
+        path
+    } else {
+        opened = std::fs::File::open(path).map_err(|e| ProbeError::Io(e.to_string()))?;
+        by_fd = std::path::PathBuf::from(format!(
+            "/dev/fd/{}",
+            std::os::fd::AsRawFd::as_raw_fd(&opened)
+        ));
+        by_fd.as_path()
+    };
     let mut ictx = ffmpeg::format::input(path).map_err(crate::probe::classify_open_error)?;
     DECODE_OPENS.fetch_add(1, Ordering::Relaxed);
     let format = ictx.format().name().to_string();
