@@ -2,6 +2,7 @@
 
 use std::ffi::OsStr;
 use std::fs;
+use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 
 use crate::support::*;
@@ -76,6 +77,14 @@ fn odd_names_hidden_files_and_symlink_loops() {
     let nonutf8 = d.media.join(OsStr::from_bytes(b"caf\xe9 latte.png"));
     make_image(&d.dir.path().join("x.png"));
     fs::copy(d.dir.path().join("x.png"), &nonutf8).unwrap();
+    // A content of its own (a byte after the picture), so that it is decoded by this name
+    // (FFmpeg's bindings once panicked on it), not found done under the other's.
+    fs::OpenOptions::new()
+        .append(true)
+        .open(&nonutf8)
+        .unwrap()
+        .write_all(b"\0")
+        .unwrap();
     fs::copy(d.dir.path().join("x.png"), d.media.join("two\nlines.png")).unwrap();
     fs::copy(d.dir.path().join("x.png"), d.media.join(".hidden.png")).unwrap();
     fs::copy(
