@@ -238,9 +238,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             }
             if let Some(n) = open {
                 let Some(hit) = n.checked_sub(1).and_then(|i| r.results.get(i)) else {
-                    let found = r.results.len();
-                    let s = if found == 1 { "" } else { "s" };
-                    anyhow::bail!("--open {n}: the search found {found} result{s}");
+                    let found = plural(r.results.len() as u64, "result");
+                    anyhow::bail!("--open {n}: the search found {found}");
                 };
                 let moment = hit.moments.first().filter(|_| hit.kind != MediaKind::Image);
                 let (path, at) = match (moment, &hit.clip) {

@@ -30,14 +30,33 @@ fn command(path: &Path, at: Option<f64>) -> Option<(Command, bool)> {
             return Some((c, true));
         }
     }
-    let opener = on_path(&[if cfg!(target_os = "macos") {
-        "open"
-    } else {
-        "xdg-open"
-    }])?;
-    let mut c = Command::new(opener);
+    let mut c = Command::new(on_path(&[DESKTOP_OPENER])?);
     c.arg(path);
     Some((c, at.is_none_or(|t| t <= 0.0)))
+}
+
+/// What opens a file or an address as the desktop would.
+const DESKTOP_OPENER: &str = if cfg!(target_os = "macos") {
+    "open"
+} else {
+    "xdg-open"
+};
+
+/// Opens an address in the desktop's browser (it runs on after vx exits).
+pub fn in_browser(url: &str) -> Result<()> {
+    let opener = on_path(&[DESKTOP_OPENER])
+        .with_context(|| format!("no {DESKTOP_OPENER} here: open the address in a browser"))?;
+    start(Command::new(opener).arg(url))
+}
+
+/// Starts `cmd` on its own, its output nowhere.
+fn start(cmd: &mut Command) -> Result<()> {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .with_context(|| format!("cannot start {:?}", cmd.get_program()))?;
+    Ok(())
 }
 
 /// Starts the viewer (it runs on after vx exits) and says what it did.
@@ -48,11 +67,7 @@ pub fn open(path: &Path, at: Option<f64>) -> Result<String> {
             path.display()
         );
     };
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .with_context(|| format!("cannot start {:?}", cmd.get_program()))?;
+    start(&mut cmd)?;
     let shown = path.display();
     Ok(match at {
         Some(t) if t > 0.0 && at_moment => format!("opened {shown} at {}", clock(t)),

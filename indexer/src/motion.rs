@@ -44,8 +44,8 @@ pub struct Body {
 impl Body {
     /// None without both shoulders' and hips' middles (no torso to measure by).
     pub fn of(p: &Person) -> Option<Body> {
-        let shoulders = middle(p, Joint::LeftShoulder, Joint::RightShoulder)?;
-        let hips = middle(p, Joint::LeftHip, Joint::RightHip)?;
+        let shoulders = p.between(Joint::LeftShoulder, Joint::RightShoulder)?;
+        let hips = p.between(Joint::LeftHip, Joint::RightHip)?;
         let (dx, dy) = (hips.0 - shoulders.0, hips.1 - shoulders.1);
         let torso = dx.hypot(dy);
         if torso < 1.0 {
@@ -58,7 +58,7 @@ impl Body {
         });
         Some(Body {
             hips,
-            ankles: middle(p, Joint::LeftAnkle, Joint::RightAnkle),
+            ankles: p.between(Joint::LeftAnkle, Joint::RightAnkle),
             torso,
             limbs,
         })
@@ -105,14 +105,6 @@ impl Body {
     }
 }
 
-fn middle(p: &Person, a: Joint, b: Joint) -> Option<(f32, f32)> {
-    match (p.at(a), p.at(b)) {
-        (Some(a), Some(b)) => Some(((a.x + b.x) / 2.0, (a.y + b.y) / 2.0)),
-        (Some(k), None) | (None, Some(k)) => Some((k.x, k.y)),
-        (None, None) => None,
-    }
-}
-
 fn distance(a: (f32, f32), b: (f32, f32)) -> f32 {
     (a.0 - b.0).hypot(a.1 - b.1)
 }
@@ -141,7 +133,7 @@ pub fn stretches(frames: usize, size: usize) -> Vec<(usize, usize)> {
 }
 
 /// The bodies of each frame of a run.
-pub fn bodies(frames: &[Vec<Person>]) -> Vec<Vec<Body>> {
+pub fn bodies(frames: &[&[Person]]) -> Vec<Vec<Body>> {
     frames
         .iter()
         .map(|people| people.iter().filter_map(Body::of).collect())
@@ -240,7 +232,11 @@ mod tests {
             .iter()
             .map(|f| f.iter().map(|&p| p.clone()).collect())
             .collect();
-        bodies(&frames)
+        of(&frames)
+    }
+
+    fn of(frames: &[Vec<Person>]) -> Vec<Vec<Body>> {
+        bodies(&frames.iter().map(Vec::as_slice).collect::<Vec<_>>())
     }
 
     #[test]
@@ -286,14 +282,14 @@ mod tests {
     fn arms_that_keep_moving_are_moving_limbs_and_still_arms_are_not() {
         let arms = [0.0, 120.0, 30.0, 160.0, 10.0];
         let moving: Vec<Person> = arms.iter().map(|&a| standing(200.0, 300.0, a)).collect();
-        let frames = bodies(&moving.iter().map(|p| vec![p.clone()]).collect::<Vec<_>>());
+        let frames = of(&moving.iter().map(|p| vec![p.clone()]).collect::<Vec<_>>());
         assert!(limbs_keep_moving(&frames));
         let still: Vec<Vec<Person>> = (0..5).map(|_| vec![standing(200.0, 300.0, 20.0)]).collect();
-        assert!(!limbs_keep_moving(&bodies(&still)));
+        assert!(!limbs_keep_moving(&of(&still)));
         // One wave in a long still run is not enough.
         let mut once = still.clone();
         once[2] = vec![standing(200.0, 300.0, 150.0)];
-        assert!(!limbs_keep_moving(&bodies(&once)));
+        assert!(!limbs_keep_moving(&of(&once)));
     }
 
     #[test]

@@ -67,6 +67,15 @@ impl Person {
         let k = self.keypoints[joint as usize];
         (k.score >= MIN_SCORE).then_some(k)
     }
+
+    /// The middle of two joints (shoulders, hips), or the one of them that is seen.
+    pub fn between(&self, a: Joint, b: Joint) -> Option<(f32, f32)> {
+        match (self.at(a), self.at(b)) {
+            (Some(a), Some(b)) => Some(((a.x + b.x) / 2.0, (a.y + b.y) / 2.0)),
+            (Some(k), None) | (None, Some(k)) => Some((k.x, k.y)),
+            (None, None) => None,
+        }
+    }
 }
 
 pub struct Pose {

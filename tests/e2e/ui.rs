@@ -10,8 +10,18 @@ use crate::http::http;
 use crate::support::*;
 use crate::webdriver::Browser;
 
-/// `vx ui --no-open` on any free port: the child, its port and token.
-fn start_ui(d: &Daemon) -> (Child, u16, String) {
+/// A running `vx ui`, stopped when dropped (a failed assertion included).
+struct UiServer(Child);
+
+impl Drop for UiServer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `vx ui --no-open` on any free port: the server, its port and token.
+fn start_ui(d: &Daemon) -> (UiServer, u16, String) {
     let mut child = d
         .vx_command(&["ui", "--no-open"])
         .stdout(Stdio::piped())
@@ -29,7 +39,7 @@ fn start_ui(d: &Daemon) -> (Child, u16, String) {
         .unwrap_or_else(|| panic!("{line}"));
     let rest = url.strip_prefix("http://127.0.0.1:").unwrap();
     let (port, token) = rest.split_once("/?token=").unwrap();
-    (child, port.parse().unwrap(), token.to_string())
+    (UiServer(child), port.parse().unwrap(), token.to_string())
 }
 
 /// A daemon that has indexed a photo, a face and a video whose words are only spoken (the cat
@@ -77,7 +87,7 @@ fn the_page_searches_serves_by_number_and_refuses_strangers() {
         return;
     };
     let (d, video) = library(&pack);
-    let (mut ui, port, token) = start_ui(&d);
+    let (_ui, port, token) = start_ui(&d);
 
     // The guard.
     assert_eq!(http(port, "GET", "/", "", "").status, 403, "no token");
@@ -227,9 +237,6 @@ fn the_page_searches_serves_by_number_and_refuses_strangers() {
         http(port, "PUT", "/api/people/1/name", &mine, name).status,
         405
     );
-
-    ui.kill().unwrap();
-    ui.wait().unwrap();
 }
 
 /// In a real browser: type a query, see the right thumbnails, play a moment from its second,
@@ -251,7 +258,7 @@ fn in_a_browser_a_query_plays_its_moment_and_a_person_is_named() {
         }
     };
     let (d, _) = library(&pack);
-    let (mut ui, port, token) = start_ui(&d);
+    let (_ui, port, token) = start_ui(&d);
     browser.go(&format!("http://127.0.0.1:{port}/?token={token}"));
     browser.until("the page", "return document.readyState === 'complete'");
     assert_eq!(
@@ -316,9 +323,6 @@ fn in_a_browser_a_query_plays_its_moment_and_a_person_is_named() {
             .to_string()
             .contains("portrait.png")
     });
-
-    ui.kill().unwrap();
-    ui.wait().unwrap();
 }
 
 /// `vx search --open N` starts the player at the moment: mpv or VLC when on PATH, else the

@@ -142,8 +142,11 @@ impl Browser {
 
     /// A PNG of the window.
     pub fn screenshot(&self) -> Vec<u8> {
+        use base64::Engine;
         let v = self.call("GET", "/screenshot", None);
-        base64_decode(v.as_str().unwrap())
+        base64::engine::general_purpose::STANDARD
+            .decode(v.as_str().unwrap())
+            .unwrap()
     }
 }
 
@@ -156,27 +159,4 @@ impl Drop for Browser {
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
-}
-
-fn base64_decode(s: &str) -> Vec<u8> {
-    let value = |c: u8| match c {
-        b'A'..=b'Z' => c - b'A',
-        b'a'..=b'z' => c - b'a' + 26,
-        b'0'..=b'9' => c - b'0' + 52,
-        b'+' => 62,
-        _ => 63,
-    };
-    let digits: Vec<u8> = s
-        .bytes()
-        .filter(|&c| c != b'=' && c != b'\n')
-        .map(value)
-        .collect();
-    digits
-        .chunks(4)
-        .flat_map(|c| {
-            let n = c.iter().fold(0u32, |n, &d| (n << 6) | d as u32) << (6 * (4 - c.len()));
-            let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
-            bytes.into_iter().take(c.len().saturating_sub(1))
-        })
-        .collect()
 }

@@ -69,7 +69,6 @@ pub async fn search(
         after: date(&p.after)?,
         before: date(&p.before)?,
         path_prefix: given(&p.folder).map(|f| WirePath::new(Path::new(f))),
-        km: 25.0,
         limit: 60,
         ..SearchRequest::default()
     };
@@ -164,13 +163,7 @@ pub async fn show(
 /// Indexing progress for the page's status line.
 pub async fn status(State(ui): State<Arc<Ui>>) -> Result<Json<Value>, ApiError> {
     let s = ui.client.status(context()).await??;
-    let count = |state: vx_client::FileState| {
-        s.files
-            .iter()
-            .filter(|c| c.state == state)
-            .map(|c| c.count)
-            .sum::<u64>()
-    };
+    let count = |state| crate::render::count(&s, state);
     Ok(Json(json!({
         "idle": s.idle,
         "paused": s.pause_reason,

@@ -58,8 +58,10 @@ pub async fn run(client: VxClient, options: Options) -> Result<()> {
     let app = router(ui);
     println!("vx ui: {url}");
     println!("(Ctrl-C stops it; anyone with this address can search your library)");
-    if !options.no_open {
-        open_browser(&url);
+    if !options.no_open
+        && let Err(e) = crate::open::in_browser(&url)
+    {
+        println!("({e:#})");
     }
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
@@ -87,15 +89,13 @@ fn router(ui: Arc<Ui>) -> Router {
 
 /// The page, with the token its script sends with changes (the cookie is out of its reach).
 async fn index(State(ui): State<Arc<Ui>>) -> Response {
-    let mut r = PAGE.replace("{{token}}", &ui.token).into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    r
+    page(
+        PAGE.replace("{{token}}", &ui.token),
+        "text/html; charset=utf-8",
+    )
 }
 
-fn page(body: &'static str, kind: &'static str) -> Response {
+fn page(body: impl IntoResponse, kind: &'static str) -> Response {
     let mut r = body.into_response();
     r.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
@@ -119,21 +119,4 @@ fn new_token() -> Result<String> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness for a token: {e}"))?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
-}
-
-fn open_browser(url: &str) {
-    let opener = if cfg!(target_os = "macos") {
-        "open"
-    } else {
-        "xdg-open"
-    };
-    let started = std::process::Command::new(opener)
-        .arg(url)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn();
-    if started.is_err() {
-        println!("(no {opener} here: open the address above in a browser)");
-    }
 }

@@ -382,18 +382,21 @@ pub fn order(mut wanted: Vec<(String, u32)>) -> Vec<(String, u32)> {
     wanted
 }
 
+/// The extractor whose segments have this source.
+fn by_source(source: &str) -> Option<&'static dyn Extractor> {
+    ALL.iter()
+        .copied()
+        .find(|e| e.segments().is_some_and(|s| s.source == source))
+}
+
 /// Whether a segment is searched, as the extractor of its source says.
 pub fn searchable(source: &str, text: &str) -> bool {
-    ALL.iter()
-        .find(|e| e.segments().is_some_and(|s| s.source == source))
-        .is_none_or(|e| e.searchable(text))
+    by_source(source).is_none_or(|e| e.searchable(text))
 }
 
 /// The name of what a segment says is seen, when its extractor says what is seen.
 pub fn seen<'t>(source: &str, text: &'t str) -> Option<&'t str> {
-    ALL.iter()
-        .find(|e| e.segments().is_some_and(|s| s.source == source))
-        .and_then(|e| e.seen(text))
+    by_source(source).and_then(|e| e.seen(text))
 }
 
 /// The measure called `name`, with the extractor that measures it.

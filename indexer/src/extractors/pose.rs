@@ -8,6 +8,7 @@ use vx_models::audio_events::MUSIC;
 use vx_models::pose::{Joint, Person};
 
 use super::scenes::HIDDEN_WORDS;
+use super::sounds::HEARD;
 use super::{Cx, Extractor, Input, Kept, Measure, Needs, Segments, segment};
 use crate::extract::{MeasureOut, Output, PoseOut};
 use crate::media::MediaKind;
@@ -15,9 +16,8 @@ use crate::motion;
 
 /// Dancing is judged over stretches of this many kept frames (about as many seconds).
 const DANCE_FRAMES: usize = 5;
-/// Music plays where YAMNet scores it this high (as the sound extractor hears a class) in
-/// at least this share of a scene's windows.
-const MUSIC_SCORE: f32 = 0.5;
+/// Music plays where YAMNet hears it (as the sound extractor hears a class) in at least this
+/// share of a stretch's windows.
 const MUSIC_SHARE: f32 = 0.5;
 
 pub struct Pose;
@@ -102,9 +102,8 @@ impl Extractor for Pose {
 
 impl Pose {
     /// Poses every kept frame of the scenes whose look has people, and adds what each run of
-    /// such frames shows: "jumping" at a frame where someone is in mid-jump, "dancing" over a
-    /// stretch where limbs keep moving while music plays. (A jump close to the camera may
-    /// start a scene of its own: runs go across scenes.)
+    /// such frames shows. (A jump close to the camera may start a scene of its own: runs go
+    /// across scenes.)
     fn motion(
         &self,
         input: &Input<'_>,
@@ -113,40 +112,45 @@ impl Pose {
         out: &mut Output,
     ) -> Result<(), ModelError> {
         let posed = pose_frames(input, model, at_look, out)?;
-        let best = |people: &[Person]| people.iter().map(|p| p.score).fold(0.0, f32::max);
-        let mut i = 0;
-        while i < posed.len() {
-            let run: Vec<Vec<Person>> = posed[i..].iter().map_while(Clone::clone).collect();
-            if run.is_empty() {
-                i += 1;
-                continue;
-            }
-            let bodies = motion::bodies(&run);
-            for j in motion::jumps(&bodies) {
-                let span = input.frame_span(i + j);
-                out.segments
-                    .push(segment(self, span, "jumping".into(), best(&run[j])));
-            }
-            for (from, to) in motion::stretches(run.len(), DANCE_FRAMES) {
-                let span = (input.frame_span(i + from).0, input.frame_span(i + to - 1).1);
-                if !music(input, span) || !motion::limbs_keep_moving(&bodies[from..to]) {
-                    continue;
-                }
-                let score = run[from..to].iter().map(|p| best(p)).fold(0.0, f32::max);
-                match out.segments.last_mut() {
-                    // Dancing on from the stretch before: one segment.
-                    Some(last) if last.text == "dancing" && last.end >= span.0 => {
-                        last.end = span.1;
-                        last.confidence = last.confidence.max(score);
-                    }
-                    _ => out
-                        .segments
-                        .push(segment(self, span, "dancing".into(), score)),
-                }
-            }
-            i += run.len();
+        let mut first = 0;
+        while first < posed.len() {
+            let run: Vec<&[Person]> = posed[first..].iter().map_while(|p| p.as_deref()).collect();
+            self.read_run(input, first, &run, out);
+            first += run.len().max(1);
         }
         Ok(())
+    }
+
+    /// What a run of posed frames from frame `first` shows: "jumping" at a frame where someone
+    /// is in mid-jump, "dancing" over stretches where limbs keep moving while music plays.
+    fn read_run(&self, input: &Input<'_>, first: usize, run: &[&[Person]], out: &mut Output) {
+        let best = |people: &[Person]| people.iter().map(|p| p.score).fold(0.0, f32::max);
+        let bodies = motion::bodies(run);
+        for j in motion::jumps(&bodies) {
+            let span = input.frame_span(first + j);
+            out.segments
+                .push(segment(self, span, "jumping".into(), best(run[j])));
+        }
+        for (from, to) in motion::stretches(run.len(), DANCE_FRAMES) {
+            let span = (
+                input.frame_span(first + from).0,
+                input.frame_span(first + to - 1).1,
+            );
+            if !music(input, span) || !motion::limbs_keep_moving(&bodies[from..to]) {
+                continue;
+            }
+            let score = run[from..to].iter().map(|p| best(p)).fold(0.0, f32::max);
+            match out.segments.last_mut() {
+                // Dancing on from the stretch before: one segment.
+                Some(last) if last.text == "dancing" && last.end >= span.0 => {
+                    last.end = span.1;
+                    last.confidence = last.confidence.max(score);
+                }
+                _ => out
+                    .segments
+                    .push(segment(self, span, "dancing".into(), score)),
+            }
+        }
     }
 }
 
@@ -170,11 +174,7 @@ fn pose_frames(
             *slot = Some(if i == input.look_frame(l) {
                 seen.clone()
             } else {
-                let tallest = out.persons_in_looks.as_ref().and_then(|p| p[l]);
-                let people = match tallest {
-                    Some(t) => model.people_sized(&input.views[i], t)?,
-                    None => model.people(&input.views[i])?,
-                };
+                let people = pose_look(model, out, l, &input.views[i])?.unwrap_or_default();
                 let time = input.decoded.frames[i].time;
                 out.poses.extend(people.iter().map(|p| pose_out(time, p)));
                 people
@@ -187,13 +187,14 @@ fn pose_frames(
 /// Whether music plays through most of `span`.
 fn music(input: &Input<'_>, (from, to): (f64, f64)) -> bool {
     match &input.heard {
-        Some(Ok(heard)) => heard.share(MUSIC, from, to, MUSIC_SCORE) >= MUSIC_SHARE,
+        Some(Ok(heard)) => heard.share(MUSIC, from, to, HEARD) >= MUSIC_SHARE,
         _ => false,
     }
 }
 
-/// Look `l`'s people: None where the detector ran and saw nobody; else one run at the size
-/// that finds people as tall as the detector's tallest (or at both sizes without it).
+/// People in `look` (look `l` or a frame of its scenes): None where the detector ran on look
+/// `l` and saw nobody; else one run at the size that finds people as tall as the detector's
+/// tallest there (or at both sizes without it).
 fn pose_look(
     model: &mut vx_models::pose::Pose,
     out: &Output,
@@ -234,11 +235,7 @@ fn count_words(n: usize) -> Option<String> {
 /// (shoulders to hips), so that the rules hold at any size.
 fn posture(p: &Person) -> Vec<&'static str> {
     let mut words = Vec::new();
-    let mid = |a: Joint, b: Joint| match (p.at(a), p.at(b)) {
-        (Some(a), Some(b)) => Some(((a.x + b.x) / 2.0, (a.y + b.y) / 2.0)),
-        (Some(k), None) | (None, Some(k)) => Some((k.x, k.y)),
-        (None, None) => None,
-    };
+    let mid = |a: Joint, b: Joint| p.between(a, b);
     // Wrists above the head.
     let head = p
         .at(Joint::Nose)

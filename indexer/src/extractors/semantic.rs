@@ -1,5 +1,7 @@
 //! Text embeddings (MiniLM) of what the other extractors read and heard, for semantic search.
 
+use std::collections::BTreeMap;
+
 use vx_models::ModelError;
 
 use super::scenes::{merge_runs, split_hidden};
@@ -82,21 +84,18 @@ fn label_phrases<'s>(
     e: &dyn Extractor,
     segments: impl Iterator<Item = &'s SegmentOut>,
 ) -> Vec<SegmentOut> {
-    type Labels<'t> = Vec<(&'t str, f32)>;
-    let mut moments: Vec<((f64, f64), Labels)> = Vec::new();
+    // Moments by their span's bits, in time order.
+    let mut moments: BTreeMap<(u64, u64), Vec<(&str, f32)>> = BTreeMap::new();
     for s in segments.filter(|s| LABELED.contains(&s.source.as_str())) {
         let label = (split_hidden(&s.text).0, s.confidence);
-        match moments
-            .iter_mut()
-            .find(|(span, _)| *span == (s.start, s.end))
-        {
-            Some((_, labels)) => labels.push(label),
-            None => moments.push(((s.start, s.end), vec![label])),
-        }
+        moments
+            .entry((s.start.to_bits(), s.end.to_bits()))
+            .or_default()
+            .push(label);
     }
     moments
         .into_iter()
-        .map(|(span, mut labels)| {
+        .map(|((start, end), mut labels)| {
             labels.sort_by(|a, b| b.1.total_cmp(&a.1));
             let mut words: Vec<&str> = Vec::new();
             for (text, _) in &labels {
@@ -104,6 +103,7 @@ fn label_phrases<'s>(
                     words.push(text);
                 }
             }
+            let span = (f64::from_bits(start), f64::from_bits(end));
             super::segment(e, span, words.join(", "), labels[0].1)
         })
         .collect()

@@ -11,7 +11,7 @@ use crate::media::MediaKind;
 
 /// A class counts as heard in a window from this score (sigmoid, multi-label). The pack's
 /// animals, instruments and phone rings score 0.65-1.0; stray classes mostly stay below.
-const HEARD: f32 = 0.5;
+pub(super) const HEARD: f32 = 0.5;
 /// At most this many classes per window, the likeliest.
 const PER_WINDOW: usize = 5;
 /// Windows (0.96 s each) a run may miss its class for and go on.

@@ -151,13 +151,17 @@ function play(hit, t) {
     player.append(el("img", { src: hit.media, alt: hit.name }));
   } else {
     const media = el(hit.kind === "video" ? "video" : "audio", { src: hit.clip || hit.media, controls: true, preload: "metadata" });
-    media.addEventListener("loadedmetadata", () => {
-      media.currentTime = t;
-      media.play().catch(() => {});
-    }, { once: true });
+    media.addEventListener("loadedmetadata", () => seek(media, t), { once: true });
     player.append(media);
   }
   details(hit);
+}
+
+// Plays the player's media from second `t` (none for a picture).
+function seek(media, t) {
+  if (!media) return;
+  media.currentTime = t;
+  media.play().catch(() => {});
 }
 
 async function details(hit) {
@@ -179,9 +183,7 @@ async function details(hit) {
     for (const s of h.segments) {
       const said = s.speaker ? `[${s.speaker}] ${s.text}` : s.text;
       const time = d.duration
-        ? el("button", { type: "button", class: "time", text: clock(s.start), onclick: () => {
-          if (media) { media.currentTime = s.start; media.play().catch(() => {}); }
-        } })
+        ? el("button", { type: "button", class: "time", text: clock(s.start), onclick: () => seek(media, s.start) })
         : null;
       list.append(el("li", {}, time, ` ${said}`));
     }
@@ -194,9 +196,7 @@ async function details(hit) {
   if (d.scenes.length > 1) {
     const scenes = el("div", { class: "scenes" });
     for (const s of d.scenes) {
-      scenes.append(el("button", { type: "button", title: `${clock(s.start)}–${clock(s.end)}`, onclick: () => {
-        if (media) { media.currentTime = s.start; media.play().catch(() => {}); }
-      } }, s.thumb ? el("img", { src: s.thumb, alt: clock(s.start) }) : clock(s.start)));
+      scenes.append(el("button", { type: "button", title: `${clock(s.start)}–${clock(s.end)}`, onclick: () => seek(media, s.start) }, s.thumb ? el("img", { src: s.thumb, alt: clock(s.start) }) : clock(s.start)));
     }
     box.append(el("h3", { text: "scenes" }), scenes);
   }
