@@ -211,15 +211,16 @@ async fn serve(config: Config, data_dir: PathBuf, socket: PathBuf) -> Result<()>
     }
     let shared = Arc::new(shared);
     // Load the query embedders now rather than on the first search, which would wait for them.
-    {
+    // Joined at shutdown: exiting while ONNX Runtime loads a model crashes in its destructors.
+    let warm_up = {
         let shared = shared.clone();
         std::thread::Builder::new()
             .name("warm-up".into())
             .spawn(move || {
                 shared.embed_query("warm up");
                 shared.embed_visual_query("warm up");
-            })?;
-    }
+            })?
+    };
 
     let (watch_tx, watch_rx) = tokio::sync::mpsc::unbounded_channel();
     let (cat_tx, cat_rx) = std::sync::mpsc::channel();
@@ -260,6 +261,7 @@ async fn serve(config: Config, data_dir: PathBuf, socket: PathBuf) -> Result<()>
     )?;
     threads.push(workers::spawn_index_writer(&shared)?);
     threads.push(catalog_thread);
+    threads.push(warm_up);
 
     let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
     let shutdown_tx = Arc::new(shutdown_tx);

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use std::os::unix::ffi::OsStrExt;
 
 use vx_indexer::Store;
-use vx_indexer::job::{self, Extraction, Outcome, RetryPolicy, Step};
+use vx_indexer::job::{self, Extraction, Outcome, Prepared, RetryPolicy, Step};
 use vx_indexer::probe::ProbeError;
 use vx_indexer::store::Grouping;
 
@@ -224,13 +224,17 @@ fn worker(index: usize, shared: &Shared, retry: RetryPolicy, mut supervisor: Sup
         let path = store.file(job.file_id).ok().flatten().map(|f| f.path);
         shared.current.lock()[index] = path.clone();
         let result = catch_unwind(AssertUnwindSafe(|| {
-            match job::prepare(&mut store, &job, retry, &shared.enabled, &shared.stop)? {
+            let hashed = match job::prepare(&mut store, &job, retry, &shared.stop)? {
+                Prepared::Done(outcome) => return Ok(outcome),
+                Prepared::Hashed(h) => h,
+            };
+            let Some(_claim) = ContentClaim::take(shared, &hashed.hash) else {
+                store.defer_job(job.file_id, IN_FLIGHT_RETRY_SECS)?;
+                return Ok(Outcome::Deferred);
+            };
+            match job::plan(&mut store, &job, hashed, &shared.enabled)? {
                 Step::Done(outcome) => Ok(outcome),
                 Step::Extract(x) => {
-                    let Some(_claim) = ContentClaim::take(shared, &x.hash) else {
-                        store.defer_job(job.file_id, IN_FLIGHT_RETRY_SECS)?;
-                        return Ok(Outcome::Deferred);
-                    };
                     extract_in_worker(&mut store, shared, &job, retry, &x, &mut supervisor)
                 }
             }

@@ -1,6 +1,7 @@
-//! The job of one file, in two halves around the extraction that runs in a worker process:
-//! [`prepare`] hashes the file (only when its stat changed) and decides what extraction its
-//! content still needs; [`complete`] stores what came back and settles the file.
+//! The job of one file, in steps around the extraction that runs in a worker process:
+//! [`prepare`] hashes the file (only when its stat changed); with its content claimed,
+//! [`plan`] decides what extraction the content still needs; [`complete`] stores what came
+//! back and settles the file.
 
 use std::sync::atomic::AtomicBool;
 
@@ -80,35 +81,49 @@ pub enum Step {
     Extract(Box<Extraction>),
 }
 
-fn transient(store: &mut Store, job: &Job, retry: RetryPolicy, msg: String) -> Result<Step> {
+fn transient(store: &mut Store, job: &Job, retry: RetryPolicy, msg: String) -> Result<Outcome> {
     let gave_up =
         store.retry_or_fail(job, &msg, retry.max_attempts, retry.backoff(job.attempts))?;
-    Ok(Step::Done(if gave_up {
+    Ok(if gave_up {
         Outcome::Done(FileState::Failed)
     } else {
         Outcome::Retrying(msg)
-    }))
+    })
 }
 
-/// First half: stat, hash if needed, find the content, and decide what is wanted of
-/// `enabled` (extractor, version) pairs.
+/// A file whose content is known by its hash: claim the content (so that no other worker
+/// extracts it meanwhile), then [`plan`].
+#[derive(Debug)]
+pub struct Hashed {
+    file: FileRow,
+    stat: FileStat,
+    pub hash: Vec<u8>,
+}
+
+pub enum Prepared {
+    Done(Outcome),
+    Hashed(Hashed),
+}
+
+/// First step: stat, and hash the file only if its stat changed.
 pub fn prepare(
     store: &mut Store,
     job: &Job,
     retry: RetryPolicy,
-    enabled: &[(String, u32)],
     cancel: &AtomicBool,
-) -> Result<Step> {
+) -> Result<Prepared> {
     let Some(file) = store.file(job.file_id)? else {
         store.drop_job(job.id)?;
-        return Ok(Step::Done(Outcome::Vanished));
+        return Ok(Prepared::Done(Outcome::Vanished));
     };
     let stat = match std::fs::symlink_metadata(&file.path) {
         Ok(m) => FileStat::from_metadata(&m),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return vanished(store, job, &file).map(Step::Done);
+            return vanished(store, job, &file).map(Prepared::Done);
         }
-        Err(e) => return transient(store, job, retry, format!("cannot stat: {e}")),
+        Err(e) => {
+            return transient(store, job, retry, format!("cannot stat: {e}")).map(Prepared::Done);
+        }
     };
     // Stat fast path: a catalogued file whose size and mtime did not move keeps its content.
     let known = match file.content_id {
@@ -117,26 +132,25 @@ pub fn prepare(
         }
         _ => None,
     };
-    let (content, hash) = match known {
-        Some(c) => {
-            let h = c.hash.clone();
-            (Some(c), h)
-        }
+    let hash = match known {
+        Some(c) => c.hash,
         None => {
             if !stat.same_content_as(&file.stat) {
                 store.mark_changed(file.id, &stat)?;
             }
             if stat.size == 0 {
                 store.settle_without_content(job, FileState::Skipped, "empty file")?;
-                return Ok(Step::Done(Outcome::Done(FileState::Skipped)));
+                return Ok(Prepared::Done(Outcome::Done(FileState::Skipped)));
             }
             let hash = match hash_file(&file.path, cancel) {
                 Ok(h) => h,
                 Err(HashError::Cancelled) => {
                     store.release_job(job.id)?;
-                    return Ok(Step::Done(Outcome::Cancelled));
+                    return Ok(Prepared::Done(Outcome::Cancelled));
                 }
-                Err(e) => return transient(store, job, retry, e.to_string()),
+                Err(e) => {
+                    return transient(store, job, retry, e.to_string()).map(Prepared::Done);
+                }
             };
             // Still being written? Come back when it has settled.
             match std::fs::symlink_metadata(&file.path) {
@@ -144,13 +158,22 @@ pub fn prepare(
                 Ok(m) => {
                     store.mark_changed(file.id, &FileStat::from_metadata(&m))?;
                     store.defer_job(job.file_id, 2)?;
-                    return Ok(Step::Done(Outcome::Deferred));
+                    return Ok(Prepared::Done(Outcome::Deferred));
                 }
-                Err(_) => return vanished(store, job, &file).map(Step::Done),
+                Err(_) => return vanished(store, job, &file).map(Prepared::Done),
             }
-            (store.content_by_hash(&hash)?, hash.to_vec())
+            hash.to_vec()
         }
     };
+    Ok(Prepared::Hashed(Hashed { file, stat, hash }))
+}
+
+/// Second step, with the content claimed: decide what is wanted of `enabled` (extractor,
+/// version) pairs. Read only now, so that a content another worker extracted while this one
+/// hashed is not extracted again.
+pub fn plan(store: &mut Store, job: &Job, h: Hashed, enabled: &[(String, u32)]) -> Result<Step> {
+    let Hashed { file, stat, hash } = h;
+    let content = store.content_by_hash(&hash)?;
     let (wanted, refresh_meta) = match &content {
         None => (enabled.to_vec(), false),
         Some(c) => {
@@ -277,12 +300,7 @@ pub fn complete(
         Err(ProbeError::Io(_)) if std::fs::symlink_metadata(&x.file.path).is_err() => {
             return vanished(store, job, &x.file);
         }
-        Err(ProbeError::Io(msg)) => {
-            return match transient(store, job, retry, msg)? {
-                Step::Done(o) => Ok(o),
-                Step::Extract(_) => unreachable!("transient settles"),
-            };
-        }
+        Err(ProbeError::Io(msg)) => return transient(store, job, retry, msg),
         Err(ProbeError::NotMedia(msg)) => (
             Some(ContentMeta {
                 error: Some(format!("not a media file: {msg}")),

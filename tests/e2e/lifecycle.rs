@@ -116,3 +116,18 @@ fn idle_workers_exit_and_a_new_file_brings_one_back() {
     assert!(started >= 2, "a worker started again: {started} starts");
     d.eventually(15, "and to exit again", || worker_processes(&d) == 0);
 }
+
+/// Stopped while it loads the query embedders, vxd still exits cleanly: ONNX Runtime crashed
+/// in its destructors when the process exited in the middle of a model load (3 crashes in 30
+/// tries before the load was waited for).
+#[test]
+fn stopped_while_loading_models_exits_cleanly() {
+    let Some(pack) = pack() else { return };
+    let mut rng = Rng(7);
+    for _ in 0..12 {
+        let mut d = Daemon::with_models(&pack.models);
+        d.child = Some(d.spawn_vxd());
+        std::thread::sleep(Duration::from_millis(50 + 40 * rng.below(10) as u64));
+        d.stop();
+    }
+}
