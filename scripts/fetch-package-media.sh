@@ -25,20 +25,9 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 sums="$root/tests/media/package-media.SHA256SUMS"
 dest="${1:-${VX_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/vx}/package-media}"
-say() { printf 'fetch-package-media: %s\n' "$*" >&2; }
-
-if cmp -s "$sums" "$dest/SHA256SUMS" && (cd "$dest" && sha256sum --quiet --check SHA256SUMS >/dev/null 2>&1); then
-  echo "$dest"
-  exit 0
-fi
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-out="$tmp/out"
-mkdir -p "$out"
-get() {
-  (cd "$tmp" && { apt-get download -qq "$1" 2>/dev/null || { apt-get update -qq && apt-get download -qq "$1"; }; })
-}
+name=fetch-package-media
+. "$root/scripts/lib/fetched-media.sh"
+media_begin
 
 say "gcompris-qt-data, sound-theme-freedesktop, asterisk-core-sounds-en-wav and pocketsphinx-testdata from Debian"
 get gcompris-qt-data=3.1-2
@@ -112,15 +101,4 @@ for member, dst in [("ultralytics/assets/bus.jpg", "bus.jpg"),
         f.write(wheel.read(member))
 PY
 
-cp "$sums" "$out/SHA256SUMS"
-if ! (cd "$out" && sha256sum --quiet --check SHA256SUMS); then
-  say "the files differ from tests/media/package-media.SHA256SUMS: not installed"
-  exit 1
-fi
-mkdir -p "$(dirname "$dest")"
-rm -rf "$dest.old"
-[[ -e $dest ]] && mv "$dest" "$dest.old"
-mv "$out" "$dest"
-rm -rf "$dest.old"
-say "$(wc -l <"$sums") files in $dest"
-echo "$dest"
+media_install

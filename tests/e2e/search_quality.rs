@@ -1,8 +1,11 @@
-//! Search quality on a judged set (tests/eval/judged.json): the evaluation media are built
-//! from ../shared/media plus generated pictures, slideshows and recordings with known content,
-//! indexed with the real models, and every query is run per channel and fused. The test fails
-//! if fused ranking falls below a floor; with VX_EVAL_REPORT=FILE it also writes the table that
-//! docs/search-quality.md shows (scripts/eval-search.sh).
+//! Search quality on two judged sets. tests/eval/judged.json: the evaluation media are built
+//! from ../shared/media plus generated pictures, slideshows and recordings with known content.
+//! tests/eval/real.json: real photos, videos and recordings from Debian packages
+//! (scripts/fetch-eval-media.sh), its queries split into a tuning and a held-out half. Each set
+//! is indexed with the real models, and every query is run per channel and fused. A test fails
+//! if fused ranking falls below its floor (on each half); with VX_EVAL_REPORT=FILE and
+//! VX_EVAL_REAL_REPORT=FILE they also write the tables that docs/search-quality.md shows
+//! (scripts/eval-search.sh).
 
 use std::path::Path;
 
@@ -14,6 +17,9 @@ use crate::support::*;
 const FLOOR_RECALL_AT_5: f64 = 0.88;
 /// …and keep at least this mean reciprocal rank.
 const FLOOR_MRR: f64 = 0.8;
+/// The same floor for each half of the real set (tests/eval/real.json).
+const REAL_FLOOR_RECALL_AT_5: f64 = 0.6;
+const REAL_FLOOR_MRR: f64 = 0.45;
 /// Results fetched per query (a relevant file below this rank scores 0).
 const DEPTH: usize = 10;
 const FONT: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
@@ -363,34 +369,45 @@ const CHANNELS: &[(&str, &[&str])] = &[
     ("fused (RRF)", &[]),
 ];
 
-#[test]
-fn fused_search_finds_the_judged_files_and_moments() {
-    let Some(shared) = pack() else { return };
-    let set: Value = serde_json::from_str(
-        &std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("eval/judged.json"))
-            .unwrap(),
-    )
-    .unwrap();
-    let mut d = Daemon::with_models(&shared.models);
-    build_media(&shared.media, &d.media);
-    d.start();
-    d.add_media_root();
-    d.ok(&["wait", "--timeout", "600"]);
-    assert_eq!(d.count("failed"), 0, "{}", d.status());
+/// A judged set's queries run per channel: the scores of each channel and the report's table.
+struct Evaluation {
+    /// Per channel of [`CHANNELS`], per half ("" when the set has no halves).
+    scores: Vec<(String, Vec<Score>)>,
+    report: String,
+}
 
-    let mut scores: Vec<Score> = CHANNELS.iter().map(|_| Score::default()).collect();
+fn evaluate(d: &Daemon, set: &Value) -> Evaluation {
+    let mut halves: Vec<(String, Vec<Score>)> = Vec::new();
     let mut rows = Vec::new();
+    let (mut absent, mut absent_answered) = (0, 0);
     for q in set["queries"].as_array().unwrap() {
         let query = q["q"].as_str().unwrap();
+        let half = q["half"].as_str().unwrap_or("").to_string();
         let relevant: Vec<Judged> = q["relevant"]
             .as_array()
             .unwrap()
             .iter()
             .map(|r| judged(r.as_str().unwrap()))
             .collect();
+        let limit = DEPTH.to_string();
+        if relevant.is_empty() {
+            let found = d.json(&["search", query, "--limit", &limit])["results"]
+                .as_array()
+                .map_or(0, Vec::len);
+            absent += 1;
+            absent_answered += (found > 0) as usize;
+            rows.push(format!("| `{query}` (absent) | {found} results | | |"));
+            continue;
+        }
+        if !halves.iter().any(|(h, _)| *h == half) {
+            halves.push((
+                half.clone(),
+                CHANNELS.iter().map(|_| Score::default()).collect(),
+            ));
+        }
+        let scores = &mut halves.iter_mut().find(|(h, _)| *h == half).unwrap().1;
         let mut cells = vec![format!("`{query}`")];
         for (c, (_, args)) in CHANNELS.iter().enumerate() {
-            let limit = DEPTH.to_string();
             let mut a = vec!["search", query, "--limit", &limit];
             a.extend_from_slice(args);
             let r = rank(&d.json(&a), &relevant);
@@ -403,40 +420,112 @@ fn fused_search_finds_the_judged_files_and_moments() {
         }
         rows.push(format!("| {} |", cells.join(" | ")));
     }
-
     let mut report = String::from(
         "| channel | relevant file in top 5 | recall@5 | MRR | moment right |\n|---|---|---|---|---|\n",
     );
-    for ((name, _), s) in CHANNELS.iter().zip(&scores) {
+    for (half, scores) in &halves {
+        for ((name, _), s) in CHANNELS.iter().zip(scores) {
+            let name = if half.is_empty() {
+                name.to_string()
+            } else {
+                format!("{name}, {half}")
+            };
+            report += &format!(
+                "| {name} | {} of {} | {:.2} | {:.3} | {} of {} |\n",
+                s.in_top5,
+                s.queries,
+                s.recall(),
+                s.mrr(),
+                s.moments_right,
+                s.moments
+            );
+        }
+    }
+    if absent > 0 {
         report += &format!(
-            "| {name} | {} of {} | {:.2} | {:.3} | {} of {} |\n",
-            s.in_top5,
-            s.queries,
-            s.recall(),
-            s.mrr(),
-            s.moments_right,
-            s.moments
+            "\nQueries about absent things answered with any result: {absent_answered} of {absent}\n"
         );
     }
     report += "\nRank of the first relevant file per query (- : not in the top 10):\n\n";
     report += "| query | text | semantic | fused |\n|---|---|---|---|\n";
     report += &rows.join("\n");
     report += "\n";
-    eprintln!("{report}");
-    if let Some(path) = std::env::var_os("VX_EVAL_REPORT") {
-        std::fs::write(path, &report).unwrap();
+    Evaluation {
+        scores: halves,
+        report,
     }
-    let fused = scores.last().unwrap();
-    assert!(
-        fused.recall() >= FLOOR_RECALL_AT_5 && fused.mrr() >= FLOOR_MRR,
-        "fused search fell below its floor (recall@5 {:.2} < {FLOOR_RECALL_AT_5} or MRR {:.3} < {FLOOR_MRR}):\n{report}",
-        fused.recall(),
-        fused.mrr()
-    );
-    assert!(
-        fused.moments_right * 10 >= fused.moments * 8,
-        "moments: {} of {} right\n{report}",
-        fused.moments_right,
-        fused.moments
-    );
+}
+
+fn judged_set(name: &str) -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("eval")
+        .join(name);
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Writes the report where VX_EVAL_REPORT (or, for the real set, VX_EVAL_REAL_REPORT) says.
+fn keep_report(var: &str, report: &str) {
+    eprintln!("{report}");
+    if let Some(path) = std::env::var_os(var) {
+        std::fs::write(path, report).unwrap();
+    }
+}
+
+/// Fails when fused ranking of any half is below the floor, or moments are too often wrong.
+fn assert_floor(e: &Evaluation, recall: f64, mrr: f64) {
+    for (half, scores) in &e.scores {
+        let fused = scores.last().unwrap();
+        assert!(
+            fused.recall() >= recall && fused.mrr() >= mrr,
+            "fused search fell below its floor on {half:?} (recall@5 {:.2} < {recall} or MRR \
+             {:.3} < {mrr}):\n{}",
+            fused.recall(),
+            fused.mrr(),
+            e.report
+        );
+        assert!(
+            fused.moments_right * 10 >= fused.moments * 8,
+            "moments: {} of {} right\n{}",
+            fused.moments_right,
+            fused.moments,
+            e.report
+        );
+    }
+}
+
+#[test]
+fn fused_search_finds_the_judged_files_and_moments() {
+    let Some(shared) = pack() else { return };
+    let set = judged_set("judged.json");
+    let mut d = Daemon::with_models(&shared.models);
+    build_media(&shared.media, &d.media);
+    d.start();
+    d.add_media_root();
+    d.ok(&["wait", "--timeout", "600"]);
+    assert_eq!(d.count("failed"), 0, "{}", d.status());
+    let e = evaluate(&d, &set);
+    keep_report("VX_EVAL_REPORT", &e.report);
+    assert_floor(&e, FLOOR_RECALL_AT_5, FLOOR_MRR);
+}
+
+/// The judged set of real media from packages (tests/eval/real.json), tuning and held-out
+/// halves each held to their floor.
+#[test]
+fn fused_search_holds_up_on_real_media() {
+    let Some(pack) = pack() else { return };
+    let Some(media) = vx_testkit::eval_media() else {
+        return;
+    };
+    let set = judged_set("real.json");
+    let mut d = Daemon::with_models(&pack.models);
+    for name in set["media"].as_object().unwrap().keys() {
+        std::fs::copy(media.join(name), d.media.join(name)).unwrap();
+    }
+    d.start();
+    d.add_media_root();
+    d.ok(&["wait", "--timeout", "900"]);
+    assert_eq!(d.count("failed"), 0, "{}", d.status());
+    let e = evaluate(&d, &set);
+    keep_report("VX_EVAL_REAL_REPORT", &e.report);
+    assert_floor(&e, REAL_FLOOR_RECALL_AT_5, REAL_FLOOR_MRR);
 }

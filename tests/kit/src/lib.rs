@@ -132,6 +132,18 @@ pub fn package_media(name: &str) -> Option<PathBuf> {
     )
 }
 
+/// The folder of the real judged set's media (scripts/fetch-eval-media.sh: VX_EVAL_MEDIA), or
+/// None after [`cannot_run`].
+pub fn eval_media() -> Option<PathBuf> {
+    fetched(
+        "VX_EVAL_MEDIA",
+        "judged real media",
+        "fetch-eval-media.sh",
+        "SHA256SUMS",
+    )
+    .and_then(|sums| sums.parent().map(Path::to_path_buf))
+}
+
 /// File `name` of the folder `var` names, which scripts/`script` fills.
 fn fetched(var: &str, what: &str, script: &str, name: &str) -> Option<PathBuf> {
     let Some(dir) = std::env::var_os(var).filter(|v| !v.is_empty()) else {
