@@ -1,8 +1,11 @@
 //! JSON forms of the protocol types for `--json`: paths as strings, times in seconds.
 //! Search's shape is a promise to scripts:
-//! `{"results":[{"path","kind","score","online","thumbnail","clip",
-//!   "moments":[{"start","end","text","sources","thumbnail","scene","speaker"}]}]}`, a video's
-//! "scene" being `[start, end]` of the scene the moment falls in, "speaker" who says it.
+//! `{"results":[{"path","kind","score","weak","evidence","online","thumbnail","clip",
+//!   "moments":[{"start","end","text","sources","thumbnail","scene","speaker"}]}]}`, "score"
+//! being the relevance (0 to 1, the same scale for every query), "weak" true under
+//! `CONFIDENT`, "evidence" each channel's own score and the relevance it gives
+//! (`{"text": {"score": 0.3, "relevance": 0.99}}`), a video's "scene"
+//! `[start, end]` of the scene the moment falls in, "speaker" who says it.
 
 use serde_json::{Value, json};
 use vx_client::*;
@@ -17,6 +20,10 @@ pub fn search(r: &SearchResponse) -> Value {
             "path": path(&h.path),
             "kind": h.kind.as_str(),
             "score": h.score,
+            "weak": h.score < CONFIDENT,
+            "evidence": h.evidence.iter()
+                .map(|e| (e.channel.clone(), json!({"score": e.score, "relevance": e.relevance})))
+                .collect::<serde_json::Map<String, Value>>(),
             "online": h.online,
             "thumbnail": h.thumbnail.as_ref().map(path),
             "clip": h.clip.as_ref().map(path),

@@ -163,14 +163,35 @@ pub(crate) fn print_search(r: &SearchResponse) {
         );
         return;
     }
-    for (i, hit) in r.results.iter().enumerate() {
+    // Ranked by relevance: the confident first, then the weaker; those with next to no
+    // evidence are counted, not listed.
+    let confident = r.results.iter().filter(|h| h.score >= CONFIDENT).count();
+    let shown = r
+        .results
+        .iter()
+        .filter(|h| h.score >= NEGLIGIBLE)
+        .count()
+        .max(confident);
+    if confident == 0 && shown > 0 {
+        println!("nothing matches confidently; the nearest:");
+    }
+    for (i, hit) in r.results.iter().take(shown).enumerate() {
+        if i == confident && confident > 0 {
+            println!("weaker matches:");
+        }
         let offline = if hit.online { "" } else { "  [offline]" };
+        // A listing (filters, no words) has nothing to weigh.
+        let listed = hit.evidence.iter().all(|e| e.channel == "listing");
+        let strength = if listed {
+            String::new()
+        } else {
+            format!(", {}", strength(hit.score))
+        };
         println!(
-            "{:>3}. {}  ({}, {:.2}){offline}",
+            "{:>3}. {}  ({}{strength}){offline}",
             i + 1,
             hit.path,
-            hit.kind,
-            hit.score
+            hit.kind
         );
         if let Some(clip) = &hit.clip {
             println!("       live photo; its clip: {clip}");
@@ -195,7 +216,32 @@ pub(crate) fn print_search(r: &SearchResponse) {
             );
         }
     }
-    println!("{} results in {:.1} ms", r.results.len(), r.took_ms);
+    let hidden = r.results.len() - shown;
+    if hidden > 0 {
+        println!("and {hidden} more with next to no evidence (`--json` lists them)");
+    }
+    if confident == 0 && shown == 0 {
+        println!(
+            "nothing matches ({:.1} ms): no file says or shows that",
+            r.took_ms
+        );
+    } else {
+        println!("{} results in {:.1} ms", r.results.len(), r.took_ms);
+    }
+}
+
+/// Relevance under which a result is counted but not listed.
+const NEGLIGIBLE: f32 = 0.02;
+
+/// A relevance as a person reads it.
+fn strength(relevance: f32) -> String {
+    let word = match relevance {
+        r if r >= 0.8 => "strong match",
+        r if r >= CONFIDENT => "match",
+        r if r >= 0.2 => "weak",
+        _ => "very weak",
+    };
+    format!("{word} {:.0}%", relevance * 100.0)
 }
 
 pub(crate) fn print_details(d: &FileDetails) {

@@ -3,8 +3,8 @@
 use vx_indexer::SearchError;
 use vx_indexer::search::{self, Hit, Query};
 use vx_protocol::{
-    Compare, FileState, MeasureFilter, MediaKind, Moment, RpcError, SearchHit, SearchRequest,
-    WirePath,
+    Compare, Evidence, FileState, MeasureFilter, MediaKind, Moment, RpcError, SearchHit,
+    SearchRequest, WirePath,
 };
 
 /// A value of the indexer as the protocol carries it. (A trait of the daemon's own: `From`
@@ -60,6 +60,15 @@ impl ToWire for Hit {
             path: WirePath::new(&self.path),
             kind: self.kind.to_wire(),
             score: self.score,
+            evidence: self
+                .evidence
+                .iter()
+                .map(|(c, score)| Evidence {
+                    channel: c.name().to_string(),
+                    score: *score,
+                    relevance: c.relevance(*score),
+                })
+                .collect(),
             online: self.online,
             moments: self.moments.into_iter().map(ToWire::to_wire).collect(),
             thumbnail: self.thumbnail.as_deref().map(WirePath::new),

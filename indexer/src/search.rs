@@ -94,7 +94,11 @@ pub struct Moment {
 pub struct Hit {
     pub path: PathBuf,
     pub kind: MediaKind,
+    /// A channel's own score; once fused, the relevance: the chance, from 0 to 1, that the
+    /// file is what was asked for, the same for every query (see [`Channel::relevance`]).
     pub score: f32,
+    /// Once fused: each channel that found the file, with its own score there.
+    pub evidence: Vec<(Channel, f32)>,
     /// False when the file's root is missing or unmounted.
     pub online: bool,
     pub moments: Vec<Moment>,
@@ -241,7 +245,19 @@ impl Searcher<'_> {
         });
         let text = text.map_err(|e| SearchError::BadQuery(e.to_string()))?;
         let fused = if filtered { wide.limit as usize } else { limit };
-        let mut results = fuse(vec![text, semantic?, visual?], fused);
+        let listed = if has_words {
+            Channel::Text
+        } else {
+            Channel::Listing
+        };
+        let mut results = fuse(
+            vec![
+                (listed, text),
+                (Channel::Semantic, semantic?),
+                (Channel::Visual, visual?),
+            ],
+            fused,
+        );
         if filtered {
             let km = if q.km > 0.0 { q.km } else { DEFAULT_KM };
             let mut kept = Vec::new();
@@ -313,7 +329,7 @@ impl Searcher<'_> {
             })
             .collect();
         if !words.is_empty() {
-            channels.push(search(&query(words.join(" "), None))?);
+            channels.push((Channel::Text, search(&query(words.join(" "), None))?));
         }
         // Who is in it: every file showing the same people.
         let mut people: Vec<i64> = store
@@ -325,7 +341,10 @@ impl Searcher<'_> {
         people.sort_unstable();
         people.dedup();
         for id in people {
-            channels.push(search(&query(String::new(), Some(format!("#{id}"))))?);
+            channels.push((
+                Channel::Listing,
+                search(&query(String::new(), Some(format!("#{id}"))))?,
+            ));
         }
         // How it looks, when CLIP is installed: its frames' embeddings against all frames. A
         // moment is seen by the last embedded frame at or before it (scenes are embedded once,
@@ -343,12 +362,10 @@ impl Searcher<'_> {
         };
         if let Some(direction) = mean_direction(mine.iter().map(Vec::as_slice)) {
             let frames = self.frames.read();
-            channels.push(semantic_hits(
-                store,
-                &frames,
-                &direction,
-                &query(String::new(), None),
-            )?);
+            channels.push((
+                Channel::Visual,
+                semantic_hits(store, &frames, &direction, &query(String::new(), None))?,
+            ));
         }
         let mut results = fuse(channels, limit as usize + own.len());
         results.retain(|h| !own.contains(&h.path));
@@ -507,18 +524,64 @@ fn scene_of(scenes: &[(f64, f64)], t: f64) -> Option<(f64, f64)> {
     scenes.iter().rev().find(|s| s.0 <= t + 1e-3).copied()
 }
 
-/// Reciprocal rank fusion of per-channel file rankings: a file scores the sum of
-/// 1 / (60 + rank) over the channels that found it; its moments are merged, best first.
-pub fn fuse(channels: Vec<Vec<Hit>>, limit: usize) -> Vec<Hit> {
-    let mut fused: Vec<Hit> = Vec::new();
+/// Where a ranking comes from, which says how its scores become a relevance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Channel {
+    /// Words (BM25): scores are the share of the query a file answers (`textindex`).
+    Text,
+    /// Meaning (MiniLM): the cosine of the query and the file's nearest embedded text.
+    Semantic,
+    /// Looks (CLIP): the cosine of the query and the file's nearest frame.
+    Visual,
+    /// No words to weigh (filters only, the same people): every file listed qualifies.
+    Listing,
+}
+
+/// Relevance from a channel's score: a logistic curve through (`mid`, 0.5), rising over
+/// `width`. Fitted on the tuning half of the real judged set (docs/search-quality.md,
+/// "Calibrated relevance"); CLIP's is from its published cosine ranges (no CLIP model here).
+const TEXT_CURVE: (f32, f32) = (0.12, 0.04);
+const SEMANTIC_CURVE: (f32, f32) = (0.55, 0.06);
+const VISUAL_CURVE: (f32, f32) = (0.26, 0.02);
+
+impl Channel {
+    pub fn name(self) -> &'static str {
+        match self {
+            Channel::Text => "text",
+            Channel::Semantic => "semantic",
+            Channel::Visual => "visual",
+            Channel::Listing => "listing",
+        }
+    }
+
+    /// The chance that a file this channel gave `score` is what was asked for.
+    pub fn relevance(self, score: f32) -> f32 {
+        let curve = |(mid, width): (f32, f32)| 1.0 / (1.0 + (-(score - mid) / width).exp());
+        match self {
+            Channel::Text => curve(TEXT_CURVE),
+            Channel::Semantic => curve(SEMANTIC_CURVE),
+            Channel::Visual => curve(VISUAL_CURVE),
+            Channel::Listing => 1.0,
+        }
+    }
+}
+
+/// Fuses per-channel file rankings. Score: the relevance, the chance that at least one channel
+/// is right about the file (1 - the product of each one's doubt); files are ranked by it, ties
+/// by reciprocal rank fusion (the sum of 1 / (60 + rank) over the channels that found the
+/// file). Moments are merged, best first.
+pub fn fuse(channels: Vec<(Channel, Vec<Hit>)>, limit: usize) -> Vec<Hit> {
+    let mut fused: Vec<(f32, Hit)> = Vec::new();
     let mut index: HashMap<PathBuf, usize> = HashMap::new();
-    for hits in channels {
-        for (rank, hit) in hits.into_iter().enumerate() {
+    for (channel, hits) in channels {
+        for (rank, mut hit) in hits.into_iter().enumerate() {
             let add = 1.0 / (RRF_K + rank as f32 + 1.0);
+            let evidence = (channel, hit.score);
             match index.get(&hit.path) {
                 Some(&i) => {
-                    let f = &mut fused[i];
-                    f.score += add;
+                    let (rrf, f) = &mut fused[i];
+                    *rrf += add;
+                    f.evidence.push(evidence);
                     for m in hit.moments {
                         match f.moments.iter_mut().find(|x| {
                             x.text == m.text
@@ -538,17 +601,29 @@ pub fn fuse(channels: Vec<Vec<Hit>>, limit: usize) -> Vec<Hit> {
                 }
                 None => {
                     index.insert(hit.path.clone(), fused.len());
-                    fused.push(Hit { score: add, ..hit });
+                    hit.evidence = vec![evidence];
+                    fused.push((add, hit));
                 }
             }
         }
     }
-    fused.sort_by(|a, b| b.score.total_cmp(&a.score));
-    fused.truncate(limit);
-    for f in &mut fused {
-        f.moments.truncate(MOMENTS_PER_HIT);
+    for (_, f) in &mut fused {
+        let doubt: f32 = f
+            .evidence
+            .iter()
+            .map(|(c, s)| 1.0 - c.relevance(*s))
+            .product();
+        f.score = 1.0 - doubt;
     }
+    fused.sort_by(|a, b| b.1.score.total_cmp(&a.1.score).then(b.0.total_cmp(&a.0)));
+    fused.truncate(limit);
     fused
+        .into_iter()
+        .map(|(_, mut f)| {
+            f.moments.truncate(MOMENTS_PER_HIT);
+            f
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -560,6 +635,7 @@ mod tests {
             path: PathBuf::from(path),
             kind: MediaKind::Video,
             score: 1.0,
+            evidence: Vec::new(),
             online: true,
             moments: vec![Moment {
                 start,
@@ -577,13 +653,55 @@ mod tests {
 
     #[test]
     fn fusion_rewards_files_found_by_both_channels() {
-        let text = vec![hit("/a", 0.0, "tag"), hit("/b", 5.0, "ocr")];
-        let semantic = vec![hit("/c", 1.0, "transcript"), hit("/b", 5.0, "semantic")];
-        let f = fuse(vec![text, semantic], 10);
+        // Each channel alone gives even odds.
+        let even = |mut h: Hit, score: f32| {
+            h.score = score;
+            h
+        };
+        let text = vec![
+            even(hit("/a", 0.0, "tag"), TEXT_CURVE.0),
+            even(hit("/b", 5.0, "ocr"), TEXT_CURVE.0),
+        ];
+        let semantic = vec![
+            even(hit("/c", 1.0, "transcript"), SEMANTIC_CURVE.0),
+            even(hit("/b", 5.0, "semantic"), SEMANTIC_CURVE.0),
+        ];
+        let f = fuse(
+            vec![(Channel::Text, text), (Channel::Semantic, semantic)],
+            10,
+        );
         let order: Vec<&Path> = f.iter().map(|h| h.path.as_path()).collect();
         assert_eq!(order, [Path::new("/b"), Path::new("/a"), Path::new("/c")]);
         assert_eq!(f[0].moments.len(), 1);
         assert_eq!(f[0].moments[0].sources, vec!["ocr", "semantic"]);
+        // Two channels for /b: surer than either alone.
+        assert_eq!(f[0].evidence.len(), 2);
+        assert!((f[0].score - 0.75).abs() < 1e-4, "{f:?}");
+        assert!((f[1].score - 0.5).abs() < 1e-4, "{f:?}");
+    }
+
+    #[test]
+    fn relevance_rises_with_the_evidence_and_stays_in_0_1() {
+        for channel in [Channel::Text, Channel::Semantic, Channel::Visual] {
+            let mut last = 0.0;
+            for i in 0..=20 {
+                let r = channel.relevance(i as f32 / 20.0);
+                assert!(
+                    (0.0..=1.0).contains(&r) && r >= last,
+                    "{channel:?} {i}: {r}"
+                );
+                last = r;
+            }
+            assert!(
+                channel.relevance(0.0) < 0.1,
+                "{channel:?}: no evidence is weak"
+            );
+            assert!(
+                channel.relevance(1.0) > 0.9,
+                "{channel:?}: full evidence is strong"
+            );
+        }
+        assert_eq!(Channel::Listing.relevance(0.0), 1.0);
     }
 
     #[test]

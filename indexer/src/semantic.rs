@@ -348,6 +348,7 @@ pub fn semantic_hits(
                         path: bytes_to_path(file.path),
                         kind,
                         score,
+                        evidence: Vec::new(),
                         online: file.online,
                         moments: vec![moment],
                         thumbnail: None,

@@ -5,6 +5,7 @@
 //! then deletes the rows. A crash in between replays them; applying a row is idempotent (delete
 //! the file's document, add it again if it is still searchable).
 
+use std::collections::HashMap;
 use std::ops::Bound;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
@@ -12,12 +13,14 @@ use std::path::Path;
 use crate::media::MediaKind;
 use crate::search::{self, Hit, Moment};
 use tantivy::collector::TopDocs;
-use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
+use tantivy::query::{
+    AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, QueryParser, RangeQuery, TermQuery,
+};
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
     TextOptions, Value,
 };
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
 
 use crate::paths::bytes_to_path;
 use crate::store::{IndexDoc, Store, StoreError};
@@ -235,18 +238,26 @@ impl TextIndex {
         let f = self.fields;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let text = req.query.trim();
+        // What a file answering every word of the query would score (none: a listing).
+        let mut ceiling = None;
         if text.is_empty() {
             clauses.push((Occur::Must, Box::new(AllQuery)));
         } else {
-            let mut parser = QueryParser::for_index(
-                &self.index,
-                vec![f.name, f.path_words, f.meta, f.text, f.broader],
-            );
-            parser.set_field_boost(f.name, 3.0);
-            parser.set_field_boost(f.broader, 0.5);
-            parser.set_field_boost(f.path_words, 1.5);
+            let boosts = [
+                (f.name, 3.0),
+                (f.path_words, 1.5),
+                (f.meta, 1.0),
+                (f.text, 1.0),
+                (f.broader, 0.5),
+            ];
+            let mut parser =
+                QueryParser::for_index(&self.index, boosts.iter().map(|b| b.0).collect());
+            for (field, boost) in boosts {
+                parser.set_field_boost(field, boost);
+            }
             // Lenient: odd characters in a query never fail a search.
             let (query, _errors) = parser.parse_query_lenient(text);
+            ceiling = Some(full_answer(&self.reader.searcher(), &*query, &boosts));
             clauses.push((Occur::Must, query));
         }
         if let Some(kind) = req.kind {
@@ -301,6 +312,13 @@ impl TextIndex {
                 .unwrap_or(Bound::Unbounded);
             clauses.push((Occur::Must, Box::new(RangeQuery::new(lo, hi))));
         }
+        // Filters narrow; only the words score (so that a score divides by the ceiling).
+        if ceiling.is_some() {
+            for (_, clause) in clauses.iter_mut().skip(1) {
+                let filter = std::mem::replace(clause, Box::new(AllQuery));
+                *clause = Box::new(ConstScoreQuery::new(filter, 0.0));
+            }
+        }
         let query = BooleanQuery::new(clauses);
         let searcher = self.reader.searcher();
         let limit = req.limit.clamp(1, 10_000) as usize;
@@ -310,7 +328,7 @@ impl TextIndex {
         )?;
         // Group by file: a file scores its best document; segment documents become moments.
         let mut order: Vec<u64> = Vec::new();
-        let mut hits: std::collections::HashMap<u64, Hit> = std::collections::HashMap::new();
+        let mut hits: HashMap<u64, Hit> = HashMap::new();
         for (score, addr) in top {
             let doc: TantivyDocument = searcher.doc(addr)?;
             let Some(file_id) = doc.get_first(f.file_id).and_then(|v| v.as_u64()) else {
@@ -335,6 +353,7 @@ impl TextIndex {
                         path,
                         kind,
                         score,
+                        evidence: Vec::new(),
                         online: doc.get_first(f.online).and_then(|v| v.as_u64()) == Some(1),
                         moments: Vec::new(),
                         thumbnail: None,
@@ -382,8 +401,38 @@ impl TextIndex {
             .collect();
         results.sort_by(|a, b| b.score.total_cmp(&a.score));
         results.truncate(limit);
+        // A score becomes the share of the query a file answers, comparable across queries.
+        if let Some(ceiling) = ceiling.filter(|c| *c > 0.0) {
+            for hit in &mut results {
+                hit.score = (hit.score / ceiling).min(1.0);
+            }
+        }
         Ok(results)
     }
+}
+
+/// The BM25 score of a file holding each word of `query` once, in the field where the word
+/// weighs most: the sum over words of boost x idf. A word no file holds counts in full (the
+/// answer lacks it).
+fn full_answer(searcher: &Searcher, query: &dyn Query, boosts: &[(Field, f32)]) -> f32 {
+    let docs = searcher.num_docs() as f32;
+    let mut words: HashMap<String, f32> = HashMap::new();
+    query.query_terms(&mut |term, _| {
+        let value = term.value();
+        let Some(word) = value.as_str() else {
+            return;
+        };
+        let boost = boosts
+            .iter()
+            .find(|(f, _)| *f == term.field())
+            .map_or(1.0, |b| b.1);
+        let df = searcher.doc_freq(term).unwrap_or(0) as f32;
+        // tantivy's BM25 idf
+        let idf = (1.0 + ((docs - df).max(0.0) + 0.5) / (df + 0.5)).ln();
+        let weight = words.entry(word.to_string()).or_default();
+        *weight = weight.max(boost * idf);
+    });
+    words.values().sum()
 }
 
 /// Applies the SQLite outbox to tantivy.

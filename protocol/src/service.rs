@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// Bumped whenever a call or a type changes shape. `hello` is always the first call and never
 /// changes, so that a mismatch can be reported with both versions.
-pub const PROTOCOL_VERSION: u32 = 9;
+pub const PROTOCOL_VERSION: u32 = 10;
 
 /// A file path as raw bytes: file names need not be UTF-8, and serde refuses such `PathBuf`s.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -333,10 +333,27 @@ pub struct Moment {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Evidence {
+    pub channel: String,
+    /// Text: the share of the query's weight the file answers; semantic and visual: cosine.
+    pub score: f32,
+    pub relevance: f32,
+}
+
+/// The relevance from which a result is a match rather than a weaker one: about even odds
+/// that it is what was asked for (docs/search-quality.md, "Calibrated relevance").
+pub const CONFIDENT: f32 = 0.5;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SearchHit {
     pub path: WirePath,
     pub kind: MediaKind,
+    /// Relevance: the chance, from 0 to 1, that the file is what was asked for; the same
+    /// scale for every query. Under [`CONFIDENT`] the file is a weaker match.
     pub score: f32,
+    /// Each channel that found the file ("text", "semantic", "visual", "listing"): its own
+    /// score there, and the relevance that score alone gives.
+    pub evidence: Vec<Evidence>,
     /// False when the file's root is missing or unmounted.
     pub online: bool,
     pub moments: Vec<Moment>,

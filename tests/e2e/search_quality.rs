@@ -366,20 +366,23 @@ impl Score {
 const CHANNELS: &[(&str, &[&str])] = &[
     ("text (BM25)", &["--channel", "text"]),
     ("semantic", &["--channel", "semantic"]),
-    ("fused (RRF)", &[]),
+    ("fused", &[]),
 ];
 
 /// A judged set's queries run per channel: the scores of each channel and the report's table.
 struct Evaluation {
     /// Per channel of [`CHANNELS`], per half ("" when the set has no halves).
     scores: Vec<(String, Vec<Score>)>,
+    /// Queries about absent things that brought back a confident result.
+    absent_confident: Vec<String>,
     report: String,
 }
 
 fn evaluate(d: &Daemon, set: &Value) -> Evaluation {
     let mut halves: Vec<(String, Vec<Score>)> = Vec::new();
     let mut rows = Vec::new();
-    let (mut absent, mut absent_answered) = (0, 0);
+    let mut absent = 0;
+    let mut absent_confident = Vec::new();
     for q in set["queries"].as_array().unwrap() {
         let query = q["q"].as_str().unwrap();
         let half = q["half"].as_str().unwrap_or("").to_string();
@@ -390,13 +393,24 @@ fn evaluate(d: &Daemon, set: &Value) -> Evaluation {
             .map(|r| judged(r.as_str().unwrap()))
             .collect();
         let limit = DEPTH.to_string();
+        if let Some(dump) = std::env::var_os("VX_EVAL_DUMP") {
+            dump_evidence(d, q, Path::new(&dump));
+        }
         if relevant.is_empty() {
-            let found = d.json(&["search", query, "--limit", &limit])["results"]
-                .as_array()
-                .map_or(0, Vec::len);
+            let results = d.json(&["search", query, "--limit", &limit]);
+            let results = results["results"].as_array().unwrap();
+            let best = results
+                .iter()
+                .filter_map(|h| h["score"].as_f64())
+                .fold(0.0, f64::max);
             absent += 1;
-            absent_answered += (found > 0) as usize;
-            rows.push(format!("| `{query}` (absent) | {found} results | | |"));
+            if results.iter().any(|h| h["weak"] == false) {
+                absent_confident.push(query.to_string());
+            }
+            rows.push(format!(
+                "| `{query}` (absent) | {} results, best relevance {best:.2} | | |",
+                results.len()
+            ));
             continue;
         }
         if !halves.iter().any(|(h, _)| *h == half) {
@@ -443,7 +457,9 @@ fn evaluate(d: &Daemon, set: &Value) -> Evaluation {
     }
     if absent > 0 {
         report += &format!(
-            "\nQueries about absent things answered with any result: {absent_answered} of {absent}\n"
+            "\nQueries about absent things answered with a confident result (one not marked \
+             weak): {} of {absent}\n",
+            absent_confident.len()
         );
     }
     report += "\nRank of the first relevant file per query (- : not in the top 10):\n\n";
@@ -452,6 +468,7 @@ fn evaluate(d: &Daemon, set: &Value) -> Evaluation {
     report += "\n";
     Evaluation {
         scores: halves,
+        absent_confident,
         report,
     }
 }
@@ -528,4 +545,43 @@ fn fused_search_holds_up_on_real_media() {
     let e = evaluate(&d, &set);
     keep_report("VX_EVAL_REAL_REPORT", &e.report);
     assert_floor(&e, REAL_FLOOR_RECALL_AT_5, REAL_FLOOR_MRR);
+    assert!(
+        e.absent_confident.is_empty(),
+        "confident answers to queries about things no file holds: {:?}\n{}",
+        e.absent_confident,
+        e.report
+    );
+    // And a person reading the answer is told so.
+    let said = d.ok(&["search", "elephant"]);
+    assert!(said.starts_with("nothing matches confidently"), "{said}");
+    let said = d.ok(&["search", "giraffe and zebra"]);
+    assert!(
+        said.contains("strong match") && said.contains("weaker matches:"),
+        "{said}"
+    );
+}
+
+/// One JSON line per query for scripts/calibrate-relevance.py: the query, its half, the judged
+/// files, and each of the top 30 results' file with the evidence of every channel.
+fn dump_evidence(d: &Daemon, q: &Value, to: &Path) {
+    use std::io::Write;
+    let r = d.json(&["search", q["q"].as_str().unwrap(), "--limit", "30"]);
+    let results: Vec<Value> = r["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            let file = Path::new(h["path"].as_str().unwrap()).file_name().unwrap();
+            serde_json::json!({"file": file.to_string_lossy(), "evidence": h["evidence"]})
+        })
+        .collect();
+    let line = serde_json::json!({
+        "q": q["q"], "half": q["half"], "relevant": q["relevant"], "results": results,
+    });
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(to)
+        .unwrap();
+    writeln!(f, "{line}").unwrap();
 }

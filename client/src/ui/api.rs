@@ -76,7 +76,6 @@ pub async fn search(
         return Ok(Json(json!({ "results": [], "took_ms": 0.0 })));
     }
     let r = ui.client.search(context(), request).await??;
-    let best = r.results.iter().map(|h| h.score).fold(0.0f32, f32::max);
     let results: Vec<Value> = r
         .results
         .iter()
@@ -87,10 +86,9 @@ pub async fn search(
                 "name": path.file_name().map(|n| n.to_string_lossy().into_owned()),
                 "folder": path.parent().map(|p| p.display().to_string()),
                 "kind": h.kind.as_str(),
+                // The relevance, the same scale for every query.
                 "score": h.score,
-                // Against the page's best answer: ranks fuse several channels, so a score
-                // means little alone (issue 17 calibrates them).
-                "strength": if best > 0.0 { h.score / best } else { 0.0 },
+                "weak": h.score < vx_client::CONFIDENT,
                 "online": h.online,
                 "thumb": h.thumbnail.as_ref().map(|t| ui.served.url(t)),
                 "media": ui.served.url(&h.path),

@@ -121,11 +121,14 @@ function card(hit, i) {
       onclick: (e) => { e.stopPropagation(); play(hit, m.start); },
     }, el("b", { text: clock(m.start) }), ` ${said}`));
   }
-  const strength = el("span", { class: "strength", title: "evidence, against the best result" },
-    el("span", { style: null }));
-  strength.firstChild.style.width = `${Math.round(100 * hit.strength)}%`;
+  const percent = Math.round(100 * hit.score);
+  const strength = el("span", {
+    class: "strength", title: `relevance ${percent}%${hit.weak ? " (a weaker match)" : ""}`,
+  }, el("span", { style: null }));
+  strength.firstChild.style.width = `${percent}%`;
+  const classes = ["card", hit.online ? "" : "offline", hit.weak ? "weak" : ""];
   return el("article", {
-    class: hit.online ? "card" : "card offline", tabindex: "0", "data-index": i,
+    class: classes.filter(Boolean).join(" "), tabindex: "0", "data-index": i,
     onclick: () => open(hit),
     onkeydown: (e) => { if (e.key === "Enter") open(hit); },
   },
