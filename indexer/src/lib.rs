@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod decode;
 pub mod diarize;
 pub mod duplicates;
+pub mod evidence;
 pub mod exclude;
 pub mod extract;
 pub mod extractors;

@@ -20,13 +20,16 @@ use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
     TextOptions, Value,
 };
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
+use tantivy::{
+    DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Score, Searcher, SegmentReader,
+    TantivyDocument, Term,
+};
 
 use crate::paths::bytes_to_path;
 use crate::store::{IndexDoc, Store, StoreError};
 
 /// Bump when the schema or what goes into documents changes: the index is then rebuilt.
-const SCHEMA_VERSION: &str = "9";
+const SCHEMA_VERSION: &str = "10";
 /// Documents fetched per requested result, before grouping by file.
 const DOCS_PER_RESULT: usize = 8;
 /// Moments kept per file.
@@ -102,6 +105,8 @@ struct Fields {
     person: Field,
     /// Whose voice says a transcript segment, by `voices::voice_keys` (for `--voice`).
     voice: Field,
+    /// What a match in the document weighs, from 0 to 1 (`crate::evidence`).
+    weight: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -136,6 +141,7 @@ fn schema() -> (Schema, Fields) {
         has: b.add_text_field("has", STRING),
         person: b.add_text_field("person", STRING),
         voice: b.add_text_field("voice", STRING),
+        weight: b.add_f64_field("weight", FAST),
     };
     (b.build(), fields)
 }
@@ -322,10 +328,20 @@ impl TextIndex {
         let query = BooleanQuery::new(clauses);
         let searcher = self.reader.searcher();
         let limit = req.limit.clamp(1, 10_000) as usize;
-        let top = searcher.search(
-            &query,
-            &TopDocs::with_limit(limit * DOCS_PER_RESULT).order_by_score(),
-        )?;
+        // A match weighs what its document does: a faint or fleeting label less.
+        let weighed = TopDocs::with_limit(limit * DOCS_PER_RESULT).tweak_score(
+            move |segment: &SegmentReader| {
+                let weights = segment
+                    .fast_fields()
+                    .f64("weight")
+                    .map(|c| c.first_or_default_col(1.0));
+                move |doc: DocId, score: Score| match &weights {
+                    Ok(w) => score * w.get_val(doc) as Score,
+                    Err(_) => score,
+                }
+            },
+        );
+        let top = searcher.search(&query, &weighed)?;
         // Group by file: a file scores its best document; segment documents become moments.
         let mut order: Vec<u64> = Vec::new();
         let mut hits: HashMap<u64, Hit> = HashMap::new();
@@ -477,6 +493,7 @@ impl IndexSync {
             .unwrap_or_default();
         file.add_text(f.path_words, words);
         file.add_text(f.meta, meta_words(doc));
+        file.add_f64(f.weight, 1.0);
         let mut docs = vec![file];
         for s in &doc.segments {
             if !crate::extractors::searchable(&s.source, &s.text) {
@@ -497,6 +514,13 @@ impl IndexSync {
             d.add_text(f.source, &s.source);
             d.add_f64(f.start, s.start);
             d.add_f64(f.end, s.end);
+            let weight = crate::evidence::weight(
+                &s.source,
+                s.confidence,
+                (s.start, s.end),
+                doc.meta.duration,
+            );
+            d.add_f64(f.weight, f64::from(weight));
             docs.push(d);
         }
         for (text, start, end) in crate::people::named_spans(&doc.people) {
@@ -505,6 +529,7 @@ impl IndexSync {
             d.add_text(f.source, "person");
             d.add_f64(f.start, start);
             d.add_f64(f.end, end);
+            d.add_f64(f.weight, 1.0);
             docs.push(d);
         }
         docs

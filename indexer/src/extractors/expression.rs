@@ -44,6 +44,7 @@ impl Extractor for Expression {
             heading: "expressions",
             has: None,
             embedded: false,
+            labels: true,
         })
     }
     fn kept(&self) -> &'static [Kept] {

@@ -102,6 +102,9 @@ pub struct Segments {
     pub has: Option<&'static str>,
     /// Their texts are embedded for semantic search.
     pub embedded: bool,
+    /// Labels a model put on the file, their confidence its probability: search weighs a
+    /// match in them by it (`crate::evidence`).
+    pub labels: bool,
 }
 
 /// A number an extractor measures per file, shown by `vx show` and filtered on with `--where`.
@@ -392,6 +395,11 @@ fn by_source(source: &str) -> Option<&'static dyn Extractor> {
 /// Whether a segment is searched, as the extractor of its source says.
 pub fn searchable(source: &str, text: &str) -> bool {
     by_source(source).is_none_or(|e| e.searchable(text))
+}
+
+/// Whether a segment's source is labels whose confidence is a model's probability.
+pub fn labels(source: &str) -> bool {
+    by_source(source).is_some_and(|e| e.segments().is_some_and(|s| s.labels))
 }
 
 /// The name of what a segment says is seen, when its extractor says what is seen.

@@ -27,6 +27,7 @@ impl Extractor for Objects {
             heading: "objects",
             has: None,
             embedded: false,
+            labels: true,
         })
     }
     fn seen<'t>(&self, text: &'t str) -> Option<&'t str> {

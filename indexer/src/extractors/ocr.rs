@@ -25,6 +25,7 @@ impl Extractor for Ocr {
             heading: "text in the picture",
             has: Some("text"),
             embedded: true,
+            labels: false,
         })
     }
     fn searchable(&self, text: &str) -> bool {

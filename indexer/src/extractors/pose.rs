@@ -41,6 +41,7 @@ impl Extractor for Pose {
             heading: "poses",
             has: None,
             embedded: false,
+            labels: true,
         })
     }
     fn kept(&self) -> &'static [Kept] {

@@ -44,6 +44,7 @@ impl Extractor for Quality {
             heading: "quality",
             has: None,
             embedded: false,
+            labels: false,
         })
     }
     fn measures(&self) -> &'static [Measure] {

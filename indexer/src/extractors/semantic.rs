@@ -13,6 +13,9 @@ use crate::extract::{Output, SegmentOut};
 const LABELED: [&str; 3] = ["tag", "object", "pose"];
 /// The most labels a phrase takes, the likeliest first.
 const PHRASE_LABELS: usize = 8;
+/// Labels less likely than this stay out of the phrase (the tagger keeps fainter ones, for
+/// search to weigh by their probability).
+const PHRASE_MIN_CONFIDENCE: f32 = 0.1;
 
 pub struct Semantic;
 
@@ -35,6 +38,7 @@ impl Extractor for Semantic {
             heading: "what it shows",
             has: None,
             embedded: true,
+            labels: false,
         })
     }
     fn run(&self, cx: &mut Cx<'_, '_>, out: &mut Output) -> Result<(), ModelError> {
@@ -86,7 +90,9 @@ fn label_phrases<'s>(
 ) -> Vec<SegmentOut> {
     // Moments by their span's bits, in time order.
     let mut moments: BTreeMap<(u64, u64), Vec<(&str, f32)>> = BTreeMap::new();
-    for s in segments.filter(|s| LABELED.contains(&s.source.as_str())) {
+    for s in segments
+        .filter(|s| LABELED.contains(&s.source.as_str()) && s.confidence >= PHRASE_MIN_CONFIDENCE)
+    {
         let label = (split_hidden(&s.text).0, s.confidence);
         moments
             .entry((s.start.to_bits(), s.end.to_bits()))

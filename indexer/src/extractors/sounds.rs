@@ -41,6 +41,7 @@ impl Extractor for Sounds {
             heading: "sounds",
             has: None,
             embedded: false,
+            labels: true,
         })
     }
     fn listens(&self) -> bool {

@@ -8,8 +8,11 @@ use crate::extract::Output;
 
 /// Frames per model batch (PERF-FACTS: batching pays for the tagger).
 const BATCH: usize = 8;
+/// The top 5 tags of a look are kept with their probabilities, down to this: search weighs a
+/// match by the probability (`crate::evidence`), so a faint right tag is within reach without
+/// outranking a sure one.
 const TAGS_PER_FRAME: usize = 5;
-const MIN_TAG_SCORE: f32 = 0.1;
+const MIN_TAG_SCORE: f32 = 0.02;
 
 pub struct Tags;
 
@@ -17,8 +20,9 @@ impl Extractor for Tags {
     fn name(&self) -> &'static str {
         "tags"
     }
+    /// 3: tags down to 0.02 (were 0.1).
     fn version(&self) -> u32 {
-        2
+        3
     }
     fn needs(&self) -> Needs {
         Needs::Model("tags")
@@ -29,6 +33,7 @@ impl Extractor for Tags {
             heading: "tags",
             has: None,
             embedded: false,
+            labels: true,
         })
     }
     /// "Egyptian Mau (Egyptian cat)": the curated name.

@@ -30,6 +30,7 @@ impl Extractor for Transcript {
             heading: "transcript",
             has: Some("speech"),
             embedded: true,
+            labels: false,
         })
     }
     fn listens(&self) -> bool {
