@@ -317,6 +317,8 @@ impl Searcher<'_> {
                 .search(q)
                 .map_err(|e| SearchError::BadQuery(e.to_string()))
         };
+        // Likeness has no calibrated relevance (a query of all the file's words answers no
+        // question): every channel lists, and files rank by reciprocal rank fusion.
         let mut channels = Vec::new();
         // What the file (or that moment of it) shows, in words.
         let words: Vec<String> = store
@@ -329,7 +331,7 @@ impl Searcher<'_> {
             })
             .collect();
         if !words.is_empty() {
-            channels.push((Channel::Text, search(&query(words.join(" "), None))?));
+            channels.push((Channel::Listing, search(&query(words.join(" "), None))?));
         }
         // Who is in it: every file showing the same people.
         let mut people: Vec<i64> = store
@@ -363,7 +365,7 @@ impl Searcher<'_> {
         if let Some(direction) = mean_direction(mine.iter().map(Vec::as_slice)) {
             let frames = self.frames.read();
             channels.push((
-                Channel::Visual,
+                Channel::Listing,
                 semantic_hits(store, &frames, &direction, &query(String::new(), None))?,
             ));
         }
@@ -533,7 +535,7 @@ pub enum Channel {
     Semantic,
     /// Looks (CLIP): the cosine of the query and the file's nearest frame.
     Visual,
-    /// No words to weigh (filters only, the same people): every file listed qualifies.
+    /// Nothing to weigh (filters only; likeness in `similar`): every file listed qualifies.
     Listing,
 }
 
