@@ -20,7 +20,7 @@ pub fn search(r: &SearchResponse) -> Value {
             "path": path(&h.path),
             "kind": h.kind.as_str(),
             "score": h.score,
-            "weak": h.score < CONFIDENT,
+            "weak": h.weak(),
             "evidence": h.evidence.iter()
                 .map(|e| (e.channel.clone(), json!({"score": e.score, "relevance": e.relevance})))
                 .collect::<serde_json::Map<String, Value>>(),

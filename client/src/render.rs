@@ -165,7 +165,7 @@ pub(crate) fn print_search(r: &SearchResponse) {
     }
     // Ranked by relevance: the confident first, then the weaker; those with next to no
     // evidence are counted, not listed.
-    let confident = r.results.iter().filter(|h| h.score >= CONFIDENT).count();
+    let confident = r.results.iter().filter(|h| !h.weak()).count();
     let shown = r
         .results
         .iter()
@@ -180,9 +180,7 @@ pub(crate) fn print_search(r: &SearchResponse) {
             println!("weaker matches:");
         }
         let offline = if hit.online { "" } else { "  [offline]" };
-        // A listing (filters, no words) has nothing to weigh.
-        let listed = hit.evidence.iter().all(|e| e.channel == "listing");
-        let strength = if listed {
+        let strength = if hit.listed() {
             String::new()
         } else {
             format!(", {}", strength(hit.score))

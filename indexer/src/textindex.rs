@@ -242,12 +242,12 @@ impl TextIndex {
 
     pub fn search(&self, req: &search::Query) -> Result<Vec<Hit>, IndexError> {
         let f = self.fields;
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let searcher = self.reader.searcher();
         let text = req.query.trim();
-        // What a file answering every word of the query would score (none: a listing).
-        let mut ceiling = None;
-        if text.is_empty() {
-            clauses.push((Occur::Must, Box::new(AllQuery)));
+        // The words, and what a file answering every one of them would score (no words: a
+        // listing, no ceiling).
+        let (words, ceiling): (Box<dyn Query>, Option<f32>) = if text.is_empty() {
+            (Box::new(AllQuery), None)
         } else {
             let boosts = [
                 (f.name, 3.0),
@@ -263,49 +263,34 @@ impl TextIndex {
             }
             // Lenient: odd characters in a query never fail a search.
             let (query, _errors) = parser.parse_query_lenient(text);
-            ceiling = Some(full_answer(&self.reader.searcher(), &*query, &boosts));
-            clauses.push((Occur::Must, query));
-        }
+            let ceiling = full_answer(&searcher, &*query, &boosts);
+            (query, Some(ceiling))
+        };
+        let term =
+            |t: Term| -> Box<dyn Query> { Box::new(TermQuery::new(t, IndexRecordOption::Basic)) };
+        let mut filters: Vec<Box<dyn Query>> = Vec::new();
         if let Some(kind) = req.kind {
-            clauses.push((
-                Occur::Must,
-                Box::new(TermQuery::new(
-                    Term::from_field_text(f.kind, kind.as_str()),
-                    IndexRecordOption::Basic,
-                )),
-            ));
+            filters.push(term(Term::from_field_text(f.kind, kind.as_str())));
         }
         if let Some(prefix) = &req.path_prefix {
             let dir = prefix.components().as_path().to_path_buf();
-            clauses.push((
-                Occur::Must,
-                Box::new(TermQuery::new(
-                    Term::from_field_bytes(f.ancestors, dir.as_os_str().as_bytes()),
-                    IndexRecordOption::Basic,
-                )),
-            ));
+            filters.push(term(Term::from_field_bytes(
+                f.ancestors,
+                dir.as_os_str().as_bytes(),
+            )));
         }
         let keyed = [(f.person, &req.person), (f.voice, &req.voice)];
         for (field, key) in keyed
             .into_iter()
             .filter_map(|(f, k)| Some((f, k.as_ref()?)))
         {
-            clauses.push((
-                Occur::Must,
-                Box::new(TermQuery::new(
-                    Term::from_field_text(field, &crate::people::person_key(key)),
-                    IndexRecordOption::Basic,
-                )),
-            ));
+            filters.push(term(Term::from_field_text(
+                field,
+                &crate::people::person_key(key),
+            )));
         }
         for what in &req.has {
-            clauses.push((
-                Occur::Must,
-                Box::new(TermQuery::new(
-                    Term::from_field_text(f.has, what),
-                    IndexRecordOption::Basic,
-                )),
-            ));
+            filters.push(term(Term::from_field_text(f.has, what)));
         }
         if req.after.is_some() || req.before.is_some() {
             let lo = req
@@ -316,17 +301,17 @@ impl TextIndex {
                 .before
                 .map(|t| Bound::Excluded(Term::from_field_i64(f.date, t)))
                 .unwrap_or(Bound::Unbounded);
-            clauses.push((Occur::Must, Box::new(RangeQuery::new(lo, hi))));
+            filters.push(Box::new(RangeQuery::new(lo, hi)));
         }
         // Filters narrow; only the words score (so that a score divides by the ceiling).
-        if ceiling.is_some() {
-            for (_, clause) in clauses.iter_mut().skip(1) {
-                let filter = std::mem::replace(clause, Box::new(AllQuery));
-                *clause = Box::new(ConstScoreQuery::new(filter, 0.0));
+        let mut clauses = vec![(Occur::Must, words)];
+        clauses.extend(filters.into_iter().map(|q| -> (Occur, Box<dyn Query>) {
+            match ceiling {
+                Some(_) => (Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0))),
+                None => (Occur::Must, q),
             }
-        }
+        }));
         let query = BooleanQuery::new(clauses);
-        let searcher = self.reader.searcher();
         let limit = req.limit.clamp(1, 10_000) as usize;
         // A match weighs what its document does: a faint or fleeting label less.
         let weighed = TopDocs::with_limit(limit * DOCS_PER_RESULT).tweak_score(

@@ -364,6 +364,18 @@ pub struct SearchHit {
     pub clip: Option<WirePath>,
 }
 
+impl SearchHit {
+    /// A weaker match: under [`CONFIDENT`].
+    pub fn weak(&self) -> bool {
+        self.score < CONFIDENT
+    }
+
+    /// Listed with nothing to weigh (filters only, likeness): its score says nothing.
+    pub fn listed(&self) -> bool {
+        self.evidence.iter().all(|e| e.channel == "listing")
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SearchResponse {
     pub results: Vec<SearchHit>,

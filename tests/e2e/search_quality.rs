@@ -510,16 +510,23 @@ fn assert_floor(e: &Evaluation, recall: f64, mrr: f64) {
     }
 }
 
+/// A daemon with `models` that has indexed, without a failure, what `fill` puts in its media
+/// folder.
+fn indexed(models: &Path, fill: impl FnOnce(&Path)) -> Daemon {
+    let mut d = Daemon::with_models(models);
+    fill(&d.media);
+    d.start();
+    d.add_media_root();
+    d.ok(&["wait", "--timeout", "900"]);
+    assert_eq!(d.count("failed"), 0, "{}", d.status());
+    d
+}
+
 #[test]
 fn fused_search_finds_the_judged_files_and_moments() {
     let Some(shared) = pack() else { return };
     let set = judged_set("judged.json");
-    let mut d = Daemon::with_models(&shared.models);
-    build_media(&shared.media, &d.media);
-    d.start();
-    d.add_media_root();
-    d.ok(&["wait", "--timeout", "600"]);
-    assert_eq!(d.count("failed"), 0, "{}", d.status());
+    let d = indexed(&shared.models, |dir| build_media(&shared.media, dir));
     let e = evaluate(&d, &set);
     keep_report("VX_EVAL_REPORT", &e.report);
     assert_floor(&e, FLOOR_RECALL_AT_5, FLOOR_MRR);
@@ -534,14 +541,11 @@ fn fused_search_holds_up_on_real_media() {
         return;
     };
     let set = judged_set("real.json");
-    let mut d = Daemon::with_models(&pack.models);
-    for name in set["media"].as_object().unwrap().keys() {
-        std::fs::copy(media.join(name), d.media.join(name)).unwrap();
-    }
-    d.start();
-    d.add_media_root();
-    d.ok(&["wait", "--timeout", "900"]);
-    assert_eq!(d.count("failed"), 0, "{}", d.status());
+    let d = indexed(&pack.models, |dir| {
+        for name in set["media"].as_object().unwrap().keys() {
+            std::fs::copy(media.join(name), dir.join(name)).unwrap();
+        }
+    });
     let e = evaluate(&d, &set);
     keep_report("VX_EVAL_REAL_REPORT", &e.report);
     assert_floor(&e, REAL_FLOOR_RECALL_AT_5, REAL_FLOOR_MRR);

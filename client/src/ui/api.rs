@@ -88,7 +88,7 @@ pub async fn search(
                 "kind": h.kind.as_str(),
                 // The relevance, the same scale for every query.
                 "score": h.score,
-                "weak": h.score < vx_client::CONFIDENT,
+                "weak": h.weak(),
                 "online": h.online,
                 "thumb": h.thumbnail.as_ref().map(|t| ui.served.url(t)),
                 "media": ui.served.url(&h.path),
