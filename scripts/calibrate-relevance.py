@@ -9,7 +9,9 @@ tuning half of the real judged set, and shows what candidate curves do on either
 The dump holds each result's evidence: every channel's own score (text: the share of the
 query's weight the file answers; semantic: cosine) with the relevance the build gave it. A
 CANDIDATE is
-TEXT_MID,TEXT_WIDTH,SEMANTIC_MID,SEMANTIC_WIDTH: the script prints, per half, top-5 hits,
+TEXT_MID,TEXT_WIDTH,SEMANTIC_MID,SEMANTIC_WIDTH[,OVERLAP] (OVERLAP, default 1, is the power of
+each doubt but the surest channel's: 1 multiplies them as independent, as vx does, 0 keeps
+the surest channel alone): the script prints, per half, top-5 hits,
 MRR when ranked by the fused relevance, absent queries answered confidently, and relevant
 files found first that are confident (relevance 0.5 or more).
 """
@@ -43,18 +45,23 @@ def judged(entry):
 
 
 def evaluate(rows, half, curves):
-    text, semantic = curves[:2], curves[2:]
+    text, semantic = curves[0:2], curves[2:4]
+    overlap = curves[4] if len(curves) > 4 else 1.0
     found = mrr = present = confident_first = first_seen = 0
     absent = absent_confident = 0
     for q in (r for r in rows if r["half"] == half):
         relevant = {judged(r) for r in q["relevant"]}
         ranked = []
         for i, h in enumerate(q["results"]):
-            doubt = 1.0
+            ps = []
             if "text" in h["evidence"]:
-                doubt *= 1 - logistic(h["evidence"]["text"]["score"], *text)
+                ps.append(logistic(h["evidence"]["text"]["score"], *text))
             if "semantic" in h["evidence"]:
-                doubt *= 1 - logistic(h["evidence"]["semantic"]["score"], *semantic)
+                ps.append(logistic(h["evidence"]["semantic"]["score"], *semantic))
+            ps.sort(reverse=True)
+            doubt = 1 - ps[0]
+            for p in ps[1:]:
+                doubt *= (1 - p) ** overlap
             ranked.append((1 - doubt, -i, h["file"]))
         ranked.sort(reverse=True)
         if not relevant:
