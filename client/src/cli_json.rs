@@ -60,6 +60,7 @@ pub fn status(s: &Status) -> Value {
         "contents": s.contents,
         "vectors": s.vectors,
         "vector_bytes": s.vector_bytes,
+        "vector_lists": s.vector_lists,
         "queue_depth": s.queue_depth,
         "retry_waiting": s.retry_waiting,
         "index_pending": s.index_pending,

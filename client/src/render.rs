@@ -79,8 +79,12 @@ pub(crate) fn print_status(s: &Status) {
         );
     }
     if s.vectors > 0 {
+        let searched = match s.vector_lists {
+            0 => String::new(),
+            n => format!(", partitioned into {n} lists"),
+        };
         println!(
-            "semantic:   {} text embeddings in memory ({:.1} MiB)",
+            "semantic:   {} text embeddings in memory ({:.1} MiB{searched})",
             s.vectors,
             s.vector_bytes as f64 / (1 << 20) as f64
         );

@@ -193,6 +193,7 @@ async fn serve(config: Config, data_dir: PathBuf, socket: PathBuf) -> Result<()>
     shared.models_dir = config.models_dir();
     shared.onnxruntime = config.onnxruntime.clone();
     shared.disabled = config.disable.clone();
+    shared.approximate_from = config.approximate_from;
     shared.enabled = extractors::enabled(&shared.extractor_setup());
     tracing::info!(extractors = ?shared.enabled, "extractors enabled");
     // New models or new extractor versions: queue what existing contents lack.

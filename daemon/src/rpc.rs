@@ -245,6 +245,7 @@ fn status(store: &Store, shared: &Shared) -> Result<Status, RpcError> {
         vectors: (shared.vectors.read().len() + shared.frames.read().len()) as u64,
         vector_bytes: (shared.vectors.read().memory_bytes() + shared.frames.read().memory_bytes())
             as u64,
+        vector_lists: (shared.vectors.read().lists() + shared.frames.read().lists()) as u64,
         extractors: std::iter::once(ExtractorInfo {
             name: METADATA_EXTRACTOR.into(),
             version: METADATA_VERSION,

@@ -55,6 +55,8 @@ pub struct Shared {
     pub onnxruntime: Option<PathBuf>,
     /// Extractors the configuration says not to run.
     pub disabled: Vec<String>,
+    /// Vectors from which a store is partitioned (`approximate_from`; 0: never).
+    pub approximate_from: usize,
     /// The (extractor, version) pairs that run, fixed at start.
     pub enabled: Vec<(String, u32)>,
     pub text: TextIndex,
@@ -138,6 +140,7 @@ impl Shared {
             models_dir: data_dir.join("models"),
             onnxruntime: None,
             disabled: Vec::new(),
+            approximate_from: vx_indexer::semantic::PARTITION_MIN_ROWS,
             enabled: Vec::new(),
             data_dir,
             text,

@@ -330,7 +330,7 @@ fn index_writer(shared: &Shared) {
         people.run(&mut store);
         voices.run(&mut store);
         match sync.sync(&store) {
-            Ok(0) => {}
+            Ok(0) if !VectorUpkeep::partition_due(shared) => {}
             Ok(n) => {
                 tracing::debug!(files = n, "text index updated");
                 if let Err(e) = vectors.update(&store, shared) {
@@ -399,7 +399,8 @@ impl GroupUpkeep {
 }
 
 /// Keeps the in-memory vector stores in step with the catalogue: new rows are appended; when
-/// rows were deleted or changed (a trigger counts them), both are rebuilt, at most once a minute.
+/// rows were deleted or changed (a trigger counts them), both are rebuilt, at most once a minute,
+/// and so they are when one has grown enough to be partitioned (again).
 struct VectorUpkeep {
     changed_at_load: i64,
     loaded: std::time::Instant,
@@ -413,13 +414,22 @@ impl VectorUpkeep {
         }
     }
 
+    /// Whether a store has grown enough to be partitioned (again).
+    fn partition_due(shared: &Shared) -> bool {
+        let min = shared.approximate_from;
+        shared.vectors.read().wants_partition(min) || shared.frames.read().wants_partition(min)
+    }
+
     fn update(&mut self, store: &Store, shared: &Shared) -> Result<(), vx_indexer::StoreError> {
         use vx_indexer::semantic::{Embedded, VectorStore};
         let changed = store.counter("vectors_changed")?;
-        if changed != self.changed_at_load && self.loaded.elapsed() >= FULL_VECTOR_RELOAD {
+        if (changed != self.changed_at_load && self.loaded.elapsed() >= FULL_VECTOR_RELOAD)
+            || VectorUpkeep::partition_due(shared)
+        {
             // Built outside the locks: searches go on with the old ones meanwhile.
-            let text = VectorStore::load(store, Embedded::TextSegments)?;
-            let frames = VectorStore::load(store, Embedded::Frames)?;
+            let min = shared.approximate_from;
+            let text = VectorStore::load_partitioned(store, Embedded::TextSegments, min)?;
+            let frames = VectorStore::load_partitioned(store, Embedded::Frames, min)?;
             *shared.vectors.write() = text;
             *shared.frames.write() = frames;
             self.changed_at_load = changed;

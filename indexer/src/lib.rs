@@ -14,6 +14,7 @@ pub mod extractors;
 pub mod geo;
 pub mod hash;
 pub mod heif;
+mod ivf;
 pub mod job;
 pub mod live;
 pub mod media;

@@ -1,11 +1,12 @@
 //! The semantic and visual channels: text-segment and frame embeddings in memory, searched by
-//! brute-force dot product (100,000 384-d vectors take about 3 ms here). Behind `VectorStore`
-//! so an approximate index can replace brute force.
+//! dot product: brute force up to `PARTITION_MIN_ROWS`, above it only the rows in the lists
+//! of an inverted-file partition nearest to the query (`ivf`).
 
 use std::collections::{HashMap, HashSet};
 use std::os::unix::ffi::OsStrExt;
 
 use crate::extractors::{Extractor, Tags};
+use crate::ivf::{self, Partition};
 use crate::media::MediaKind;
 use crate::people::person_key;
 use crate::search::{Hit, Moment, Query};
@@ -43,7 +44,24 @@ pub struct VectorStore {
     codes: Vec<i8>,
     /// Per row: its largest absolute value / 127.
     scales: Vec<f32>,
+    /// Rows grouped by list, when there are enough to pay for it.
+    partitioned: Option<Partitioned>,
 }
+
+/// A store's rows `0..offsets[lists]` sorted by the list of their nearest centroid; rows
+/// appended since (up to the next full load) are scanned in full.
+struct Partitioned {
+    partition: Partition,
+    /// Where each list's rows start, and where the last ends.
+    offsets: Vec<usize>,
+}
+
+/// Rows from which a store is partitioned by default (below, brute force takes a few ms).
+pub const PARTITION_MIN_ROWS: usize = 50_000;
+/// Share of the lists a query scans (recall@10 against brute force: docs/benchmarks.md)…
+const PROBE_SHARE: f64 = 1.0 / 16.0;
+/// …and at least this many (a small store's few lists are scanned whole).
+const PROBE_MIN_LISTS: usize = 8;
 
 /// Rows below which one thread scans them all (spawning costs more than it saves).
 const PARALLEL_ROWS: usize = 32_768;
@@ -87,7 +105,8 @@ fn score_rows_avx2(codes: &[i8], scales: &[f32], dim: usize, query: &[i16], out:
     score_rows(codes, scales, dim, query, out)
 }
 
-fn score(codes: &[i8], scales: &[f32], dim: usize, query: &[i16], out: &mut Vec<f32>) {
+/// Appends to `out` each row's dot product with `query`, times its scale.
+pub(crate) fn score(codes: &[i8], scales: &[f32], dim: usize, query: &[i16], out: &mut Vec<f32>) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU was just checked for AVX2.
@@ -105,15 +124,78 @@ impl VectorStore {
             ids: Vec::new(),
             codes: Vec::new(),
             scales: Vec::new(),
+            partitioned: None,
         }
     }
 
-    /// Every embedding of that kind in the catalogue.
+    /// Every embedding of that kind in the catalogue, searched by brute force.
     pub fn load(store: &Store, what: Embedded) -> Result<VectorStore> {
         let mut vs = VectorStore::empty(what);
         vs.append_from(store, 0)?;
         vs.shrink();
         Ok(vs)
+    }
+
+    /// As [`VectorStore::load`], then partitioned when there are at least `min_rows` rows
+    /// (seconds at a million: done in the background while the loaded store serves).
+    pub fn load_partitioned(store: &Store, what: Embedded, min_rows: usize) -> Result<VectorStore> {
+        let mut vs = VectorStore::load(store, what)?;
+        vs.partition(min_rows);
+        Ok(vs)
+    }
+
+    /// Groups the rows by list (k-means over a sample, then every row to its nearest
+    /// centroid), about the square root of the rows in lists; nothing below `min_rows` (0:
+    /// never, every search exact).
+    pub fn partition(&mut self, min_rows: usize) {
+        let n = self.len();
+        if min_rows == 0 || n < min_rows {
+            self.partitioned = None;
+            return;
+        }
+        let lists = ((n as f64).sqrt() as usize).clamp(1, 4096);
+        let partition = ivf::train(&self.codes, &self.scales, self.dim, lists);
+        let owner = ivf::assign(&self.codes, self.dim, &partition);
+        let mut offsets = vec![0usize; partition.lists() + 1];
+        for &l in &owner {
+            offsets[l as usize + 1] += 1;
+        }
+        for l in 0..partition.lists() {
+            offsets[l + 1] += offsets[l];
+        }
+        // A stable counting sort of the rows by list.
+        let mut next = offsets.clone();
+        let mut order = vec![0usize; n];
+        for (row, &l) in owner.iter().enumerate() {
+            order[next[l as usize]] = row;
+            next[l as usize] += 1;
+        }
+        let dim = self.dim;
+        let mut codes = Vec::with_capacity(self.codes.len());
+        for &row in &order {
+            codes.extend_from_slice(&self.codes[row * dim..(row + 1) * dim]);
+        }
+        self.codes = codes;
+        self.scales = order.iter().map(|&r| self.scales[r]).collect();
+        self.ids = order.iter().map(|&r| self.ids[r]).collect();
+        self.partitioned = Some(Partitioned { partition, offsets });
+    }
+
+    /// Lists the rows are partitioned into; 0 when searched by brute force.
+    pub fn lists(&self) -> usize {
+        self.partitioned.as_ref().map_or(0, |p| p.partition.lists())
+    }
+
+    /// Whether a full load would pay: `min_rows` to partition and no partition yet, or a
+    /// quarter as many appended since as were partitioned.
+    pub fn wants_partition(&self, min_rows: usize) -> bool {
+        match &self.partitioned {
+            None => min_rows > 0 && self.len() >= min_rows,
+            Some(p) => {
+                let done = *p.offsets.last().unwrap_or(&0);
+                self.len() - done > done / 4
+            }
+        }
     }
 
     /// Appends the rows added since the last load, without copying what is loaded. Rows
@@ -225,25 +307,45 @@ impl VectorStore {
         let q_scale = max / 32767.0;
         let q: Vec<i16> = query.iter().map(|x| (x / q_scale).round() as i16).collect();
         let n = self.len();
-        let threads = if n >= PARALLEL_ROWS {
+        // (first row, rows) to scan: the nearest lists and what was appended since, or all.
+        let ranges: Vec<(usize, usize)> = match &self.partitioned {
+            Some(p) => {
+                let lists = p.partition.lists();
+                let probe = ((lists as f64 * PROBE_SHARE).ceil() as usize).max(PROBE_MIN_LISTS);
+                let done = *p.offsets.last().unwrap_or(&0);
+                let mut r: Vec<(usize, usize)> = p
+                    .partition
+                    .nearest_lists(query, probe)
+                    .into_iter()
+                    .map(|l| (p.offsets[l], p.offsets[l + 1] - p.offsets[l]))
+                    .collect();
+                r.push((done, n - done));
+                r
+            }
+            None => vec![(0, n)],
+        };
+        let total: usize = ranges.iter().map(|r| r.1).sum();
+        let threads = if total >= PARALLEL_ROWS {
             std::thread::available_parallelism()
                 .map_or(1, |p| p.get())
                 .min(8)
         } else {
             1
         };
-        let per = n.div_ceil(threads);
-        let mut best: Vec<(usize, f32)> = if threads == 1 {
-            self.scan(&q, 0, n, k, allow)
+        let scan_all = |pieces: &[(usize, usize)]| -> Vec<(usize, f32)> {
+            pieces
+                .iter()
+                .flat_map(|&(first, rows)| self.scan(&q, first, rows, k, allow))
+                .collect()
+        };
+        let shares = split(&ranges, threads);
+        let mut best: Vec<(usize, f32)> = if shares.len() == 1 {
+            scan_all(&shares[0])
         } else {
             std::thread::scope(|s| {
-                let parts: Vec<_> = (0..threads)
-                    .map(|t| {
-                        let first = t * per;
-                        let rows = per.min(n.saturating_sub(first));
-                        let q = &q;
-                        s.spawn(move || self.scan(q, first, rows, k, allow))
-                    })
+                let parts: Vec<_> = shares
+                    .iter()
+                    .map(|share| s.spawn(|| scan_all(share)))
                     .collect();
                 parts
                     .into_iter()
@@ -257,6 +359,30 @@ impl VectorStore {
             .map(|(i, s)| (self.ids[i].0, self.ids[i].1, s * q_scale))
             .collect()
     }
+}
+
+/// `ranges` of rows cut into `threads` shares of about as many rows each.
+fn split(ranges: &[(usize, usize)], threads: usize) -> Vec<Vec<(usize, usize)>> {
+    let total: usize = ranges.iter().map(|r| r.1).sum();
+    let share = total.div_ceil(threads.max(1)).max(1);
+    let mut out = vec![Vec::new()];
+    let mut filled = 0;
+    for &(mut first, mut rows) in ranges {
+        while rows > 0 {
+            if filled == share {
+                out.push(Vec::new());
+                filled = 0;
+            }
+            let take = rows.min(share - filled);
+            out.last_mut()
+                .expect("one share at least")
+                .push((first, take));
+            first += take;
+            rows -= take;
+            filled += take;
+        }
+    }
+    out
 }
 
 /// Files (with their moments) that the nearest rows belong to, in rank order, after the
@@ -629,5 +755,61 @@ mod tests {
         assert!(overlap >= 95, "top-10 overlap {overlap} of 100");
         vs.shrink();
         assert_eq!(vs.memory_bytes(), vs.len() * (dim + 4 + 16));
+    }
+
+    #[test]
+    fn a_partitioned_store_finds_what_brute_force_finds() {
+        // Clustered rows, written in a cycle of topics (as a file's segments come in turn).
+        let dim = 48;
+        let mut seed = 11u64;
+        let topics: Vec<Vec<f32>> = (0..300).map(|_| unit_vector(&mut seed, dim)).collect();
+        let near = |seed: &mut u64, t: usize| -> Vec<f32> {
+            let noise = unit_vector(seed, dim);
+            let v: Vec<f32> = topics[t]
+                .iter()
+                .zip(&noise)
+                .map(|(a, b)| a + 0.8 * b)
+                .collect();
+            let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+            v.into_iter().map(|x| x / n).collect()
+        };
+        let mut vs = VectorStore::empty(Embedded::TextSegments);
+        for i in 0..PARTITION_MIN_ROWS + 10_000 {
+            vs.push(i as i64, i as i64, &near(&mut seed, i % topics.len()));
+        }
+        assert!(vs.wants_partition(PARTITION_MIN_ROWS));
+        let queries: Vec<Vec<f32>> = (0..20).map(|i| near(&mut seed, i * 13)).collect();
+        let brute: Vec<_> = queries.iter().map(|q| vs.nearest(q, 10)).collect();
+        vs.partition(PARTITION_MIN_ROWS);
+        assert!(!vs.wants_partition(PARTITION_MIN_ROWS));
+        let mut found = 0;
+        for (q, b) in queries.iter().zip(&brute) {
+            let got = vs.nearest(q, 10);
+            found += got.iter().filter(|g| b.iter().any(|x| x.0 == g.0)).count();
+            assert!(got.windows(2).all(|w| w[0].2 >= w[1].2), "best first");
+        }
+        assert!(found >= 196, "recall@10 {found} of 200");
+        // Rows appended after partitioning are searched in full until the next one.
+        let late = near(&mut seed, 5);
+        vs.push(-1, -1, &late);
+        assert_eq!(vs.nearest(&late, 1)[0].0, -1);
+        for i in 0..PARTITION_MIN_ROWS / 4 + 2_500 {
+            vs.push(i as i64, i as i64, &near(&mut seed, i % topics.len()));
+        }
+        assert!(
+            vs.wants_partition(PARTITION_MIN_ROWS),
+            "a quarter more rows: partition again"
+        );
+        vs.partition(0);
+        assert_eq!(vs.lists(), 0, "0: never partitioned");
+    }
+
+    #[test]
+    fn scans_are_split_into_even_shares() {
+        let shares = split(&[(0, 10), (100, 3), (200, 7)], 2);
+        assert_eq!(shares, vec![vec![(0, 10)], vec![(100, 3), (200, 7)]]);
+        let shares = split(&[(0, 9)], 2);
+        assert_eq!(shares, vec![vec![(0, 5)], vec![(5, 4)]]);
+        assert_eq!(split(&[(0, 4)], 1), vec![vec![(0, 4)]]);
     }
 }

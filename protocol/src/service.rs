@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// Bumped whenever a call or a type changes shape. `hello` is always the first call and never
 /// changes, so that a mismatch can be reported with both versions.
-pub const PROTOCOL_VERSION: u32 = 10;
+pub const PROTOCOL_VERSION: u32 = 11;
 
 /// A file path as raw bytes: file names need not be UTF-8, and serde refuses such `PathBuf`s.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -230,6 +230,8 @@ pub struct Status {
     /// Text embeddings held in memory for semantic search, and the bytes they take.
     pub vectors: u64,
     pub vector_bytes: u64,
+    /// Lists the vectors are partitioned into (a query scans the nearest few); 0: brute force.
+    pub vector_lists: u64,
     pub extractors: Vec<ExtractorInfo>,
     pub roots: Vec<RootInfo>,
     /// The latest failed or skipped files, with why.

@@ -211,11 +211,14 @@ async fn main() {
     };
     loop {
         let s = client.status(context()).await.unwrap().unwrap();
-        if s.idle && s.vectors as usize >= items {
+        // Above 50,000 vectors, ready once they are partitioned.
+        if s.idle && s.vectors as usize >= items && (items < 50_000 || s.vector_lists > 0) {
             eprintln!(
-                "vxd ready in {:.1} s (text index built from the catalogue, {} vectors loaded)",
+                "vxd ready in {:.1} s (text index built from the catalogue, {} vectors loaded \
+                 in {} lists)",
                 started.elapsed().as_secs_f64(),
-                s.vectors
+                s.vectors,
+                s.vector_lists
             );
             break;
         }

@@ -2,6 +2,7 @@
 //! photos at known seconds and whose sound is a speech clip from a known second.
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use crate::support::*;
 
@@ -399,4 +400,47 @@ fn a_text_model_installed_later_embeds_what_was_already_heard() {
     let shown = d.show(&reading);
     assert_eq!(segments(&shown, "transcript").len(), 1, "{shown}");
     assert_eq!(counter(&d, "runs:transcript"), 1);
+}
+
+#[test]
+fn semantic_search_over_partitioned_vectors_finds_what_a_full_scan_finds() {
+    let Some(shared) = pack() else { return };
+    let mut d = Daemon::with_env(&[
+        ("VX_MODELS_DIR", &shared.models.to_string_lossy()),
+        ("VX_APPROXIMATE_FROM", "0"),
+    ]);
+    for name in [
+        "librivox-0870.wav",
+        "librivox-0880.wav",
+        "astronaut.png",
+        "page.png",
+    ] {
+        std::fs::copy(shared.media.join(name), d.media.join(name)).unwrap();
+    }
+    d.start();
+    d.add_media_root();
+    d.ok(&["wait", "--timeout", "300"]);
+    let by_meaning = |d: &Daemon| {
+        let r = d.search(&["--channel", "semantic", "how much money could he give them"]);
+        r.first().cloned()
+    };
+    let exact = by_meaning(&d);
+    assert!(exact.is_some());
+    assert_eq!(d.status()["vector_lists"], 0, "0: never partitioned");
+    d.stop();
+    // Partitioned from the first vector (50,000 by default), as a large library is.
+    d.extra_env[1].1 = "1".into();
+    d.start();
+    let started = Instant::now();
+    while d.status()["vector_lists"].as_u64() == Some(0) {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{}",
+            d.status()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let said = d.ok(&["status"]);
+    assert!(said.contains("partitioned into"), "{said}");
+    assert_eq!(by_meaning(&d), exact);
 }
