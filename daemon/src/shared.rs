@@ -140,7 +140,7 @@ impl Shared {
             models_dir: data_dir.join("models"),
             onnxruntime: None,
             disabled: Vec::new(),
-            approximate_from: vx_indexer::semantic::PARTITION_MIN_ROWS,
+            approximate_from: 0,
             enabled: Vec::new(),
             data_dir,
             text,

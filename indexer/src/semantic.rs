@@ -1,6 +1,7 @@
 //! The semantic and visual channels: text-segment and frame embeddings in memory, searched by
-//! dot product: brute force up to `PARTITION_MIN_ROWS`, above it only the rows in the lists
-//! of an inverted-file partition nearest to the query (`ivf`).
+//! dot product: brute force, or, from the size the configuration's `approximate_from` asks
+//! for (never by default), only the rows in the lists of an inverted-file partition nearest to
+//! the query (`ivf`).
 
 use std::collections::{HashMap, HashSet};
 use std::os::unix::ffi::OsStrExt;
@@ -54,11 +55,14 @@ struct Partitioned {
     partition: Partition,
     /// Where each list's rows start, and where the last ends.
     offsets: Vec<usize>,
+    /// Share of the lists a query scans.
+    probe_share: f64,
 }
 
-/// Rows from which a store is partitioned by default (below, brute force takes a few ms).
+/// Rows from which the benchmarks partition a store (below, brute force takes a few ms).
 pub const PARTITION_MIN_ROWS: usize = 50_000;
-/// Share of the lists a query scans (recall@10 against brute force: docs/benchmarks.md)…
+/// Share of the lists a query scans (recall@10 against brute force: docs/benchmarks.md; on
+/// real sentence embeddings too low for partitioning to be the default)…
 const PROBE_SHARE: f64 = 1.0 / 16.0;
 /// …and at least this many (a small store's few lists are scanned whole).
 const PROBE_MIN_LISTS: usize = 8;
@@ -178,12 +182,23 @@ impl VectorStore {
         self.codes = codes;
         self.scales = order.iter().map(|&r| self.scales[r]).collect();
         self.ids = order.iter().map(|&r| self.ids[r]).collect();
-        self.partitioned = Some(Partitioned { partition, offsets });
+        self.partitioned = Some(Partitioned {
+            partition,
+            offsets,
+            probe_share: PROBE_SHARE,
+        });
     }
 
     /// Lists the rows are partitioned into; 0 when searched by brute force.
     pub fn lists(&self) -> usize {
         self.partitioned.as_ref().map_or(0, |p| p.partition.lists())
+    }
+
+    /// Scans `share` of the lists from now on (benchmarks weigh recall against time).
+    pub fn set_probe_share(&mut self, share: f64) {
+        if let Some(p) = &mut self.partitioned {
+            p.probe_share = share.clamp(0.0, 1.0);
+        }
     }
 
     /// Whether a full load would pay: `min_rows` to partition and no partition yet, or a
@@ -311,7 +326,7 @@ impl VectorStore {
         let ranges: Vec<(usize, usize)> = match &self.partitioned {
             Some(p) => {
                 let lists = p.partition.lists();
-                let probe = ((lists as f64 * PROBE_SHARE).ceil() as usize).max(PROBE_MIN_LISTS);
+                let probe = ((lists as f64 * p.probe_share).ceil() as usize).max(PROBE_MIN_LISTS);
                 let done = *p.offsets.last().unwrap_or(&0);
                 let mut r: Vec<(usize, usize)> = p
                     .partition

@@ -111,6 +111,16 @@ impl Runtime {
         // crops, a detector batch) for the life of the session, in every worker; without it
         // they go back after each run. VX_ORT_CPU_ARENA=1 keeps the arena (benchmarks compare).
         let arena = std::env::var("VX_ORT_CPU_ARENA").is_ok_and(|v| v == "1");
+        // Weight-only int8 models (the pack's MiniLM and YAMNet) expand their weights with
+        // DequantizeLinear nodes, which ONNX Runtime keeps out of constant folding (for its int8
+        // kernels) unless QDQ handling is off: then they are expanded once, at load. Kept, every
+        // run expanded them all again (MiniLM: 47 MB of fresh pages per run).
+        // VX_ORT_KEEP_QDQ=1 keeps them (benchmarks compare).
+        if !std::env::var("VX_ORT_KEEP_QDQ").is_ok_and(|v| v == "1") {
+            builder = builder
+                .with_config_entry("session.disable_quant_qdq", "1")
+                .map_err(|e| load(e.into()))?;
+        }
         builder = builder
             .with_execution_providers([ort::ep::CPU::default().with_arena_allocator(arena).build()])
             .map_err(|e| load(e.into()))?;

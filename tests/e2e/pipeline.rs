@@ -428,7 +428,7 @@ fn semantic_search_over_partitioned_vectors_finds_what_a_full_scan_finds() {
     assert!(exact.is_some());
     assert_eq!(d.status()["vector_lists"], 0, "0: never partitioned");
     d.stop();
-    // Partitioned from the first vector (50,000 by default), as a large library is.
+    // Partitioned from the first vector (never by default), as a large library can ask.
     d.extra_env[1].1 = "1".into();
     d.start();
     let started = Instant::now();
