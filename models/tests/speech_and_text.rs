@@ -19,8 +19,12 @@ fn minilm_matches_the_reference_tokens_and_similarities() {
         .unwrap();
     assert_eq!(v[0].len(), 384);
     // README: embedding starts 0.0310, 0.0090, -0.0037, 0.0483, -0.1397; cosines 0.7514 and 0.2519.
-    for (got, want) in v[0].iter().zip([0.0310, 0.0090, -0.0037, 0.0483, -0.1397]) {
-        assert!((got - want).abs() < 0.002, "{:?}", &v[0][..5]);
+    // Those came from ONNX Runtime's int8 kernels; vx expands the int8 weights at load and
+    // multiplies in float (models/src/runtime.rs), which ONNX Runtime's Python API also gives
+    // with session.disable_quant_qdq: 0.0307, 0.0067, -0.0040, 0.0472, -0.1397, cosines 0.7535
+    // and 0.2525 (the fp32 graph's: 0.7553 and 0.2474).
+    for (got, want) in v[0].iter().zip([0.0307, 0.0067, -0.0040, 0.0472, -0.1397]) {
+        assert!((got - want).abs() < 0.001, "{:?}", &v[0][..5]);
     }
     assert!((dot(&v[0], &v[1]) - 0.7514).abs() < 0.01);
     assert!((dot(&v[0], &v[2]) - 0.2519).abs() < 0.01);
