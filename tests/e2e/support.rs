@@ -224,8 +224,10 @@ impl Daemon {
         self.ok(&["add", self.media.to_str().unwrap()]);
     }
 
+    /// Waits for the queue to drain. Generous: on 2 cores the whole suite runs side by side, and
+    /// a test that restarts workers pays each one's model loading again.
     pub fn wait_idle(&self) {
-        self.ok(&["wait", "--timeout", "60"]);
+        self.ok(&["wait", "--timeout", "180"]);
     }
 
     /// Paths of search results.
