@@ -136,9 +136,15 @@ fn main() {
 /// The texts' MiniLM embeddings, kept in the target folder between runs (embedding 50,000
 /// sentences on one thread takes a quarter of an hour).
 fn embedded(pack: &Path, texts: &[&str]) -> Vec<Vec<f32>> {
+    // Keyed by the texts: another machine's manual pages are other sentences.
+    let mut key = std::collections::hash_map::DefaultHasher::new();
+    std::hash::Hash::hash(texts, &mut key);
     let cache = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../target")
-        .join(format!("recall-real-{}.f32", texts.len()));
+        .join(format!(
+            "recall-real-{:016x}.f32",
+            std::hash::Hasher::finish(&key)
+        ));
     if let Ok(bytes) = std::fs::read(&cache) {
         let floats: Vec<f32> = bytes
             .chunks_exact(4)

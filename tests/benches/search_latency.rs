@@ -67,13 +67,8 @@ fn sum_of(vectors: &[&[f32]]) -> Vec<f32> {
     for w in vectors {
         v.iter_mut().zip(*w).for_each(|(s, x)| *s += x);
     }
-    let n = v
-        .iter()
-        .map(|x| x * x)
-        .sum::<f32>()
-        .sqrt()
-        .max(f32::MIN_POSITIVE);
-    v.into_iter().map(|x| x / n).collect()
+    vx_models::normalize(&mut v);
+    v
 }
 
 /// Fills a catalogue with `items` segments. The folder they are in does not exist: the files
@@ -238,13 +233,13 @@ async fn main() {
             Err(e) => panic!("vxd did not answer: {e}"),
         }
     };
+    // With VX_APPROXIMATE_FROM at or under the item count, ready once partitioned.
+    let from: usize = std::env::var("VX_APPROXIMATE_FROM")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     loop {
         let s = client.status(context()).await.unwrap().unwrap();
-        // With VX_APPROXIMATE_FROM at or under the item count, ready once partitioned.
-        let from: usize = std::env::var("VX_APPROXIMATE_FROM")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
         let partitioned = from == 0 || items < from || s.vector_lists > 0;
         if s.idle && s.vectors as usize >= items && partitioned {
             eprintln!(
