@@ -5,7 +5,7 @@
 //! then deletes the rows. A crash in between replays them; applying a row is idempotent (delete
 //! the file's document, add it again if it is still searchable).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Bound;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
@@ -21,8 +21,8 @@ use tantivy::schema::{
     TextOptions, Value,
 };
 use tantivy::{
-    DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Score, Searcher, SegmentReader,
-    TantivyDocument, Term,
+    DocAddress, DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Score, Searcher,
+    SegmentReader, TantivyDocument, Term,
 };
 
 use crate::paths::bytes_to_path;
@@ -327,14 +327,36 @@ impl TextIndex {
             },
         );
         let top = searcher.search(&query, &weighed)?;
+        // Each document's file, from the fast field; only the documents of the `limit` best
+        // files are then read from the store (each read decompresses a block).
+        let mut columns = HashMap::new();
+        let mut top_files: Vec<(Score, DocAddress, u64)> = Vec::with_capacity(top.len());
+        let mut kept: HashSet<u64> = HashSet::new();
+        for (score, addr) in top {
+            let column = match columns.entry(addr.segment_ord) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => e.insert(
+                    searcher
+                        .segment_reader(addr.segment_ord)
+                        .fast_fields()
+                        .u64("file_id")?,
+                ),
+            };
+            let Some(file_id) = column.first(addr.doc_id) else {
+                continue;
+            };
+            if kept.len() < limit {
+                kept.insert(file_id);
+            }
+            if kept.contains(&file_id) {
+                top_files.push((score, addr, file_id));
+            }
+        }
         // Group by file: a file scores its best document; segment documents become moments.
         let mut order: Vec<u64> = Vec::new();
         let mut hits: HashMap<u64, Hit> = HashMap::new();
-        for (score, addr) in top {
+        for (score, addr, file_id) in top_files {
             let doc: TantivyDocument = searcher.doc(addr)?;
-            let Some(file_id) = doc.get_first(f.file_id).and_then(|v| v.as_u64()) else {
-                continue;
-            };
             let hit = match hits.entry(file_id) {
                 std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
                 std::collections::hash_map::Entry::Vacant(v) => {

@@ -19,6 +19,9 @@ pub enum Threading {
     GlobalPool(usize),
     /// Each session runs on the thread that calls it; run several workers for parallelism.
     CallerThread,
+    /// Each session has a pool of this many threads, the caller's included, spinning off: for
+    /// the few sessions of a process that answers queries, where one query's latency counts.
+    PerSession(usize),
 }
 
 #[derive(Clone, Debug)]
@@ -124,8 +127,13 @@ impl Runtime {
         builder = builder
             .with_execution_providers([ort::ep::CPU::default().with_arena_allocator(arena).build()])
             .map_err(|e| load(e.into()))?;
-        if self.threading == Threading::CallerThread {
-            builder = builder.with_intra_threads(1).map_err(|e| load(e.into()))?;
+        let own_pool = match self.threading {
+            Threading::GlobalPool(_) => None,
+            Threading::CallerThread => Some(1),
+            Threading::PerSession(n) => Some(n.max(1)),
+        };
+        if let Some(n) = own_pool {
+            builder = builder.with_intra_threads(n).map_err(|e| load(e.into()))?;
             builder = builder.with_inter_threads(1).map_err(|e| load(e.into()))?;
             builder = builder
                 .with_intra_op_spinning(false)

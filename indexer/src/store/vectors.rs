@@ -15,6 +15,11 @@ pub struct SearchableFile {
     pub date: i64,
 }
 
+/// Ids as an SQL list ("1,2,3"; integers, so nothing to escape).
+fn id_list(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}
+
 /// The columns `searchable` reads.
 macro_rules! searchable_cols {
     () => {
@@ -62,51 +67,58 @@ impl Store {
         Ok(())
     }
 
-    /// (source, start, end, text) of the moment an embedded row stands for: a segment's own;
-    /// a frame's time with the best `label_source` segment then (for the human reader). None
-    /// when the row was replaced since the vectors were loaded.
-    pub fn embedded_moment(
+    /// (source, start, end, text) of the moment each embedded row of `row_ids` stands for: a
+    /// segment's own; a frame's time with the best `label_source` segment then (for the human
+    /// reader). A row replaced since the vectors were loaded is absent. One statement for all
+    /// (a statement per row cost more than the vector scan).
+    pub fn embedded_moments(
         &self,
         what: Embedded,
-        row_id: i64,
+        row_ids: &[i64],
         label_source: &str,
-    ) -> Result<Option<(String, f64, f64, String)>> {
-        let moment = |r: &rusqlite::Row<'_>| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?));
-        Ok(match what {
-            Embedded::TextSegments => self
-                .conn
-                .one(
-                    "SELECT source, start, end, text FROM segments WHERE id = ?1",
-                    [row_id],
-                    moment,
-                )
-                .optional()?,
-            Embedded::Frames => self
-                .conn
-                .one(
-                    "SELECT 'visual', f.time, f.time, coalesce((SELECT s.text FROM segments s
-                       WHERE s.content_id = f.content_id AND s.source = ?2
-                       AND s.start <= f.time + 0.001 AND s.end >= f.time - 0.001
-                       ORDER BY s.confidence DESC LIMIT 1), '') FROM frames f WHERE f.id = ?1",
-                    params![row_id, label_source],
-                    moment,
-                )
-                .optional()?,
-        })
+    ) -> Result<HashMap<i64, (String, f64, f64, String)>> {
+        let list = id_list(row_ids);
+        let sql = match what {
+            Embedded::TextSegments => {
+                format!("SELECT id, source, start, end, text FROM segments WHERE id IN ({list})")
+            }
+            Embedded::Frames => format!(
+                "SELECT f.id, 'visual', f.time, f.time, coalesce((SELECT s.text FROM segments s
+                   WHERE s.content_id = f.content_id AND s.source = ?1
+                   AND s.start <= f.time + 0.001 AND s.end >= f.time - 0.001
+                   ORDER BY s.confidence DESC LIMIT 1), '') FROM frames f WHERE f.id IN ({list})"
+            ),
+        };
+        let mut st = self.conn.prepare(&sql)?;
+        let read =
+            |r: &rusqlite::Row<'_>| Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)));
+        let rows = match what {
+            Embedded::TextSegments => st.query_map([], read)?.collect::<rusqlite::Result<_>>(),
+            Embedded::Frames => st
+                .query_map([label_source], read)?
+                .collect::<rusqlite::Result<_>>(),
+        };
+        Ok(rows?)
     }
 
-    /// The searchable files (indexed or offline) of a content.
-    pub fn searchable_files(&self, content_id: i64) -> Result<Vec<SearchableFile>> {
-        let mut st = self.conn.prepare_cached(concat!(
-            "SELECT ",
+    /// The searchable files (indexed or offline) of each content of `content_ids`.
+    pub fn searchable_files_of(
+        &self,
+        content_ids: &[i64],
+    ) -> Result<HashMap<i64, Vec<SearchableFile>>> {
+        let mut st = self.conn.prepare(&format!(
+            "SELECT {} FROM files f JOIN contents c ON c.id = f.content_id
+             WHERE f.content_id IN ({}) AND f.state IN ('indexed', 'offline')
+             AND c.kind IS NOT NULL ORDER BY f.id",
             searchable_cols!(),
-            " FROM files f JOIN contents c ON c.id = f.content_id
-             WHERE f.content_id = ?1 AND f.state IN ('indexed', 'offline') AND c.kind IS NOT NULL"
+            id_list(content_ids)
         ))?;
-        let rows = st
-            .query_map([content_id], searchable)?
-            .collect::<rusqlite::Result<_>>()?;
-        Ok(rows)
+        let mut by_content: HashMap<i64, Vec<SearchableFile>> = HashMap::new();
+        for file in st.query_map([], searchable)? {
+            let file = file?;
+            by_content.entry(file.content_id).or_default().push(file);
+        }
+        Ok(by_content)
     }
 
     /// Every searchable file, with whether its content passes all of `has` (asked only when
@@ -134,10 +146,11 @@ impl Store {
         let shows_person: String = in_groups
             .iter()
             .map(|(g, ids)| {
-                let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
                 format!(
-                    " AND EXISTS(SELECT 1 FROM {} WHERE content_id = c.id AND {} IN ({list}))",
-                    g.members, g.group
+                    " AND EXISTS(SELECT 1 FROM {} WHERE content_id = c.id AND {} IN ({}))",
+                    g.members,
+                    g.group,
+                    id_list(ids)
                 )
             })
             .collect();
