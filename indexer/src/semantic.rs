@@ -376,15 +376,7 @@ impl VectorStore {
         // query, where sign codes tell little (recall@10 0.95 in the test below).
         if self.use_signs && self.partitioned.is_none() && allow.is_none() && n >= SIGNS_FROM {
             let want = (n / SIGNS_CANDIDATE_SHARE).max(SIGNS_MIN_CANDIDATES).max(k);
-            let dim = self.dim;
-            let mut best: Vec<(usize, f32)> = Vec::with_capacity(want);
-            let mut scored = Vec::with_capacity(1);
-            for row in self.sign_candidates(query, want, allow) {
-                scored.clear();
-                let codes = &self.codes[row * dim..(row + 1) * dim];
-                score(codes, &self.scales[row..row + 1], dim, &q, &mut scored);
-                best.push((row, scored[0]));
-            }
+            let best = self.sign_nearest(query, &q, want, k);
             return self.top(best, k, q_scale);
         }
         // (first row, rows) to scan: the nearest lists and what was appended since, or all.
@@ -445,65 +437,97 @@ impl VectorStore {
             .collect()
     }
 
-    /// The `want` rows (of the `allow`ed contents) whose sign codes differ least from the
-    /// query's, in row order.
-    fn sign_candidates(
-        &self,
-        query: &[f32],
-        want: usize,
-        allow: Option<&HashSet<i64>>,
-    ) -> Vec<usize> {
-        let words = sign_words(self.dim);
-        let mut q = Vec::with_capacity(words);
-        push_signs(query, &mut q);
+    /// The `k` best (row, score / query scale) among the `want` rows whose sign codes differ
+    /// least from the query's (`q`: the query as int16). Each thread counts differing signs
+    /// over its share of the rows, then scores its share of the candidates.
+    fn sign_nearest(&self, query: &[f32], q: &[i16], want: usize, k: usize) -> Vec<(usize, f32)> {
+        let (dim, words) = (self.dim, sign_words(self.dim));
+        let mut query_signs = Vec::with_capacity(words);
+        push_signs(query, &mut query_signs);
+        let query_signs = &query_signs;
         let n = self.len();
-        // Per row, how many signs differ (u16::MAX: not allowed).
-        let mut differ = vec![u16::MAX; n];
         let threads = std::thread::available_parallelism()
             .map_or(1, |p| p.get())
             .min(8);
         let share = n.div_ceil(threads).max(1);
-        let fill = |first: usize, out: &mut [u16]| {
-            let signs = &self.signs[first * words..(first + out.len()) * words];
-            sign_distances(signs, words, &q, out);
-            if let Some(allow) = allow {
-                for (i, d) in out.iter_mut().enumerate() {
-                    if !allow.contains(&self.ids[first + i].1) {
-                        *d = u16::MAX;
-                    }
-                }
-            }
-        };
-        let fill = &fill;
-        std::thread::scope(|s| {
-            for (i, part) in differ.chunks_mut(share).enumerate() {
-                s.spawn(move || fill(i * share, part));
-            }
+        // Per row, how many signs differ; per share, how many rows differ by each count.
+        let mut differ = vec![0u16; n];
+        let counts: Vec<Vec<usize>> = std::thread::scope(|s| {
+            let parts: Vec<_> = differ
+                .chunks_mut(share)
+                .enumerate()
+                .map(|(i, part)| {
+                    s.spawn(move || {
+                        let first = i * share;
+                        let signs = &self.signs[first * words..(first + part.len()) * words];
+                        sign_distances(signs, words, query_signs, part);
+                        let mut counts = vec![0usize; dim + 1];
+                        for &d in part.iter() {
+                            counts[d as usize] += 1;
+                        }
+                        counts
+                    })
+                })
+                .collect();
+            parts
+                .into_iter()
+                .map(|p| p.join().expect("counting does not panic"))
+                .collect()
         });
-        // The smallest distance that lets `want` rows through, by counting.
-        let mut counts = vec![0usize; self.dim + 2];
-        for &d in &differ {
-            if d != u16::MAX {
-                counts[d as usize] += 1;
-            }
-        }
+        // The smallest count that lets `want` rows through: every row under it, and rows at
+        // it (the first shares' first) until `want`.
         let (mut cut, mut below) = (0, 0);
-        while cut < counts.len() && below + counts[cut] < want {
-            below += counts[cut];
+        let at = |d: usize| counts.iter().map(|c| c[d]).sum::<usize>();
+        while cut < dim && below + at(cut) < want {
+            below += at(cut);
             cut += 1;
         }
-        // Every row under the cut, then rows at it until `want`.
-        let mut at_cut = want.saturating_sub(below);
-        let mut rows = Vec::with_capacity(want);
-        for (row, &d) in differ.iter().enumerate() {
-            if (d as usize) < cut {
-                rows.push(row);
-            } else if d as usize == cut && at_cut > 0 {
-                rows.push(row);
-                at_cut -= 1;
-            }
-        }
-        rows
+        let mut left = want.saturating_sub(below);
+        let quotas: Vec<usize> = counts
+            .iter()
+            .map(|c| {
+                let take = c[cut].min(left);
+                left -= take;
+                take
+            })
+            .collect();
+        let cut = cut as u16;
+        std::thread::scope(|s| {
+            let parts: Vec<_> = differ
+                .chunks(share)
+                .zip(quotas)
+                .enumerate()
+                .map(|(i, (part, mut quota))| {
+                    s.spawn(move || {
+                        let mut best = Vec::new();
+                        let mut one = Vec::with_capacity(1);
+                        for (j, &d) in part.iter().enumerate() {
+                            if d > cut || (d == cut && quota == 0) {
+                                continue;
+                            }
+                            if d == cut {
+                                quota -= 1;
+                            }
+                            let row = i * share + j;
+                            one.clear();
+                            let codes = &self.codes[row * dim..(row + 1) * dim];
+                            score(codes, &self.scales[row..row + 1], dim, q, &mut one);
+                            best.push((row, one[0]));
+                        }
+                        let k = k.min(best.len());
+                        if k > 0 {
+                            best.select_nth_unstable_by(k - 1, |a, b| b.1.total_cmp(&a.1));
+                        }
+                        best.truncate(k);
+                        best
+                    })
+                })
+                .collect();
+            parts
+                .into_iter()
+                .flat_map(|p| p.join().expect("scoring does not panic"))
+                .collect()
+        })
     }
 }
 
