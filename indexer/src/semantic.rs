@@ -964,22 +964,25 @@ mod tests {
         );
     }
 
+    /// A unit vector near `topic`: the topic plus `noise` times a random unit vector.
+    fn near_topic(seed: &mut u64, topic: &[f32], noise: f32) -> Vec<f32> {
+        let random = unit_vector(seed, topic.len());
+        let v: Vec<f32> = topic
+            .iter()
+            .zip(&random)
+            .map(|(a, b)| a + noise * b)
+            .collect();
+        let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        v.into_iter().map(|x| x / n).collect()
+    }
+
     #[test]
     fn a_partitioned_store_finds_what_brute_force_finds() {
         // Clustered rows, written in a cycle of topics (as a file's segments come in turn).
         let dim = 48;
         let mut seed = 11u64;
         let topics: Vec<Vec<f32>> = (0..300).map(|_| unit_vector(&mut seed, dim)).collect();
-        let near = |seed: &mut u64, t: usize| -> Vec<f32> {
-            let noise = unit_vector(seed, dim);
-            let v: Vec<f32> = topics[t]
-                .iter()
-                .zip(&noise)
-                .map(|(a, b)| a + 0.8 * b)
-                .collect();
-            let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-            v.into_iter().map(|x| x / n).collect()
-        };
+        let near = |seed: &mut u64, t: usize| near_topic(seed, &topics[t], 0.8);
         let mut vs = VectorStore::empty(Embedded::TextSegments);
         vs.set_sign_prefilter(false);
         for i in 0..PARTITION_MIN_ROWS + 10_000 {
@@ -1017,12 +1020,7 @@ mod tests {
         let dim = 384;
         let mut seed = 5u64;
         let topics: Vec<Vec<f32>> = (0..500).map(|_| unit_vector(&mut seed, dim)).collect();
-        let near = |seed: &mut u64, t: usize| -> Vec<f32> {
-            let noise = unit_vector(seed, dim);
-            let v: Vec<f32> = topics[t].iter().zip(&noise).map(|(a, b)| a + b).collect();
-            let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-            v.into_iter().map(|x| x / n).collect()
-        };
+        let near = |seed: &mut u64, t: usize| near_topic(seed, &topics[t], 1.0);
         let mut vs = VectorStore::empty(Embedded::TextSegments);
         for i in 0..SIGNS_FROM + 5_000 {
             vs.push(

@@ -56,10 +56,13 @@ impl TextEmbedder {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
-        let encodings = self
-            .tokenizer
-            .encode_batch(texts.to_vec(), true)
-            .map_err(|e| ModelError::BadInput(e.to_string()))?;
+        // One text (a query) is encoded on this thread, not handed to the tokenizer's rayon
+        // pool as a batch is: the query path keeps to ONNX Runtime's threads.
+        let encodings = match texts {
+            [one] => self.tokenizer.encode(*one, true).map(|e| vec![e]),
+            _ => self.tokenizer.encode_batch(texts.to_vec(), true),
+        }
+        .map_err(|e| ModelError::BadInput(e.to_string()))?;
         let seq = encodings.iter().map(|e| e.len()).max().unwrap_or(0);
         let n = encodings.len();
         let mut ids = Array2::<i64>::zeros((n, seq));
