@@ -373,7 +373,7 @@ impl VectorStore {
         let q: Vec<i16> = query.iter().map(|x| (x / q_scale).round() as i16).collect();
         let n = self.len();
         // Filtered searches scan exactly: their best allowed rows may be only faintly like the
-        // query, where sign codes tell little (recall@10 0.95 in the test below).
+        // query, where sign codes tell little (tried on the unit test's rows: recall@10 0.95).
         if self.use_signs && self.partitioned.is_none() && allow.is_none() && n >= SIGNS_FROM {
             let want = (n / SIGNS_CANDIDATE_SHARE).max(SIGNS_MIN_CANDIDATES).max(k);
             let best = self.sign_nearest(query, &q, want, k);
