@@ -334,19 +334,13 @@ impl VectorStore {
             query,
             &mut scores,
         );
-        let mut scored: Vec<(usize, f32)> = scores
+        let scored: Vec<(usize, f32)> = scores
             .into_iter()
             .enumerate()
             .map(|(i, s)| (first + i, s))
             .filter(|(i, _)| allow.is_none_or(|a| a.contains(&self.ids[*i].1)))
             .collect();
-        let k = k.min(scored.len());
-        if k == 0 {
-            return Vec::new();
-        }
-        scored.select_nth_unstable_by(k - 1, |a, b| b.1.total_cmp(&a.1));
-        scored.truncate(k);
-        scored
+        keep_best(scored, k)
     }
 
     /// The `k` nearest (segment id, content id, score) by dot product.
@@ -398,9 +392,7 @@ impl VectorStore {
         };
         let total: usize = ranges.iter().map(|r| r.1).sum();
         let threads = if total >= PARALLEL_ROWS {
-            std::thread::available_parallelism()
-                .map_or(1, |p| p.get())
-                .min(8)
+            scan_threads()
         } else {
             1
         };
@@ -446,10 +438,7 @@ impl VectorStore {
         push_signs(query, &mut query_signs);
         let query_signs = &query_signs;
         let n = self.len();
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |p| p.get())
-            .min(8);
-        let share = n.div_ceil(threads).max(1);
+        let share = n.div_ceil(scan_threads()).max(1);
         // Per row, how many signs differ; per share, how many rows differ by each count.
         let mut differ = vec![0u16; n];
         let counts: Vec<Vec<usize>> = std::thread::scope(|s| {
@@ -514,12 +503,7 @@ impl VectorStore {
                             score(codes, &self.scales[row..row + 1], dim, q, &mut one);
                             best.push((row, one[0]));
                         }
-                        let k = k.min(best.len());
-                        if k > 0 {
-                            best.select_nth_unstable_by(k - 1, |a, b| b.1.total_cmp(&a.1));
-                        }
-                        best.truncate(k);
-                        best
+                        keep_best(best, k)
                     })
                 })
                 .collect();
@@ -558,6 +542,24 @@ fn sign_distances(signs: &[u64], words: usize, query: &[u64], out: &mut [u16]) {
         return unsafe { sign_distances_popcnt(signs, words, query, out) };
     }
     sign_distances_of(signs, words, query, out)
+}
+
+/// Threads a scan of many rows is shared among: every core, up to 8.
+fn scan_threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |p| p.get())
+        .min(8)
+}
+
+/// The `k` best-scoring of (row, score), in no particular order.
+fn keep_best(mut scored: Vec<(usize, f32)>, k: usize) -> Vec<(usize, f32)> {
+    let k = k.min(scored.len());
+    if k == 0 {
+        return Vec::new();
+    }
+    scored.select_nth_unstable_by(k - 1, |a, b| b.1.total_cmp(&a.1));
+    scored.truncate(k);
+    scored
 }
 
 /// `ranges` of rows cut into `threads` shares of about as many rows each.
@@ -913,8 +915,12 @@ mod tests {
                 (*seed % 20_000) as f32 / 10_000.0 - 1.0
             })
             .collect();
-        let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-        v.into_iter().map(|x| x / n).collect()
+        unit(v)
+    }
+
+    fn unit(mut v: Vec<f32>) -> Vec<f32> {
+        vx_models::normalize(&mut v);
+        v
     }
 
     #[test]
@@ -967,13 +973,13 @@ mod tests {
     /// A unit vector near `topic`: the topic plus `noise` times a random unit vector.
     fn near_topic(seed: &mut u64, topic: &[f32], noise: f32) -> Vec<f32> {
         let random = unit_vector(seed, topic.len());
-        let v: Vec<f32> = topic
-            .iter()
-            .zip(&random)
-            .map(|(a, b)| a + noise * b)
-            .collect();
-        let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-        v.into_iter().map(|x| x / n).collect()
+        unit(
+            topic
+                .iter()
+                .zip(&random)
+                .map(|(a, b)| a + noise * b)
+                .collect(),
+        )
     }
 
     #[test]
