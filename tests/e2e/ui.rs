@@ -355,7 +355,10 @@ fn search_open_starts_the_player_at_the_moment() {
         )
     };
     let called = || {
-        d.eventually(10, "the player to be started", || calls.exists());
+        // The shell creates the file before it writes the line: wait for the whole line.
+        d.eventually(10, "the player to be started", || {
+            std::fs::read_to_string(&calls).is_ok_and(|c| c.ends_with('\n'))
+        });
         let c = std::fs::read_to_string(&calls).unwrap();
         std::fs::remove_file(&calls).unwrap();
         c
