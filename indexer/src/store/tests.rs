@@ -619,3 +619,34 @@ fn tallies_agree_with_counting_after_every_kind_of_change() {
         assert_eq!(tallied(&store), counted(&store), "after step {step}");
     }
 }
+
+/// The semantic channel looks up the files of its nearest rows' contents: by the content
+/// index, never by reading every file through the state index (what SQLite chose unprompted).
+#[test]
+fn files_of_contents_are_found_by_the_content_index() {
+    let (_dir, store) = store();
+    let plan: Vec<String> = store
+        .conn()
+        .prepare(&format!(
+            "EXPLAIN QUERY PLAN {}",
+            vectors::files_of_sql(&[3, 5, 8])
+        ))
+        .unwrap()
+        .query_map([], |r| r.get::<_, String>(3))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    let files = plan.iter().find(|p| p.contains(" f ")).unwrap();
+    assert!(files.contains("files_content"), "{plan:?}");
+}
+
+#[test]
+fn search_connections_read_through_a_memory_map() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_for_reads(&dir.path().join("db")).unwrap();
+    let size: i64 = store
+        .conn()
+        .query_row("PRAGMA mmap_size", [], |r| r.get(0))
+        .unwrap();
+    assert!(size >= 1 << 30, "{size}");
+}

@@ -38,6 +38,18 @@ fn searchable(r: &rusqlite::Row<'_>) -> rusqlite::Result<SearchableFile> {
     })
 }
 
+/// `Store::searchable_files_of`'s statement. (The `+` keeps SQLite on the content index: by
+/// the state index it read every file, 25 ms a search at 100,000 files.)
+pub(super) fn files_of_sql(content_ids: &[i64]) -> String {
+    format!(
+        "SELECT {} FROM files f JOIN contents c ON c.id = f.content_id
+         WHERE f.content_id IN ({}) AND +f.state IN ('indexed', 'offline')
+         AND c.kind IS NOT NULL ORDER BY f.id",
+        searchable_cols!(),
+        id_list(content_ids)
+    )
+}
+
 impl Store {
     /// Each (row id, content id, embedding blob) of `what` after `after_id`, in id order.
     pub fn embeddings_after(
@@ -106,13 +118,7 @@ impl Store {
         &self,
         content_ids: &[i64],
     ) -> Result<HashMap<i64, Vec<SearchableFile>>> {
-        let mut st = self.conn.prepare(&format!(
-            "SELECT {} FROM files f JOIN contents c ON c.id = f.content_id
-             WHERE f.content_id IN ({}) AND f.state IN ('indexed', 'offline')
-             AND c.kind IS NOT NULL ORDER BY f.id",
-            searchable_cols!(),
-            id_list(content_ids)
-        ))?;
+        let mut st = self.conn.prepare(&files_of_sql(content_ids))?;
         let mut by_content: HashMap<i64, Vec<SearchableFile>> = HashMap::new();
         for file in st.query_map([], searchable)? {
             let file = file?;
