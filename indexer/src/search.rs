@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use crate::extractors;
 use crate::geo::distance_km;
@@ -211,13 +212,15 @@ impl Searcher<'_> {
         let has_words = !q.query.trim().is_empty();
         // The channels run side by side: the query embeddings take longest.
         let (wide_query, wants) = (&wide, &wants);
+        let started = Instant::now();
         let (text, semantic, visual) = std::thread::scope(|s| {
             let text = s.spawn(|| {
-                if wants("text") {
+                let hits = if wants("text") {
                     self.text.search(&wide)
                 } else {
                     Ok(Vec::new())
-                }
+                };
+                (hits, started.elapsed())
             });
             let visual = s.spawn(move || {
                 let other = &*other;
@@ -232,18 +235,33 @@ impl Searcher<'_> {
                     Ok(Vec::new())
                 }
             });
+            let mut embedded = None;
             let semantic = if wants("semantic") && has_words {
-                vector_channel(store, self.segments, || self.embed.text(&q.query), &wide)
+                let embed = || {
+                    let v = self.embed.text(&q.query);
+                    embedded = Some(started.elapsed());
+                    v
+                };
+                vector_channel(store, self.segments, embed, &wide)
             } else {
                 Ok(Vec::new())
             };
+            let semantic_done = started.elapsed();
+            let (text, text_done) = text.join().expect("text search does not panic");
+            tracing::debug!(
+                text_ms = ms(text_done),
+                embedded_ms = embedded.map(ms),
+                semantic_ms = ms(semantic_done),
+                "channels"
+            );
             (
-                text.join().expect("text search does not panic"),
+                text,
                 semantic,
                 visual.join().expect("visual search does not panic"),
             )
         });
         let text = text.map_err(|e| SearchError::BadQuery(e.to_string()))?;
+        let channels_done = started.elapsed();
         let fused = if filtered { wide.limit as usize } else { limit };
         let listed = if has_words {
             Channel::Text
@@ -285,7 +303,15 @@ impl Searcher<'_> {
             }
             results = kept;
         }
-        self.finish(store, results)
+        let fused_done = started.elapsed();
+        let results = self.finish(store, results);
+        tracing::debug!(
+            channels_ms = ms(channels_done),
+            fused_ms = ms(fused_done),
+            finished_ms = ms(started.elapsed()),
+            "search"
+        );
+        results
     }
 
     /// Files and moments like `path` (or its moment at `at` seconds): by the things seen in
@@ -389,6 +415,11 @@ impl Searcher<'_> {
         attach_frames(store, self.thumbs_dir, &mut hits)?;
         Ok(hits.into_iter().map(|(h, _)| h).collect())
     }
+}
+
+/// Milliseconds, for the stage timings logged at debug level.
+fn ms(d: std::time::Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
 }
 
 /// Results (with their contents) reordered so that the sharpest of near-duplicate pictures

@@ -616,17 +616,20 @@ pub fn semantic_hits(
         Embedded::TextSegments => SEMANTIC_FLOOR,
         Embedded::Frames => f32::MIN,
     };
+    let started = std::time::Instant::now();
     let nearest: Vec<(i64, i64, f32)> = vectors
         .nearest_among(query, SEMANTIC_TOP, allowed.as_ref())
         .into_iter()
         .filter(|&(_, _, score)| score >= floor)
         .collect();
+    let scanned = started.elapsed();
     let row_ids: Vec<i64> = nearest.iter().map(|r| r.0).collect();
     let mut moments = store.embedded_moments(vectors.what, &row_ids, label_source)?;
     let mut content_ids: Vec<i64> = nearest.iter().map(|r| r.1).collect();
     content_ids.sort_unstable();
     content_ids.dedup();
     let files = store.searchable_files_of(&content_ids)?;
+    let looked_up = started.elapsed();
     for (row_id, content_id, score) in nearest {
         let Some((source, start, end, text)) = moments.remove(&row_id) else {
             continue; // replaced since the vectors were loaded
@@ -690,6 +693,14 @@ pub fn semantic_hits(
             }
         }
     }
+    tracing::debug!(
+        channel,
+        rows = vectors.len(),
+        scanned_ms = scanned.as_secs_f64() * 1000.0,
+        looked_up_ms = looked_up.as_secs_f64() * 1000.0,
+        total_ms = started.elapsed().as_secs_f64() * 1000.0,
+        "nearest rows"
+    );
     Ok(hits)
 }
 
