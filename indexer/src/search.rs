@@ -418,7 +418,7 @@ impl Searcher<'_> {
 }
 
 /// Milliseconds, for the stage timings logged at debug level.
-fn ms(d: std::time::Duration) -> f64 {
+pub(crate) fn ms(d: std::time::Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 

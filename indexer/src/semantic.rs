@@ -696,9 +696,9 @@ pub fn semantic_hits(
     tracing::debug!(
         channel,
         rows = vectors.len(),
-        scanned_ms = scanned.as_secs_f64() * 1000.0,
-        looked_up_ms = looked_up.as_secs_f64() * 1000.0,
-        total_ms = started.elapsed().as_secs_f64() * 1000.0,
+        scanned_ms = crate::search::ms(scanned),
+        looked_up_ms = crate::search::ms(looked_up),
+        total_ms = crate::search::ms(started.elapsed()),
         "nearest rows"
     );
     Ok(hits)
