@@ -37,7 +37,7 @@ impl Pool {
     fn with<T>(&self, f: impl FnOnce(&mut Store) -> Result<T, RpcError>) -> Result<T, RpcError> {
         let mut store = match self.idle.lock().pop() {
             Some(s) => s,
-            None => Store::open_for_reads(&self.db).map_err(internal)?,
+            None => Store::open(&self.db).map_err(internal)?,
         };
         let result = f(&mut store);
         self.idle.lock().push(store);

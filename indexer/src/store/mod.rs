@@ -470,9 +470,6 @@ mod voices;
 pub use groups::Grouping;
 pub use vectors::SearchableFile;
 
-/// How much of the database a search connection maps (`Store::open_for_reads`).
-const READ_MAP_BYTES: u64 = 0x7fff_0000; // SQLite's largest unless built otherwise: 2 GiB
-
 impl Store {
     /// Opens (creating if needed) the database and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Store> {
@@ -489,20 +486,6 @@ impl Store {
             depth: Cell::new(0),
         };
         store.migrate(path)?;
-        Ok(store)
-    }
-
-    /// Opens a connection that answers searches: it reads the database through a memory map
-    /// of up to `READ_MAP_BYTES`, which halves the cost of looking up scattered rows (the
-    /// nearest segments' moments and files; docs/benchmarks.md). Pages are only mapped, not
-    /// copied: what is resident is what searches touched, and the kernel may drop it.
-    pub fn open_for_reads(path: &Path) -> Result<Store> {
-        let store = Store::open(path)?;
-        store
-            .conn
-            .query_row(&format!("PRAGMA mmap_size = {READ_MAP_BYTES}"), [], |_| {
-                Ok(())
-            })?;
         Ok(store)
     }
 

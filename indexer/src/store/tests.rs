@@ -639,14 +639,3 @@ fn files_of_contents_are_found_by_the_content_index() {
     let files = plan.iter().find(|p| p.contains(" f ")).unwrap();
     assert!(files.contains("files_content"), "{plan:?}");
 }
-
-#[test]
-fn search_connections_read_through_a_memory_map() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_for_reads(&dir.path().join("db")).unwrap();
-    let size: i64 = store
-        .conn()
-        .query_row("PRAGMA mmap_size", [], |r| r.get(0))
-        .unwrap();
-    assert!(size >= 1 << 30, "{size}");
-}
