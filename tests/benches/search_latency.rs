@@ -284,8 +284,8 @@ async fn main() {
     let status = client.status(context()).await.unwrap().unwrap();
     println!(
         "\n{items} items: vector store {} vectors, {:.1} MiB, {} lists (0: brute force); vxd \
-         resident {:.0} MiB ({:.0} MiB its own, {:.0} MiB mapped from files: the catalogue \
-         and the text index, which the kernel can drop)",
+         resident {:.0} MiB ({:.0} MiB its own, {:.0} MiB mapped from files: libraries, the \
+         catalogue, the text index)",
         status.vectors,
         status.vector_bytes as f64 / (1 << 20) as f64,
         status.vector_lists,
