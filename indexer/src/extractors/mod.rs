@@ -3,6 +3,8 @@
 //! `vx show` say, how earlier results are cleared (`kept`), what the text index and the
 //! `--has` and `--where` filters see (`segments`, `measures`).
 
+mod appearance;
+mod colours;
 mod expression;
 mod faces;
 mod loudness;
@@ -41,9 +43,11 @@ pub static ALL: &[&dyn Extractor] = &[
     &thumbnails::Thumbnails,
     &scene_cuts::SceneCuts,
     &tags::Tags,
+    &colours::Colours,
     &objects::Objects,
     &faces::Faces,
     &expression::Expression,
+    &appearance::Appearance,
     &pose::Pose,
     &ocr::Ocr,
     &quality::Quality,
