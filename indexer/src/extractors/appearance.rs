@@ -100,27 +100,18 @@ impl Extractor for Appearance {
     }
     fn run(&self, cx: &mut Cx<'_, '_>, out: &mut Output) -> Result<(), ModelError> {
         let input = cx.input;
-        // The face extractor's readings when it ran in this pass; otherwise read again (the
-        // same models on the same frame read the same faces).
-        let faces_ran = out
-            .outcomes
-            .iter()
-            .any(|o| o.extractor == "faces" && o.error.is_none());
         for (l, look) in input.looks.iter().enumerate() {
-            let faces: Vec<Reading> = if faces_ran {
-                let time = input.span(input.scenes.firsts[l]).0;
-                out.faces
+            let faces: Vec<Reading> = match super::faces::found_on_look(input, out, l) {
+                Some(found) => found
                     .iter()
-                    .filter(|f| f.time == time)
                     .map(|f| Reading {
                         score: f.score,
                         male: f.male,
                         age: f.age,
                         rect: f.rect,
                     })
-                    .collect()
-            } else {
-                read_faces(cx, look)?
+                    .collect(),
+                None => read_faces(cx, look)?,
             };
             let mut found: Vec<(String, f32)> = Vec::new();
             for face in &faces {

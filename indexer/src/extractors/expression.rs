@@ -55,29 +55,22 @@ impl Extractor for Expression {
     }
     fn run(&self, cx: &mut Cx<'_, '_>, out: &mut Output) -> Result<(), ModelError> {
         let input = cx.input;
-        // The face extractor's boxes when it ran in this pass; otherwise found again (the
-        // same detector on the same frame finds the same boxes, which is how they are stored).
-        let faces_ran = out
-            .outcomes
-            .iter()
-            .any(|o| o.extractor == "faces" && o.error.is_none());
         for (l, look) in input.looks.iter().enumerate() {
-            let boxes: Vec<Rect> = if faces_ran {
-                let time = input.span(input.scenes.firsts[l]).0;
-                out.faces
+            let boxes: Vec<Rect> = match super::faces::found_on_look(input, out, l) {
+                Some(found) => found
                     .iter()
-                    .filter(|f| f.time == time)
                     .map(|f| Rect {
                         x: f.rect[0],
                         y: f.rect[1],
                         w: f.rect[2],
                         h: f.rect[3],
                     })
-                    .collect()
-            } else {
-                let detector = cx.models.faces()?;
-                let found = detector.detect(look, vx_models::faces::MIN_SCORE)?;
-                found.into_iter().map(|(r, _)| r).collect()
+                    .collect(),
+                None => {
+                    let detector = cx.models.faces()?;
+                    let found = detector.detect(look, vx_models::faces::MIN_SCORE)?;
+                    found.into_iter().map(|(r, _)| r).collect()
+                }
             };
             if boxes.is_empty() {
                 continue;

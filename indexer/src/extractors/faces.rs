@@ -6,7 +6,7 @@ use std::path::Path;
 use vx_models::{ModelError, RgbView};
 
 use super::thumbnails::write_thumb;
-use super::{Cx, Extractor, Kept, Needs};
+use super::{Cx, Extractor, Input, Kept, Needs};
 use crate::extract::{FaceOut, Output};
 
 const FACE_THUMB_SIDE: u32 = 128;
@@ -60,6 +60,18 @@ impl Extractor for Faces {
         }
         Ok(())
     }
+}
+
+/// The faces this pass's face extractor found on look `l`, or `None` when it did not run in
+/// this pass: then an extractor that builds on them finds them again (the same models on the
+/// same frame find the same faces, which is how they are stored).
+pub fn found_on_look<'o>(input: &Input, out: &'o Output, l: usize) -> Option<Vec<&'o FaceOut>> {
+    let ran = out
+        .outcomes
+        .iter()
+        .any(|o| o.extractor == "faces" && o.error.is_none());
+    let time = input.span(input.scenes.firsts[l]).0;
+    ran.then(|| out.faces.iter().filter(|f| f.time == time).collect())
 }
 
 /// The face with a margin around it, at most FACE_THUMB_SIDE on its long side.
