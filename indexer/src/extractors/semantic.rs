@@ -113,11 +113,15 @@ fn label_phrases<'s>(
             let mut words: Vec<&str> = Vec::new();
             let mut broader: Vec<&str> = Vec::new();
             for ((text, hidden), _) in &labels {
-                if !words.contains(text) && words.len() < PHRASE_LABELS {
-                    words.push(text);
-                    broader.extend(hidden.split(", ").filter(|w| !w.is_empty()));
+                // A tag's synonyms ("restaurant (eating house, eatery)") only blur what the
+                // phrase's embedding means: its name alone joins the phrase.
+                let (name, synonyms) = name_and_synonyms(text);
+                if !words.contains(&name) && words.len() < PHRASE_LABELS {
+                    words.push(name);
+                    broader.extend(synonyms.split(", ").chain(hidden.split(", ")));
                 }
             }
+            broader.retain(|w| !w.is_empty());
             let mut text = words.join(", ");
             // The labels' broader words, hidden: the text index then finds a moment by words
             // of different labels together ("dog on the beach": "Samoyed" and "seashore").
@@ -130,6 +134,14 @@ fn label_phrases<'s>(
             super::segment(e, span, text, labels[0].1)
         })
         .collect()
+}
+
+/// A label's name and the synonyms in parentheses after it, if any.
+fn name_and_synonyms(label: &str) -> (&str, &str) {
+    label
+        .strip_suffix(')')
+        .and_then(|l| l.split_once(" ("))
+        .unwrap_or((label, ""))
 }
 
 /// What a segment's embedding is made from: text read with its words run together is embedded
@@ -155,7 +167,7 @@ mod tests {
     #[test]
     fn a_moment_s_labels_make_one_phrase_with_their_broader_words_hidden() {
         let labels = [
-            label("tag", (0.0, 2.0), "seashore\ncoast, beach", 0.3),
+            label("tag", (0.0, 2.0), "seashore (seacoast)\ncoast, beach", 0.3),
             label("object", (0.0, 2.0), "dog", 0.9),
             label("tag", (0.0, 2.0), "Samoyed\ndog, animal", 0.6),
             label("tag", (0.0, 2.0), "faint\nnothing", 0.05),
@@ -166,7 +178,10 @@ mod tests {
         let texts: Vec<&str> = phrases.iter().map(|p| p.text.as_str()).collect();
         assert_eq!(
             texts,
-            ["dog, Samoyed, seashore\nanimal, coast, beach", "car"]
+            [
+                "dog, Samoyed, seashore\nanimal, seacoast, coast, beach",
+                "car"
+            ]
         );
         // It weighs as its likeliest label; its embedding is of the labels alone.
         assert_eq!(phrases[0].confidence, 0.9);
