@@ -488,8 +488,7 @@ impl VectorStore {
                 .enumerate()
                 .map(|(i, (part, mut quota))| {
                     s.spawn(move || {
-                        let mut best = Vec::new();
-                        let mut one = Vec::with_capacity(1);
+                        let mut rows = Vec::new();
                         for (j, &d) in part.iter().enumerate() {
                             if d > cut || (d == cut && quota == 0) {
                                 continue;
@@ -497,7 +496,16 @@ impl VectorStore {
                             if d == cut {
                                 quota -= 1;
                             }
-                            let row = i * share + j;
+                            rows.push(i * share + j);
+                        }
+                        // The candidates lie scattered over the store: each row's codes are
+                        // fetched a few rows ahead of its scoring (docs/benchmarks.md, session 19).
+                        let mut best = Vec::with_capacity(rows.len());
+                        let mut one = Vec::with_capacity(1);
+                        for (x, &row) in rows.iter().enumerate() {
+                            if let Some(&ahead) = rows.get(x + PREFETCH_AHEAD) {
+                                prefetch(&self.codes[ahead * dim..(ahead + 1) * dim]);
+                            }
                             one.clear();
                             let codes = &self.codes[row * dim..(row + 1) * dim];
                             score(codes, &self.scales[row..row + 1], dim, q, &mut one);
@@ -542,6 +550,23 @@ fn sign_distances(signs: &[u64], words: usize, query: &[u64], out: &mut [u16]) {
         return unsafe { sign_distances_popcnt(signs, words, query, out) };
     }
     sign_distances_of(signs, words, query, out)
+}
+
+/// How many candidate rows ahead of the one being scored are fetched into the cache.
+const PREFETCH_AHEAD: usize = 8;
+
+/// Asks the CPU to bring `bytes` into its cache, without waiting for them.
+#[inline(always)]
+fn prefetch(bytes: &[i8]) {
+    #[cfg(target_arch = "x86_64")]
+    for line in bytes.chunks(64) {
+        // SAFETY: a prefetch only hints; the address is that of a live slice.
+        unsafe {
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(line.as_ptr())
+        };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = bytes;
 }
 
 /// Threads a scan of many rows is shared among: every core, up to 8.
