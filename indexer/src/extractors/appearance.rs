@@ -7,7 +7,7 @@ use vx_models::{ModelError, RgbView};
 
 use super::scenes::HIDDEN_WORDS;
 use super::{Cx, Extractor, Input, Needs, Segments};
-use crate::extract::Output;
+use crate::extract::{FaceOut, Output};
 use crate::media::MediaKind;
 
 /// Faces narrower than this share of the picture's shorter side are too small for the
@@ -30,6 +30,17 @@ pub struct Reading {
     pub age: f32,
     /// The face box in the picture's pixels: x, y, width, height.
     pub rect: [f32; 4],
+}
+
+impl From<&FaceOut> for Reading {
+    fn from(f: &FaceOut) -> Reading {
+        Reading {
+            score: f.score,
+            male: f.male,
+            age: f.age,
+            rect: f.rect,
+        }
+    }
 }
 
 /// The words a face gives, with how sure each is.
@@ -102,15 +113,7 @@ impl Extractor for Appearance {
         let input = cx.input;
         for (l, look) in input.looks.iter().enumerate() {
             let faces: Vec<Reading> = match super::faces::found_on_look(input, out, l) {
-                Some(found) => found
-                    .iter()
-                    .map(|f| Reading {
-                        score: f.score,
-                        male: f.male,
-                        age: f.age,
-                        rect: f.rect,
-                    })
-                    .collect(),
+                Some(found) => found.into_iter().map(Reading::from).collect(),
                 None => read_faces(cx, look)?,
             };
             let mut found: Vec<(String, f32)> = Vec::new();

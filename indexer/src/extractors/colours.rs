@@ -17,62 +17,74 @@ const MAX_COLOURS: usize = 3;
 /// A share this large makes the word certain; smaller ones weigh proportionally less.
 const FULL_SHARE: f32 = 0.5;
 
-/// The eleven basic colour terms (Berlin and Kay), in the order of [`name`]'s indices.
+/// The eleven basic colour terms (Berlin and Kay).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Colour {
+    Black,
+    White,
+    Grey,
+    Red,
+    Orange,
+    Brown,
+    Yellow,
+    Green,
+    Blue,
+    Purple,
+    Pink,
+}
+
+/// Their names, in the enum's order.
 const NAMES: [&str; 11] = [
     "black", "white", "grey", "red", "orange", "brown", "yellow", "green", "blue", "purple", "pink",
 ];
 
-/// The basic colour an sRGB pixel is called.
-fn name(r: u8, g: u8, b: u8) -> usize {
-    let (r, g, b) = (
-        f32::from(r) / 255.0,
-        f32::from(g) / 255.0,
-        f32::from(b) / 255.0,
-    );
-    let max = r.max(g).max(b);
-    let min = r.min(g).min(b);
-    let v = max;
-    let s = if max > 0.0 { (max - min) / max } else { 0.0 };
-    if v < 0.2 {
-        return 0;
+/// The basic colour an sRGB pixel is called, by its hue, saturation and value.
+fn name(r: u8, g: u8, b: u8) -> Colour {
+    use Colour::*;
+    let [r, g, b] = [r, g, b].map(|c| f32::from(c) / 255.0);
+    let (max, min) = (r.max(g).max(b), r.min(g).min(b));
+    let chroma = max - min;
+    if max < 0.2 {
+        return Black;
     }
-    if s < 0.18 || (max - min) < 0.08 {
-        return if v > 0.82 { 1 } else { 2 };
+    if chroma < 0.18 * max || chroma < 0.08 {
+        return if max > 0.82 { White } else { Grey };
     }
-    let d = max - min;
-    let h = if max == r {
-        60.0 * ((g - b) / d).rem_euclid(6.0)
+    let hue = if max == r {
+        60.0 * ((g - b) / chroma).rem_euclid(6.0)
     } else if max == g {
-        60.0 * ((b - r) / d + 2.0)
+        60.0 * ((b - r) / chroma + 2.0)
     } else {
-        60.0 * ((r - g) / d + 4.0)
+        60.0 * ((r - g) / chroma + 4.0)
     };
-    match h {
+    match hue {
+        // Light, pale reds are pink.
         h if !(12.0..335.0).contains(&h) => {
-            if s < 0.45 && v > 0.7 {
-                10
+            if chroma < 0.45 * max && max > 0.7 {
+                Pink
             } else {
-                3
+                Red
             }
         }
+        // Dark oranges and yellows are brown.
         h if h < 45.0 => {
-            if v < 0.6 {
-                5
+            if max < 0.6 {
+                Brown
             } else {
-                4
+                Orange
             }
         }
         h if h < 70.0 => {
-            if v < 0.5 {
-                5
+            if max < 0.5 {
+                Brown
             } else {
-                6
+                Yellow
             }
         }
-        h if h < 165.0 => 7,
-        h if h < 255.0 => 8,
-        h if h < 295.0 => 9,
-        _ => 10,
+        h if h < 165.0 => Green,
+        h if h < 255.0 => Blue,
+        h if h < 295.0 => Purple,
+        _ => Pink,
     }
 }
 
@@ -87,7 +99,7 @@ pub fn colours(img: &RgbView) -> Vec<(String, f32)> {
     let mut n = 0usize;
     for p in (0..pixels).step_by(step) {
         let px = &img.data[p * 3..p * 3 + 3];
-        counts[name(px[0], px[1], px[2])] += 1;
+        counts[name(px[0], px[1], px[2]) as usize] += 1;
         n += 1;
     }
     let mut found: Vec<(String, f32)> = counts
@@ -140,7 +152,7 @@ mod tests {
     use super::*;
 
     fn called(r: u8, g: u8, b: u8) -> &'static str {
-        NAMES[name(r, g, b)]
+        NAMES[name(r, g, b) as usize]
     }
 
     #[test]

@@ -121,12 +121,11 @@ fn label_phrases<'s>(
                     broader.extend(synonyms.split(", ").chain(hidden.split(", ")));
                 }
             }
-            broader.retain(|w| !w.is_empty());
             let mut text = words.join(", ");
             // The labels' broader words, hidden: the text index then finds a moment by words
             // of different labels together ("dog on the beach": "Samoyed" and "seashore").
             let mut seen = std::collections::HashSet::new();
-            broader.retain(|w| !words.contains(w) && seen.insert(*w));
+            broader.retain(|w| !w.is_empty() && !words.contains(w) && seen.insert(*w));
             if !broader.is_empty() {
                 text = format!("{text}{HIDDEN_WORDS}{}", broader.join(", "));
             }
