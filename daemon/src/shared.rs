@@ -187,7 +187,7 @@ impl Shared {
         }
         let mut slot = self.text_model.lock();
         let models = slot.get_or_insert_with(|| self.query_models());
-        match models.text() {
+        match models.query_text() {
             Ok(m) => m.embed(&[query]).ok()?.pop(),
             Err(e) => {
                 tracing::debug!("semantic search unavailable: {e}");

@@ -9,6 +9,7 @@ pub mod error;
 pub mod expression;
 pub mod faces;
 pub mod image;
+pub mod int8_matmul;
 mod labels;
 pub mod ocr;
 mod ocr_geometry;

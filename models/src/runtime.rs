@@ -102,6 +102,19 @@ impl Runtime {
         if !path.is_file() {
             return Err(ModelError::Missing(path.to_path_buf()));
         }
+        self.session_of(path, |b| b.commit_from_file(path))
+    }
+
+    /// A session of a model held in memory (`path`: where it came from, for errors).
+    pub fn session_from_bytes(&self, model: &[u8], path: &Path) -> Result<Session> {
+        self.session_of(path, |b| b.commit_from_memory(model))
+    }
+
+    fn session_of(
+        &self,
+        path: &Path,
+        commit: impl FnOnce(&mut ort::session::builder::SessionBuilder) -> ort::Result<Session>,
+    ) -> Result<Session> {
         let load = |e: ort::Error| ModelError::Load {
             path: path.to_path_buf(),
             message: e.to_string(),
@@ -139,6 +152,6 @@ impl Runtime {
                 .with_intra_op_spinning(false)
                 .map_err(|e| load(e.into()))?;
         }
-        builder.commit_from_file(path).map_err(load)
+        commit(&mut builder).map_err(load)
     }
 }

@@ -46,6 +46,8 @@ pub struct ModelSet {
     faces: Slot<Faces>,
     ocr: Slot<Ocr>,
     text: Slot<TextEmbedder>,
+    /// The text model as search queries are embedded (int8 products).
+    query_text: Slot<TextEmbedder>,
     transcriber: Slot<Arc<Transcriber>>,
     clip: Slot<Clip>,
     audio_events: Slot<AudioEvents>,
@@ -57,11 +59,14 @@ pub struct ModelSet {
 
 macro_rules! onnx_model {
     ($name:ident, $ty:ty) => {
+        onnx_model!($name, $ty, load);
+    };
+    ($name:ident, $ty:ty, $load:ident) => {
         pub fn $name(&mut self) -> Result<&mut $ty> {
             let pack = self.pack.clone();
             let (options, runtime) = (&self.options, &mut self.runtime);
             let runtime = runtime.get(|| Runtime::get(options))?.clone();
-            self.$name.get(|| <$ty>::load(&runtime, &pack))
+            self.$name.get(|| <$ty>::$load(&runtime, &pack))
         }
     };
 }
@@ -79,6 +84,7 @@ impl ModelSet {
             faces: Slot::Unloaded,
             ocr: Slot::Unloaded,
             text: Slot::Unloaded,
+            query_text: Slot::Unloaded,
             transcriber: Slot::Unloaded,
             clip: Slot::Unloaded,
             audio_events: Slot::Unloaded,
@@ -94,6 +100,7 @@ impl ModelSet {
     onnx_model!(faces, Faces);
     onnx_model!(ocr, Ocr);
     onnx_model!(text, TextEmbedder);
+    onnx_model!(query_text, TextEmbedder, load_for_queries);
     onnx_model!(audio_events, AudioEvents);
     onnx_model!(quality, Quality);
     onnx_model!(pose, Pose);

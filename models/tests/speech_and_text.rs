@@ -35,6 +35,61 @@ fn minilm_matches_the_reference_tokens_and_similarities() {
     assert_eq!(emb.embed(&[""]).unwrap()[0].len(), 384);
 }
 
+/// Queries are embedded with int8 products (`TextEmbedder::load_for_queries`), stored texts
+/// in float: the two must agree closely enough that a query still finds the same texts.
+#[test]
+fn int8_query_embeddings_find_what_the_float_ones_find() {
+    let Some(pack) = common::pack() else { return };
+    let mut float = TextEmbedder::load(&common::runtime(), &pack).unwrap();
+    let mut int8 = TextEmbedder::load_for_queries(&common::runtime(), &pack).unwrap();
+    // Every weight product of the 6 layers (query, key, value, attention out, the two
+    // feed-forward ones), 36 in all.
+    let model = std::fs::read(pack.join("text/minilm-l6-v2.onnx")).unwrap();
+    assert_eq!(
+        vx_models::int8_matmul::int8_matmuls(&model, |_| false)
+            .unwrap()
+            .1,
+        36
+    );
+    let stored = [
+        "A man is eating a piece of bread.",
+        "A man is riding a horse.",
+        "two white dogs lying on the grass",
+        "people drinking wine in a pub",
+        "the birch canoe slid on the smooth planks",
+        "countdown: three, two, one, lift off",
+        "a terminal window on a computer screen",
+        "fireworks over the harbour at night",
+    ];
+    let docs = float.embed(&stored).unwrap();
+    let queries = [
+        "A man is eating food.",
+        "someone on horseback",
+        "dogs on a lawn",
+        "a glass of red wine",
+        "boat",
+        "rocket launch",
+        "computer",
+        "new year's eve",
+        "x",
+    ];
+    for q in queries {
+        let (a, b) = (float.embed(&[q]).unwrap(), int8.embed(&[q]).unwrap());
+        assert!(
+            dot(&a[0], &b[0]) > 0.97,
+            "{q}: cosine {}",
+            dot(&a[0], &b[0])
+        );
+        let nearest = |v: &[f32]| {
+            let scores: Vec<f32> = docs.iter().map(|d| dot(v, d)).collect();
+            (0..docs.len())
+                .max_by(|&i, &j| scores[i].total_cmp(&scores[j]))
+                .unwrap()
+        };
+        assert_eq!(nearest(&a[0]), nearest(&b[0]), "{q}");
+    }
+}
+
 #[test]
 fn whisper_transcribes_the_speech_clips() {
     let Some(pack) = common::pack() else { return };

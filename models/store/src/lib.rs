@@ -7,6 +7,7 @@ mod fetch;
 mod half;
 mod manifest;
 mod packages;
+pub mod protobuf;
 mod python;
 mod runtime_lib;
 mod verify;

@@ -373,41 +373,12 @@ fn onnx_metadata(bytes: &[u8], key: &str) -> Result<String, String> {
 
 /// Length-delimited fields (wire type 2) of a protobuf message; other wire types skipped.
 fn proto_fields(b: &[u8]) -> Result<Vec<(u64, &[u8])>, String> {
-    fn varint(b: &[u8], i: &mut usize) -> Result<u64, String> {
-        let mut v = 0u64;
-        for shift in (0..64).step_by(7) {
-            let byte = *b.get(*i).ok_or("truncated protobuf")?;
-            *i += 1;
-            v |= u64::from(byte & 0x7f) << shift;
-            if byte < 0x80 {
-                return Ok(v);
-            }
-        }
-        Err("bad varint".into())
-    }
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        let key = varint(b, &mut i)?;
-        match key & 7 {
-            0 => {
-                varint(b, &mut i)?;
-            }
-            1 => i += 8,
-            5 => i += 4,
-            2 => {
-                let n = varint(b, &mut i)? as usize;
-                let end = i
-                    .checked_add(n)
-                    .filter(|&e| e <= b.len())
-                    .ok_or("truncated protobuf")?;
-                out.push((key >> 3, &b[i..end]));
-                i = end;
-            }
-            w => return Err(format!("unsupported protobuf wire type {w}")),
-        }
-    }
-    Ok(out)
+    Ok(crate::protobuf::fields(b)
+        .map_err(|e| format!("bad protobuf: {e}"))?
+        .into_iter()
+        .filter(|f| f.wire == crate::protobuf::LENGTH_DELIMITED)
+        .map(|f| (u64::from(f.number), f.value))
+        .collect())
 }
 
 #[cfg(test)]
