@@ -41,7 +41,14 @@ impl TextEmbedder {
     /// cosine of about 0.99 of [`TextEmbedder::load`]'s embedding (docs/benchmarks.md); elsewhere,
     /// or with VX_QUERY_INT8=0 (benchmarks compare), the same as `load`.
     pub fn load_for_queries(runtime: &Runtime, pack: &Path) -> Result<TextEmbedder> {
-        let wanted = !std::env::var("VX_QUERY_INT8").is_ok_and(|v| v == "0");
+        let setting = std::env::var("VX_QUERY_INT8").unwrap_or_default();
+        let wanted = setting != "0";
+        // VX_QUERY_INT8=all: the first feed-forward in int8 too (benchmarks compare).
+        let keep_float = if setting == "all" {
+            |_: &str| false
+        } else {
+            first_feed_forward
+        };
         if !(wanted && crate::int8_matmul::fast_int8()) {
             return Self::load(runtime, pack);
         }
@@ -53,10 +60,12 @@ impl TextEmbedder {
                     message: e.to_string(),
                 },
             })?;
-            let (rewritten, n) = crate::int8_matmul::int8_matmuls(&bytes, first_feed_forward)
-                .map_err(|e| ModelError::Load {
-                    path: model.to_path_buf(),
-                    message: e.to_string(),
+            let (rewritten, n) =
+                crate::int8_matmul::int8_matmuls(&bytes, keep_float).map_err(|e| {
+                    ModelError::Load {
+                        path: model.to_path_buf(),
+                        message: e.to_string(),
+                    }
                 })?;
             tracing::debug!(products = n, "query embedder: products in int8");
             runtime.session_from_bytes(&rewritten, model)
