@@ -39,6 +39,9 @@ fn main() {
         return;
     };
     let pack = std::path::Path::new(&pack);
+    if !vx_models::int8_matmul::fast_int8() {
+        println!("this CPU has no VNNI: the query embedder is the float one (both rows float)\n");
+    }
     println!("| threads | products | p50 ms | p90 ms |\n|---|---|---|---|");
     for threads in [1, 2] {
         let options = RuntimeOptions {

@@ -222,10 +222,11 @@ pub fn int8_matmuls(model: &[u8], keep_float: impl Fn(&str) -> bool) -> Edit<(Ve
             _ => {}
         }
     }
+    let is_product = |n: &Node| n.op_type == "MatMul" && n.domain.is_empty() && n.inputs.len() == 2;
     // Dequantised int8 matrices that some product reads, by the name of their float output.
     let matmul_weights: HashSet<&str> = nodes
         .iter()
-        .filter(|n| n.op_type == "MatMul" && n.inputs.len() == 2)
+        .filter(|n| is_product(n))
         .map(|n| n.inputs[1])
         .collect();
     let int8: HashMap<&str, &Node> = nodes
@@ -245,12 +246,7 @@ pub fn int8_matmuls(model: &[u8], keep_float: impl Fn(&str) -> bool) -> Edit<(Ve
         })
         .map(|n| (n.outputs[0], n))
         .collect();
-    let rewritten = |n: &Node| {
-        n.op_type == "MatMul"
-            && n.domain.is_empty()
-            && n.inputs.len() == 2
-            && int8.contains_key(n.inputs[1])
-    };
+    let rewritten = |n: &Node| is_product(n) && int8.contains_key(n.inputs[1]);
     // A dequantisation goes only when nothing but rewritten products reads it.
     let mut other_readers: HashSet<&str> = graph_outputs;
     for n in nodes.iter().filter(|n| !rewritten(n)) {

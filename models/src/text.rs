@@ -53,20 +53,16 @@ impl TextEmbedder {
             return Self::load(runtime, pack);
         }
         Self::load_as(pack, |model| {
-            let bytes = std::fs::read(model).map_err(|e| match e.kind() {
-                std::io::ErrorKind::NotFound => ModelError::Missing(model.to_path_buf()),
-                _ => ModelError::Load {
-                    path: model.to_path_buf(),
-                    message: e.to_string(),
-                },
-            })?;
-            let (rewritten, n) =
-                crate::int8_matmul::int8_matmuls(&bytes, keep_float).map_err(|e| {
-                    ModelError::Load {
-                        path: model.to_path_buf(),
-                        message: e.to_string(),
-                    }
-                })?;
+            if !model.is_file() {
+                return Err(ModelError::Missing(model.to_path_buf()));
+            }
+            let load = |message: String| ModelError::Load {
+                path: model.to_path_buf(),
+                message,
+            };
+            let bytes = std::fs::read(model).map_err(|e| load(e.to_string()))?;
+            let (rewritten, n) = crate::int8_matmul::int8_matmuls(&bytes, keep_float)
+                .map_err(|e| load(e.to_string()))?;
             tracing::debug!(products = n, "query embedder: products in int8");
             runtime.session_from_bytes(&rewritten, model)
         })

@@ -358,10 +358,12 @@ fn yaml_names(yaml: &str) -> Result<String, String> {
 /// The value of metadata entry `key` of an ONNX model (ModelProto field 14, entries of
 /// StringStringEntryProto {1: key, 2: value}), read straight from the protobuf encoding.
 fn onnx_metadata(bytes: &[u8], key: &str) -> Result<String, String> {
-    for (field, value) in proto_fields(bytes)? {
-        if field == 14 {
-            let entry: Vec<(u64, &[u8])> = proto_fields(value)?;
-            let get = |n: u64| entry.iter().find(|e| e.0 == n).map(|e| e.1);
+    use crate::protobuf::{LENGTH_DELIMITED, fields};
+    let bad = |e: crate::protobuf::ProtobufError| format!("bad protobuf: {e}");
+    for field in fields(bytes).map_err(bad)? {
+        if field.number == 14 && field.wire == LENGTH_DELIMITED {
+            let entry = fields(field.value).map_err(bad)?;
+            let get = |n: u32| entry.iter().find(|e| e.number == n).map(|e| e.value);
             if get(1) == Some(key.as_bytes()) {
                 return String::from_utf8(get(2).unwrap_or_default().to_vec())
                     .map_err(|e| e.to_string());
@@ -369,16 +371,6 @@ fn onnx_metadata(bytes: &[u8], key: &str) -> Result<String, String> {
         }
     }
     Err(format!("no metadata entry {key:?} in the ONNX model"))
-}
-
-/// Length-delimited fields (wire type 2) of a protobuf message; other wire types skipped.
-fn proto_fields(b: &[u8]) -> Result<Vec<(u64, &[u8])>, String> {
-    Ok(crate::protobuf::fields(b)
-        .map_err(|e| format!("bad protobuf: {e}"))?
-        .into_iter()
-        .filter(|f| f.wire == crate::protobuf::LENGTH_DELIMITED)
-        .map(|f| (u64::from(f.number), f.value))
-        .collect())
 }
 
 #[cfg(test)]

@@ -53,8 +53,7 @@ pub fn fields(message: &[u8]) -> Result<Vec<Field<'_>>> {
         let len = match wire {
             VARINT => {
                 varint(message, &mut at)?;
-                at = start;
-                varint_len(&message[start..])
+                std::mem::replace(&mut at, start) - start
             }
             FIXED64 => 8,
             LENGTH_DELIMITED => varint(message, &mut at)? as usize,
@@ -73,14 +72,6 @@ pub fn fields(message: &[u8]) -> Result<Vec<Field<'_>>> {
         at = end;
     }
     Ok(out)
-}
-
-/// The length of the (valid) varint that `bytes` starts with.
-fn varint_len(bytes: &[u8]) -> usize {
-    bytes
-        .iter()
-        .position(|b| b & 0x80 == 0)
-        .map_or(bytes.len(), |i| i + 1)
 }
 
 fn put_varint(out: &mut Vec<u8>, mut v: u64) {
