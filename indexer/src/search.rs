@@ -588,14 +588,32 @@ impl Channel {
         }
     }
 
+    /// The logistic curve (midpoint, width) from this channel's score to a relevance.
+    fn curve(self) -> Option<(f32, f32)> {
+        match self {
+            Channel::Text => Some(TEXT_CURVE),
+            Channel::Semantic => Some(SEMANTIC_CURVE),
+            Channel::Visual => Some(VISUAL_CURVE),
+            Channel::Listing => None,
+        }
+    }
+
     /// The chance that a file this channel gave `score` is what was asked for.
     pub fn relevance(self, score: f32) -> f32 {
-        let curve = |(mid, width): (f32, f32)| 1.0 / (1.0 + (-(score - mid) / width).exp());
-        match self {
-            Channel::Text => curve(TEXT_CURVE),
-            Channel::Semantic => curve(SEMANTIC_CURVE),
-            Channel::Visual => curve(VISUAL_CURVE),
-            Channel::Listing => 1.0,
+        self.curve().map_or(1.0, |(mid, width)| {
+            1.0 / (1.0 + (-(score - mid) / width).exp())
+        })
+    }
+
+    /// The score whose relevance is `weight` (0 to 1) times that of `score`: evidence from a
+    /// label the model was unsure of counts for less.
+    pub fn weighed(self, score: f32, weight: f32) -> f32 {
+        match self.curve() {
+            Some((mid, width)) if weight < 1.0 => {
+                let r = (self.relevance(score) * weight.max(0.0)).clamp(1e-9, 1.0 - 1e-6);
+                mid + width * (r / (1.0 - r)).ln()
+            }
+            _ => score,
         }
     }
 }
@@ -736,6 +754,19 @@ mod tests {
             );
         }
         assert_eq!(Channel::Listing.relevance(0.0), 1.0);
+    }
+
+    #[test]
+    fn weighed_evidence_scales_the_relevance() {
+        for channel in [Channel::Text, Channel::Semantic, Channel::Visual] {
+            for score in [0.1, 0.3, 0.5, 0.7] {
+                assert_eq!(channel.weighed(score, 1.0), score);
+                let half = channel.relevance(channel.weighed(score, 0.5));
+                let full = channel.relevance(score);
+                assert!((half - full / 2.0).abs() < 1e-3, "{channel:?} {score}");
+            }
+            assert!(channel.relevance(channel.weighed(0.9, 0.2)) <= 0.2 + 1e-3);
+        }
     }
 
     #[test]

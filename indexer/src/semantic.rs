@@ -7,14 +7,14 @@
 use std::collections::{HashMap, HashSet};
 use std::os::unix::ffi::OsStrExt;
 
-use crate::extractors::{Extractor, Tags};
+use crate::extractors::{Extractor, PHRASE_MIN_CONFIDENCE, Tags};
 use crate::ivf::{self, Partition};
 use crate::media::MediaKind;
 use crate::people::person_key;
-use crate::search::{Hit, Moment, Query};
+use crate::search::{Channel, Hit, Moment, Query};
 
 use crate::paths::bytes_to_path;
-use crate::store::{Result, Store};
+use crate::store::{EmbeddedMoment, Result, Store};
 
 /// Segments the semantic channel hands to fusion.
 /// Text that is this little like the query (cosine, MiniLM) is not an answer: without a
@@ -622,10 +622,11 @@ pub fn semantic_hits(
     let mut hits: Vec<Hit> = Vec::new();
     let mut by_path: HashMap<Vec<u8>, usize> = HashMap::new();
     let prefix = prefix_bytes(req);
-    let channel = match vectors.what {
-        Embedded::TextSegments => "semantic",
-        Embedded::Frames => "visual",
+    let ranked_by = match vectors.what {
+        Embedded::TextSegments => Channel::Semantic,
+        Embedded::Frames => Channel::Visual,
     };
+    let channel = ranked_by.name();
     // A frame's moment says what the tagger saw then.
     let label_source = Tags.segments().map_or("", |s| s.source);
     // Filters apply before ranking: the nearest rows are looked for among the files they allow.
@@ -655,10 +656,28 @@ pub fn semantic_hits(
     content_ids.dedup();
     let files = store.searchable_files_of(&content_ids)?;
     let looked_up = started.elapsed();
-    for (row_id, content_id, score) in nearest {
-        let Some((source, start, end, text)) = moments.remove(&row_id) else {
-            continue; // replaced since the vectors were loaded
-        };
+    // A phrase of faint labels counts as sure as its likeliest label (rows replaced since the
+    // vectors were loaded drop out).
+    let mut nearest: Vec<(EmbeddedMoment, i64, f32)> = nearest
+        .into_iter()
+        .filter_map(|(row_id, content_id, score)| {
+            let m = moments.remove(&row_id)?;
+            let weight = match m.confidence < PHRASE_MIN_CONFIDENCE {
+                true => crate::evidence::weight(&m.source, m.confidence, (m.start, m.end), None),
+                false => 1.0,
+            };
+            Some((m, content_id, ranked_by.weighed(score, weight)))
+        })
+        .collect();
+    nearest.sort_by(|a, b| b.2.total_cmp(&a.2));
+    for (moment, content_id, score) in nearest {
+        let EmbeddedMoment {
+            source,
+            start,
+            end,
+            text,
+            ..
+        } = moment;
         if let Some(ids) = &voices {
             let turns = match turns.entry(content_id) {
                 std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
@@ -797,25 +816,65 @@ mod tests {
 
     /// A transcript extraction with one embedded segment.
     fn transcript(text: &str, v: &[f32]) -> crate::extract::Output {
+        embedded("transcript", text, v, 1.0)
+    }
+
+    /// An extraction with one embedded segment of `source`.
+    fn embedded(source: &str, text: &str, v: &[f32], confidence: f32) -> crate::extract::Output {
         use crate::extract::{Outcome, Output, SegmentOut};
         Output {
             segments: vec![SegmentOut {
-                extractor: "transcript".into(),
-                source: "transcript".into(),
+                extractor: source.into(),
+                source: source.into(),
                 start: 1.0,
                 end: 2.0,
                 text: text.into(),
-                confidence: 1.0,
+                confidence,
                 embedding: Some(v.to_vec()),
             }],
             outcomes: vec![Outcome {
-                extractor: "transcript".into(),
+                extractor: source.into(),
                 version: 1,
                 error: None,
                 seconds: 0.0,
             }],
             ..Output::default()
         }
+    }
+
+    /// Catalogues `dir/folder/i.wav` (under `root`) as indexed, with `output` extracted from it.
+    fn add_file(
+        store: &Store,
+        root: i64,
+        dir: &std::path::Path,
+        i: usize,
+        folder: &str,
+        output: &crate::extract::Output,
+    ) {
+        use crate::store::{ContentMeta, FileStat};
+        let path = dir.join(folder).join(format!("{i}.wav"));
+        let stat = FileStat {
+            dev: 1,
+            inode: i as u64 + 1,
+            size: 1,
+            mtime_ns: 0,
+        };
+        let file = store.insert_file(root, &path, &stat).unwrap();
+        let meta = ContentMeta {
+            kind: Some(MediaKind::Audio),
+            ..ContentMeta::default()
+        };
+        let (c, _) = store
+            .insert_content(format!("h{i}").as_bytes(), 1, &meta)
+            .unwrap();
+        store
+            .conn()
+            .execute(
+                "UPDATE files SET content_id = ?1, state = 'indexed' WHERE id = ?2",
+                [c, file],
+            )
+            .unwrap();
+        store.save_output(c, output).unwrap();
     }
 
     #[test]
@@ -862,37 +921,19 @@ mod tests {
 
     #[test]
     fn filters_apply_before_ranking() {
-        use crate::store::{ContentMeta, FileStat};
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("db")).unwrap();
         let root = store.add_root(dir.path(), 1).unwrap();
         // 150 recordings in a/ close to the query, one in b/ far from it.
         let add = |i: usize, folder: &str, v: [f32; 2]| {
-            let path = dir.path().join(folder).join(format!("{i}.wav"));
-            let stat = FileStat {
-                dev: 1,
-                inode: i as u64 + 1,
-                size: 1,
-                mtime_ns: 0,
-            };
-            let file = store.insert_file(root, &path, &stat).unwrap();
-            let meta = ContentMeta {
-                kind: Some(MediaKind::Audio),
-                ..ContentMeta::default()
-            };
-            let (c, _) = store
-                .insert_content(format!("h{i}").as_bytes(), 1, &meta)
-                .unwrap();
-            store
-                .conn()
-                .execute(
-                    "UPDATE files SET content_id = ?1, state = 'indexed' WHERE id = ?2",
-                    [c, file],
-                )
-                .unwrap();
-            store
-                .save_output(c, &transcript(&format!("words {i}"), &v))
-                .unwrap();
+            add_file(
+                &store,
+                root,
+                dir.path(),
+                i,
+                folder,
+                &transcript(&format!("words {i}"), &v),
+            );
         };
         for i in 0..150 {
             add(i, "a", [1.0, 0.01 * i as f32]);
@@ -921,6 +962,34 @@ mod tests {
             semantic_hits(&store, &vs, &[1.0, 0.0], &speech_only)
                 .unwrap()
                 .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_phrase_of_faint_labels_counts_as_its_likeliest_label() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db")).unwrap();
+        let root = store.add_root(dir.path(), 1).unwrap();
+        let v = [1.0, 0.0];
+        for (i, confidence) in [(1, 0.06), (2, 0.9), (3, 0.1)] {
+            let phrase = embedded("labels", "kite", &v, confidence);
+            add_file(&store, root, dir.path(), i, "a", &phrase);
+        }
+        let vs = VectorStore::load(&store, Embedded::TextSegments).unwrap();
+        let q = Query {
+            query: "kite".into(),
+            limit: 10,
+            ..Query::default()
+        };
+        let hits = semantic_hits(&store, &vs, &v, &q).unwrap();
+        let names: Vec<_> = hits.iter().map(|h| h.path.file_name().unwrap()).collect();
+        assert_eq!(names.len(), 3);
+        assert_eq!(names[2], "1.wav", "the faint phrase last");
+        assert_eq!(hits[0].score, hits[1].score, "sure phrases count in full");
+        let faint = Channel::Semantic.relevance(hits[2].score);
+        assert!(
+            faint <= 0.12 * Channel::Semantic.relevance(hits[0].score) + 1e-3,
+            "{faint}"
         );
     }
 

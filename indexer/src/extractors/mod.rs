@@ -29,7 +29,7 @@ use vx_models::{ModelError, ModelSet, RgbView};
 
 pub use expression::searchable as searchable_expression;
 pub use scenes::{Scenes, merge_runs, split_hidden};
-pub use semantic::Semantic;
+pub use semantic::{PHRASE_MIN_CONFIDENCE, Semantic};
 pub use tags::Tags;
 pub use visual::Visual;
 

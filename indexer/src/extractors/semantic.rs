@@ -15,9 +15,12 @@ use crate::extract::{Output, SegmentOut};
 const LABELED: [&str; 3] = ["tag", "object", "pose"];
 /// The most labels a phrase takes, the likeliest first.
 const PHRASE_LABELS: usize = 8;
-/// Labels less likely than this stay out of the phrase (the tagger keeps fainter ones, for
-/// search to weigh by their probability).
-const PHRASE_MIN_CONFIDENCE: f32 = 0.1;
+/// Labels at least this likely make a moment's phrase, which the meaning channel counts in
+/// full (weighing it by its likeliest label lost on the real set's tuning half).
+pub const PHRASE_MIN_CONFIDENCE: f32 = 0.1;
+/// Fainter labels, down to this, make a second phrase of the moment, which counts only as much
+/// as its likeliest label (`crate::evidence`): within reach, never a confident answer alone.
+const FAINT_PHRASE_MIN_CONFIDENCE: f32 = 0.05;
 
 pub struct Semantic;
 
@@ -25,8 +28,9 @@ impl Extractor for Semantic {
     fn name(&self) -> &'static str {
         "semantic"
     }
+    /// 4: a second phrase of a moment's faint labels.
     fn version(&self) -> u32 {
-        3
+        4
     }
     fn needs(&self) -> Needs {
         Needs::Model("semantic")
@@ -90,49 +94,66 @@ impl Extractor for Semantic {
 /// A label's (shown, hidden) words and its confidence.
 type Label<'s> = ((&'s str, &'s str), f32);
 
-/// One segment per moment with labels: its labels, likeliest first, as a phrase.
+/// Per moment with labels: a phrase of its sure labels and one of its faint ones, each
+/// likeliest first.
 fn label_phrases<'s>(
     e: &dyn Extractor,
     segments: impl Iterator<Item = &'s SegmentOut>,
 ) -> Vec<SegmentOut> {
     // Moments by their span's bits, in time order.
     let mut moments: BTreeMap<(u64, u64), Vec<Label>> = BTreeMap::new();
-    for s in segments
-        .filter(|s| LABELED.contains(&s.source.as_str()) && s.confidence >= PHRASE_MIN_CONFIDENCE)
-    {
+    for s in segments.filter(|s| {
+        LABELED.contains(&s.source.as_str()) && s.confidence >= FAINT_PHRASE_MIN_CONFIDENCE
+    }) {
         let label = (split_hidden(&s.text), s.confidence);
         moments
             .entry((s.start.to_bits(), s.end.to_bits()))
             .or_default()
             .push(label);
     }
-    moments
-        .into_iter()
-        .map(|((start, end), mut labels)| {
-            labels.sort_by(|a, b| b.1.total_cmp(&a.1));
-            let mut words: Vec<&str> = Vec::new();
-            let mut broader: Vec<&str> = Vec::new();
-            for ((text, hidden), _) in &labels {
-                // A tag's synonyms ("restaurant (eating house, eatery)") only blur what the
-                // phrase's embedding means: its name alone joins the phrase.
-                let (name, synonyms) = name_and_synonyms(text);
-                if !words.contains(&name) && words.len() < PHRASE_LABELS {
-                    words.push(name);
-                    broader.extend(synonyms.split(", ").chain(hidden.split(", ")));
-                }
+    let mut phrases = Vec::new();
+    for ((start, end), mut labels) in moments {
+        labels.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let span = (f64::from_bits(start), f64::from_bits(end));
+        let (sure, faint) =
+            labels.split_at(labels.partition_point(|l| l.1 >= PHRASE_MIN_CONFIDENCE));
+        let mut named = Vec::new();
+        for part in [sure, faint] {
+            if let Some(text) = phrase(part, &mut named) {
+                phrases.push(super::segment(e, span, text, part[0].1));
             }
-            let mut text = words.join(", ");
-            // The labels' broader words, hidden: the text index then finds a moment by words
-            // of different labels together ("dog on the beach": "Samoyed" and "seashore").
-            let mut seen = std::collections::HashSet::new();
-            broader.retain(|w| !w.is_empty() && !words.contains(w) && seen.insert(*w));
-            if !broader.is_empty() {
-                text = format!("{text}{HIDDEN_WORDS}{}", broader.join(", "));
-            }
-            let span = (f64::from_bits(start), f64::from_bits(end));
-            super::segment(e, span, text, labels[0].1)
-        })
-        .collect()
+        }
+    }
+    phrases
+}
+
+/// `labels` (likeliest first) as a phrase of their names, those in `named` (an earlier phrase
+/// of the moment) left out, their broader words hidden; `None` when no name is left.
+fn phrase<'s>(labels: &[Label<'s>], named: &mut Vec<&'s str>) -> Option<String> {
+    let mut words: Vec<&str> = Vec::new();
+    let mut broader: Vec<&str> = Vec::new();
+    for ((text, hidden), _) in labels {
+        // A tag's synonyms ("restaurant (eating house, eatery)") only blur what the phrase's
+        // embedding means: its name alone joins the phrase.
+        let (name, synonyms) = name_and_synonyms(text);
+        if !named.contains(&name) && words.len() < PHRASE_LABELS {
+            named.push(name);
+            words.push(name);
+            broader.extend(synonyms.split(", ").chain(hidden.split(", ")));
+        }
+    }
+    if words.is_empty() {
+        return None;
+    }
+    let mut text = words.join(", ");
+    // The labels' broader words, hidden: the text index then finds a moment by words of
+    // different labels together ("dog on the beach": "Samoyed" and "seashore").
+    let mut seen = std::collections::HashSet::new();
+    broader.retain(|w| !w.is_empty() && !words.contains(w) && seen.insert(*w));
+    if !broader.is_empty() {
+        text = format!("{text}{HIDDEN_WORDS}{}", broader.join(", "));
+    }
+    Some(text)
 }
 
 /// A label's name and the synonyms in parentheses after it, if any.
@@ -164,12 +185,14 @@ mod tests {
     }
 
     #[test]
-    fn a_moment_s_labels_make_one_phrase_with_their_broader_words_hidden() {
+    fn a_moment_s_labels_make_a_sure_and_a_faint_phrase_with_their_broader_words_hidden() {
         let labels = [
             label("tag", (0.0, 2.0), "seashore (seacoast)\ncoast, beach", 0.3),
             label("object", (0.0, 2.0), "dog", 0.9),
             label("tag", (0.0, 2.0), "Samoyed\ndog, animal", 0.6),
-            label("tag", (0.0, 2.0), "faint\nnothing", 0.05),
+            label("tag", (0.0, 2.0), "kite\nbird", 0.07),
+            label("tag", (0.0, 2.0), "dog\nanimal", 0.06),
+            label("tag", (0.0, 2.0), "fainter\nnothing", 0.04),
             label("object", (2.0, 4.0), "car", 0.7),
             label("transcript", (0.0, 2.0), "hello", 1.0),
         ];
@@ -179,11 +202,13 @@ mod tests {
             texts,
             [
                 "dog, Samoyed, seashore\nanimal, seacoast, coast, beach",
+                "kite\nbird",
                 "car"
             ]
         );
-        // It weighs as its likeliest label; its embedding is of the labels alone.
+        // Each weighs as its likeliest label; its embedding is of the labels alone.
         assert_eq!(phrases[0].confidence, 0.9);
+        assert_eq!(phrases[1].confidence, 0.07);
         assert_eq!(embedding_text(&phrases[0]), "dog, Samoyed, seashore");
     }
 }

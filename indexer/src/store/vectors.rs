@@ -5,6 +5,16 @@ use super::*;
 use crate::extractors::HasTest;
 use crate::semantic::Embedded;
 
+/// The moment an embedded row stands for.
+pub struct EmbeddedMoment {
+    pub source: String,
+    pub start: f64,
+    pub end: f64,
+    pub text: String,
+    /// How sure its model was (a label phrase's likeliest label; 1 for what was said or read).
+    pub confidence: f32,
+}
+
 /// A catalogued file as a search channel sees it.
 pub struct SearchableFile {
     pub content_id: i64,
@@ -79,8 +89,7 @@ impl Store {
         Ok(())
     }
 
-    /// (source, start, end, text) of the moment each embedded row of `row_ids` stands for: a
-    /// segment's own; a frame's time with the best `label_source` segment then (for the human
+    /// The moment each embedded row of `row_ids` stands for: a segment's own; a frame's time with the best `label_source` segment then (for the human
     /// reader). A row replaced since the vectors were loaded is absent. One statement for all
     /// (a statement per row cost more than the vector scan).
     pub fn embedded_moments(
@@ -88,22 +97,31 @@ impl Store {
         what: Embedded,
         row_ids: &[i64],
         label_source: &str,
-    ) -> Result<HashMap<i64, (String, f64, f64, String)>> {
+    ) -> Result<HashMap<i64, EmbeddedMoment>> {
         let list = id_list(row_ids);
         let sql = match what {
-            Embedded::TextSegments => {
-                format!("SELECT id, source, start, end, text FROM segments WHERE id IN ({list})")
-            }
+            Embedded::TextSegments => format!(
+                "SELECT id, source, start, end, text, confidence FROM segments WHERE id IN ({list})"
+            ),
             Embedded::Frames => format!(
                 "SELECT f.id, 'visual', f.time, f.time, coalesce((SELECT s.text FROM segments s
                    WHERE s.content_id = f.content_id AND s.source = ?1
                    AND s.start <= f.time + 0.001 AND s.end >= f.time - 0.001
-                   ORDER BY s.confidence DESC LIMIT 1), '') FROM frames f WHERE f.id IN ({list})"
+                   ORDER BY s.confidence DESC LIMIT 1), ''), 1.0 FROM frames f
+                 WHERE f.id IN ({list})"
             ),
         };
         let mut st = self.conn.prepare(&sql)?;
-        let read =
-            |r: &rusqlite::Row<'_>| Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)));
+        let read = |r: &rusqlite::Row<'_>| {
+            let moment = EmbeddedMoment {
+                source: r.get(1)?,
+                start: r.get(2)?,
+                end: r.get(3)?,
+                text: r.get(4)?,
+                confidence: r.get::<_, f64>(5)? as f32,
+            };
+            Ok((r.get(0)?, moment))
+        };
         let rows = match what {
             Embedded::TextSegments => st.query_map([], read)?.collect::<rusqlite::Result<_>>(),
             Embedded::Frames => st
