@@ -119,7 +119,7 @@ pub fn init_logging(
 /// Nice value of the daemon process (socket, catalogue, index).
 pub const DAEMON_NICE: i32 = 10;
 /// Nice value of extraction workers: below the daemon's, so that a search answers quickly
-/// while both cores extract.
+/// while both cores extract. (On Linux they are also in the idle scheduling class, below.)
 pub const WORKER_NICE: i32 = 19;
 
 /// Freed model buffers stay with this process for the next file instead of going back to the
@@ -134,6 +134,26 @@ pub fn keep_freed_buffers() {
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
         libc::mallopt(libc::M_TRIM_THRESHOLD, 64 << 20);
+    }
+}
+
+/// Puts this process (its threads from now on) in Linux's idle scheduling class, as Tracker
+/// does with its miners: a thread of any other process that wakes takes the core at once
+/// instead of waiting out a nice-19 thread's slice, which is what a search's tail latency
+/// waited on while workers extracted (docs/benchmarks.md, "Workers in the idle class").
+pub fn run_when_idle() {
+    #[cfg(target_os = "linux")]
+    {
+        let param = libc::sched_param { sched_priority: 0 };
+        // SAFETY: `param` is a live sched_param; 0 names the calling thread, whose new threads
+        // inherit the policy.
+        let failed = unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) } != 0;
+        if failed {
+            tracing::debug!(
+                "idle scheduling class refused: {}",
+                std::io::Error::last_os_error()
+            );
+        }
     }
 }
 

@@ -109,6 +109,7 @@ fn run_worker(args: Args) -> ExitCode {
         .with_ansi(false)
         .try_init();
     lifecycle::lower_priority(lifecycle::WORKER_NICE);
+    lifecycle::run_when_idle();
     let settings = isolate::WorkerSettings {
         models_dir: args.models_dir.unwrap_or_default(),
         thumbs_dir: args.thumbs_dir.unwrap_or_default(),

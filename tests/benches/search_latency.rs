@@ -4,7 +4,8 @@
 //! semantic only and fused, while idle and while the workers extract real photos. Prints
 //! p50/p99 per mode, the vector store's memory and vxd's resident memory.
 //!
-//!   search_latency ITEMS PHOTOS_DIR   (vxd from target/release, models from VX_MODELS_DIR)
+//!   search_latency ITEMS PHOTOS_DIR   (vxd from target/release, or VX_BENCH_VXD for a
+//!                                      before/after pair; models from VX_MODELS_DIR)
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -198,7 +199,10 @@ async fn measure(client: &VxClient, queries: &[String], channels: &[&str]) -> (f
 }
 
 fn spawn_vxd(data: &Path, socket: &Path) -> Child {
-    let bin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/release/vxd");
+    let bin = std::env::var_os("VX_BENCH_VXD").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/release/vxd"),
+        PathBuf::from,
+    );
     Command::new(&bin)
         .env("VX_DATA_DIR", data)
         .env("VX_SOCKET", socket)
