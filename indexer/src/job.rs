@@ -207,7 +207,7 @@ pub fn plan(store: &mut Store, job: &Job, h: Hashed, enabled: &[(String, u32)]) 
     let stored = match &content {
         Some(c) if extractors::reads_results(&wanted) => {
             let in_pass: Vec<&str> = wanted.iter().map(|(n, _)| n.as_str()).collect();
-            store.stored_segments(c.id, &extractors::embedded_sources(), &in_pass)?
+            store.stored_segments(c.id, &extractors::results_read(), &in_pass)?
         }
         _ => Vec::new(),
     };

@@ -371,7 +371,7 @@ fn a_runaway_allocation_hits_the_memory_limit_and_fails_the_file() {
 }
 
 #[test]
-fn a_text_model_installed_later_embeds_what_was_already_heard() {
+fn a_text_model_installed_later_embeds_what_was_already_heard_and_seen() {
     let Some(shared) = pack() else { return };
     // The pack without its text model, which is installed after the first start.
     let models = tempfile::tempdir().unwrap();
@@ -385,21 +385,31 @@ fn a_text_model_installed_later_embeds_what_was_already_heard() {
     let mut d = Daemon::with_models(models.path());
     let reading = d.media.join("reading.wav");
     std::fs::copy(shared.media.join("librivox-0870.wav"), &reading).unwrap();
+    let photo = d.media.join("cat.png");
+    std::fs::copy(shared.media.join("chelsea.png"), &photo).unwrap();
     d.start();
     d.add_media_root();
     d.ok(&["wait", "--timeout", "300"]);
     let by_meaning =
         |d: &Daemon| d.search(&["--channel", "semantic", "how much money could he give them"]);
     assert!(by_meaning(&d).is_empty(), "no text model yet");
+    assert!(segments(&d.show(&photo), "labels").is_empty());
+    let ran = |d: &Daemon| (counter(d, "runs:transcript"), counter(d, "runs:tags"));
+    let before = ran(&d);
     d.stop();
     std::os::unix::fs::symlink(shared.models.join("text"), models.path().join("text")).unwrap();
     d.start();
     d.ok(&["wait", "--timeout", "300"]);
     assert_eq!(by_meaning(&d), vec![reading.to_str().unwrap().to_string()]);
-    // The transcript was embedded, not made again: still one segment, still one whisper run.
+    // The transcript was embedded, not made again: still one segment; nor were the photo's
+    // tags, which now make its phrase, so that meaning finds it.
     let shown = d.show(&reading);
     assert_eq!(segments(&shown, "transcript").len(), 1, "{shown}");
-    assert_eq!(counter(&d, "runs:transcript"), 1);
+    let phrases = d.show(&photo);
+    assert!(!segments(&phrases, "labels").is_empty(), "{phrases}");
+    let pet = d.search(&["--channel", "semantic", "a pet animal"]);
+    assert_eq!(pet.first().map(String::as_str), photo.to_str(), "{pet:?}");
+    assert_eq!(ran(&d), before, "no whisper or tagger run again");
 }
 
 #[test]

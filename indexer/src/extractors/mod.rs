@@ -470,6 +470,16 @@ pub fn embedded_sources() -> Vec<&'static str> {
         .collect()
 }
 
+/// The sources of what a pass that works on the others' results reads from the catalogue:
+/// what is embedded (to embed it again) and the labels a moment's phrase is made of. A pass
+/// of the `semantic` extractor alone (a new version, a text model installed later) makes the
+/// phrases from these.
+pub fn results_read() -> Vec<&'static str> {
+    let mut sources = embedded_sources();
+    sources.extend(semantic::LABELED);
+    sources
+}
+
 /// Whether any of `wanted` works on the others' results (and so needs what they stored).
 pub fn reads_results(wanted: &[(String, u32)]) -> bool {
     wanted

@@ -12,7 +12,7 @@ use crate::extract::{Output, SegmentOut};
 /// meaning channel sees pictures too ("pet" finds "tabby cat, Egyptian Mau").
 /// (Measured on the real judged set's tuning half: adding the appearance words or the sounds
 /// made phrases that matched too much; "animal" alone is near any animal asked for.)
-const LABELED: [&str; 3] = ["tag", "object", "pose"];
+pub(super) const LABELED: [&str; 3] = ["tag", "object", "pose"];
 /// The most labels a phrase takes, the likeliest first.
 const PHRASE_LABELS: usize = 8;
 /// Labels at least this likely make a moment's phrase, which the meaning channel counts in
