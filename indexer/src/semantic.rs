@@ -811,7 +811,7 @@ pub fn mean_direction<'a>(vectors: impl IntoIterator<Item = &'a [f32]>) -> Optio
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A transcript extraction with one embedded segment.
@@ -820,7 +820,12 @@ mod tests {
     }
 
     /// An extraction with one embedded segment of `source`.
-    fn embedded(source: &str, text: &str, v: &[f32], confidence: f32) -> crate::extract::Output {
+    pub(crate) fn embedded(
+        source: &str,
+        text: &str,
+        v: &[f32],
+        confidence: f32,
+    ) -> crate::extract::Output {
         use crate::extract::{Outcome, Output, SegmentOut};
         Output {
             segments: vec![SegmentOut {
@@ -843,7 +848,7 @@ mod tests {
     }
 
     /// Catalogues `dir/folder/i.wav` (under `root`) as indexed, with `output` extracted from it.
-    fn add_file(
+    pub(crate) fn add_file(
         store: &Store,
         root: i64,
         dir: &std::path::Path,

@@ -436,7 +436,9 @@ impl TextIndex {
 
 /// The BM25 score of a file holding each word of `query` once, in the field where the word
 /// weighs most: the sum over words of boost x idf. A word no file holds counts in full (the
-/// answer lacks it).
+/// answer lacks it). Stop words count only in a query of nothing else: names keep them ("a"
+/// of "a cat" is a term of the name field, held by no file), and "a cat" is as fully
+/// answered by a cat as "cat" is.
 fn full_answer(searcher: &Searcher, query: &dyn Query, boosts: &[(Field, f32)]) -> f32 {
     let docs = searcher.num_docs() as f32;
     let mut words: HashMap<String, f32> = HashMap::new();
@@ -455,7 +457,31 @@ fn full_answer(searcher: &Searcher, query: &dyn Query, boosts: &[(Field, f32)]) 
         let weight = words.entry(word.to_string()).or_default();
         *weight = weight.max(boost * idf);
     });
+    let stop = name_stop_words();
+    if words.keys().any(|w| !stop.contains(w)) {
+        words.retain(|w, _| !stop.contains(w));
+    }
     words.values().sum()
+}
+
+/// The stop words as the name fields index them (stemmed: "was" is "wa" there).
+fn name_stop_words() -> &'static HashSet<String> {
+    static WORDS: std::sync::OnceLock<HashSet<String>> = std::sync::OnceLock::new();
+    WORDS.get_or_init(|| {
+        use tantivy::tokenizer::{Language, LowerCaser, SimpleTokenizer, Stemmer, TextAnalyzer};
+        let mut names = TextAnalyzer::builder(SimpleTokenizer::default())
+            .filter(LowerCaser)
+            .filter(Stemmer::new(Language::English))
+            .build();
+        let mut words = HashSet::new();
+        for w in STOP_WORDS {
+            let mut tokens = names.token_stream(w);
+            while let Some(t) = tokens.next() {
+                words.insert(t.text.clone());
+            }
+        }
+        words
+    })
 }
 
 /// Applies the SQLite outbox to tantivy.
@@ -586,5 +612,42 @@ impl IndexSync {
         self.writer.commit()?;
         self.index.reader.reload()?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::semantic::tests::{add_file, embedded};
+
+    #[test]
+    fn a_stop_word_does_not_lower_the_share_a_file_answers() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db")).unwrap();
+        let root = store.add_root(dir.path(), 1).unwrap();
+        let tag = embedded("tag", "tabby cat", &[1.0], 0.9);
+        add_file(&store, root, dir.path(), 1, "pets", &tag);
+        let (index, _) = TextIndex::open(&dir.path().join("index")).unwrap();
+        index.writer().unwrap().sync(&store).unwrap();
+        let share = |q: &str| {
+            let query = search::Query {
+                query: q.into(),
+                limit: 5,
+                ..search::Query::default()
+            };
+            index.search(&query).unwrap()[0].score
+        };
+        let cat = share("cat");
+        assert!(cat > 0.0, "{cat}");
+        assert!(
+            (share("a cat") - cat).abs() < 1e-6,
+            "{} {cat}",
+            share("a cat")
+        );
+        assert!((share("the cat was there") - cat).abs() < 1e-6);
+        assert!(
+            share("cat dog") < cat * 0.6,
+            "a word not answered still counts"
+        );
     }
 }
