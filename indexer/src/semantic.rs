@@ -662,9 +662,10 @@ pub fn semantic_hits(
         .into_iter()
         .filter_map(|(row_id, content_id, score)| {
             let m = moments.remove(&row_id)?;
-            let weight = match m.confidence < PHRASE_MIN_CONFIDENCE {
-                true => crate::evidence::weight(&m.source, m.confidence, (m.start, m.end), None),
-                false => 1.0,
+            let weight = if m.confidence < PHRASE_MIN_CONFIDENCE {
+                crate::evidence::weight(&m.source, m.confidence, (m.start, m.end), None)
+            } else {
+                1.0
             };
             Some((m, content_id, ranked_by.weighed(score, weight)))
         })
