@@ -149,6 +149,12 @@ impl Store {
                 )?;
             }
             for o in &out.outcomes {
+                // An older version's run is replaced, not kept beside this one (`vx show`
+                // listed both).
+                tx.exec(
+                    "DELETE FROM extractions WHERE content_id = ?1 AND extractor = ?2 AND version < ?3",
+                    params![content_id, o.extractor, o.version],
+                )?;
                 for table in ["segments", "measures"] {
                     tx.exec(
                         &format!("DELETE FROM {table} WHERE content_id = ?1 AND extractor = ?2"),

@@ -639,3 +639,22 @@ fn files_of_contents_are_found_by_the_content_index() {
     let files = plan.iter().find(|p| p.contains(" f ")).unwrap();
     assert!(files.contains("files_content"), "{plan:?}");
 }
+
+#[test]
+fn a_new_version_s_run_replaces_the_older_one() {
+    let (_d, store) = store();
+    let (c, _) = store
+        .insert_content(b"h", 1, &ContentMeta::default())
+        .unwrap();
+    let mut out = crate::semantic::tests::embedded("transcript", "hello", &[1.0], 1.0);
+    store.save_output(c, &out).unwrap();
+    out.outcomes[0].version = 2;
+    store.save_output(c, &out).unwrap();
+    let runs: Vec<(String, u32)> = store
+        .extractions(c)
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.extractor, e.version))
+        .collect();
+    assert_eq!(runs, [("transcript".to_string(), 2)]);
+}
