@@ -3,7 +3,8 @@
 //! Threading avoids the trap measured in PERF-FACTS.md (idle per-session pools spinning and
 //! stealing each other's core made a chain of models 2.7x slower): either every session shares
 //! one global pool with spinning off, or every session runs on its caller's thread and the
-//! parallelism comes from running several workers.
+//! parallelism comes from running several workers. vxd's query sessions have their own pool
+//! of two, which spins only while a run lasts.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
@@ -19,8 +20,9 @@ pub enum Threading {
     GlobalPool(usize),
     /// Each session runs on the thread that calls it; run several workers for parallelism.
     CallerThread,
-    /// Each session has a pool of this many threads, the caller's included, spinning off: for
-    /// the few sessions of a process that answers queries, where one query's latency counts.
+    /// Each session has a pool of this many threads, the caller's included, spinning only
+    /// while a run lasts: for the few sessions of a process that answers queries, where one
+    /// query's latency counts.
     PerSession(usize),
 }
 
@@ -148,9 +150,18 @@ impl Runtime {
         if let Some(n) = own_pool {
             builder = builder.with_intra_threads(n).map_err(|e| load(e.into()))?;
             builder = builder.with_inter_threads(1).map_err(|e| load(e.into()))?;
+            // A query's pool spins while its run lasts, so that each product starts on both
+            // threads without waking one, and stops when the run ends (idle pools spinning is
+            // PERF-FACTS' trap). VX_ORT_QUERY_SPIN=0 turns it off (benchmarks compare).
+            let spin = n > 1 && std::env::var("VX_ORT_QUERY_SPIN").map_or(true, |v| v != "0");
             builder = builder
-                .with_intra_op_spinning(false)
+                .with_intra_op_spinning(spin)
                 .map_err(|e| load(e.into()))?;
+            if spin {
+                builder = builder
+                    .with_config_entry("session.force_spinning_stop", "1")
+                    .map_err(|e| load(e.into()))?;
+            }
         }
         commit(&mut builder).map_err(load)
     }
