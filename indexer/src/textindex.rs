@@ -38,6 +38,8 @@ const VERSION_FILE: &str = "vx-index-version";
 const WRITER_HEAP: usize = 32 << 20;
 const SYNC_BATCH: u32 = 2000;
 
+/// File and folder names: tantivy's English stemmer, every word kept.
+const NAME_TOKENIZER: &str = "en_stem";
 /// English words: lower-cased, stemmed, without the words that carry no meaning in a search
 /// ("how much did the shopping cost" is about shopping and cost; "the" would match everything).
 const TOKENIZER: &str = "vx_english";
@@ -119,7 +121,7 @@ fn schema() -> (Schema, Fields) {
     // File and folder names are names: every word in them counts ("many-001.mp4").
     let names = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
-            .set_tokenizer("en_stem")
+            .set_tokenizer(NAME_TOKENIZER)
             .set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
     let fields = Fields {
@@ -468,11 +470,9 @@ fn full_answer(searcher: &Searcher, query: &dyn Query, boosts: &[(Field, f32)]) 
 fn name_stop_words() -> &'static HashSet<String> {
     static WORDS: std::sync::OnceLock<HashSet<String>> = std::sync::OnceLock::new();
     WORDS.get_or_init(|| {
-        use tantivy::tokenizer::{Language, LowerCaser, SimpleTokenizer, Stemmer, TextAnalyzer};
-        let mut names = TextAnalyzer::builder(SimpleTokenizer::default())
-            .filter(LowerCaser)
-            .filter(Stemmer::new(Language::English))
-            .build();
+        let mut names = tantivy::tokenizer::TokenizerManager::default()
+            .get(NAME_TOKENIZER)
+            .expect("tantivy's built-in tokenizer");
         let mut words = HashSet::new();
         for w in STOP_WORDS {
             let mut tokens = names.token_stream(w);

@@ -127,10 +127,6 @@ impl Store {
                     std::iter::once(Value::from(id)).chain(meta_values(meta)),
                 ),
             )?;
-            s.conn.exec(
-                "DELETE FROM extractions WHERE content_id = ?1 AND extractor = ?2 AND version < ?3",
-                params![id, extractor, version],
-            )?;
             s.record_extraction(id, extractor, version, meta.error.as_deref())?;
             s.conn.exec(
                 "INSERT INTO index_queue(file_id) SELECT id FROM files WHERE content_id = ?1",

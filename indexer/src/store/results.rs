@@ -11,6 +11,11 @@ impl Store {
         version: u32,
         error: Option<&str>,
     ) -> Result<()> {
+        // An older version's run is replaced, not kept beside this one (`vx show` listed both).
+        self.conn.exec(
+            "DELETE FROM extractions WHERE content_id = ?1 AND extractor = ?2 AND version < ?3",
+            params![content_id, extractor, version],
+        )?;
         self.conn.exec(
             "INSERT INTO extractions(content_id, extractor, version, status, error, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -149,12 +154,6 @@ impl Store {
                 )?;
             }
             for o in &out.outcomes {
-                // An older version's run is replaced, not kept beside this one (`vx show`
-                // listed both).
-                tx.exec(
-                    "DELETE FROM extractions WHERE content_id = ?1 AND extractor = ?2 AND version < ?3",
-                    params![content_id, o.extractor, o.version],
-                )?;
                 for table in ["segments", "measures"] {
                     tx.exec(
                         &format!("DELETE FROM {table} WHERE content_id = ?1 AND extractor = ?2"),
@@ -186,25 +185,7 @@ impl Store {
                         [content_id],
                     )?;
                 }
-                tx.exec(
-                    "INSERT INTO extractions(content_id, extractor, version, status, error, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                     ON CONFLICT(content_id, extractor, version) DO UPDATE SET status = excluded.status,
-                       error = excluded.error, runs = runs + 1, updated_at = excluded.updated_at",
-                    params![
-                        content_id,
-                        o.extractor,
-                        o.version,
-                        if o.error.is_some() { "failed" } else { "done" },
-                        o.error,
-                        now()
-                    ],
-                )?;
-                tx.exec(
-                    "INSERT INTO counters(name, value) VALUES (?1, 1)
-                     ON CONFLICT(name) DO UPDATE SET value = value + 1",
-                    [format!("runs:{}", o.extractor)],
-                )?;
+                s.record_extraction(content_id, &o.extractor, o.version, o.error.as_deref())?;
             }
             {
                 let mut ins = tx.prepare_cached(
