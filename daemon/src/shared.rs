@@ -164,14 +164,22 @@ impl Shared {
         }
     }
 
-    /// A model set for query embedding, loaded lazily, failures remembered. Two threads per
-    /// session: a short query's MiniLM pass took 4.3 ms instead of 5.4 (6 tokens), 6.0 instead
-    /// of 9.0 (12 tokens) on 2 cores (docs/benchmarks.md).
+    /// A model set for query embedding, loaded lazily, failures remembered. The query is
+    /// embedded on the searching thread alone: with the int8 query a second thread saved nothing
+    /// (1.63 against 1.65 ms), and it took the core the text channel runs on meanwhile
+    /// (docs/benchmarks.md, session 22). VX_QUERY_THREADS=2 gives it a second one (benchmarks
+    /// compare).
     fn query_models(&self) -> ModelSet {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
+        let threading = match std::env::var("VX_QUERY_THREADS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
+            Some(n) if n > 1 => vx_models::Threading::PerSession(n),
+            _ => vx_models::Threading::CallerThread,
+        };
         let options = vx_models::RuntimeOptions {
             library: self.onnxruntime.clone(),
-            threading: vx_models::Threading::PerSession(threads),
+            threading,
         };
         ModelSet::new(&self.models_dir, options, 1)
     }

@@ -210,55 +210,54 @@ impl Searcher<'_> {
         };
         let wants = |c: &str| q.channels.is_empty() || q.channels.iter().any(|x| x == c);
         let has_words = !q.query.trim().is_empty();
-        // The channels run side by side: the query embeddings take longest.
-        let (wide_query, wants) = (&wide, &wants);
+        // The channels run side by side, each on a thread only when another runs beside it:
+        // the query embeddings take longest.
+        let semantic_on = wants("semantic") && has_words;
+        let visual_on = wants("visual") && has_words && !self.frames.read().is_empty();
+        let wide_query = &wide;
         let started = Instant::now();
+        let text_search = || {
+            let hits = if wants("text") {
+                self.text.search(wide_query)
+            } else {
+                Ok(Vec::new())
+            };
+            (hits, started.elapsed())
+        };
         let (text, semantic, visual) = std::thread::scope(|s| {
-            let text = s.spawn(|| {
-                let hits = if wants("text") {
-                    self.text.search(&wide)
-                } else {
-                    Ok(Vec::new())
-                };
-                (hits, started.elapsed())
-            });
-            let visual = s.spawn(move || {
-                let other = &*other;
-                if wants("visual") && has_words {
-                    vector_channel(
-                        other,
-                        self.frames,
-                        || self.embed.image(&q.query),
-                        wide_query,
-                    )
-                } else {
-                    Ok(Vec::new())
-                }
+            let text = (wants("text") && (semantic_on || visual_on)).then(|| s.spawn(text_search));
+            let visual = visual_on.then(|| {
+                s.spawn(move || {
+                    let embed = || self.embed.image(&q.query);
+                    vector_channel(&*other, self.frames, embed, wide_query)
+                })
             });
             let mut embedded = None;
-            let semantic = if wants("semantic") && has_words {
+            let semantic = if semantic_on {
                 let embed = || {
                     let v = self.embed.text(&q.query);
                     embedded = Some(started.elapsed());
                     v
                 };
-                vector_channel(store, self.segments, embed, &wide)
+                vector_channel(store, self.segments, embed, wide_query)
             } else {
                 Ok(Vec::new())
             };
             let semantic_done = started.elapsed();
-            let (text, text_done) = text.join().expect("text search does not panic");
+            let (text, text_done) = match text {
+                Some(t) => t.join().expect("text search does not panic"),
+                None => text_search(),
+            };
             tracing::debug!(
                 text_ms = ms(text_done),
                 embedded_ms = embedded.map(ms),
                 semantic_ms = ms(semantic_done),
                 "channels"
             );
-            (
-                text,
-                semantic,
-                visual.join().expect("visual search does not panic"),
-            )
+            let visual = visual.map_or(Ok(Vec::new()), |v| {
+                v.join().expect("visual search does not panic")
+            });
+            (text, semantic, visual)
         });
         let text = text.map_err(|e| SearchError::BadQuery(e.to_string()))?;
         let channels_done = started.elapsed();

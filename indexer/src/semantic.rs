@@ -6,6 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::os::unix::ffi::OsStrExt;
+use std::sync::{Barrier, OnceLock};
 
 use crate::extractors::{Extractor, PHRASE_MIN_CONFIDENCE, Tags};
 use crate::ivf::{self, Partition};
@@ -403,20 +404,18 @@ impl VectorStore {
                 .collect()
         };
         let shares = split(&ranges, threads);
-        let best: Vec<(usize, f32)> = if shares.len() == 1 {
-            scan_all(&shares[0])
-        } else {
-            std::thread::scope(|s| {
-                let parts: Vec<_> = shares
-                    .iter()
-                    .map(|share| s.spawn(|| scan_all(share)))
-                    .collect();
-                parts
-                    .into_iter()
-                    .flat_map(|p| p.join().expect("scan does not panic"))
-                    .collect()
-            })
-        };
+        // The calling thread scans the first share.
+        let best: Vec<(usize, f32)> = std::thread::scope(|s| {
+            let others: Vec<_> = shares[1..]
+                .iter()
+                .map(|share| s.spawn(|| scan_all(share)))
+                .collect();
+            let mut best = scan_all(&shares[0]);
+            for other in others {
+                best.extend(other.join().expect("scan does not panic"));
+            }
+            best
+        });
         self.top(best, k, q_scale)
     }
 
@@ -431,96 +430,91 @@ impl VectorStore {
 
     /// The `k` best (row, score / query scale) among the `want` rows whose sign codes differ
     /// least from the query's (`q`: the query as int16). Each thread counts differing signs
-    /// over its share of the rows, then scores its share of the candidates.
+    /// over its share of the rows, waits for the others' counts, then scores its share of the
+    /// candidates; the calling thread takes the first share (a spawn costs 0.1-0.8 ms on a
+    /// busy machine: docs/benchmarks.md, session 22).
     fn sign_nearest(&self, query: &[f32], q: &[i16], want: usize, k: usize) -> Vec<(usize, f32)> {
         let (dim, words) = (self.dim, sign_words(self.dim));
         let mut query_signs = Vec::with_capacity(words);
         push_signs(query, &mut query_signs);
-        let query_signs = &query_signs;
         let n = self.len();
         let share = n.div_ceil(scan_threads()).max(1);
-        // Per row, how many signs differ; per share, how many rows differ by each count.
-        let mut differ = vec![0u16; n];
-        let counts: Vec<Vec<usize>> = std::thread::scope(|s| {
-            let parts: Vec<_> = differ
-                .chunks_mut(share)
-                .enumerate()
-                .map(|(i, part)| {
-                    s.spawn(move || {
-                        let first = i * share;
-                        let signs = &self.signs[first * words..(first + part.len()) * words];
-                        sign_distances(signs, words, query_signs, part);
-                        let mut counts = vec![0usize; dim + 1];
-                        for &d in part.iter() {
-                            counts[d as usize] += 1;
-                        }
-                        counts
-                    })
-                })
+        let shares = n.div_ceil(share);
+        // Per share, how many of its rows differ by each count.
+        let counts: Vec<OnceLock<Vec<usize>>> = (0..shares).map(|_| OnceLock::new()).collect();
+        let counted = Barrier::new(shares);
+        let work = |i: usize| -> Vec<(usize, f32)> {
+            let first = i * share;
+            let rows = share.min(n - first);
+            let mut differ = vec![0u16; rows];
+            let signs = &self.signs[first * words..(first + rows) * words];
+            sign_distances(signs, words, &query_signs, &mut differ);
+            let mut mine = vec![0usize; dim + 1];
+            for &d in &differ {
+                mine[d as usize] += 1;
+            }
+            counts[i].set(mine).expect("each share counts once");
+            counted.wait();
+            let all: Vec<&[usize]> = counts
+                .iter()
+                .map(|c| c.get().expect("every share counted").as_slice())
                 .collect();
-            parts
-                .into_iter()
-                .map(|p| p.join().expect("counting does not panic"))
-                .collect()
-        });
-        // The smallest count that lets `want` rows through: every row under it, and rows at
-        // it (the first shares' first) until `want`.
-        let (mut cut, mut below) = (0, 0);
-        let at = |d: usize| counts.iter().map(|c| c[d]).sum::<usize>();
-        while cut < dim && below + at(cut) < want {
-            below += at(cut);
-            cut += 1;
-        }
-        let mut left = want.saturating_sub(below);
-        let quotas: Vec<usize> = counts
-            .iter()
-            .map(|c| {
-                let take = c[cut].min(left);
-                left -= take;
-                take
-            })
-            .collect();
-        let cut = cut as u16;
+            let (cut, mut quota) = sign_cut(&all, want, i);
+            let mut candidates = Vec::new();
+            for (j, &d) in differ.iter().enumerate() {
+                if d > cut || (d == cut && quota == 0) {
+                    continue;
+                }
+                if d == cut {
+                    quota -= 1;
+                }
+                candidates.push(first + j);
+            }
+            // The candidates lie scattered over the store: each row's codes are fetched a few
+            // rows ahead of its scoring (docs/benchmarks.md, session 19).
+            let mut best = Vec::with_capacity(candidates.len());
+            let mut one = Vec::with_capacity(1);
+            for (x, &row) in candidates.iter().enumerate() {
+                if let Some(&ahead) = candidates.get(x + PREFETCH_AHEAD) {
+                    prefetch(&self.codes[ahead * dim..(ahead + 1) * dim]);
+                }
+                one.clear();
+                let codes = &self.codes[row * dim..(row + 1) * dim];
+                score(codes, &self.scales[row..row + 1], dim, q, &mut one);
+                best.push((row, one[0]));
+            }
+            keep_best(best, k)
+        };
+        let work = &work;
         std::thread::scope(|s| {
-            let parts: Vec<_> = differ
-                .chunks(share)
-                .zip(quotas)
-                .enumerate()
-                .map(|(i, (part, mut quota))| {
-                    s.spawn(move || {
-                        let mut rows = Vec::new();
-                        for (j, &d) in part.iter().enumerate() {
-                            if d > cut || (d == cut && quota == 0) {
-                                continue;
-                            }
-                            if d == cut {
-                                quota -= 1;
-                            }
-                            rows.push(i * share + j);
-                        }
-                        // The candidates lie scattered over the store: each row's codes are
-                        // fetched a few rows ahead of its scoring (docs/benchmarks.md, session 19).
-                        let mut best = Vec::with_capacity(rows.len());
-                        let mut one = Vec::with_capacity(1);
-                        for (x, &row) in rows.iter().enumerate() {
-                            if let Some(&ahead) = rows.get(x + PREFETCH_AHEAD) {
-                                prefetch(&self.codes[ahead * dim..(ahead + 1) * dim]);
-                            }
-                            one.clear();
-                            let codes = &self.codes[row * dim..(row + 1) * dim];
-                            score(codes, &self.scales[row..row + 1], dim, q, &mut one);
-                            best.push((row, one[0]));
-                        }
-                        keep_best(best, k)
-                    })
-                })
-                .collect();
-            parts
-                .into_iter()
-                .flat_map(|p| p.join().expect("scoring does not panic"))
-                .collect()
+            let others: Vec<_> = (1..shares).map(|i| s.spawn(move || work(i))).collect();
+            let mut best = work(0);
+            for other in others {
+                best.extend(other.join().expect("scoring does not panic"));
+            }
+            best
         })
     }
+}
+
+/// The smallest count of differing signs that lets `want` rows through (every row under it,
+/// and rows at it, the first shares' first, until `want`), and how many rows at it share
+/// `share` may pass on. `counts`: per share, how many rows differ by each count.
+fn sign_cut(counts: &[&[usize]], want: usize, share: usize) -> (u16, usize) {
+    let top = counts.first().map_or(0, |c| c.len().saturating_sub(1));
+    let at = |d: usize| counts.iter().map(|c| c[d]).sum::<usize>();
+    let (mut cut, mut below) = (0, 0);
+    while cut < top && below + at(cut) < want {
+        below += at(cut);
+        cut += 1;
+    }
+    let mut left = want.saturating_sub(below);
+    let mut quota = 0;
+    for c in &counts[..=share] {
+        quota = c[cut].min(left);
+        left -= quota;
+    }
+    (cut as u16, quota)
 }
 
 /// How many bits of each row's sign code (`words` words a row) differ from `query`'s.
@@ -1162,6 +1156,18 @@ pub(crate) mod tests {
             found += got.iter().filter(|g| g.2 >= exact[9].2 - 1e-6).count();
         }
         assert!(found >= 196, "recall@10 {found} of 200");
+    }
+
+    #[test]
+    fn the_sign_cut_passes_on_exactly_the_rows_wanted() {
+        // Rows by differing signs: share 0 has 1 row at 0, 2 at 1; share 1 has 2 at 1.
+        let counts: [&[usize]; 2] = [&[1, 2, 3], &[0, 2, 5]];
+        // Four wanted: every row at 0, then three at 1, the first share's first.
+        assert_eq!(sign_cut(&counts, 4, 0), (1, 2));
+        assert_eq!(sign_cut(&counts, 4, 1), (1, 1));
+        // More wanted than there are: every row passes.
+        assert_eq!(sign_cut(&counts, 99, 0), (2, 3));
+        assert_eq!(sign_cut(&counts, 99, 1), (2, 5));
     }
 
     #[test]

@@ -4,8 +4,13 @@
 //! semantic only and fused, while idle and while the workers extract real photos. Prints
 //! p50/p99 per mode, the vector store's memory and vxd's resident memory.
 //!
-//!   search_latency ITEMS PHOTOS_DIR   (vxd from target/release, or VX_BENCH_VXD for a
-//!                                      before/after pair; models from VX_MODELS_DIR)
+//!   search_latency ITEMS PHOTOS_DIR   (vxd from target/release, or VX_BENCH_VXD; models
+//!                                      from VX_MODELS_DIR)
+//!
+//! With VX_BENCH_VXD_B=BIN a second vxd serves a copy of the catalogue beside the first, and
+//! each query goes to both, in turns (A then B, then B then A): a before/after pair measured
+//! under the same moment's load, which on a virtual machine moves a run's p50 by up to 2x.
+//! Prints both, and the median of the per-query ratios B/A.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -172,38 +177,62 @@ fn status_mib(pid: u32, field: &str) -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
-/// p50, p99 and mean from the client, and p50 inside vxd (its `took_ms`).
-async fn measure(client: &VxClient, queries: &[String], channels: &[&str]) -> (f64, f64, f64, f64) {
-    let (mut times, mut inside) = (Vec::new(), Vec::new());
-    for q in queries {
-        let request = SearchRequest {
-            query: q.clone(),
-            channels: channels.iter().map(|c| c.to_string()).collect(),
-            limit: 20,
-            ..SearchRequest::default()
-        };
-        let t = Instant::now();
-        let r = client.search(context(), request).await.unwrap().unwrap();
-        times.push(t.elapsed().as_secs_f64() * 1000.0);
-        inside.push(r.took_ms);
-        assert!(!r.results.is_empty(), "no results for {q}");
+/// Per query, the client's time to each of `clients` (in turns: the first goes first on even
+/// queries, last on odd ones), and inside each vxd.
+async fn measure_each(
+    clients: &[VxClient],
+    queries: &[String],
+    channels: &[&str],
+) -> Vec<(Vec<f64>, Vec<f64>)> {
+    let mut out = vec![(Vec::new(), Vec::new()); clients.len()];
+    for (i, q) in queries.iter().enumerate() {
+        let mut order: Vec<usize> = (0..clients.len()).collect();
+        if i % 2 == 1 {
+            order.reverse();
+        }
+        for c in order {
+            let request = SearchRequest {
+                query: q.clone(),
+                channels: channels.iter().map(|c| c.to_string()).collect(),
+                limit: 20,
+                ..SearchRequest::default()
+            };
+            let t = Instant::now();
+            let r = clients[c]
+                .search(context(), request)
+                .await
+                .unwrap()
+                .unwrap();
+            out[c].0.push(t.elapsed().as_secs_f64() * 1000.0);
+            out[c].1.push(r.took_ms);
+            assert!(!r.results.is_empty(), "no results for {q}");
+        }
     }
+    out
+}
+
+/// p50, p99 and mean from the client, and p50 inside vxd.
+fn summary((mut times, mut inside): (Vec<f64>, Vec<f64>)) -> (f64, f64, f64, f64) {
+    let mean = times.iter().sum::<f64>() / times.len() as f64;
     times.sort_by(f64::total_cmp);
     inside.sort_by(f64::total_cmp);
     (
         percentile(&times, 0.5),
         percentile(&times, 0.99),
-        times.iter().sum::<f64>() / times.len() as f64,
+        mean,
         percentile(&inside, 0.5),
     )
 }
 
-fn spawn_vxd(data: &Path, socket: &Path) -> Child {
-    let bin = std::env::var_os("VX_BENCH_VXD").map_or_else(
+fn vxd_bin() -> PathBuf {
+    std::env::var_os("VX_BENCH_VXD").map_or_else(
         || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/release/vxd"),
         PathBuf::from,
-    );
-    Command::new(&bin)
+    )
+}
+
+fn spawn_vxd(bin: &Path, data: &Path, socket: &Path) -> Child {
+    Command::new(bin)
         .env("VX_DATA_DIR", data)
         .env("VX_SOCKET", socket)
         .env("VX_CONFIG", data.join("none.toml"))
@@ -231,40 +260,60 @@ async fn main() {
         .unwrap();
     let data = work.path().join("data");
     std::fs::create_dir_all(&data).unwrap();
-    let socket = work.path().join("vxd.sock");
     let words = vocabulary();
     populate(&data.join("catalogue.sqlite3"), items, &words);
 
+    // The daemons: A, and B for a pair, on its own copy of the catalogue.
+    let mut bins = vec![vxd_bin()];
+    bins.extend(std::env::var_os("VX_BENCH_VXD_B").map(PathBuf::from));
+    let pair = bins.len() == 2;
+    let mut sockets = Vec::new();
+    let mut daemons: Vec<Child> = Vec::new();
     let started = Instant::now();
-    let mut vxd = spawn_vxd(&data, &socket);
-    let client = loop {
-        match connect(&socket).await {
-            Ok((c, _)) => break c,
-            Err(_) if started.elapsed() < Duration::from_secs(600) => {
-                tokio::time::sleep(Duration::from_millis(200)).await
-            }
-            Err(e) => panic!("vxd did not answer: {e}"),
+    for (i, bin) in bins.iter().enumerate() {
+        let dir = work.path().join(format!("data-{i}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        for f in std::fs::read_dir(&data).unwrap() {
+            let f = f.unwrap().path();
+            std::fs::copy(&f, dir.join(f.file_name().unwrap())).unwrap();
         }
-    };
+        let socket = work.path().join(format!("vxd-{i}.sock"));
+        daemons.push(spawn_vxd(bin, &dir, &socket));
+        sockets.push(socket);
+    }
+    let mut clients = Vec::new();
+    for socket in &sockets {
+        clients.push(loop {
+            match connect(socket).await {
+                Ok((c, _)) => break c,
+                Err(_) if started.elapsed() < Duration::from_secs(600) => {
+                    tokio::time::sleep(Duration::from_millis(200)).await
+                }
+                Err(e) => panic!("vxd did not answer: {e}"),
+            }
+        });
+    }
     // With VX_APPROXIMATE_FROM at or under the item count, ready once partitioned.
     let from: usize = std::env::var("VX_APPROXIMATE_FROM")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
-    loop {
-        let s = client.status(context()).await.unwrap().unwrap();
-        let partitioned = from == 0 || items < from || s.vector_lists > 0;
-        if s.idle && s.vectors as usize >= items && partitioned {
-            eprintln!(
-                "vxd ready in {:.1} s (text index built from the catalogue, {} vectors loaded \
-                 in {} lists)",
-                started.elapsed().as_secs_f64(),
-                s.vectors,
-                s.vector_lists
-            );
-            break;
+    for client in &clients {
+        loop {
+            let s = client.status(context()).await.unwrap().unwrap();
+            let partitioned = from == 0 || items < from || s.vector_lists > 0;
+            if s.idle && s.vectors as usize >= items && partitioned {
+                eprintln!(
+                    "vxd ready in {:.1} s (text index built from the catalogue, {} vectors \
+                     loaded in {} lists)",
+                    started.elapsed().as_secs_f64(),
+                    s.vectors,
+                    s.vector_lists
+                );
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
         }
-        tokio::time::sleep(Duration::from_millis(500)).await;
     }
 
     let mut rng = Rng(99);
@@ -278,52 +327,96 @@ async fn main() {
         })
         .collect();
     // Warm up: the text embedder loads on the first semantic query; pages come into memory.
-    measure(&client, &queries[..20], &[]).await;
+    measure_each(&clients, &queries[..20], &[]).await;
 
     let modes: [(&str, &[&str]); 3] = [
         ("text", &["text"]),
         ("semantic", &["semantic"]),
         ("fused", &[]),
     ];
-    let status = client.status(context()).await.unwrap().unwrap();
-    println!(
-        "\n{items} items: vector store {} vectors, {:.1} MiB, {} lists (0: brute force); vxd \
-         resident {:.0} MiB ({:.0} MiB its own, {:.0} MiB mapped from files: libraries, the \
-         catalogue, the text index)",
-        status.vectors,
-        status.vector_bytes as f64 / (1 << 20) as f64,
-        status.vector_lists,
-        status_mib(vxd.id(), "VmRSS"),
-        status_mib(vxd.id(), "RssAnon"),
-        status_mib(vxd.id(), "RssFile"),
-    );
-    println!(
-        "| items | state | mode | p50 ms | p99 ms | mean ms | vxd p50 ms |\n|---|---|---|---|---|---|---|"
-    );
+    for (client, vxd) in clients.iter().zip(&daemons) {
+        let status = client.status(context()).await.unwrap().unwrap();
+        println!(
+            "\n{items} items: vector store {} vectors, {:.1} MiB, {} lists (0: brute force); \
+             vxd resident {:.0} MiB ({:.0} MiB its own, {:.0} MiB mapped from files: \
+             libraries, the catalogue, the text index)",
+            status.vectors,
+            status.vector_bytes as f64 / (1 << 20) as f64,
+            status.vector_lists,
+            status_mib(vxd.id(), "VmRSS"),
+            status_mib(vxd.id(), "RssAnon"),
+            status_mib(vxd.id(), "RssFile"),
+        );
+    }
+    if pair {
+        println!(
+            "A: {}\nB: {}\n| items | state | mode | A p50 ms | A p99 ms | B p50 ms | B p99 ms \
+             | B/A, median per query |\n|---|---|---|---|---|---|---|---|",
+            bins[0].display(),
+            bins[1].display()
+        );
+    } else {
+        println!(
+            "| items | state | mode | p50 ms | p99 ms | mean ms | vxd p50 ms |\n\
+             |---|---|---|---|---|---|---|"
+        );
+    }
+    let report = |state: &str, name: &str, each: Vec<(Vec<f64>, Vec<f64>)>| {
+        if pair {
+            let mut ratios: Vec<f64> = each[1]
+                .0
+                .iter()
+                .zip(&each[0].0)
+                .map(|(b, a)| b / a)
+                .collect();
+            ratios.sort_by(f64::total_cmp);
+            let ratio = percentile(&ratios, 0.5);
+            let mut it = each.into_iter();
+            let (a50, a99, _, _) = summary(it.next().unwrap());
+            let (b50, b99, _, _) = summary(it.next().unwrap());
+            println!(
+                "| {items} | {state} | {name} | {a50:.1} | {a99:.1} | {b50:.1} | {b99:.1} | \
+                 {ratio:.2} |"
+            );
+        } else {
+            let (p50, p99, mean, inside) = summary(each.into_iter().next().unwrap());
+            println!(
+                "| {items} | {state} | {name} | {p50:.1} | {p99:.1} | {mean:.1} | {inside:.1} |"
+            );
+        }
+    };
     for (name, channels) in modes {
-        let (p50, p99, mean, inside) = measure(&client, &queries, channels).await;
-        println!("| {items} | idle | {name} | {p50:.1} | {p99:.1} | {mean:.1} | {inside:.1} |");
+        report(
+            "idle",
+            name,
+            measure_each(&clients, &queries, channels).await,
+        );
     }
 
-    // Busy: the workers extract real photos meanwhile.
-    client
-        .add_root(context(), WirePath::new(&photos), Vec::new())
-        .await
-        .unwrap()
-        .unwrap();
+    // Busy: the workers extract real photos meanwhile (each daemon its own copy of the work).
+    for client in &clients {
+        client
+            .add_root(context(), WirePath::new(&photos), Vec::new())
+            .await
+            .unwrap()
+            .unwrap();
+    }
     tokio::time::sleep(Duration::from_secs(3)).await;
     for (name, channels) in modes {
-        let (p50, p99, mean, inside) = measure(&client, &queries, channels).await;
-        let s = client.status(context()).await.unwrap().unwrap();
-        let note = if s.idle {
+        let each = measure_each(&clients, &queries, channels).await;
+        let mut idle = false;
+        for client in &clients {
+            idle |= client.status(context()).await.unwrap().unwrap().idle;
+        }
+        let note = if idle {
             " (indexing ended during the run)"
         } else {
             ""
         };
-        println!(
-            "| {items} | indexing | {name}{note} | {p50:.1} | {p99:.1} | {mean:.1} | {inside:.1} |"
-        );
+        report("indexing", &format!("{name}{note}"), each);
     }
-    let _ = client.shutdown(context()).await;
-    let _ = vxd.wait();
+    for (client, mut vxd) in clients.iter().zip(daemons) {
+        let _ = client.shutdown(context()).await;
+        let _ = vxd.wait();
+    }
 }
