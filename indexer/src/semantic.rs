@@ -15,7 +15,7 @@ use crate::people::person_key;
 use crate::search::{Channel, Hit, Moment, Query};
 
 use crate::paths::bytes_to_path;
-use crate::store::{EmbeddedMoment, Result, Store};
+use crate::store::{EmbeddedMoment, EmbeddedRow, Result, Store};
 
 /// Segments the semantic channel hands to fusion.
 /// Text that is this little like the query (cosine, MiniLM) is not an answer: without a
@@ -43,6 +43,10 @@ pub struct VectorStore {
     max_id: i64,
     /// (segment or frame id, content id) per row.
     ids: Vec<(i64, i64)>,
+    /// Per row, how much its match counts (below 1 for a phrase of faint labels,
+    /// `faint_weight`): known before the rows are looked up, so that only the rows of the
+    /// files a search lists are.
+    weights: Vec<f32>,
     /// Row-major, `dim` values per row: round(value / scale).
     codes: Vec<i8>,
     /// Per row: its largest absolute value / 127.
@@ -159,6 +163,7 @@ impl VectorStore {
             dim: 0,
             max_id: 0,
             ids: Vec::new(),
+            weights: Vec::new(),
             codes: Vec::new(),
             scales: Vec::new(),
             signs: Vec::new(),
@@ -224,6 +229,7 @@ impl VectorStore {
         }
         self.signs = signs;
         self.ids = order.iter().map(|&r| self.ids[r]).collect();
+        self.weights = order.iter().map(|&r| self.weights[r]).collect();
         self.partitioned = Some(Partitioned {
             partition,
             offsets,
@@ -266,22 +272,27 @@ impl VectorStore {
 
     fn append_from(&mut self, store: &Store, after_id: i64) -> Result<()> {
         let mut v: Vec<f32> = Vec::new();
-        store.embeddings_after(self.what, after_id, |id, content, blob| {
+        store.embeddings_after(self.what, after_id, |id, content, blob, row| {
             self.max_id = self.max_id.max(id);
             v.clear();
             v.extend(crate::store::blob_f32(blob));
-            self.push(id, content, &v);
+            self.push_weighed(id, content, &v, faint_weight(row));
         })
     }
 
     /// Adds one embedding; one of another dimension than the first is ignored.
     pub fn push(&mut self, segment: i64, content: i64, v: &[f32]) {
+        self.push_weighed(segment, content, v, 1.0);
+    }
+
+    fn push_weighed(&mut self, segment: i64, content: i64, v: &[f32], weight: f32) {
         if self.dim == 0 {
             self.dim = v.len();
         }
         if v.len() == self.dim && self.dim > 0 {
             let (codes, scale) = quantize(v);
             self.ids.push((segment, content));
+            self.weights.push(weight);
             self.codes.extend_from_slice(&codes);
             self.scales.push(scale);
             push_signs(v, &mut self.signs);
@@ -299,6 +310,7 @@ impl VectorStore {
     /// Gives back the memory that growing left unused.
     pub fn shrink(&mut self) {
         self.ids.shrink_to_fit();
+        self.weights.shrink_to_fit();
         self.codes.shrink_to_fit();
         self.scales.shrink_to_fit();
         self.signs.shrink_to_fit();
@@ -310,10 +322,11 @@ impl VectorStore {
         self.use_signs = on;
     }
 
-    /// Bytes held (codes, scales, sign codes, ids).
+    /// Bytes held (codes, scales, sign codes, ids, weights).
     pub fn memory_bytes(&self) -> usize {
         self.codes.capacity()
             + self.scales.capacity() * 4
+            + self.weights.capacity() * 4
             + self.signs.capacity() * 8
             + self.ids.capacity() * std::mem::size_of::<(i64, i64)>()
     }
@@ -356,6 +369,19 @@ impl VectorStore {
         k: usize,
         allow: Option<&HashSet<i64>>,
     ) -> Vec<(i64, i64, f32)> {
+        self.nearest_rows(query, k, allow)
+            .into_iter()
+            .map(|(i, s)| (self.ids[i].0, self.ids[i].1, s))
+            .collect()
+    }
+
+    /// The `k` nearest (row, score), best first, among rows of the `allow`ed contents.
+    fn nearest_rows(
+        &self,
+        query: &[f32],
+        k: usize,
+        allow: Option<&HashSet<i64>>,
+    ) -> Vec<(usize, f32)> {
         if query.len() != self.dim || self.dim == 0 || k == 0 {
             return Vec::new();
         }
@@ -372,7 +398,7 @@ impl VectorStore {
         if self.use_signs && self.partitioned.is_none() && allow.is_none() && n >= SIGNS_FROM {
             let want = (n / SIGNS_CANDIDATE_SHARE).max(SIGNS_MIN_CANDIDATES).max(k);
             let best = self.sign_nearest(query, &q, want, k);
-            return self.top(best, k, q_scale);
+            return Self::top(best, k, q_scale);
         }
         // (first row, rows) to scan: the nearest lists and what was appended since, or all.
         let ranges: Vec<(usize, usize)> = match &self.partitioned {
@@ -416,16 +442,14 @@ impl VectorStore {
             }
             best
         });
-        self.top(best, k, q_scale)
+        Self::top(best, k, q_scale)
     }
 
-    /// The `k` best of (row, score / query scale), best first, as (id, content id, score).
-    fn top(&self, mut best: Vec<(usize, f32)>, k: usize, q_scale: f32) -> Vec<(i64, i64, f32)> {
+    /// The `k` best of (row, score / query scale), best first, as (row, score).
+    fn top(mut best: Vec<(usize, f32)>, k: usize, q_scale: f32) -> Vec<(usize, f32)> {
         best.sort_by(|a, b| b.1.total_cmp(&a.1));
         best.truncate(k);
-        best.into_iter()
-            .map(|(i, s)| (self.ids[i].0, self.ids[i].1, s * q_scale))
-            .collect()
+        best.into_iter().map(|(i, s)| (i, s * q_scale)).collect()
     }
 
     /// The `k` best (row, score / query scale) among the `want` rows whose sign codes differ
@@ -546,6 +570,16 @@ fn sign_distances(signs: &[u64], words: usize, query: &[u64], out: &mut [u16]) {
     sign_distances_of(signs, words, query, out)
 }
 
+/// How much a row's match counts: a phrase of faint labels as much as its likeliest label
+/// (`evidence::weight`), anything else fully.
+fn faint_weight(row: EmbeddedRow<'_>) -> f32 {
+    if row.confidence < PHRASE_MIN_CONFIDENCE {
+        crate::evidence::weight(row.source, row.confidence, row.span, None)
+    } else {
+        1.0
+    }
+}
+
 /// How many candidate rows ahead of the one being scored are fetched into the cache.
 const PREFETCH_AHEAD: usize = 8;
 
@@ -637,97 +671,110 @@ pub fn semantic_hits(
         Embedded::Frames => f32::MIN,
     };
     let started = std::time::Instant::now();
-    let nearest: Vec<(i64, i64, f32)> = vectors
-        .nearest_among(query, SEMANTIC_TOP, allowed.as_ref())
+    // (row id, content id, score weighed by the row's weight), best first.
+    let mut nearest: Vec<(i64, i64, f32)> = vectors
+        .nearest_rows(query, SEMANTIC_TOP, allowed.as_ref())
         .into_iter()
-        .filter(|&(_, _, score)| score >= floor)
-        .collect();
-    let scanned = started.elapsed();
-    let row_ids: Vec<i64> = nearest.iter().map(|r| r.0).collect();
-    let mut moments = store.embedded_moments(vectors.what, &row_ids, label_source)?;
-    let mut content_ids: Vec<i64> = nearest.iter().map(|r| r.1).collect();
-    content_ids.sort_unstable();
-    content_ids.dedup();
-    let files = store.searchable_files_of(&content_ids)?;
-    let looked_up = started.elapsed();
-    // A phrase of faint labels counts as sure as its likeliest label (rows replaced since the
-    // vectors were loaded drop out).
-    let mut nearest: Vec<(EmbeddedMoment, i64, f32)> = nearest
-        .into_iter()
-        .filter_map(|(row_id, content_id, score)| {
-            let m = moments.remove(&row_id)?;
-            let weight = if m.confidence < PHRASE_MIN_CONFIDENCE {
-                crate::evidence::weight(&m.source, m.confidence, (m.start, m.end), None)
-            } else {
-                1.0
-            };
-            Some((m, content_id, ranked_by.weighed(score, weight)))
+        .filter(|&(_, score)| score >= floor)
+        .map(|(row, score)| {
+            let (id, content) = vectors.ids[row];
+            (id, content, ranked_by.weighed(score, vectors.weights[row]))
         })
         .collect();
     nearest.sort_by(|a, b| b.2.total_cmp(&a.2));
-    for (moment, content_id, score) in nearest {
-        let EmbeddedMoment {
-            source,
-            start,
-            end,
-            text,
-            ..
-        } = moment;
-        if let Some(ids) = &voices {
-            let turns = match turns.entry(content_id) {
-                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                std::collections::hash_map::Entry::Vacant(e) => e.insert(store.turns(content_id)?),
-            };
-            let said = crate::voices::said_by(turns, &source, start, end);
-            if !said
-                .and_then(|t| t.voice_id)
-                .is_some_and(|v| ids.contains(&v))
-            {
-                continue;
+    let scanned = started.elapsed();
+    // Only the rows of as many contents as the request lists are looked up (the rest cost a
+    // millisecond at 100,000 items, docs/benchmarks.md, session 22); more when some have no
+    // file to list.
+    let wanted = (req.limit as usize).max(1);
+    let mut taken: HashSet<i64> = HashSet::new();
+    let mut next = 0;
+    while hits.len() < wanted && next < nearest.len() {
+        let mut contents: Vec<i64> = Vec::new();
+        while next < nearest.len() && contents.len() < wanted - hits.len() {
+            let content = nearest[next].1;
+            if taken.insert(content) {
+                contents.push(content);
             }
+            next += 1;
         }
-        for file in files.get(&content_id).into_iter().flatten() {
-            let Some(kind) = MediaKind::parse(&file.kind) else {
+        let batch: HashSet<i64> = contents.iter().copied().collect();
+        // Every row of those contents, however far down: a file keeps its best moments.
+        let rows: Vec<&(i64, i64, f32)> = nearest.iter().filter(|r| batch.contains(&r.1)).collect();
+        let row_ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+        let mut moments = store.embedded_moments(vectors.what, &row_ids, label_source)?;
+        contents.sort_unstable();
+        let files = store.searchable_files_of(&contents)?;
+        // Rows replaced since the vectors were loaded drop out.
+        for &&(row_id, content_id, score) in &rows {
+            let Some(moment) = moments.remove(&row_id) else {
                 continue;
             };
-            if req.kind.is_some_and(|k| k != kind)
-                || prefix.as_ref().is_some_and(|p| !file.path.starts_with(p))
-                || req.after.is_some_and(|a| file.date < a)
-                || req.before.is_some_and(|b| file.date >= b)
-            {
-                continue;
-            }
-            let moment = Moment {
+            let EmbeddedMoment {
+                source,
                 start,
                 end,
-                text: crate::extractors::split_hidden(&text).0.to_string(),
-                sources: if source == channel {
-                    vec![source.clone()]
-                } else {
-                    vec![source.clone(), channel.into()]
-                },
-                thumbnail: None,
-                scene: None,
-                speaker: None,
-            };
-            match by_path.get(&file.path) {
-                Some(&i) => {
-                    if hits[i].moments.len() < 3 {
-                        hits[i].moments.push(moment);
+                text,
+                ..
+            } = moment;
+            if let Some(ids) = &voices {
+                let turns = match turns.entry(content_id) {
+                    std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        e.insert(store.turns(content_id)?)
                     }
+                };
+                let said = crate::voices::said_by(turns, &source, start, end);
+                if !said
+                    .and_then(|t| t.voice_id)
+                    .is_some_and(|v| ids.contains(&v))
+                {
+                    continue;
                 }
-                None => {
-                    by_path.insert(file.path.clone(), hits.len());
-                    hits.push(Hit {
-                        path: bytes_to_path(file.path.clone()),
-                        kind,
-                        score,
-                        evidence: Vec::new(),
-                        online: file.online,
-                        moments: vec![moment],
-                        thumbnail: None,
-                        clip: None,
-                    });
+            }
+            for file in files.get(&content_id).into_iter().flatten() {
+                let Some(kind) = MediaKind::parse(&file.kind) else {
+                    continue;
+                };
+                if req.kind.is_some_and(|k| k != kind)
+                    || prefix.as_ref().is_some_and(|p| !file.path.starts_with(p))
+                    || req.after.is_some_and(|a| file.date < a)
+                    || req.before.is_some_and(|b| file.date >= b)
+                {
+                    continue;
+                }
+                let moment = Moment {
+                    start,
+                    end,
+                    text: crate::extractors::split_hidden(&text).0.to_string(),
+                    sources: if source == channel {
+                        vec![source.clone()]
+                    } else {
+                        vec![source.clone(), channel.into()]
+                    },
+                    thumbnail: None,
+                    scene: None,
+                    speaker: None,
+                };
+                match by_path.get(&file.path) {
+                    Some(&i) => {
+                        if hits[i].moments.len() < 3 {
+                            hits[i].moments.push(moment);
+                        }
+                    }
+                    None => {
+                        by_path.insert(file.path.clone(), hits.len());
+                        hits.push(Hit {
+                            path: bytes_to_path(file.path.clone()),
+                            kind,
+                            score,
+                            evidence: Vec::new(),
+                            online: file.online,
+                            moments: vec![moment],
+                            thumbnail: None,
+                            clip: None,
+                        });
+                    }
                 }
             }
         }
@@ -735,8 +782,8 @@ pub fn semantic_hits(
     tracing::debug!(
         channel,
         rows = vectors.len(),
+        looked_up = taken.len(),
         scanned_ms = crate::search::ms(scanned),
-        looked_up_ms = crate::search::ms(looked_up),
         total_ms = crate::search::ms(started.elapsed()),
         "nearest rows"
     );
@@ -808,6 +855,7 @@ pub fn mean_direction<'a>(vectors: impl IntoIterator<Item = &'a [f32]>) -> Optio
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::paths::path_bytes;
 
     /// A transcript extraction with one embedded segment.
     fn transcript(text: &str, v: &[f32]) -> crate::extract::Output {
@@ -966,6 +1014,54 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn rows_are_looked_up_for_the_files_listed_and_past_those_without_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db")).unwrap();
+        let root = store.add_root(dir.path(), 1).unwrap();
+        for i in 0..30 {
+            let mut out = transcript(&format!("near {i}"), &unit(vec![1.0, 0.05 * i as f32]));
+            if i == 0 {
+                // A second moment, ranked below every other file's.
+                let far = transcript("far", &unit(vec![0.5, 1.0])).segments.remove(0);
+                out.segments.push(far);
+            }
+            add_file(&store, root, dir.path(), i, "a", &out);
+        }
+        // Files 1-5, the nearest after 0, have nothing to list.
+        store
+            .conn()
+            .execute(
+                "UPDATE files SET state = 'pending' WHERE path IN (?1, ?2, ?3, ?4, ?5)",
+                rusqlite::params_from_iter(
+                    (1..=5).map(|i| path_bytes(&dir.path().join(format!("a/{i}.wav"))).to_vec()),
+                ),
+            )
+            .unwrap();
+        let vs = VectorStore::load(&store, Embedded::TextSegments).unwrap();
+        let q = Query {
+            query: "near".into(),
+            limit: 10,
+            ..Query::default()
+        };
+        let hits = semantic_hits(&store, &vs, &[1.0, 0.0], &q).unwrap();
+        let names: Vec<String> = hits
+            .iter()
+            .map(|h| h.path.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        let expected: Vec<String> = std::iter::once(0)
+            .chain(6..15)
+            .map(|i| format!("{i}.wav"))
+            .collect();
+        assert_eq!(names, expected);
+        let texts: Vec<&str> = hits[0].moments.iter().map(|m| m.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            ["near 0", "far"],
+            "a file keeps its moments further down"
+        );
+    }
+
+    #[test]
     fn a_phrase_of_faint_labels_counts_as_its_likeliest_label() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("db")).unwrap();
@@ -1071,7 +1167,7 @@ pub(crate) mod tests {
         vs.shrink();
         assert_eq!(
             vs.memory_bytes(),
-            vs.len() * (dim + 4 + 16 + 8 * sign_words(dim))
+            vs.len() * (dim + 4 + 4 + 16 + 8 * sign_words(dim))
         );
     }
 

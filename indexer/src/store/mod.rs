@@ -468,7 +468,7 @@ mod vectors;
 mod voices;
 
 pub use groups::Grouping;
-pub use vectors::{EmbeddedMoment, SearchableFile};
+pub use vectors::{EmbeddedMoment, EmbeddedRow, SearchableFile};
 
 impl Store {
     /// Opens (creating if needed) the database and brings its schema up to date.

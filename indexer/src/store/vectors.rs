@@ -15,6 +15,13 @@ pub struct EmbeddedMoment {
     pub confidence: f32,
 }
 
+/// What an embedded row is, as loaded with its embedding: enough to weigh its matches.
+pub struct EmbeddedRow<'a> {
+    pub source: &'a str,
+    pub confidence: f32,
+    pub span: (f64, f64),
+}
+
 /// A catalogued file as a search channel sees it.
 pub struct SearchableFile {
     pub content_id: i64,
@@ -61,29 +68,37 @@ pub(super) fn files_of_sql(content_ids: &[i64]) -> String {
 }
 
 impl Store {
-    /// Each (row id, content id, embedding blob) of `what` after `after_id`, in id order.
+    /// Each (row id, content id, embedding blob, what the row is) of `what` after `after_id`,
+    /// in id order.
     pub fn embeddings_after(
         &self,
         what: Embedded,
         after_id: i64,
-        mut each: impl FnMut(i64, i64, &[u8]),
+        mut each: impl FnMut(i64, i64, &[u8], EmbeddedRow<'_>),
     ) -> Result<()> {
         let sql = match what {
             Embedded::TextSegments => {
-                "SELECT id, content_id, embedding FROM segments
+                "SELECT id, content_id, embedding, source, confidence, start, end FROM segments
                  WHERE embedding IS NOT NULL AND id > ?1 ORDER BY id"
             }
             Embedded::Frames => {
-                "SELECT id, content_id, clip FROM frames WHERE clip IS NOT NULL AND id > ?1 ORDER BY id"
+                "SELECT id, content_id, clip, 'visual', 1.0, time, time FROM frames
+                 WHERE clip IS NOT NULL AND id > ?1 ORDER BY id"
             }
         };
         let mut st = self.conn.prepare(sql)?;
         let mut rows = st.query([after_id])?;
         while let Some(r) = rows.next()? {
+            let row = EmbeddedRow {
+                source: r.get_ref(3)?.as_str().map_err(rusqlite::Error::from)?,
+                confidence: r.get::<_, Option<f64>>(4)?.unwrap_or(1.0) as f32,
+                span: (r.get(5)?, r.get(6)?),
+            };
             each(
                 r.get(0)?,
                 r.get(1)?,
                 r.get_ref(2)?.as_blob().map_err(rusqlite::Error::from)?,
+                row,
             );
         }
         Ok(())
