@@ -513,11 +513,23 @@ fn attach_frames(
     dir: &Path,
     hits: &mut [(Hit, Option<i64>)],
 ) -> std::result::Result<(), StoreError> {
+    // Only a video has scenes, only sound has speakers: no lookup for the others. One
+    // statement each for all the hits (one per hit cost 0.5 ms a search).
+    let of_kind = |wanted: &dyn Fn(MediaKind) -> bool| -> Vec<i64> {
+        hits.iter()
+            .filter(|(h, _)| wanted(h.kind))
+            .filter_map(|(_, c)| *c)
+            .collect()
+    };
+    let thumbs = store.thumbnails_of(&of_kind(&|_| true))?;
+    let scenes = store.scenes_of(&of_kind(&|k| k == MediaKind::Video))?;
+    let turns = store.turns_of(&of_kind(&|k| k != MediaKind::Image))?;
     for (hit, content) in hits {
         let Some(content) = *content else {
             continue;
         };
-        let thumbs = store.thumbnails(content)?;
+        // Two hits may share a content (copies of a file).
+        let thumbs = thumbs.get(&content).map_or(&[][..], Vec::as_slice);
         let at = |t: f64| {
             thumbs
                 .iter()
@@ -526,21 +538,14 @@ fn attach_frames(
                 .or(thumbs.first())
                 .map(|(_, rel)| dir.join(rel))
         };
-        // Only a video has scenes, only sound has speakers: no query for the others.
-        let scenes = match hit.kind {
-            MediaKind::Video => store.scenes(content)?,
-            _ => Vec::new(),
-        };
-        let turns = match hit.kind {
-            MediaKind::Image => Vec::new(),
-            _ => store.turns(content)?,
-        };
+        let scenes = scenes.get(&content).map_or(&[][..], Vec::as_slice);
+        let turns = turns.get(&content).map_or(&[][..], Vec::as_slice);
         for m in &mut hit.moments {
             m.thumbnail = at(m.start);
-            m.scene = scene_of(&scenes, m.start);
+            m.scene = scene_of(scenes, m.start);
             let source = m.sources.first().map_or("", String::as_str);
             m.speaker =
-                crate::voices::said_by(&turns, source, m.start, m.end).map(crate::voices::label);
+                crate::voices::said_by(turns, source, m.start, m.end).map(crate::voices::label);
         }
         hit.thumbnail = hit
             .moments

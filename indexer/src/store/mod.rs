@@ -550,3 +550,8 @@ impl Store {
         &self.conn
     }
 }
+
+/// Ids as an SQL list ("1,2,3"; integers, so nothing to escape).
+fn id_list(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}

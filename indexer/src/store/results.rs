@@ -391,24 +391,51 @@ impl Store {
 
     /// (time, thumbnail relative path) of a content's frames.
     pub fn thumbnails(&self, content_id: i64) -> Result<Vec<(f64, String)>> {
-        let mut st = self.conn.prepare_cached(
-            "SELECT time, thumb FROM frames WHERE content_id = ?1 AND thumb IS NOT NULL ORDER BY time",
-        )?;
-        let rows = st
-            .query_map([content_id], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?;
-        Ok(rows)
+        Ok(self
+            .thumbnails_of(&[content_id])?
+            .remove(&content_id)
+            .unwrap_or_default())
     }
 
-    /// A video's scenes, (start, end) in order.
+    /// Each content's (time, thumbnail) in time order, in one statement for all.
+    pub fn thumbnails_of(&self, content_ids: &[i64]) -> Result<HashMap<i64, Vec<(f64, String)>>> {
+        self.by_content(&format!(
+            "SELECT content_id, time, thumb FROM frames WHERE content_id IN ({}) AND thumb IS \
+             NOT NULL ORDER BY content_id, time",
+            id_list(content_ids)
+        ))
+    }
+
     pub fn scenes(&self, content_id: i64) -> Result<Vec<(f64, f64)>> {
-        let mut st = self
-            .conn
-            .prepare_cached("SELECT start, end FROM scenes WHERE content_id = ?1 ORDER BY start")?;
-        let rows = st
-            .query_map([content_id], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?;
-        Ok(rows)
+        Ok(self
+            .scenes_of(&[content_id])?
+            .remove(&content_id)
+            .unwrap_or_default())
+    }
+
+    /// Each content's scenes (start, end) in time order, in one statement for all.
+    pub fn scenes_of(&self, content_ids: &[i64]) -> Result<HashMap<i64, Vec<(f64, f64)>>> {
+        self.by_content(&format!(
+            "SELECT content_id, start, end FROM scenes WHERE content_id IN ({}) \
+             ORDER BY content_id, start",
+            id_list(content_ids)
+        ))
+    }
+
+    /// Rows of (content id, a, b), grouped by content in the statement's order.
+    fn by_content<A: rusqlite::types::FromSql, B: rusqlite::types::FromSql>(
+        &self,
+        sql: &str,
+    ) -> Result<HashMap<i64, Vec<(A, B)>>> {
+        let mut st = self.conn.prepare(sql)?;
+        let mut out: HashMap<i64, Vec<(A, B)>> = HashMap::new();
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            out.entry(r.get(0)?)
+                .or_default()
+                .push((r.get(1)?, r.get(2)?));
+        }
+        Ok(out)
     }
 
     /// (frames, thumbnails, faces) stored for a content.

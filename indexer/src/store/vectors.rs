@@ -32,11 +32,6 @@ pub struct SearchableFile {
     pub date: i64,
 }
 
-/// Ids as an SQL list ("1,2,3"; integers, so nothing to escape).
-fn id_list(ids: &[i64]) -> String {
-    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
-}
-
 /// The columns `searchable` reads.
 macro_rules! searchable_cols {
     () => {

@@ -29,25 +29,40 @@ impl Store {
 
     /// Every turn of every speaker of a content, in time order.
     pub fn turns(&self, content_id: i64) -> Result<Vec<Turn>> {
-        let mut st = self.conn.prepare_cached(
-            "SELECT s.speaker, s.voice_id, v.name, s.turns
-             FROM speakers s LEFT JOIN voices v ON v.id = s.voice_id WHERE s.content_id = ?1",
-        )?;
-        let mut turns = Vec::new();
-        let mut rows = st.query([content_id])?;
+        Ok(self
+            .turns_of(&[content_id])?
+            .remove(&content_id)
+            .unwrap_or_default())
+    }
+
+    /// Each content's speaker turns in time order, in one statement for all.
+    pub fn turns_of(&self, content_ids: &[i64]) -> Result<HashMap<i64, Vec<Turn>>> {
+        let mut st = self.conn.prepare(&format!(
+            "SELECT s.content_id, s.speaker, s.voice_id, v.name, s.turns
+             FROM speakers s LEFT JOIN voices v ON v.id = s.voice_id
+             WHERE s.content_id IN ({})",
+            id_list(content_ids)
+        ))?;
+        let mut by_content: HashMap<i64, Vec<Turn>> = HashMap::new();
+        let mut rows = st.query([])?;
         while let Some(r) = rows.next()? {
-            let (speaker, voice_id, name): (u32, Option<i64>, Option<String>) =
-                (r.get(0)?, r.get(1)?, r.get(2)?);
-            let times: Vec<f32> = blob_f32(&r.get::<_, Vec<u8>>(3)?).collect();
-            turns.extend(times.chunks_exact(2).map(|t| Turn {
-                speaker,
-                voice_id,
-                name: name.clone(),
-                start: t[0] as f64,
-                end: t[1] as f64,
-            }));
+            let (content, speaker, voice_id, name): (i64, u32, Option<i64>, Option<String>) =
+                (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+            let times: Vec<f32> = blob_f32(&r.get::<_, Vec<u8>>(4)?).collect();
+            by_content
+                .entry(content)
+                .or_default()
+                .extend(times.chunks_exact(2).map(|t| Turn {
+                    speaker,
+                    voice_id,
+                    name: name.clone(),
+                    start: t[0] as f64,
+                    end: t[1] as f64,
+                }));
         }
-        turns.sort_by(|a, b| a.start.total_cmp(&b.start));
-        Ok(turns)
+        for turns in by_content.values_mut() {
+            turns.sort_by(|a, b| a.start.total_cmp(&b.start));
+        }
+        Ok(by_content)
     }
 }
