@@ -555,3 +555,11 @@ impl Store {
 fn id_list(ids: &[i64]) -> String {
     ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
+
+/// What a lookup for many contents (`of`) gives for one.
+fn one_of<T>(
+    content_id: i64,
+    of: impl FnOnce(&[i64]) -> Result<std::collections::HashMap<i64, Vec<T>>>,
+) -> Result<Vec<T>> {
+    Ok(of(&[content_id])?.remove(&content_id).unwrap_or_default())
+}

@@ -391,10 +391,7 @@ impl Store {
 
     /// (time, thumbnail relative path) of a content's frames.
     pub fn thumbnails(&self, content_id: i64) -> Result<Vec<(f64, String)>> {
-        Ok(self
-            .thumbnails_of(&[content_id])?
-            .remove(&content_id)
-            .unwrap_or_default())
+        one_of(content_id, |ids| self.thumbnails_of(ids))
     }
 
     /// Each content's (time, thumbnail) in time order, in one statement for all.
@@ -407,10 +404,7 @@ impl Store {
     }
 
     pub fn scenes(&self, content_id: i64) -> Result<Vec<(f64, f64)>> {
-        Ok(self
-            .scenes_of(&[content_id])?
-            .remove(&content_id)
-            .unwrap_or_default())
+        one_of(content_id, |ids| self.scenes_of(ids))
     }
 
     /// Each content's scenes (start, end) in time order, in one statement for all.

@@ -29,10 +29,7 @@ impl Store {
 
     /// Every turn of every speaker of a content, in time order.
     pub fn turns(&self, content_id: i64) -> Result<Vec<Turn>> {
-        Ok(self
-            .turns_of(&[content_id])?
-            .remove(&content_id)
-            .unwrap_or_default())
+        one_of(content_id, |ids| self.turns_of(ids))
     }
 
     /// Each content's speaker turns in time order, in one statement for all.
