@@ -28,6 +28,22 @@ fn has_extension(path: &Path, list: &[&str]) -> bool {
         .is_some_and(|e| list.iter().any(|x| x.eq_ignore_ascii_case(e)))
 }
 
+/// Whether `path` is named as a still, and the names its other half would have
+/// (IMG_0001.MOV and the rest for IMG_0001.HEIC); None for a file of neither kind.
+fn other_half_names(path: &Path) -> Option<(bool, Vec<PathBuf>)> {
+    let (is_still_name, others) = if has_extension(path, STILL_EXTENSIONS) {
+        (true, CLIP_EXTENSIONS)
+    } else if has_extension(path, CLIP_EXTENSIONS) {
+        (false, STILL_EXTENSIONS)
+    } else {
+        return None;
+    };
+    Some((
+        is_still_name,
+        others.iter().map(|e| path.with_extension(e)).collect(),
+    ))
+}
+
 /// An indexed file's content.
 fn indexed_meta(store: &Store, path: &Path) -> Result<Option<ContentMeta>> {
     let Some(file) = store.file_by_path(path)? else {
@@ -66,11 +82,7 @@ pub struct Pair {
 
 /// The Live Photo `path` is half of, if it is one.
 pub fn pair_of(store: &Store, path: &Path) -> Result<Option<Pair>> {
-    let (is_still_name, others) = if has_extension(path, STILL_EXTENSIONS) {
-        (true, CLIP_EXTENSIONS)
-    } else if has_extension(path, CLIP_EXTENSIONS) {
-        (false, STILL_EXTENSIONS)
-    } else {
+    let Some((is_still_name, others)) = other_half_names(path) else {
         return Ok(None);
     };
     let fits = |meta: &ContentMeta, still: bool| {
@@ -79,8 +91,7 @@ pub fn pair_of(store: &Store, path: &Path) -> Result<Option<Pair>> {
     // Most files have no namesake of the other kind: their own content is read only for one
     // that has.
     let mut own: Option<Option<ContentMeta>> = None;
-    for ext in others {
-        let other = path.with_extension(ext);
+    for other in others {
         let Some(other_meta) = indexed_meta(store, &other)? else {
             continue;
         };
@@ -109,11 +120,21 @@ pub fn pair_of(store: &Store, path: &Path) -> Result<Option<Pair>> {
 /// Search results with each Live Photo once: a clip's hit becomes its still's (kind image,
 /// `clip` set), and a pair found by both halves keeps the better place and all moments.
 pub fn merge_pairs(store: &Store, hits: Vec<Hit>) -> Result<Vec<Hit>> {
+    // Most hits have no namesake of the other kind: one lookup for them all finds those that
+    // have (one per name cost up to 80 a search of photos).
+    let names: Vec<PathBuf> = hits
+        .iter()
+        .filter_map(|h| other_half_names(&h.path))
+        .flat_map(|(_, names)| names)
+        .collect();
+    let present = store.paths_present(&names)?;
     let mut out: Vec<Hit> = Vec::with_capacity(hits.len());
     let mut placed: HashMap<PathBuf, usize> = HashMap::new();
     for mut hit in hits {
         let path = hit.path.clone();
-        if let Some(pair) = pair_of(store, &path)? {
+        let has_namesake = other_half_names(&path)
+            .is_some_and(|(_, names)| names.iter().any(|n| present.contains(n)));
+        if has_namesake && let Some(pair) = pair_of(store, &path)? {
             if pair.clip == path {
                 hit.kind = MediaKind::Image;
                 hit.path = pair.still.clone();

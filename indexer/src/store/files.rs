@@ -1,8 +1,30 @@
 //! Files: each path's row, its stat and state, and the lookups scans and notices make.
 
 use super::*;
+use crate::paths::bytes_to_path;
+use std::collections::HashSet;
 
 impl Store {
+    /// Those of `paths` that the catalogue has a file at, in whatever state.
+    pub fn paths_present(&self, paths: &[PathBuf]) -> Result<HashSet<PathBuf>> {
+        let mut present = HashSet::new();
+        // SQLite takes at most 32,766 parameters a statement.
+        for chunk in paths.chunks(500) {
+            let marks = vec!["?"; chunk.len()].join(",");
+            let mut st = self
+                .conn
+                .prepare(&format!("SELECT path FROM files WHERE path IN ({marks})"))?;
+            let found = st.query_map(
+                rusqlite::params_from_iter(chunk.iter().map(|p| path_bytes(p))),
+                |r| r.get::<_, Vec<u8>>(0),
+            )?;
+            for path in found {
+                present.insert(bytes_to_path(path?));
+            }
+        }
+        Ok(present)
+    }
+
     /// An offline file seen again: back to the state it had before.
     pub fn set_file_online(&self, id: i64) -> Result<()> {
         self.conn.exec(

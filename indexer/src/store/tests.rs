@@ -1,4 +1,5 @@
 use super::*;
+use std::collections::HashSet;
 
 fn store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
@@ -657,4 +658,27 @@ fn a_new_version_s_run_replaces_the_older_one() {
         .map(|e| (e.extractor, e.version))
         .collect();
     assert_eq!(runs, [("transcript".to_string(), 2)]);
+}
+
+#[test]
+fn paths_present_finds_the_catalogued_among_many() {
+    let (_d, store) = store();
+    let root = store.add_root(Path::new("/r"), 1).unwrap();
+    for (i, name) in ["IMG_0001.MOV", "odd name é.mp4"].iter().enumerate() {
+        store
+            .insert_file(root, &Path::new("/r").join(name), &stat(i as u64 + 1, 10))
+            .unwrap();
+    }
+    // More names than one statement takes, the catalogued ones in the last chunk.
+    let mut asked: Vec<PathBuf> = (0..1200)
+        .map(|i| PathBuf::from(format!("/r/IMG_{i}.mov")))
+        .collect();
+    asked.push("/r/IMG_0001.MOV".into());
+    asked.push("/r/odd name é.mp4".into());
+    let present = store.paths_present(&asked).unwrap();
+    let expected: HashSet<PathBuf> = ["/r/IMG_0001.MOV", "/r/odd name é.mp4"]
+        .iter()
+        .map(PathBuf::from)
+        .collect();
+    assert_eq!(present, expected);
 }
