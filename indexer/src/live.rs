@@ -122,18 +122,16 @@ pub fn pair_of(store: &Store, path: &Path) -> Result<Option<Pair>> {
 pub fn merge_pairs(store: &Store, hits: Vec<Hit>) -> Result<Vec<Hit>> {
     // Most hits have no namesake of the other kind: one lookup for them all finds those that
     // have (one per name cost up to 80 a search of photos).
-    let names: Vec<PathBuf> = hits
+    let names: Vec<Vec<PathBuf>> = hits
         .iter()
-        .filter_map(|h| other_half_names(&h.path))
-        .flat_map(|(_, names)| names)
+        .map(|h| other_half_names(&h.path).map_or_else(Vec::new, |(_, names)| names))
         .collect();
-    let present = store.paths_present(&names)?;
+    let present = store.paths_present(&names.concat())?;
     let mut out: Vec<Hit> = Vec::with_capacity(hits.len());
     let mut placed: HashMap<PathBuf, usize> = HashMap::new();
-    for mut hit in hits {
+    for (mut hit, names) in hits.into_iter().zip(names) {
         let path = hit.path.clone();
-        let has_namesake = other_half_names(&path)
-            .is_some_and(|(_, names)| names.iter().any(|n| present.contains(n)));
+        let has_namesake = names.iter().any(|n| present.contains(n));
         if has_namesake && let Some(pair) = pair_of(store, &path)? {
             if pair.clip == path {
                 hit.kind = MediaKind::Image;

@@ -3,8 +3,8 @@
 //! Threading avoids the trap measured in PERF-FACTS.md (idle per-session pools spinning and
 //! stealing each other's core made a chain of models 2.7x slower): either every session shares
 //! one global pool with spinning off, or every session runs on its caller's thread and the
-//! parallelism comes from running several workers. vxd's query sessions have their own pool
-//! of two, which spins only while a run lasts.
+//! parallelism comes from running several workers. vxd's query sessions run on the searching
+//! thread (with `VX_QUERY_THREADS` above 1, their own pool, spinning only while a run lasts).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
@@ -21,8 +21,8 @@ pub enum Threading {
     /// Each session runs on the thread that calls it; run several workers for parallelism.
     CallerThread,
     /// Each session has a pool of this many threads, the caller's included, spinning only
-    /// while a run lasts: for the few sessions of a process that answers queries, where one
-    /// query's latency counts.
+    /// while a run lasts: for query sessions where one query's latency counts (vxd's, with
+    /// `VX_QUERY_THREADS` above 1, for comparisons).
     PerSession(usize),
 }
 

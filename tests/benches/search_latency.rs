@@ -258,12 +258,12 @@ async fn main() {
         .prefix("vx-bench-search")
         .tempdir()
         .unwrap();
-    let data = work.path().join("data");
+    let data = work.path().join("data-0");
     std::fs::create_dir_all(&data).unwrap();
     let words = vocabulary();
     populate(&data.join("catalogue.sqlite3"), items, &words);
 
-    // The daemons: A, and B for a pair, on its own copy of the catalogue.
+    // The daemons: A on the catalogue, and B for a pair on its own copy of it.
     let mut bins = vec![vxd_bin()];
     bins.extend(std::env::var_os("VX_BENCH_VXD_B").map(PathBuf::from));
     let pair = bins.len() == 2;
@@ -272,10 +272,12 @@ async fn main() {
     let started = Instant::now();
     for (i, bin) in bins.iter().enumerate() {
         let dir = work.path().join(format!("data-{i}"));
-        std::fs::create_dir_all(&dir).unwrap();
-        for f in std::fs::read_dir(&data).unwrap() {
-            let f = f.unwrap().path();
-            std::fs::copy(&f, dir.join(f.file_name().unwrap())).unwrap();
+        if i > 0 {
+            std::fs::create_dir_all(&dir).unwrap();
+            for f in std::fs::read_dir(&data).unwrap() {
+                let f = f.unwrap().path();
+                std::fs::copy(&f, dir.join(f.file_name().unwrap())).unwrap();
+            }
         }
         let socket = work.path().join(format!("vxd-{i}.sock"));
         daemons.push(spawn_vxd(bin, &dir, &socket));

@@ -403,6 +403,7 @@ impl Store {
         ))
     }
 
+    /// A video's scenes, (start, end) in order.
     pub fn scenes(&self, content_id: i64) -> Result<Vec<(f64, f64)>> {
         one_of(content_id, |ids| self.scenes_of(ids))
     }

@@ -100,8 +100,9 @@ impl Store {
     }
 
     /// The moment each embedded row of `row_ids` stands for: a segment's own; a frame's time
-    /// with the best `label_source` segment then (for the human reader). A row replaced since the vectors were loaded is absent. One statement for all
-    /// (a statement per row cost more than the vector scan).
+    /// with the best `label_source` segment then (for the human reader). A row replaced since
+    /// the vectors were loaded is absent. One statement for all (a statement per row cost more
+    /// than the vector scan).
     pub fn embedded_moments(
         &self,
         what: Embedded,
