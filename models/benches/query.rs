@@ -39,8 +39,9 @@ fn main() {
         return;
     };
     let pack = std::path::Path::new(&pack);
-    if !vx_models::int8_matmul::fast_int8() {
-        println!("this CPU has no VNNI: the query embedder is the float one (both rows float)\n");
+    match vx_models::int8_matmul::int8_form() {
+        Some(form) => println!("int8 products in the {form:?} form\n"),
+        None => println!("this CPU has neither VNNI nor AVX2: both rows are float\n"),
     }
     println!("| threads | products | p50 ms | p90 ms |\n|---|---|---|---|");
     for threads in [1, 2] {

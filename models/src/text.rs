@@ -36,10 +36,11 @@ impl TextEmbedder {
         Self::load_as(pack, |model| runtime.session(model))
     }
 
-    /// An embedder for search queries: on a CPU with VNNI, the model's int8 weights multiplied
-    /// in int8 ([`crate::int8_matmul`]), about twice as fast on a short query and within a
-    /// cosine of about 0.99 of [`TextEmbedder::load`]'s embedding (docs/benchmarks.md); elsewhere,
-    /// or with VX_QUERY_INT8=0 (benchmarks compare), the same as `load`.
+    /// An embedder for search queries: on a CPU with VNNI or AVX2, the model's int8 weights
+    /// multiplied in integers ([`crate::int8_matmul`]), two to three times as fast on a short
+    /// query and within a cosine of about 0.99 of [`TextEmbedder::load`]'s embedding
+    /// (docs/benchmarks.md); elsewhere, or with VX_QUERY_INT8=0 (benchmarks compare), the same
+    /// as `load`.
     pub fn load_for_queries(runtime: &Runtime, pack: &Path) -> Result<TextEmbedder> {
         let setting = std::env::var("VX_QUERY_INT8").unwrap_or_default();
         let wanted = setting != "0";
@@ -49,9 +50,10 @@ impl TextEmbedder {
         } else {
             first_feed_forward
         };
-        if !(wanted && crate::int8_matmul::fast_int8()) {
-            return Self::load(runtime, pack);
-        }
+        let form = match crate::int8_matmul::int8_form() {
+            Some(form) if wanted => form,
+            _ => return Self::load(runtime, pack),
+        };
         Self::load_as(pack, |model| {
             if !model.is_file() {
                 return Err(ModelError::Missing(model.to_path_buf()));
@@ -61,9 +63,9 @@ impl TextEmbedder {
                 message,
             };
             let bytes = std::fs::read(model).map_err(|e| load(e.to_string()))?;
-            let (rewritten, n) = crate::int8_matmul::int8_matmuls(&bytes, keep_float)
+            let (rewritten, n) = crate::int8_matmul::int8_matmuls(&bytes, form, keep_float)
                 .map_err(|e| load(e.to_string()))?;
-            tracing::debug!(products = n, "query embedder: products in int8");
+            tracing::debug!(products = n, ?form, "query embedder: products in int8");
             runtime.session_from_bytes(&rewritten, model)
         })
     }

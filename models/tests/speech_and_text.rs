@@ -1,5 +1,6 @@
 mod common;
 
+use vx_models::int8_matmul::Int8Form;
 use vx_models::transcriber::word_error_rate;
 use vx_models::{TextEmbedder, Transcriber, dot};
 
@@ -43,14 +44,12 @@ fn int8_query_embeddings_find_what_the_float_ones_find() {
     let mut float = TextEmbedder::load(&common::runtime(), &pack).unwrap();
     let mut int8 = TextEmbedder::load_for_queries(&common::runtime(), &pack).unwrap();
     // Every weight product of the 6 layers (query, key, value, attention out, the two
-    // feed-forward ones), 36 in all.
+    // feed-forward ones), 36 in all, in either form.
     let model = std::fs::read(pack.join("text/minilm-l6-v2.onnx")).unwrap();
-    assert_eq!(
-        vx_models::int8_matmul::int8_matmuls(&model, |_| false)
-            .unwrap()
-            .1,
-        36
-    );
+    for form in [Int8Form::Signed, Int8Form::Unsigned] {
+        let (_, n) = vx_models::int8_matmul::int8_matmuls(&model, form, |_| false).unwrap();
+        assert_eq!(n, 36, "{form:?}");
+    }
     let stored = [
         "A man is eating a piece of bread.",
         "A man is riding a horse.",
