@@ -17,6 +17,11 @@ use crate::textindex::{IndexError, TextIndex};
 const RRF_K: f32 = 60.0;
 /// Moments kept per fused result.
 const MOMENTS_PER_HIT: usize = 3;
+/// How many files each channel lists at least: as many as a search of `vx search`'s default
+/// 20 results asks for. Fusion ranks a file by every channel that lists it, so with shallower
+/// channels `--limit 1` put first a file that the default search ranked below another the
+/// channels had cut (found by using vx): the first N results must not depend on N.
+const CHANNEL_DEPTH: usize = 40;
 /// How far `--near` reaches when no distance is given.
 const DEFAULT_KM: f64 = 25.0;
 
@@ -205,7 +210,11 @@ impl Searcher<'_> {
         // look further.
         let filtered = near.is_some() || camera.is_some() || !q.measures.is_empty();
         let wide = Query {
-            limit: if filtered { 10_000 } else { (limit * 2) as u32 },
+            limit: if filtered {
+                10_000
+            } else {
+                (limit * 2).max(CHANNEL_DEPTH) as u32
+            },
             ..q.clone()
         };
         let wants = |c: &str| q.channels.is_empty() || q.channels.iter().any(|x| x == c);

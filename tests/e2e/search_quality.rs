@@ -424,7 +424,27 @@ fn evaluate(d: &Daemon, set: &Value) -> Evaluation {
         for (c, (_, args)) in CHANNELS.iter().enumerate() {
             let mut a = vec!["search", query, "--limit", &limit];
             a.extend_from_slice(args);
-            let r = rank(&d.json(&a), &relevant);
+            let results = d.json(&a);
+            // The best of a shorter list is the best of the longer one (shown first unless a
+            // sharper near-duplicate takes its place, `duplicates::sharpest_first`).
+            a[3] = "1";
+            let first = d.json(&a);
+            if let Some(short) = first["results"].get(0) {
+                let long = results["results"].as_array().unwrap();
+                let best = long
+                    .iter()
+                    .filter_map(|h| h["score"].as_f64())
+                    .fold(0.0, f64::max);
+                assert!(
+                    long.iter()
+                        .any(|h| h["path"] == short["path"] && h["score"] == short["score"])
+                        && short["score"].as_f64() == Some(best),
+                    "{query:?} {args:?}: --limit 1 gives {} at {}, --limit {limit}'s best is {best}",
+                    short["path"],
+                    short["score"]
+                );
+            }
+            let r = rank(&results, &relevant);
             scores[c].add(&r);
             cells.push(match (r.first, r.moment_right) {
                 (None, _) => "-".into(),
