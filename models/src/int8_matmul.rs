@@ -518,12 +518,18 @@ pub(crate) mod tests {
         "Mul",
     ];
 
+    /// The tiny model rewritten in `form`, checked to have its one product replaced.
+    fn rewritten_tiny(form: Int8Form) -> Vec<u8> {
+        let (out, count) = int8_matmuls(&tiny_model(), form, |_| false).unwrap();
+        assert_eq!(count, 1);
+        assert_eq!(ops(&graph_of(&out)), REWRITE);
+        out
+    }
+
     #[test]
     fn the_products_over_int8_weights_are_rewritten_and_the_rest_kept() {
-        let (out, count) = int8_matmuls(&tiny_model(), Int8Form::Signed, |_| false).unwrap();
-        assert_eq!(count, 1);
+        let out = rewritten_tiny(Int8Form::Signed);
         let graph = graph_of(&out);
-        assert_eq!(ops(&graph), REWRITE);
         // Initializers, inputs, outputs and the name survive byte for byte.
         let kept = |g: &[Field]| {
             g.iter()
@@ -537,10 +543,8 @@ pub(crate) mod tests {
 
     #[test]
     fn the_unsigned_form_reads_weights_and_zero_points_shifted_by_128() {
-        let (out, count) = int8_matmuls(&tiny_model(), Int8Form::Unsigned, |_| false).unwrap();
-        assert_eq!(count, 1);
+        let out = rewritten_tiny(Int8Form::Unsigned);
         let graph = graph_of(&out);
-        assert_eq!(ops(&graph), REWRITE);
         let product = graph
             .iter()
             .filter(|f| f.number == GRAPH_NODE)
