@@ -282,11 +282,9 @@ pub fn int8_matmuls(
         .map(|n| n.inputs[1])
         .collect();
     // The unsigned form rewrites the values, so it needs them as raw bytes.
-    let usable = |name: &str, dims: usize| {
-        initializers.get(name).is_some_and(|t| {
-            t.data_type == DATA_TYPE_INT8
-                && t.dims.len() == dims
-                && (form == Int8Form::Signed || t.raw.is_some())
+    let int8_tensor = |name: &str| {
+        initializers.get(name).filter(|t| {
+            t.data_type == DATA_TYPE_INT8 && (form == Int8Form::Signed || t.raw.is_some())
         })
     };
     let int8: HashMap<&str, &Node> = nodes
@@ -300,10 +298,10 @@ pub fn int8_matmuls(
                     .first()
                     .is_some_and(|o| matmul_weights.contains(o))
                 && !keep_float(n.inputs[0])
-                && usable(n.inputs[0], 2)
-                && n.inputs.get(2).is_none_or(|z| {
-                    z.is_empty() || initializers.get(z).is_some_and(|t| usable(z, t.dims.len()))
-                })
+                && int8_tensor(n.inputs[0]).is_some_and(|w| w.dims.len() == 2)
+                && n.inputs
+                    .get(2)
+                    .is_none_or(|z| z.is_empty() || int8_tensor(z).is_some())
         })
         .map(|n| (n.outputs[0], n))
         .collect();
@@ -315,6 +313,8 @@ pub fn int8_matmuls(
     }
     let mut new_nodes = Vec::with_capacity(nodes.len());
     let mut new_initializers: HashMap<String, Vec<u8>> = HashMap::new();
+    // What the kept nodes read: the unsigned form's products read only their new initializers.
+    let mut read: HashSet<&str> = graph_outputs;
     let mut count = 0;
     for (n, f) in nodes
         .iter()
@@ -324,6 +324,7 @@ pub fn int8_matmuls(
             let output = n.outputs.first().copied().unwrap_or("");
             if !int8.contains_key(output) || other_readers.contains(output) {
                 new_nodes.push(f.value.to_vec());
+                read.extend(n.inputs.iter().copied());
             }
             continue;
         }
@@ -350,18 +351,14 @@ pub fn int8_matmuls(
         };
         new_nodes.extend(int8_product(n.inputs[0], dq, &w, &zero, n.outputs[0]));
     }
-    // Initializers that no node reads any more (the int8 weights the unsigned form replaced).
-    let mut read: HashSet<String> = graph_outputs.iter().map(|s| s.to_string()).collect();
-    for bytes in &new_nodes {
-        read.extend(node(bytes)?.inputs.iter().map(|s| s.to_string()));
-    }
-    let replaced = |f: &vx_model_store::protobuf::Field| -> Edit<bool> {
-        let name = tensor(f.value)?.name;
-        Ok(form == Int8Form::Unsigned
-            && int8
-                .values()
-                .any(|dq| dq.inputs[0] == name || dq.inputs.get(2) == Some(&name))
-            && !read.contains(name))
+    // The int8 weights and zero points the unsigned form replaced, unless a kept node reads them.
+    let replaced: HashSet<&str> = match form {
+        Int8Form::Signed => HashSet::new(),
+        Int8Form::Unsigned => int8
+            .values()
+            .flat_map(|dq| [dq.inputs[0], dq.inputs.get(2).copied().unwrap_or("")])
+            .filter(|name| !name.is_empty() && !read.contains(name))
+            .collect(),
     };
     let mut graph_out = Vec::with_capacity(graph.value.len());
     let mut written_nodes = false;
@@ -374,7 +371,7 @@ pub fn int8_matmuls(
                 }
             }
             GRAPH_NODE => {}
-            GRAPH_INITIALIZER if replaced(f)? => {}
+            GRAPH_INITIALIZER if replaced.contains(tensor(f.value)?.name) => {}
             _ => put_field(&mut graph_out, f),
         }
     }

@@ -427,8 +427,9 @@ fn evaluate(d: &Daemon, set: &Value) -> Evaluation {
             let results = d.json(&a);
             // The best of a shorter list is the best of the longer one (shown first unless a
             // sharper near-duplicate takes its place, `duplicates::sharpest_first`).
-            a[3] = "1";
-            let first = d.json(&a);
+            let mut one = vec!["search", query, "--limit", "1"];
+            one.extend_from_slice(args);
+            let first = d.json(&one);
             if let Some(short) = first["results"].get(0) {
                 let long = results["results"].as_array().unwrap();
                 let best = long
